@@ -1,0 +1,81 @@
+"""harmsim_analysis — read, compare and report harmsim results (docs/output.md).
+
+    import harmsim_analysis as ha
+    df = ha.load("results.h5", metrics=["violence_buyer"])   # long DataFrame
+    ha.summary("results.h5")        # scenario × metric: mean, 95 % CI, difference to baseline
+    ha.odds_ratios("results.h5")    # exposure × outcome odds ratios (Woolf)
+    ha.write_report("results.h5", "report.html")
+
+Uses only numpy, h5py, pandas and matplotlib (Debian packages; run with
+/usr/bin/python3).
+"""
+from .io import (
+    SUPPORTED_SCHEMA_VERSIONS,
+    IncompleteResultsError,
+    ResultsError,
+    ResultsInfo,
+    ScenarioInfo,
+    UnsupportedSchemaError,
+    info,
+    load,
+    open_results,
+    read_exposure,
+    read_summary,
+    read_totals,
+)
+from .stats import mean_ci, odds_ratios, strata_summary, summary, t_cdf, t_ppf, welch_ci, woolf_odds_ratio
+
+# Plots and the report need matplotlib; import it only when they are used, so
+# load()/summary() and the command line's error messages stay quick.
+_LAZY = {
+    "plot_metric": "plots",
+    "plot_comparison": "plots",
+    "plot_strata": "plots",
+    "render_report": "report",
+    "write_report": "report",
+}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + list(_LAZY))
+
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "SUPPORTED_SCHEMA_VERSIONS",
+    "IncompleteResultsError",
+    "ResultsError",
+    "ResultsInfo",
+    "ScenarioInfo",
+    "UnsupportedSchemaError",
+    "info",
+    "load",
+    "open_results",
+    "read_exposure",
+    "read_summary",
+    "read_totals",
+    "summary",
+    "odds_ratios",
+    "strata_summary",
+    "mean_ci",
+    "welch_ci",
+    "woolf_odds_ratio",
+    "t_cdf",
+    "t_ppf",
+    "plot_metric",
+    "plot_comparison",
+    "plot_strata",
+    "render_report",
+    "write_report",
+]

@@ -1,0 +1,48 @@
+// harmsim: compare policing and service policies on the commercial sex market
+// by the harm they cause and prevent. See README.md and `harmsim --help`.
+#include <cstdio>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "app/commands.hpp"
+
+int main(int argc, char** argv) {
+  using namespace harmsim::app;
+  CLI::App cli{"harmsim: discrete-event simulation of policing and service policies on the commercial sex market"};
+  cli.set_version_flag("--version", std::string("harmsim ") + HARMSIM_VERSION + " (" + HARMSIM_GIT_COMMIT + ")");
+  cli.require_subcommand(1);
+
+  RunCommand run;
+  auto* run_cmd = cli.add_subcommand("run", "Run scenario files (default: the embedded comparison) and print the "
+                                            "comparison table");
+  run_cmd->add_option("files", run.files, "Scenario files (TOML); none runs the default comparison");
+  run_cmd->add_option("-o,--output", run.output, "Results file (HDF5)")->capture_default_str();
+  run_cmd->add_option("-j,--threads", run.threads, "Threads (default: every core)");
+  run_cmd->add_flag("--force", run.force, "Replace an existing results file");
+  run_cmd->add_flag("-q,--quiet", run.quiet, "No progress on stderr");
+  run_cmd->add_flag("--dry-run", run.dry_run, "Check the scenarios and show the memory they need; run nothing");
+
+  std::vector<std::string> validate_files;
+  auto* validate_cmd = cli.add_subcommand("validate", "Check scenario files without running them");
+  validate_cmd->add_option("files", validate_files, "Scenario files (TOML)")->required();
+
+  bool markdown = false;
+  auto* params_cmd = cli.add_subcommand("params", "List every parameter with default, range, unit and source");
+  params_cmd->add_flag("--markdown", markdown, "As Markdown (docs/parameters.md)");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = cli.exit(e);
+    return code == 0 ? kExitOk : kExitBadInput;
+  }
+  std::string command_line;
+  for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
+  run.command_line = command_line;
+
+  if (*run_cmd) return run_command(run);
+  if (*validate_cmd) return validate_command(validate_files);
+  if (*params_cmd) return params_command(markdown);
+  return kExitBadInput;
+}

@@ -1,0 +1,116 @@
+#include "app/runner.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "core/rng.hpp"
+#include "model/simulation.hpp"
+
+namespace harmsim::app {
+
+namespace {
+
+struct Progress {
+  std::mutex mutex;
+  std::string label;
+  std::size_t done = 0, total = 0;
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  bool enabled = false;
+
+  void report() {
+    if (!enabled) return;
+    const double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
+    const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;
+    std::fprintf(stderr, "\r%s: replicate %zu/%zu  %.1f/s  ETA %.0fs   ", label.c_str(), done, total, rate, eta);
+    if (done == total) std::fputc('\n', stderr);
+    std::fflush(stderr);
+  }
+};
+
+}  // namespace
+
+std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const RunOptions& opts,
+                                                 const std::string& label) {
+  const auto replicates = static_cast<std::size_t>(s.params.replicates);
+  const model::Interventions interventions = policy::compile(s.policies, s.params);
+  std::vector<model::ReplicateResult> results(replicates);
+  unsigned threads = opts.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : opts.threads;
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, replicates));
+
+  Progress progress;
+  progress.label = label;
+  progress.total = replicates;
+  progress.enabled = opts.progress;
+  progress.report();
+  std::atomic<std::size_t> next{0};
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  auto worker = [&]() {
+    for (;;) {
+      const std::size_t r = next.fetch_add(1);
+      if (r >= replicates) return;
+      try {
+        const std::uint64_t seed =
+            core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, static_cast<std::uint64_t>(r));
+        model::Simulation sim(s.params, interventions, seed);
+        results[r] = sim.run();
+        results[r].replicate = r;
+      } catch (...) {
+        std::lock_guard lock(failure_mutex);
+        if (!failure) failure = std::current_exception();
+        next = replicates;
+        return;
+      }
+      std::lock_guard lock(progress.mutex);
+      ++progress.done;
+      progress.report();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned i = 1; i < threads; ++i) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  if (failure) std::rethrow_exception(failure);
+  return results;
+}
+
+std::uint64_t physical_memory() {
+  const long pages = sysconf(_SC_PHYS_PAGES);
+  const long page = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
+}
+
+std::uint64_t memory_needed(const io::Scenario& s, unsigned threads) {
+  const model::Params& p = s.params;
+  const double workers = static_cast<double>(p.workers) * 1.25;  // room for entrants
+  const double state = workers * (model::Workers::bytes_per_worker() + 24.0 * 3)  // + pending events
+                       + static_cast<double>(p.buyers) * 5.0 + static_cast<double>(p.exploiters) * 13.0;
+  const double strata = static_cast<double>(model::strata_count(static_cast<std::size_t>(p.communities)));
+  const double series = static_cast<double>(model::kMetricCount) * static_cast<double>(p.days) * strata * 4.0;
+  const double total = state * std::max(1u, threads) + series * static_cast<double>(p.replicates) * 1.5;
+  return total >= 1.8e19 ? UINT64_MAX : static_cast<std::uint64_t>(total);
+}
+
+std::string check_fits(const io::Scenario& s, unsigned threads) {
+  const std::uint64_t need = memory_needed(s, threads);
+  const std::uint64_t have = physical_memory();
+  if (have == 0 || need <= have / 10 * 9) return {};
+  return fmt::format(
+      "scenario `{}` ({}) needs about {:.1f} GiB of memory ({} workers, {} buyers, {} days, {} replicates), "
+      "but this machine has {:.1f} GiB; reduce population.workers, population.buyers, simulation.days or "
+      "simulation.replicates, or run fewer threads (-j)",
+      s.name, s.source, static_cast<double>(need) / 1073741824.0, s.params.workers, s.params.buyers, s.params.days,
+      s.params.replicates, static_cast<double>(have) / 1073741824.0);
+}
+
+}  // namespace harmsim::app

@@ -1,0 +1,57 @@
+#include "app/table.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "model/summary.hpp"
+
+namespace harmsim::app {
+
+namespace {
+std::string number(double v) {
+  const double a = std::abs(v);
+  if (a != 0 && a < 0.01) return fmt::format("{:.4f}", v);
+  if (a < 10) return fmt::format("{:.3f}", v);
+  if (a < 1000) return fmt::format("{:.1f}", v);
+  return fmt::format("{:.0f}", v);
+}
+std::string signed_number(double v) { return fmt::format("{}{}", v >= 0 ? "+" : "", number(v)); }
+}  // namespace
+
+std::string comparison_table(const std::vector<ScenarioTotals>& scenarios, std::size_t reported_days) {
+  std::size_t name_width = 8;
+  for (const auto& s : scenarios) name_width = std::max(name_width, s.name.size());
+  std::string out = fmt::format(
+      "Comparison over {} reported days: counts are totals over the horizon, levels and shares are daily means.\n"
+      "Mean across replicates with its 95% interval; difference to `{}` with its 95% (Welch) interval.\n\n",
+      reported_days, scenarios.empty() ? "" : scenarios.front().name);
+  out += fmt::format("{:<24} {:<{}} {:>11} {:>25} {:>11} {:>25}\n", "metric", "scenario", name_width, "mean",
+                     "95% interval", "vs baseline", "95% interval");
+  for (std::size_t m = 0; m < model::kMetricCount; ++m) {
+    const auto metric = static_cast<model::Metric>(m);
+    std::vector<double> base;
+    for (std::size_t i = 0; i < scenarios.size(); ++i) {
+      const auto& reps = *scenarios[i].replicates;
+      std::vector<double> values;
+      values.reserve(reps.size());
+      for (const auto& r : reps) values.push_back(r.totals[m]);
+      const model::TotalSummary t = model::summarize_totals(reps, metric);
+      std::string row = fmt::format("{:<24} {:<{}} {:>11} {:>25}", i == 0 ? model::kMetrics[m].name : "",
+                                    scenarios[i].name, name_width, number(t.mean),
+                                    fmt::format("[{}, {}]", number(t.ci_low), number(t.ci_high)));
+      if (i == 0) {
+        base = std::move(values);
+      } else {
+        const model::TotalSummary d = model::difference_of_means(values, base);
+        row += fmt::format(" {:>11} {:>25}", signed_number(d.mean),
+                           fmt::format("[{}, {}]", signed_number(d.ci_low), signed_number(d.ci_high)));
+      }
+      out += row + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace harmsim::app

@@ -1,0 +1,383 @@
+// Scenario files: TOML (toml++) into validated Params and policies.
+#include "io/scenario.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#define TOML_EXCEPTIONS 1
+#include <toml++/toml.h>
+
+#include "embedded_scenarios.hpp"
+
+namespace harmsim::io {
+
+namespace {
+
+using core::ParamSpec;
+using core::ParamType;
+
+std::string format_message(const std::string& file, std::uint32_t line, std::uint32_t column, const std::string& key,
+                           const std::string& expected, const std::string& found, const std::string& hint) {
+  std::string where = line > 0 ? fmt::format("{}:{}:{}", file, line, column) : file;
+  std::string msg;
+  if (key.empty()) msg = fmt::format("{}: error: expected {}, found {}", where, expected, found);
+  else msg = fmt::format("{}: error: key `{}`: expected {}, found {}", where, key, expected, found);
+  if (!hint.empty()) msg += "; " + hint;
+  return msg;
+}
+
+std::string describe(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: {
+      std::string s(*n.value<std::string_view>());
+      if (s.size() > 40) s = s.substr(0, 40) + "...";
+      return fmt::format("the string \"{}\"", s);
+    }
+    case toml::node_type::integer: return fmt::format("{}", *n.value<std::int64_t>());
+    case toml::node_type::floating_point: return fmt::format("{}", *n.value<double>());
+    case toml::node_type::boolean: return *n.value<bool>() ? "true" : "false";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "a list";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+std::string range_text(const ParamSpec& s) {
+  auto num = [](double v) { return std::abs(v) >= 1e15 ? fmt::format("{:g}", v) : fmt::format("{}", v); };
+  return fmt::format("[{}, {}]", num(s.min), num(s.max));
+}
+
+class Parser {
+ public:
+  explicit Parser(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(const toml::node* n, const std::string& key, const std::string& expected,
+                         const std::string& found, const std::string& hint = {}) const {
+    std::uint32_t line = 0, column = 0;
+    if (n != nullptr) {
+      line = n->source().begin.line;
+      column = n->source().begin.column;
+    }
+    throw ScenarioError(source_, line, column, key, expected, found, hint);
+  }
+
+  // Sets one parameter from a TOML value, checking type and range.
+  template <class T>
+  void set(const ParamSpec& spec, const toml::node& n, const std::string& key, T& field) const {
+    const std::string range = range_text(spec);
+    if constexpr (std::is_same_v<T, bool>) {
+      if (!n.is_boolean()) fail(&n, key, "true or false", describe(n));
+      field = *n.value<bool>();
+    } else if constexpr (std::is_same_v<T, std::int64_t>) {
+      if (!n.is_integer()) fail(&n, key, "an integer in " + range, describe(n));
+      const std::int64_t v = *n.value<std::int64_t>();
+      if (static_cast<double>(v) < spec.min || static_cast<double>(v) > spec.max)
+        fail(&n, key, "an integer in " + range, describe(n));
+      field = v;
+    } else if constexpr (std::is_same_v<T, double>) {
+      if (!n.is_number()) fail(&n, key, "a number in " + range, describe(n));
+      const double v = n.is_integer() ? static_cast<double>(*n.value<std::int64_t>()) : *n.value<double>();
+      if (!std::isfinite(v) || v < spec.min || v > spec.max) fail(&n, key, "a number in " + range, describe(n));
+      field = v;
+    } else {
+      static_assert(std::is_same_v<T, core::IntList>);
+      const toml::array* arr = n.as_array();
+      if (arr == nullptr) fail(&n, key, "a list of integers in " + range, describe(n));
+      core::IntList out;
+      for (const toml::node& e : *arr) {
+        if (!e.is_integer()) fail(&e, key, "a list of integers in " + range, "an element " + describe(e));
+        const std::int64_t v = *e.value<std::int64_t>();
+        if (static_cast<double>(v) < spec.min || static_cast<double>(v) > spec.max)
+          fail(&e, key, "a list of integers in " + range, "an element " + describe(e));
+        out.push_back(v);
+      }
+      field = std::move(out);
+    }
+  }
+
+  // Applies a table of parameters (section `section`) to an object whose
+  // visitor enumerates (spec, field). `skip` keys are handled by the caller.
+  template <class Visit>
+  void apply_table(const toml::table& table, std::string_view section, Visit&& visit,
+                   const std::set<std::string_view>& skip = {}) const {
+    for (auto&& [k, v] : table) {
+      const std::string_view key = k.str();
+      if (skip.count(key) != 0) continue;
+      bool found = false;
+      std::vector<std::string_view> names;
+      visit([&](const ParamSpec& spec, auto& field) {
+        if (spec.section != section) return;
+        names.push_back(spec.key);
+        if (spec.key == key) {
+          found = true;
+          set(spec, v, std::string(section) + "." + std::string(key), field);
+        }
+      });
+      if (!found) {
+        for (std::string_view s : skip) names.push_back(s);
+        const std::string near = nearest(key, names);
+        throw ScenarioError(source_, k.source().begin.line, k.source().begin.column,
+                            std::string(section) + "." + std::string(key),
+                            fmt::format("one of the keys of [{}] (see `harmsim params`)", section),
+                            fmt::format("unknown key `{}`", key),
+                            near.empty() ? std::string() : fmt::format("did you mean `{}`?", near));
+      }
+    }
+  }
+
+  static std::vector<std::string_view> model_sections() {
+    std::vector<std::string_view> out;
+    for (const ParamSpec& s : model::kModelParamSpecs)
+      if (std::find(out.begin(), out.end(), s.section) == out.end()) out.push_back(s.section);
+    return out;
+  }
+
+  // Model sections and policies found in `table` (the file's top level or a
+  // [[scenario]] entry) applied to `scenario`.
+  void apply_scenario_table(const toml::table& table, Scenario& scenario, bool top_level) const {
+    static const std::vector<std::string_view> sections = model_sections();
+    for (auto&& [k, v] : table) {
+      const std::string_view key = k.str();
+      const std::string prefix = top_level ? "" : "scenario.";
+      if (key == "name" || key == "description") {
+        if (!v.is_string()) fail(&v, prefix + std::string(key), "a string", describe(v));
+        if (key == "name") scenario.name = *v.value<std::string>();
+        else scenario.description = *v.value<std::string>();
+      } else if (key == "policy") {
+        const toml::array* arr = v.as_array();
+        if (arr == nullptr || !arr->is_array_of_tables())
+          fail(&v, prefix + "policy", "a list of policy tables ([[policy]])", describe(v));
+        for (const toml::node& p : *arr) scenario.policies.push_back(parse_policy(*p.as_table()));
+      } else if (key == "scenario" && top_level) {
+        continue;  // handled by the caller
+      } else if (std::find(sections.begin(), sections.end(), key) != sections.end()) {
+        const toml::table* t = v.as_table();
+        if (t == nullptr) fail(&v, std::string(key), fmt::format("a table [{}]", key), describe(v));
+        apply_table(*t, key, [&](auto&& f) { model::for_each_param(scenario.params, f); });
+      } else {
+        std::vector<std::string_view> names = sections;
+        names.insert(names.end(), {"name", "description", "policy"});
+        if (top_level) names.push_back("scenario");
+        const std::string near = nearest(key, names);
+        throw ScenarioError(source_, k.source().begin.line, k.source().begin.column, prefix + std::string(key),
+                            "a scenario section (name, description, policy, " +
+                                fmt::format("{}", fmt::join(sections, ", ")) + ")",
+                            fmt::format("unknown key `{}`", key),
+                            near.empty() ? std::string() : fmt::format("did you mean `{}`?", near));
+      }
+    }
+  }
+
+  policy::Policy parse_policy(const toml::table& t) const {
+    const toml::node* type = t.get("type");
+    if (type == nullptr) fail(&t, "policy.type", "a policy type such as \"street_sting\"", "no `type` key");
+    if (!type->is_string()) fail(type, "policy.type", "a policy type name (a string)", describe(*type));
+    const std::string name = *type->value<std::string>();
+    policy::Policy p;
+    if (!policy::make_policy(name, p)) {
+      std::vector<std::string_view> types;
+      for (const auto& info : policy::kPolicyTypes) types.push_back(info.type);
+      const std::string near = nearest(name, types);
+      fail(type, "policy.type", fmt::format("one of {}", fmt::join(types, ", ")), fmt::format("\"{}\"", name),
+           near.empty() ? std::string() : fmt::format("did you mean `{}`?", near));
+    }
+    apply_table(t, name, [&](auto&& f) { policy::visit_params(p, f); }, {"type"});
+    return p;
+  }
+
+  // Checks across keys, after every value is in range on its own.
+  void check(const Scenario& s, const toml::table& where) const {
+    const model::Params& p = s.params;
+    auto problem = [&](std::string_view section, std::string_view key, const std::string& expected,
+                       const std::string& found) {
+      const toml::node* n = where.at_path(fmt::format("{}.{}", section, key)).node();
+      if (n == nullptr) n = &where;
+      fail(n, fmt::format("{}.{}", section, key), expected, found,
+           fmt::format("in scenario `{}`", s.name));
+    };
+    if (p.isolated_areas + p.peripheral_areas > p.areas)
+      problem("population", "isolated_areas",
+              fmt::format("isolated_areas + peripheral_areas at most areas = {}", p.areas),
+              fmt::format("{} + {}", p.isolated_areas, p.peripheral_areas));
+    if (p.share_street + p.share_venue > 1.0 + 1e-12)
+      problem("population", "share_venue", "share_street + share_venue at most 1",
+              fmt::format("{} + {}", p.share_street, p.share_venue));
+    if (p.return_threshold > p.displacement_threshold)
+      problem("heat", "return_threshold",
+              fmt::format("at most heat.displacement_threshold = {}", p.displacement_threshold),
+              fmt::format("{}", p.return_threshold));
+    if (p.venues > p.exploiters)
+      problem("population", "venues", fmt::format("at most population.exploiters = {} (each venue has an operator)",
+                                                   p.exploiters),
+              fmt::format("{}", p.venues));
+    // Policies: their own checks, and no singleton twice.
+    std::set<std::size_t> singletons;
+    const toml::array* policies = where.get_as<toml::array>("policy");
+    for (std::size_t i = 0; i < s.policies.size(); ++i) {
+      const policy::Policy& pol = s.policies[i];
+      const std::string_view type = policy::info(pol).type;
+      const toml::node* node = (policies != nullptr && i < policies->size()) ? policies->get(i) : &where;
+      if (std::holds_alternative<policy::PostArrestDiversion>(pol) ||
+          std::holds_alternative<policy::Decriminalization>(pol) || std::holds_alternative<policy::Advocacy>(pol)) {
+        if (!singletons.insert(pol.index()).second)
+          fail(node, fmt::format("policy.type"), fmt::format("at most one `{}` policy per scenario", type),
+               "a second one", fmt::format("in scenario `{}`; merge their settings", s.name));
+      }
+      for (const policy::PolicyProblem& pr : policy::validate(pol, p)) {
+        const toml::node* n = node != nullptr && node->is_table() ? node->as_table()->get(pr.key) : nullptr;
+        fail(n != nullptr ? n : node, fmt::format("{}.{}", type, pr.key), pr.expected, pr.found,
+             fmt::format("in scenario `{}`", s.name));
+      }
+    }
+  }
+
+  std::vector<Scenario> parse(std::string_view text, std::string_view stem) {
+    toml::table root;
+    try {
+      root = toml::parse(text, source_);
+    } catch (const toml::parse_error& e) {
+      throw ScenarioError(source_, e.source().begin.line, e.source().begin.column, "", "valid TOML",
+                          std::string(e.description()));
+    }
+    Scenario base;
+    base.source = source_;
+    base.name = std::string(stem);
+    apply_scenario_table(root, base, true);
+    std::vector<Scenario> out;
+    const toml::node* list = root.get("scenario");
+    if (list == nullptr) {
+      check(base, root);
+      out.push_back(std::move(base));
+    } else {
+      const toml::array* arr = list->as_array();
+      if (arr == nullptr || !arr->is_array_of_tables() || arr->empty())
+        fail(list, "scenario", "a list of scenario tables ([[scenario]])", describe(*list));
+      for (const toml::node& entry : *arr) {
+        const toml::table& t = *entry.as_table();
+        Scenario s = base;
+        s.name.clear();
+        apply_scenario_table(t, s, false);
+        if (s.name.empty()) fail(&t, "scenario.name", "a name for every [[scenario]]", "none");
+        check(s, t);
+        out.push_back(std::move(s));
+      }
+    }
+    std::set<std::string> names;
+    for (const Scenario& s : out) {
+      const bool ok = !s.name.empty() && std::all_of(s.name.begin(), s.name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+      });
+      if (!ok)
+        fail(&root, "name", "a scenario name of letters, digits, '_', '-' or '.'", fmt::format("\"{}\"", s.name));
+      if (!names.insert(s.name).second)
+        fail(&root, "name", "scenario names that differ", fmt::format("`{}` twice", s.name));
+    }
+    return out;
+  }
+
+ private:
+  std::string source_;
+};
+
+std::string quote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) out += fmt::format("\\u{:04x}", static_cast<unsigned>(c));
+        else out += c;
+    }
+  }
+  return out + "\"";
+}
+
+template <class T>
+std::string value_text(const T& v) {
+  if constexpr (std::is_same_v<T, bool>) return v ? "true" : "false";
+  else if constexpr (std::is_same_v<T, core::IntList>) return fmt::format("[{}]", fmt::join(v, ", "));
+  else return fmt::format("{}", v);
+}
+
+}  // namespace
+
+ScenarioError::ScenarioError(std::string file_, std::uint32_t line_, std::uint32_t column_, std::string key_,
+                             std::string expected_, std::string found_, std::string hint_)
+    : std::runtime_error(format_message(file_, line_, column_, key_, expected_, found_, hint_)),
+      file(std::move(file_)),
+      key(std::move(key_)),
+      expected(std::move(expected_)),
+      found(std::move(found_)),
+      hint(std::move(hint_)),
+      line(line_),
+      column(column_) {}
+
+std::vector<Scenario> parse_scenarios(std::string_view text, std::string_view source) {
+  std::string stem(std::filesystem::path(source).stem().string());
+  std::replace_if(stem.begin(), stem.end(), [](char c) { return !(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'); }, '_');
+  return Parser(std::string(source)).parse(text, stem);
+}
+
+std::vector<Scenario> load_scenarios(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ScenarioError(file.string(), 0, 0, "", "a readable scenario file", "none could be opened");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_scenarios(text.str(), file.string());
+}
+
+std::string to_toml(const Scenario& s) {
+  std::string out = "# Fully resolved scenario: every parameter, defaults included.\n";
+  out += fmt::format("name = {}\ndescription = {}\n", quote(s.name), quote(s.description));
+  std::string_view section;
+  model::for_each_param(s.params, [&](const core::ParamSpec& spec, const auto& field) {
+    if (spec.section != section) {
+      section = spec.section;
+      out += fmt::format("\n[{}]\n", section);
+    }
+    out += fmt::format("{} = {}\n", spec.key, value_text(field));
+  });
+  for (const policy::Policy& p : s.policies) {
+    out += fmt::format("\n[[policy]]\ntype = {}\n", quote(policy::info(p).type));
+    policy::visit_params(p, [&](const core::ParamSpec& spec, const auto& field) {
+      out += fmt::format("{} = {}\n", spec.key, value_text(field));
+    });
+  }
+  return out;
+}
+
+std::string_view default_comparison() { return kEmbeddedCompareToml; }
+
+std::string nearest(std::string_view word, const std::vector<std::string_view>& candidates) {
+  std::string best;
+  std::size_t best_distance = std::max<std::size_t>(2, word.size() / 3) + 1;
+  for (std::string_view c : candidates) {
+    // Levenshtein distance, two rows.
+    std::vector<std::size_t> prev(c.size() + 1), cur(c.size() + 1);
+    for (std::size_t j = 0; j <= c.size(); ++j) prev[j] = j;
+    for (std::size_t i = 1; i <= word.size(); ++i) {
+      cur[0] = i;
+      for (std::size_t j = 1; j <= c.size(); ++j)
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (word[i - 1] == c[j - 1] ? 0u : 1u)});
+      std::swap(prev, cur);
+    }
+    if (prev[c.size()] < best_distance) {
+      best_distance = prev[c.size()];
+      best = std::string(c);
+    }
+  }
+  return best;
+}
+
+}  // namespace harmsim::io

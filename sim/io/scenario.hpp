@@ -1,0 +1,50 @@
+#pragma once
+// Scenario files (TOML) into validated plain structs. Every error names the
+// file, line and column, the key, what was expected and what was found
+// (docs/errors.md).
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/parameters.hpp"
+#include "policy/policies.hpp"
+
+namespace harmsim::io {
+
+struct Scenario {
+  std::string name;
+  std::string description;
+  std::string source;  // file it came from
+  model::Params params;
+  std::vector<policy::Policy> policies;
+};
+
+// A bad scenario file. what() is the one-line message shown to the user.
+class ScenarioError : public std::runtime_error {
+ public:
+  ScenarioError(std::string file, std::uint32_t line, std::uint32_t column, std::string key, std::string expected,
+                std::string found, std::string hint = {});
+  const std::string file, key, expected, found, hint;
+  const std::uint32_t line, column;
+};
+
+// Reads every scenario of a file (one scenario, or a [[scenario]] list).
+std::vector<Scenario> load_scenarios(const std::filesystem::path& file);
+// The same from text; `source` names it in messages.
+std::vector<Scenario> parse_scenarios(std::string_view text, std::string_view source);
+
+// The fully resolved scenario as TOML: every parameter, defaults included.
+// parse_scenarios(to_toml(s)) gives back s.
+std::string to_toml(const Scenario& s);
+
+// The default comparison run by `harmsim run` without a file
+// (scenarios/compare.toml, embedded at build time).
+std::string_view default_comparison();
+
+// The closest of `candidates` to `word` by edit distance, or "" if none is close.
+std::string nearest(std::string_view word, const std::vector<std::string_view>& candidates);
+
+}  // namespace harmsim::io

@@ -1,0 +1,106 @@
+// Arrest and its consequences (MODEL.md §2, §4): police violence, screening
+// for trafficking, referral, immigration detention, jail, fines, housing
+// loss, record and lost trust. Policies call these; no outcome is set by a
+// scenario.
+#include <algorithm>
+
+#include "model/simulation.hpp"
+
+namespace harmsim::model {
+
+void Simulation::arrest_worker(std::uint32_t w, const Operation& op, double t) {
+  Workers& ws = world_.workers;
+  count(Metric::arrests_worker, w);
+  ws.arrests[w] = static_cast<std::uint16_t>(std::min<int>(ws.arrests[w] + 1, 65535));
+  ws.last_arrest[w] = static_cast<float>(t);
+  // "Arrests are inherently forceful, violent acts" [seed 002].
+  if (rng_.bernoulli(p_.police_violence)) record_violence(w, Perpetrator::Police, t);
+
+  // Screening for trafficking: poor for adults, better for minors [seed 003].
+  const bool minor = ws.has(w, worker_flag::kMinor);
+  const bool victim = ws.is_victim(w);
+  const double sensitivity = minor ? (op.screening_minor >= 0 ? op.screening_minor : p_.screening_sensitivity_minor)
+                                   : (op.screening_adult >= 0 ? op.screening_adult : p_.screening_sensitivity_adult);
+  if (victim && rng_.bernoulli(sensitivity)) {
+    identify_victim(w, Metric::victims_identified_police, t);
+    count(Metric::referrals_post_arrest, w);
+    return;
+  }
+  if (victim) count(Metric::victims_arrested_missed, w);
+
+  // Post-arrest diversion: only after arrest, within its daily capacity.
+  if (diversion_left_ >= 1.0 && rng_.bernoulli(iv_.diversion.offer_share)) {
+    diversion_left_ -= 1.0;
+    count(Metric::referrals_post_arrest, w);
+    ws.status[w] = Status::InServices;
+    ws.status_until[w] = static_cast<float>(t + p_.engaged_days);
+    ws.engaged_until[w] = ws.status_until[w];
+    const std::uint16_t gen = ++ws.generation[w];
+    queue_.push(ws.status_until[w], static_cast<std::uint16_t>(EventKind::Release), w, gen);
+    return;
+  }
+
+  ws.trust[w] = std::max(0.0f, ws.trust[w] - static_cast<float>(p_.trust_loss));
+  ws.fines[w] += static_cast<float>(p_.fine);
+  count(Metric::fines_imposed, w, p_.fine);
+  if (ws.exploiter[w] != kNone) ws.debt[w] += static_cast<float>(p_.fine);
+  if (!ws.has(w, worker_flag::kHousingLost) && rng_.bernoulli(p_.housing_loss)) {
+    ws.flags[w] |= worker_flag::kHousingLost;
+    count(Metric::housing_lost, w);
+  }
+  double until;
+  if (ws.has(w, worker_flag::kUndocumented) && rng_.bernoulli(op.ice_cooperation)) {
+    count(Metric::ice_referrals, w);
+    ws.status[w] = Status::Detained;
+    until = t + rng_.exponential(1.0 / p_.detention_days);
+  } else {
+    const double days = rng_.exponential(1.0 / std::max(1e-9, p_.jail_days));
+    count(Metric::jail_days, w, days);
+    ws.status[w] = Status::Jailed;
+    until = t + days;
+  }
+  ws.status_until[w] = static_cast<float>(until);
+  const std::uint16_t gen = ++ws.generation[w];
+  queue_.push(until, static_cast<std::uint16_t>(EventKind::Release), w, gen);
+}
+
+void Simulation::identify_victim(std::uint32_t w, Metric route, double t) {
+  Workers& ws = world_.workers;
+  count(Metric::victims_identified, w);
+  count(route, w);
+  if (ws.has(w, worker_flag::kMinor)) count(Metric::minors_identified, w);
+  ws.flags[w] |= worker_flag::kIdentified;
+  release_from_exploiter(w, t);
+  ws.status[w] = Status::InServices;
+  ws.status_until[w] = static_cast<float>(t + p_.engaged_days);
+  ws.engaged_until[w] = ws.status_until[w];
+  const std::uint16_t gen = ++ws.generation[w];
+  queue_.push(ws.status_until[w], static_cast<std::uint16_t>(EventKind::Release), w, gen);
+}
+
+void Simulation::arrest_exploiter(std::uint32_t e, const Operation& op, double t) {
+  Exploiters& ex = world_.exploiters;
+  if (!ex.active[e]) return;
+  count_global(Metric::arrests_exploiter);
+  ex.active[e] = 0;
+  const double custody = rng_.exponential(1.0 / p_.custody_days);
+  ex.custody_until[e] = static_cast<float>(t + custody);
+  queue_.push(t + custody, static_cast<std::uint16_t>(EventKind::CustodyEnd), e);
+  const std::uint32_t v = ex.venue[e];
+  if (v != kNone) world_.venues.closed_until[v] = std::max(world_.venues.closed_until[v], t + custody);
+  // Her workers are free of her. In an investigation they are referred to
+  // services without arrest, and the victims among them identified [seed 003].
+  Workers& ws = world_.workers;
+  for (std::uint32_t w = 0; w < ws.size() && ex.workers[e] > 0; ++w) {
+    if (ws.exploiter[w] != e) continue;
+    const bool active = ws.status[w] == Status::Active;
+    if (op.kind == OperationKind::Investigation && active && ws.is_victim(w)) {
+      identify_victim(w, Metric::victims_identified_investigation, t);
+    } else {
+      release_from_exploiter(w, t);
+      if (active) start_chains(w, t);
+    }
+  }
+}
+
+}  // namespace harmsim::model

@@ -1,0 +1,48 @@
+// Displacement (MODEL.md §3): street workers in an area whose police heat is
+// above the threshold move away, most of them to isolated areas "where
+// physical and sexual violence become easier" [seed 002]; they drift back
+// home once its heat has decayed below the return threshold. Venue and online
+// workers are not displaced by street heat.
+#include "model/simulation.hpp"
+
+namespace harmsim::model {
+
+void Simulation::displacement_step(double t) {
+  Workers& ws = world_.workers;
+  const Areas& areas = world_.areas;
+  // Heat of every area once per day, not once per worker.
+  heat_today_.resize(areas.size());
+  bool any_heat = false;
+  for (std::uint32_t a = 0; a < areas.size(); ++a) {
+    heat_today_[a] = area_heat(a, t);
+    any_heat = any_heat || heat_today_[a] > 0.0;
+  }
+  if (!any_heat && !displaced_any_) return;
+  displaced_any_ = false;
+  const auto& isolated = areas.of_kind[static_cast<int>(AreaKind::Isolated)];
+  const auto& peripheral = areas.of_kind[static_cast<int>(AreaKind::Peripheral)];
+  for (std::uint32_t w = 0; w < ws.size(); ++w) {
+    if (ws.sector[w] != Sector::Street || ws.status[w] != Status::Active) continue;
+    const std::uint32_t here = ws.area[w];
+    if (here != ws.home_area[w]) {
+      displaced_any_ = true;
+      if (heat_today_[ws.home_area[w]] < p_.return_threshold && rng_.bernoulli(p_.return_rate_per_day)) {
+        ws.area[w] = ws.home_area[w];
+        continue;
+      }
+    }
+    if (heat_today_[here] <= p_.displacement_threshold || !rng_.bernoulli(p_.displacement_rate_per_day))
+      continue;
+    const bool to_isolated = !isolated.empty() && (peripheral.empty() || rng_.bernoulli(p_.isolated_destination_share));
+    const auto& destinations = to_isolated ? isolated : peripheral;
+    if (destinations.empty()) continue;
+    const std::uint32_t dest = destinations[rng_.below(static_cast<std::uint32_t>(destinations.size()))];
+    if (dest == here || heat_today_[dest] > p_.displacement_threshold) continue;
+    ws.area[w] = dest;
+    ws.last_displaced[w] = static_cast<float>(t);
+    displaced_any_ = true;
+    count(Metric::displacements, w);
+  }
+}
+
+}  // namespace harmsim::model

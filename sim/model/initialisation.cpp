@@ -1,0 +1,176 @@
+// Initialisation (ODD "Initialisation"): areas, venues, exploiters, workers
+// and buyers drawn from the parameter table, and a pre-history of violence
+// and condomless sex consistent with the model's own baseline rates.
+#include <algorithm>
+#include <cmath>
+
+#include "model/simulation.hpp"
+
+namespace harmsim::model {
+
+void Workers::resize(std::size_t n) {
+  sector.resize(n);
+  status.resize(n, Status::Exited);
+  flags.resize(n);
+  generation.resize(n);
+  arrests.resize(n);
+  area.resize(n);
+  home_area.resize(n);
+  exploiter.resize(n, kNone);
+  venue.resize(n, kNone);
+  debt.resize(n);
+  fines.resize(n);
+  trust.resize(n);
+  income.resize(n);
+  income_time.resize(n);
+  status_until.resize(n);
+  engaged_until.resize(n, kNever);
+  for (auto& v : last_violence) v.resize(n, kNever);
+  last_arrest.resize(n, kNever);
+  last_displaced.resize(n, kNever);
+  last_condomless.resize(n, kNever);
+}
+
+void Simulation::build_world() {
+  World& w = world_;
+  const auto n_areas = static_cast<std::uint32_t>(p_.areas);
+  Areas& areas = w.areas;
+  areas.kind.resize(n_areas);
+  areas.community.resize(n_areas);
+  areas.heat.assign(n_areas, 0.0);
+  areas.heat_time.assign(n_areas, 0.0);
+  // Central areas first, then peripheral, then isolated; communities in turn.
+  const auto n_isolated = static_cast<std::uint32_t>(p_.isolated_areas);
+  const auto n_peripheral = static_cast<std::uint32_t>(p_.peripheral_areas);
+  const std::uint32_t n_central = n_areas - n_isolated - n_peripheral;
+  for (std::uint32_t a = 0; a < n_areas; ++a) {
+    const AreaKind k = a < n_central                 ? AreaKind::Central
+                       : a < n_central + n_peripheral ? AreaKind::Peripheral
+                                                      : AreaKind::Isolated;
+    areas.kind[a] = k;
+    areas.community[a] = static_cast<std::uint8_t>(a % static_cast<std::uint32_t>(p_.communities));
+    areas.of_kind[static_cast<int>(k)].push_back(a);
+  }
+  // Where most work happens: central and peripheral areas (isolated ones are
+  // where displaced street workers go).
+  auto home_area = [&]() -> std::uint32_t {
+    const std::uint32_t settled = n_central + n_peripheral;
+    return settled > 0 ? rng_.below(settled) : rng_.below(n_areas);
+  };
+
+  // Exploiters: the first `venues` of them run a venue each, the rest are pimps.
+  const auto n_exploiters = static_cast<std::uint32_t>(p_.exploiters);
+  const auto n_venues = std::min<std::uint32_t>(static_cast<std::uint32_t>(p_.venues), n_exploiters);
+  Exploiters& ex = w.exploiters;
+  ex.active.assign(n_exploiters, 1);
+  ex.custody_until.assign(n_exploiters, 0.0f);
+  ex.workers.assign(n_exploiters, 0);
+  ex.venue.assign(n_exploiters, kNone);
+  Venues& venues = w.venues;
+  const auto n_workers = static_cast<std::uint32_t>(p_.workers);
+  const double share_venue = n_venues > 0 ? p_.share_venue : 0.0;
+  const auto venue_workers = static_cast<std::uint32_t>(std::llround(share_venue * n_workers));
+  for (std::uint32_t v = 0; v < n_venues; ++v) {
+    venues.area.push_back(home_area());
+    venues.operator_id.push_back(v);
+    // Venue workers split evenly; the remainder goes to the first venues.
+    venues.capacity.push_back(venue_workers / n_venues + (v < venue_workers % n_venues ? 1u : 0u));
+    venues.workers.push_back(0);
+    venues.closed_until.push_back(0.0);
+    venues.pending_hires.push_back(0);
+    ex.venue[v] = v;
+  }
+
+  // Workers.
+  Workers& ws = w.workers;
+  ws.resize(n_workers);
+  w.vacant.reserve(n_workers);
+  std::uint32_t next_venue = 0;
+  for (std::uint32_t i = 0; i < n_workers; ++i) {
+    Sector s;
+    if (i < venue_workers) s = Sector::Venue;
+    else s = rng_.uniform() * (1.0 - share_venue) < p_.share_street ? Sector::Street : Sector::Online;
+    init_worker(i, s, 0.0);
+    if (s == Sector::Venue) {
+      while (venues.workers[next_venue] >= venues.capacity[next_venue]) next_venue = (next_venue + 1) % n_venues;
+      ws.venue[i] = next_venue;
+      ws.area[i] = ws.home_area[i] = venues.area[next_venue];
+      ++venues.workers[next_venue];
+      place_under_control(i, venues.operator_id[next_venue], 0.0);
+    } else if (n_exploiters > n_venues && rng_.bernoulli(p_.controlled_share)) {
+      place_under_control(i, n_venues + rng_.below(n_exploiters - n_venues), 0.0);
+    }
+  }
+
+  // Buyers.
+  const auto n_buyers = static_cast<std::uint32_t>(p_.buyers);
+  Buyers& b = w.buyers;
+  b.flags.resize(n_buyers);
+  b.deterrence.resize(n_buyers);
+  for (std::uint32_t i = 0; i < n_buyers; ++i) {
+    std::uint8_t f = 0;
+    if (rng_.bernoulli(p_.violent_share)) f |= buyer_flag::kViolent;
+    if (rng_.bernoulli(p_.refuses_condoms_share)) f |= buyer_flag::kRefusesCondoms;
+    if (rng_.bernoulli(p_.seeks_minors_share)) f |= buyer_flag::kSeeksMinors;
+    b.flags[i] = f;
+    // Uniform with the given mean, clipped to [0, 1].
+    b.deterrence[i] = static_cast<float>(std::clamp(2.0 * p_.deterrence_mean * rng_.uniform(), 0.0, 1.0));
+  }
+
+  // Pre-history: the time since the last violent incident and condomless act
+  // of a Poisson process is exponential with the process's rate, so drawing
+  // it from the baseline rates of the model at time 0 gives day 0 of the
+  // warm-up a past year consistent with the model itself (docs/model.md).
+  for (std::uint32_t i = 0; i < n_workers; ++i) {
+    const double heat = 0.0;
+    const double n = negotiation_share(heat);
+    const Sector s = ws.sector[i];
+    const AreaKind k = w.areas.kind[ws.area[i]];
+    const double place = s == Sector::Venue || k == AreaKind::Central ? p_.peer_violence_multiplier
+                         : (s == Sector::Street && k == AreaKind::Isolated) ? p_.isolated_violence_multiplier
+                                                                            : 1.0;
+    const double buyer_rate = p_.rate_per_day * p_.violent_share * (1.0 - p_.screening_sensitivity * n) *
+                              p_.violence_given_violent_buyer * place;
+    double exploiter_rate = 0.0;
+    if (ws.exploiter[i] != kNone) exploiter_rate = p_.violence_per_year / 365.0;
+    const double rate = buyer_rate + exploiter_rate;
+    if (rate > 0) ws.last_violence[0][i] = static_cast<float>(-rng_.exponential(rate));
+    const double condomless_rate =
+        p_.rate_per_day * (p_.refuses_condoms_share * std::pow(1.0 - p_.condom_insistence, n) +
+                           (1.0 - p_.refuses_condoms_share) * p_.condomless_base);
+    if (condomless_rate > 0) ws.last_condomless[i] = static_cast<float>(-rng_.exponential(condomless_rate));
+  }
+  for (std::uint32_t i = 0; i < n_workers; ++i) start_chains(i, 0.0);
+  building_ = false;
+}
+
+void Simulation::init_worker(std::uint32_t i, Sector s, double t) {
+  Workers& ws = world_.workers;
+  ws.sector[i] = s;
+  ws.status[i] = Status::Active;
+  std::uint8_t f = 0;
+  if (rng_.bernoulli(p_.minor_share)) f |= worker_flag::kMinor;
+  const double undocumented = s == Sector::Venue ? p_.undocumented_share_venue : p_.undocumented_share_other;
+  if (rng_.bernoulli(undocumented)) f |= worker_flag::kUndocumented;
+  ws.flags[i] = f;
+  ws.arrests[i] = 0;
+  const auto settled = static_cast<std::uint32_t>(p_.areas - p_.isolated_areas);
+  ws.area[i] = ws.home_area[i] =
+      settled > 0 ? rng_.below(settled) : rng_.below(static_cast<std::uint32_t>(p_.areas));
+  ws.exploiter[i] = kNone;
+  ws.venue[i] = kNone;
+  ws.debt[i] = 0;
+  ws.fines[i] = 0;
+  ws.trust[i] = static_cast<float>(std::clamp(2.0 * p_.trust_mean * rng_.uniform(), 0.0, 1.0));
+  // Start at the income of a worker who meets her need.
+  ws.income[i] = static_cast<float>(p_.income_need_30d);
+  ws.income_time[i] = static_cast<float>(t);
+  ws.status_until[i] = 0;
+  ws.engaged_until[i] = kNever;
+  for (auto& v : ws.last_violence) v[i] = kNever;
+  ws.last_arrest[i] = kNever;
+  ws.last_displaced[i] = kNever;
+  ws.last_condomless[i] = kNever;
+}
+
+}  // namespace harmsim::model

@@ -1,0 +1,174 @@
+// Operation days (MODEL.md §3, §4): police operations created by policies
+// arrest workers, buyers and exploiters in their targets, raid venues, or
+// investigate exploiters, and raise police heat where they work.
+#include <algorithm>
+#include <cmath>
+
+#include "model/simulation.hpp"
+
+namespace harmsim::model {
+
+namespace {
+
+// The first report day >= from on which the operation works, or +inf.
+double next_operation_day(const Operation& op, double from) {
+  const double start = std::ceil(op.start_day);
+  double d = std::max(std::ceil(from), start);
+  if (op.repeat_every_days <= 0.0) {
+    if (d >= start + op.duration_days) return kForever;
+  } else {
+    const double k = std::floor((d - start) / op.repeat_every_days);
+    const double offset = d - start - k * op.repeat_every_days;
+    if (offset >= op.duration_days) d = start + (k + 1) * op.repeat_every_days;
+  }
+  return d < op.end_day ? d : kForever;
+}
+
+// Draws how many of an expected number happen: the integer part surely, the
+// fraction with its probability (so 70 officers × 0.4714 = 33 arrests).
+std::uint32_t draw_count(core::Rng& rng, double expected) {
+  const double whole = std::floor(expected);
+  return static_cast<std::uint32_t>(whole) + (rng.bernoulli(expected - whole) ? 1u : 0u);
+}
+
+}  // namespace
+
+void Simulation::schedule_operation(std::uint32_t op, double after_day) {
+  const double d = next_operation_day(iv_.operations[op], after_day);
+  if (d >= static_cast<double>(p_.days)) return;
+  // Operations work in the middle of the day.
+  queue_.push(report_time(d) + 0.5, static_cast<std::uint16_t>(EventKind::OperationDay), op);
+}
+
+void Simulation::on_operation_day(std::uint32_t index, double t) {
+  const Operation& op = iv_.operations[index];
+  const double report_day = std::floor(t - static_cast<double>(p_.warmup_days));
+  schedule_operation(index, report_day + 1.0);
+  const bool decrim = decriminalized(t);
+  Workers& ws = world_.workers;
+  Exploiters& ex = world_.exploiters;
+
+  // Heat where the operation works.
+  if (op.heat_per_day > 0.0) {
+    if (op.sectors[0] || op.sectors[1]) {
+      if (op.areas.empty())
+        for (std::uint32_t a = 0; a < world_.areas.size(); ++a) add_area_heat(a, op.heat_per_day, t);
+      else
+        for (std::uint32_t a : op.areas) add_area_heat(a, op.heat_per_day, t);
+    }
+    if (op.sectors[2]) {
+      world_.online_heat = online_heat(t) + op.heat_per_day;
+      world_.online_heat_time = t;
+    }
+  }
+  if (op.buyer_risk_per_day > 0.0) {
+    world_.buyer_risk = buyer_risk(t) + op.buyer_risk_per_day;
+    world_.buyer_risk_time = t;
+  }
+
+  if (op.kind == OperationKind::VenueRaid) {
+    Venues& venues = world_.venues;
+    std::vector<std::uint32_t>& targets = scratch_;
+    targets.clear();
+    if (!op.venues.empty()) {
+      targets.assign(op.venues.begin(), op.venues.end());
+    } else {
+      for (std::uint32_t v = 0; v < venues.size(); ++v)
+        if (t >= venues.closed_until[v] && venues.workers[v] > 0) targets.push_back(v);
+      const std::size_t n = std::min<std::size_t>(op.venue_count, targets.size());
+      std::partial_sort(targets.begin(), targets.begin() + static_cast<std::ptrdiff_t>(n), targets.end(),
+                        [&](std::uint32_t a, std::uint32_t b) {
+                          return venues.workers[a] != venues.workers[b] ? venues.workers[a] > venues.workers[b]
+                                                                        : a < b;
+                        });
+      targets.resize(n);
+    }
+    for (std::uint32_t v : targets) {
+      if (t < venues.closed_until[v]) continue;
+      // Buyers present are sent home; the workers present are arrested
+      // (Club 907 [seed 000]).
+      if (!decrim) {
+        for (std::uint32_t w = 0; w < ws.size(); ++w)
+          if (ws.venue[w] == v && ws.status[w] == Status::Active && rng_.bernoulli(op.arrest_share_present))
+            arrest_worker(w, op, t);
+      }
+      venues.closed_until[v] = t + rng_.exponential(1.0 / p_.reopen_days);
+      add_area_heat(venues.area[v], op.heat_per_day, t);
+      if (op.pursue_operators) arrest_exploiter(venues.operator_id[v], op, t);
+    }
+    return;
+  }
+
+  if (op.kind == OperationKind::Investigation) {
+    const std::uint32_t n = draw_count(rng_, op.exploiters_per_day);
+    for (std::uint32_t i = 0; i < n && ex.size() > 0; ++i) {
+      // Investigations follow the exploiters who control the most people.
+      std::uint32_t best = kNone;
+      for (int k = 0; k < 8; ++k) {
+        const std::uint32_t e = rng_.below(static_cast<std::uint32_t>(ex.size()));
+        if (ex.active[e] && ex.workers[e] > 0 && (best == kNone || ex.workers[e] > ex.workers[best])) best = e;
+      }
+      if (best != kNone) arrest_exploiter(best, op, t);
+    }
+    return;
+  }
+
+  // Arrest operations: each arrest is of a buyer, an exploiter or a worker.
+  const std::uint32_t arrests = draw_count(rng_, op.arrests_per_day);
+  std::uint32_t n_buyers = 0, n_exploiters = 0, n_workers = 0;
+  for (std::uint32_t i = 0; i < arrests; ++i) {
+    const double u = rng_.uniform();
+    if (u < op.buyer_share) ++n_buyers;
+    else if (u < op.buyer_share + op.exploiter_share) ++n_exploiters;
+    else ++n_workers;
+  }
+  if (decrim) n_buyers = n_workers = 0;  // selling and buying are no longer crimes
+
+  if (n_buyers > 0) {
+    count_global(Metric::arrests_buyer, n_buyers);
+    // Buyer arrests raise every buyer's perceived risk, per 1,000 buyers.
+    world_.buyer_risk = buyer_risk(t) + p_.buyer_deterrence_gain * n_buyers * 1000.0 /
+                                            static_cast<double>(world_.buyers.size());
+    world_.buyer_risk_time = t;
+  }
+  for (std::uint32_t i = 0; i < n_exploiters; ++i) {
+    for (int k = 0; k < 16; ++k) {
+      const std::uint32_t e = rng_.below(static_cast<std::uint32_t>(std::max<std::size_t>(1, ex.size())));
+      if (e < ex.size() && ex.active[e] && ex.workers[e] > 0) {
+        arrest_exploiter(e, op, t);
+        break;
+      }
+    }
+  }
+  if (n_workers == 0) return;
+
+  // Candidates: active workers in the targeted sectors and areas (online
+  // work is not tied to an area).
+  area_mask_.assign(world_.areas.size(), op.areas.empty() ? 1 : 0);
+  for (std::uint32_t a : op.areas) area_mask_[a] = 1;
+  std::vector<std::uint32_t>& candidates = scratch_;
+  candidates.clear();
+  for (std::uint32_t w = 0; w < ws.size(); ++w) {
+    if (ws.status[w] != Status::Active) continue;
+    const auto s = static_cast<std::size_t>(ws.sector[w]);
+    if (!op.sectors[s]) continue;
+    if (ws.sector[w] != Sector::Online && !area_mask_[ws.area[w]]) continue;
+    candidates.push_back(w);
+  }
+  // Without replacement; a minor is op.minor_priority times as likely to be
+  // picked as an adult (operations that search for minors online [seed 004]).
+  const double adult_accept = 1.0 / std::max(1.0, op.minor_priority);
+  std::uint32_t done = 0;
+  std::size_t remaining = candidates.size();
+  for (std::uint64_t attempts = 0; done < n_workers && remaining > 0 && attempts < 100u * n_workers + 1000u;
+       ++attempts) {
+    const std::size_t i = rng_.below(static_cast<std::uint32_t>(remaining));
+    const std::uint32_t w = candidates[i];
+    if (!ws.has(w, worker_flag::kMinor) && !rng_.bernoulli(adult_accept)) continue;
+    arrest_worker(w, op, t);
+    candidates[i] = candidates[--remaining];
+    ++done;
+  }
+}
+
+}  // namespace harmsim::model

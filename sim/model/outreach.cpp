@@ -1,0 +1,49 @@
+// Low-barrier outreach (MODEL.md §3, §4): services contact workers where they
+// are, before any arrest, up to their daily capacity. Reach is lower in
+// isolated areas; a contact builds trust (less so under stigma [seed 003]),
+// offers safety planning and exit support, and a victim may disclose, the
+// more readily the more she trusts the service.
+#include <algorithm>
+#include <cmath>
+
+#include "model/simulation.hpp"
+
+namespace harmsim::model {
+
+void Simulation::outreach_step(double t) {
+  Workers& ws = world_.workers;
+  const auto n = static_cast<std::uint32_t>(ws.size());
+  if (n == 0) return;
+  const double stigma_now = stigma(t);
+  for (const OutreachProgram& prog : iv_.outreach) {
+    if (t < report_time(prog.start_day) || t >= report_time(prog.end_day)) continue;
+    area_mask_.assign(world_.areas.size(), prog.areas.empty() ? 1 : 0);
+    for (std::uint32_t a : prog.areas) area_mask_[a] = 1;
+    const double expected = prog.contacts_per_day;
+    auto contacts = static_cast<std::uint32_t>(std::floor(expected));
+    if (rng_.bernoulli(expected - std::floor(expected))) ++contacts;
+    const double gain = prog.trust_gain >= 0 ? prog.trust_gain : p_.trust_gain;
+    // Each attempt looks for someone; workers out of reach are not found.
+    for (std::uint64_t attempt = 0, made = 0; made < contacts && attempt < 20u * contacts; ++attempt) {
+      const std::uint32_t w = rng_.below(n);
+      if (ws.status[w] != Status::Active || !prog.sectors[static_cast<std::size_t>(ws.sector[w])]) continue;
+      if (ws.sector[w] != Sector::Online && !area_mask_[ws.area[w]]) continue;
+      const AreaKind k = world_.areas.kind[ws.area[w]];
+      const double reach = ws.sector[w] == Sector::Online ? 1.0
+                           : k == AreaKind::Central      ? 1.0
+                           : k == AreaKind::Peripheral   ? p_.reach_peripheral
+                                                         : p_.reach_isolated;
+      // Whether she takes up the contact depends on her trust.
+      if (!rng_.bernoulli(reach * (0.5 + 0.5 * static_cast<double>(ws.trust[w])))) continue;
+      ++made;
+      count(Metric::outreach_contacts, w);
+      ws.trust[w] = std::min(1.0f, ws.trust[w] + static_cast<float>(gain * (1.0 - stigma_now)));
+      ws.engaged_until[w] = static_cast<float>(t + p_.engaged_days);
+      if (ws.is_victim(w) &&
+          rng_.bernoulli(p_.disclosure * static_cast<double>(ws.trust[w]) * (1.0 - stigma_now)))
+        identify_victim(w, Metric::victims_identified_services, t);
+    }
+  }
+}
+
+}  // namespace harmsim::model

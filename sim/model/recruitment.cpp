@@ -1,0 +1,150 @@
+// Recruitment and third-party control (MODEL.md §3): exploiters replace lost
+// workers after a delay (mean 7 days: the club advertised for dancers within a
+// week [seed 001]), preferring the economically stressed and the young
+// [seed 002]; venues re-hire once they re-open; new entrants take the places
+// of those who left, so supply follows demand.
+#include <algorithm>
+
+#include "model/simulation.hpp"
+
+namespace harmsim::model {
+
+namespace {
+constexpr std::uint32_t kRecruitCandidates = 8;  // people an exploiter sizes up per attempt
+}
+
+void Simulation::place_under_control(std::uint32_t w, std::uint32_t e, double t) {
+  Workers& ws = world_.workers;
+  Exploiters& ex = world_.exploiters;
+  ws.exploiter[w] = e;
+  ++ex.workers[e];
+  if (!ws.has(w, worker_flag::kMinor) && rng_.bernoulli(p_.coerced_share)) {
+    ws.flags[w] |= worker_flag::kCoerced;
+    ws.debt[w] = static_cast<float>(p_.income_need_30d);  // debt bondage [seed 000]
+  }
+  if (ex.venue[e] != kNone && ws.venue[w] == kNone) {
+    const std::uint32_t v = ex.venue[e];
+    ws.venue[w] = v;
+    ws.sector[w] = Sector::Venue;
+    ws.area[w] = ws.home_area[w] = world_.venues.area[v];
+    ++world_.venues.workers[v];
+  }
+  if (!building_ && ws.status[w] == Status::Active) start_chains(w, t);
+}
+
+void Simulation::release_from_exploiter(std::uint32_t w, double t) {
+  Workers& ws = world_.workers;
+  const std::uint32_t e = ws.exploiter[w];
+  if (e == kNone) return;
+  Exploiters& ex = world_.exploiters;
+  --ex.workers[e];
+  ws.exploiter[w] = kNone;
+  ws.flags[w] &= static_cast<std::uint8_t>(~worker_flag::kCoerced);
+  ws.debt[w] = 0.0f;
+  const std::uint32_t v = ws.venue[w];
+  if (v != kNone) {
+    --world_.venues.workers[v];
+    ws.venue[w] = kNone;
+    // Out of the venue she works independently, on the street or online.
+    const double street = p_.share_street / std::max(1e-9, 1.0 - p_.share_venue);
+    ws.sector[w] = rng_.bernoulli(street) ? Sector::Street : Sector::Online;
+    ++world_.venues.pending_hires[v];
+    queue_.push(t + rng_.exponential(1.0 / p_.recruit_delay_days), static_cast<std::uint16_t>(EventKind::VenueHire),
+                v);
+  } else if (ex.active[e]) {
+    queue_.push(t + rng_.exponential(1.0 / p_.recruit_delay_days), static_cast<std::uint16_t>(EventKind::Recruit), e);
+  }
+}
+
+void Simulation::on_recruit(std::uint32_t e, double t) {
+  Exploiters& ex = world_.exploiters;
+  if (!ex.active[e]) return;  // custody: recruits again when released
+  Workers& ws = world_.workers;
+  const auto n = static_cast<std::uint32_t>(ws.size());
+  std::uint32_t best = kNone;
+  double best_score = -1.0;
+  for (std::uint32_t k = 0; k < kRecruitCandidates; ++k) {
+    const std::uint32_t w = rng_.below(n);
+    if (ws.status[w] != Status::Active || ws.exploiter[w] != kNone || ws.sector[w] == Sector::Venue) continue;
+    // Economic stress and youth make a person easier to recruit [seed 002].
+    const double shortfall = std::max(0.0, 1.0 - net_income_now(w, t) / std::max(1.0, p_.income_need_30d));
+    const double score = shortfall + (ws.has(w, worker_flag::kMinor) ? 0.5 : 0.0) +
+                         (ws.has(w, worker_flag::kHousingLost) ? 0.5 : 0.0) + 0.01 * rng_.uniform();
+    if (score > best_score) {
+      best_score = score;
+      best = w;
+    }
+  }
+  if (best == kNone) {
+    queue_.push(t + rng_.exponential(1.0 / p_.recruit_delay_days), static_cast<std::uint16_t>(EventKind::Recruit), e);
+    return;
+  }
+  place_under_control(best, e, t);
+  count(Metric::controlled_new, best);
+}
+
+std::uint32_t Simulation::take_slot() {
+  Workers& ws = world_.workers;
+  if (!world_.vacant.empty()) {
+    const std::uint32_t w = world_.vacant.back();
+    world_.vacant.pop_back();
+    return w;
+  }
+  const auto w = static_cast<std::uint32_t>(ws.size());
+  ws.resize(ws.size() + 1);
+  return w;
+}
+
+void Simulation::on_venue_hire(std::uint32_t v, double t) {
+  Venues& venues = world_.venues;
+  const std::uint32_t e = venues.operator_id[v];
+  if (t < venues.closed_until[v]) {  // hires once it re-opens
+    queue_.push(venues.closed_until[v], static_cast<std::uint16_t>(EventKind::VenueHire), v);
+    return;
+  }
+  --venues.pending_hires[v];
+  if (!world_.exploiters.active[e] || venues.workers[v] >= venues.capacity[v]) return;
+  const std::uint32_t w = take_slot();
+  init_worker(w, Sector::Venue, t);
+  if (rng_.bernoulli(p_.undocumented_share_venue)) world_.workers.flags[w] |= worker_flag::kUndocumented;
+  else world_.workers.flags[w] &= static_cast<std::uint8_t>(~worker_flag::kUndocumented);
+  place_under_control(w, e, t);  // attaches her to the venue and starts her chains
+  count(Metric::entries, w);
+}
+
+void Simulation::on_entry(double t) {
+  const std::uint32_t w = take_slot();
+  const double street = p_.share_street / std::max(1e-9, 1.0 - p_.share_venue);
+  init_worker(w, rng_.bernoulli(street) ? Sector::Street : Sector::Online, t);
+  Workers& ws = world_.workers;
+  // Entrants, minors above all, are recruited through runaway situations and
+  // online contact [seed 004].
+  const Exploiters& ex = world_.exploiters;
+  const double controlled = ws.has(w, worker_flag::kMinor) ? p_.minor_controlled_share : p_.controlled_share;
+  bool placed = false;
+  if (ex.size() > world_.venues.size() && rng_.bernoulli(controlled)) {
+    const auto pimps = static_cast<std::uint32_t>(ex.size() - world_.venues.size());
+    const std::uint32_t e = static_cast<std::uint32_t>(world_.venues.size()) + rng_.below(pimps);
+    if (ex.active[e]) {
+      place_under_control(w, e, t);
+      placed = true;
+    }
+  }
+  if (!placed) start_chains(w, t);
+  count(Metric::entries, w);
+}
+
+void Simulation::remove_worker(std::uint32_t w, Status why, double t) {
+  Workers& ws = world_.workers;
+  const bool venue_worker = ws.venue[w] != kNone;
+  release_from_exploiter(w, t);  // her exploiter recruits a replacement
+  ws.status[w] = why;
+  ++ws.generation[w];
+  world_.vacant.push_back(w);
+  // A venue's place is filled by the venue's own hiring; anyone else's by a
+  // new entrant.
+  if (!venue_worker)
+    queue_.push(t + rng_.exponential(1.0 / p_.entry_delay_days), static_cast<std::uint16_t>(EventKind::Entry), 0);
+}
+
+}  // namespace harmsim::model

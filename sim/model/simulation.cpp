@@ -1,0 +1,178 @@
+// Ties the processes together: construction, the event switch, the daily
+// schedule and the model functions several processes share.
+#include "model/simulation.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace harmsim::model {
+
+namespace {
+constexpr double kLn2 = 0.69314718055994530942;
+}
+
+Simulation::Simulation(const Params& params, const Interventions& interventions, std::uint64_t seed)
+    : p_(params), iv_(interventions), rng_(seed), seed_(seed) {
+  recorder_.reset(static_cast<std::size_t>(p_.communities));
+  build_world();
+  end_time_ = static_cast<double>(p_.warmup_days + p_.days);
+  queue_.push(1.0, static_cast<std::uint16_t>(EventKind::Day), 0);
+  for (std::uint32_t op = 0; op < iv_.operations.size(); ++op) schedule_operation(op, 0.0);
+}
+
+std::uint64_t Simulation::advance_to(double until) {
+  std::uint64_t n = 0;
+  while (!queue_.empty() && queue_.top().time < until) {
+    const core::Event e = queue_.pop();
+    now_ = e.time;
+    handle(e);
+    ++n;
+  }
+  now_ = std::max(now_, until);
+  return n;
+}
+
+ReplicateResult Simulation::run(DayHook hook, void* hook_context) {
+  ReplicateResult result;
+  result.seed = seed_;
+  result.days = static_cast<std::size_t>(p_.days);
+  result.strata = recorder_.strata();
+  result.series.assign(kMetricCount * result.days * result.strata, 0.0f);
+  out_ = &result;
+  std::uint64_t events = 0;
+  const auto total_days = p_.warmup_days + p_.days;
+  // Step a day at a time so that long runs can report progress.
+  for (std::int64_t day = 1; day <= total_days; ++day) {
+    events += advance_to(static_cast<double>(day) + 0.5);
+    if (hook != nullptr) hook(hook_context, day, total_days);
+  }
+  out_ = nullptr;
+  result.events = events;
+  record_exposure(end_time_, result);
+  for (std::size_t m = 0; m < kMetricCount; ++m) {
+    double sum = 0;
+    for (std::size_t d = 0; d < result.days; ++d) sum += result.series[(m * result.days + d) * result.strata];
+    result.totals[m] = kMetrics[m].kind == MetricKind::Count ? sum : sum / static_cast<double>(result.days);
+  }
+  return result;
+}
+
+void Simulation::handle(const core::Event& e) {
+  const double t = e.time;
+  const Workers& ws = world_.workers;
+  switch (static_cast<EventKind>(e.kind)) {
+    case EventKind::Encounter:
+      if (ws.generation[e.subject] == e.aux) on_encounter(e.subject, t);
+      break;
+    case EventKind::ExploiterViolence:
+      if (ws.generation[e.subject] == e.aux) on_exploiter_violence(e.subject, t);
+      break;
+    case EventKind::Release:
+      if (ws.generation[e.subject] == e.aux) on_release(e.subject, t);
+      break;
+    case EventKind::Day: on_day(t); break;
+    case EventKind::OperationDay: on_operation_day(e.subject, t); break;
+    case EventKind::Recruit: on_recruit(e.subject, t); break;
+    case EventKind::VenueHire: on_venue_hire(e.subject, t); break;
+    case EventKind::Entry: on_entry(t); break;
+    case EventKind::CustodyEnd: on_custody_end(e.subject, t); break;
+  }
+}
+
+void Simulation::on_day(double t) {
+  const auto day = static_cast<std::int64_t>(t);
+  // The day that just ended is sampled first, then today's processes run.
+  const std::int64_t ended = day - 1;
+  if (ended >= p_.warmup_days && out_ != nullptr)
+    sample_day(static_cast<std::size_t>(ended - p_.warmup_days), t);
+  recorder_.close_day();
+  recorder_.clear_day();
+
+  if (iv_.decriminalization.enabled && !decrim_applied_ && decriminalized(t)) {
+    decrim_applied_ = true;
+    Workers& ws = world_.workers;
+    for (std::size_t w = 0; w < ws.size(); ++w)
+      ws.trust[w] = std::min(1.0f, ws.trust[w] + static_cast<float>(iv_.decriminalization.trust_gain));
+  }
+  diversion_left_ = (iv_.diversion.enabled && t >= report_time(iv_.diversion.start_day))
+                        ? iv_.diversion.capacity_per_day
+                        : 0.0;
+  if (day >= static_cast<std::int64_t>(end_time_)) return;  // the last sample
+  displacement_step(t);
+  economic_stress_step(t);
+  exit_step(t);
+  outreach_step(t);
+  queue_.push(t + 1.0, static_cast<std::uint16_t>(EventKind::Day), 0);
+}
+
+double Simulation::area_heat(std::uint32_t area, double t) const {
+  const Areas& a = world_.areas;
+  if (a.heat[area] == 0.0) return 0.0;
+  return a.heat[area] * std::exp(-kLn2 * (t - a.heat_time[area]) / p_.half_life_days);
+}
+
+void Simulation::add_area_heat(std::uint32_t area, double amount, double t) {
+  Areas& a = world_.areas;
+  a.heat[area] = area_heat(area, t) + amount;
+  a.heat_time[area] = t;
+}
+
+double Simulation::online_heat(double t) const {
+  if (world_.online_heat == 0.0) return 0.0;
+  return world_.online_heat * std::exp(-kLn2 * (t - world_.online_heat_time) / p_.half_life_days);
+}
+
+double Simulation::buyer_risk(double t) const {
+  if (world_.buyer_risk == 0.0) return 0.0;
+  return world_.buyer_risk * std::exp(-kLn2 * (t - world_.buyer_risk_time) / p_.half_life_days);
+}
+
+double Simulation::worker_heat(std::uint32_t w, double t) const {
+  const Workers& ws = world_.workers;
+  return ws.sector[w] == Sector::Online ? online_heat(t) : area_heat(ws.area[w], t);
+}
+
+double Simulation::negotiation_share(double heat) const {
+  // Halved at heat_halves_negotiation, a third at twice that, ... ("shorter
+  // negotiation times" under heightened policing [seed 002]).
+  return 1.0 / (1.0 + heat / p_.heat_halves_negotiation);
+}
+
+double Simulation::income_now(std::uint32_t w, double t) const {
+  const Workers& ws = world_.workers;
+  return static_cast<double>(ws.income[w]) * std::exp(-(t - static_cast<double>(ws.income_time[w])) / 30.0);
+}
+
+double Simulation::net_income_now(std::uint32_t w, double t) const {
+  const double gross = income_now(w, t);
+  return world_.workers.exploiter[w] == kNone ? gross : gross * (1.0 - p_.exploiter_take);
+}
+
+bool Simulation::decriminalized(double t) const {
+  return iv_.decriminalization.enabled && t >= report_time(iv_.decriminalization.start_day);
+}
+
+double Simulation::stigma(double t) const {
+  return decriminalized(t) ? iv_.decriminalization.stigma : p_.stigma;
+}
+
+void Simulation::record_violence(std::uint32_t w, Perpetrator who, double t) {
+  static constexpr Metric kMetricOf[3] = {Metric::violence_buyer, Metric::violence_exploiter,
+                                          Metric::violence_police};
+  count(kMetricOf[static_cast<int>(who)], w);
+  world_.workers.last_violence[static_cast<int>(who)][w] = static_cast<float>(t);
+}
+
+void Simulation::start_chains(std::uint32_t w, double t) {
+  Workers& ws = world_.workers;
+  const std::uint16_t gen = ++ws.generation[w];
+  queue_.push(t + rng_.exponential(p_.rate_per_day), static_cast<std::uint16_t>(EventKind::Encounter), w, gen);
+  if (ws.exploiter[w] != kNone) {
+    const double max_rate = p_.violence_per_year / 365.0 * p_.quota_violence_multiplier;
+    if (max_rate > 0)
+      queue_.push(t + rng_.exponential(max_rate), static_cast<std::uint16_t>(EventKind::ExploiterViolence), w,
+                  gen);
+  }
+}
+
+}  // namespace harmsim::model

@@ -1,0 +1,145 @@
+#pragma once
+// One replicate of one scenario: the world, its event queue, its RNG stream
+// and its recorder, and the handlers of MODEL.md §3. Each process lives in the
+// file named after it (encounter.cpp, displacement.cpp, ...); this class only
+// ties them together and dispatches events with a switch.
+#include <cstdint>
+#include <vector>
+
+#include "core/engine.hpp"
+#include "core/event_queue.hpp"
+#include "core/rng.hpp"
+#include "model/interventions.hpp"
+#include "model/parameters.hpp"
+#include "model/recorder.hpp"
+#include "model/results.hpp"
+#include "model/world.hpp"
+
+namespace harmsim::model {
+
+enum class EventKind : std::uint16_t {
+  Encounter,          // subject: worker; aux: generation
+  ExploiterViolence,  // subject: worker; aux: generation
+  Release,            // subject: worker; aux: generation (jail, detention or services end)
+  Day,                // the start of a day: daily processes, then the sample of the day before
+  OperationDay,       // subject: operation index
+  Recruit,            // subject: exploiter who lost a worker
+  VenueHire,          // subject: venue hiring a replacement
+  Entry,              // a new worker enters the market
+  CustodyEnd,         // subject: exploiter released from custody
+};
+
+// Progress callback: called once per simulated day with (day, days in total).
+using DayHook = void (*)(void* context, std::int64_t day, std::int64_t total_days);
+
+class Simulation {
+ public:
+  Simulation(const Params& params, const Interventions& interventions, std::uint64_t seed);
+
+  // Runs warm-up and horizon and returns the replicate's series.
+  ReplicateResult run(DayHook hook = nullptr, void* hook_context = nullptr);
+
+  // Event dispatch (called by core::run_until).
+  void handle(const core::Event& e);
+
+  // --- Access for tests and the policy layer -------------------------------
+  [[nodiscard]] World& world() { return world_; }
+  [[nodiscard]] const World& world() const { return world_; }
+  [[nodiscard]] const Params& params() const { return p_; }
+  [[nodiscard]] core::Rng& rng() { return rng_; }
+  [[nodiscard]] Recorder& recorder() { return recorder_; }
+  [[nodiscard]] double now() const { return now_; }
+  // Runs the event loop to absolute time `until` (tests step through time).
+  std::uint64_t advance_to(double until);
+  // Absolute simulation time of report day d.
+  [[nodiscard]] double report_time(double day) const { return static_cast<double>(p_.warmup_days) + day; }
+
+  // --- Model functions the processes share ---------------------------------
+  [[nodiscard]] double area_heat(std::uint32_t area, double t) const;
+  void add_area_heat(std::uint32_t area, double amount, double t);
+  [[nodiscard]] double online_heat(double t) const;
+  [[nodiscard]] double buyer_risk(double t) const;
+  // Heat a worker works under: her area's, or the online heat for online workers.
+  [[nodiscard]] double worker_heat(std::uint32_t w, double t) const;
+  // Negotiation time as a share of the unpoliced time, in (0, 1].
+  [[nodiscard]] double negotiation_share(double heat) const;
+  [[nodiscard]] double income_now(std::uint32_t w, double t) const;
+  [[nodiscard]] double net_income_now(std::uint32_t w, double t) const;
+  [[nodiscard]] bool engaged(std::uint32_t w, double t) const { return world_.workers.engaged_until[w] > t; }
+  [[nodiscard]] bool decriminalized(double t) const;
+  [[nodiscard]] double stigma(double t) const;
+
+  // Arrest of a worker and all its consequences (arrest.cpp).
+  void arrest_worker(std::uint32_t w, const Operation& op, double t);
+  void arrest_exploiter(std::uint32_t e, const Operation& op, double t);
+  // A victim identified by any route goes to services (arrest.cpp).
+  void identify_victim(std::uint32_t w, Metric route, double t);
+  // Ends third-party control of a worker; her exploiter will recruit again.
+  void release_from_exploiter(std::uint32_t w, double t);
+  void place_under_control(std::uint32_t w, std::uint32_t e, double t);
+  // Removes a worker from the market for good (exit, deportation).
+  void remove_worker(std::uint32_t w, Status why, double t);
+  // Starts the event chains of an active worker (after entry, release, ...).
+  void start_chains(std::uint32_t w, double t);
+  void record_violence(std::uint32_t w, Perpetrator who, double t);
+
+  // Recording by stratum.
+  [[nodiscard]] std::size_t cell_of(std::uint32_t w) const {
+    const Workers& ws = world_.workers;
+    return cell_stratum(static_cast<unsigned>(ws.sector[w]), ws.has(w, worker_flag::kUndocumented),
+                        ws.has(w, worker_flag::kMinor),
+                        static_cast<unsigned>(world_.areas.kind[ws.area[w]]));
+  }
+  [[nodiscard]] std::size_t community_of(std::uint32_t w) const {
+    return world_.areas.community[world_.workers.area[w]];
+  }
+  void count(Metric m, std::uint32_t w, double v = 1.0) { recorder_.add(m, cell_of(w), community_of(w), v); }
+  void count_global(Metric m, double v = 1.0) { recorder_.add_global(m, v); }
+
+ private:
+  // Initialisation (initialisation.cpp).
+  void build_world();
+  void init_worker(std::uint32_t w, Sector s, double t);
+  std::uint32_t take_slot();  // a vacant worker slot, or a new one
+
+  // Processes, one file each.
+  void on_encounter(std::uint32_t w, double t);                // encounter.cpp
+  void on_exploiter_violence(std::uint32_t w, double t);       // exploiter_violence.cpp
+  void displacement_step(double t);                            // displacement.cpp
+  void economic_stress_step(double t);                         // economic_stress.cpp
+  void on_recruit(std::uint32_t exploiter, double t);          // recruitment.cpp
+  void on_venue_hire(std::uint32_t venue, double t);           // recruitment.cpp
+  void on_entry(double t);                                     // recruitment.cpp
+  void on_operation_day(std::uint32_t op, double t);           // operation.cpp
+  void schedule_operation(std::uint32_t op, double after);     // operation.cpp
+  void outreach_step(double t);                                // outreach.cpp
+  void on_release(std::uint32_t w, double t);                  // release.cpp
+  void on_custody_end(std::uint32_t e, double t);              // release.cpp
+  void exit_step(double t);                                    // exit_entry.cpp
+  void on_day(double t);                                       // simulation.cpp
+  void sample_day(std::size_t report_day, double t);           // sampling.cpp
+  void record_exposure(double t, ReplicateResult& out) const;  // sampling.cpp
+
+  const Params& p_;
+  const Interventions& iv_;
+  World world_;
+  core::EventQueue queue_;
+  core::Rng rng_;
+  Recorder recorder_;
+  std::uint64_t seed_;
+  double now_ = 0;
+  double end_time_ = 0;
+  double diversion_left_ = 0;         // diversion places left today
+  std::uint64_t contacts_today_ = 0;  // buyer contacts today
+  std::uint64_t deterred_today_ = 0;  // of which deterred by enforcement risk
+  bool decrim_applied_ = false;
+  bool building_ = true;               // inside build_world
+  bool displaced_any_ = true;          // someone may be away from home
+  std::vector<std::uint32_t> scratch_;  // reused candidate lists (no allocation per event)
+  std::vector<std::uint8_t> area_mask_;
+  std::vector<double> heat_today_;
+  std::vector<double> tally_;
+  ReplicateResult* out_ = nullptr;
+};
+
+}  // namespace harmsim::model

@@ -1,0 +1,16 @@
+// Post-arrest diversion [seed 002]: a daily capacity of referrals, reached
+// only through arrest and police screening (arrest.cpp).
+#include "policy/post_arrest_diversion.hpp"
+
+namespace harmsim::policy {
+
+void validate(const PostArrestDiversion&, const model::Params&, std::vector<PolicyProblem>&) {}
+
+void apply(const PostArrestDiversion& s, const model::Params&, model::Interventions& out) {
+  out.diversion.enabled = true;
+  out.diversion.start_day = s.start_day;
+  out.diversion.capacity_per_day = s.capacity_per_day;
+  out.diversion.offer_share = s.offer_share;
+}
+
+}  // namespace harmsim::policy

@@ -1,0 +1,21 @@
+#pragma once
+#include "policy/policy.hpp"
+
+namespace harmsim::policy {
+
+// Post-arrest diversion: services reached only through arrest and police
+// screening [seed 002: 10 of 33 arrested were sent to providers after police
+// screening].
+#define HARMSIM_POST_ARREST_DIVERSION_PARAMS(X)                                                            \
+  X(post_arrest_diversion, start_day, double, 0, 0, 36500, "day", "assumed", "first day of the programme") \
+  X(post_arrest_diversion, capacity_per_day, double, 10, 0, 1000000, "people", "assumed",                 \
+    "referrals the programme can take per day")                                                            \
+  X(post_arrest_diversion, offer_share, double, 0.3, 0, 1, "share", "seed 002",                            \
+    "share of arrested people not identified as victims whom police screening refers")
+
+HARMSIM_PARAM_STRUCT(PostArrestDiversion, HARMSIM_POST_ARREST_DIVERSION_PARAMS);
+
+void validate(const PostArrestDiversion& s, const model::Params& p, std::vector<PolicyProblem>& problems);
+void apply(const PostArrestDiversion& s, const model::Params& p, model::Interventions& out);
+
+}  // namespace harmsim::policy

@@ -1,0 +1,35 @@
+#pragma once
+// Checks and conversions the policy files share.
+#include <string>
+#include <vector>
+
+#include "model/interventions.hpp"
+#include "policy/policy.hpp"
+
+namespace harmsim::policy {
+
+// Every area id must exist.
+void check_areas(const IntList& areas, const model::Params& p, std::vector<PolicyProblem>& problems);
+std::vector<std::uint32_t> to_ids(const IntList& ids);
+
+// Schedule checks: a repeat shorter than the operation overlaps itself; an
+// end before the start means the policy never runs.
+template <class S>
+void check_schedule(const S& s, std::vector<PolicyProblem>& problems) {
+  if (s.repeat_every_days > 0 && s.repeat_every_days < s.duration_days)
+    problems.push_back({"repeat_every_days", "0 or at least duration_days = " + std::to_string(s.duration_days),
+                        std::to_string(s.repeat_every_days)});
+  if (s.end_day <= s.start_day)
+    problems.push_back({"end_day", "a day after start_day = " + std::to_string(s.start_day),
+                        std::to_string(s.end_day)});
+}
+
+template <class S>
+void copy_schedule(const S& s, model::Operation& op) {
+  op.start_day = s.start_day;
+  op.duration_days = s.duration_days;
+  op.repeat_every_days = s.repeat_every_days;
+  op.end_day = s.end_day;
+}
+
+}  // namespace harmsim::policy

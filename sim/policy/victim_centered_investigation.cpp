@@ -1,0 +1,22 @@
+// Victim-centred investigation [seed 003]: exploiters arrested one case at a
+// time; no worker is arrested and no heat is raised.
+#include "policy/victim_centered_investigation.hpp"
+
+#include "policy/schedule.hpp"
+
+namespace harmsim::policy {
+
+void validate(const VictimCenteredInvestigation& s, const model::Params&, std::vector<PolicyProblem>& problems) {
+  check_schedule(s, problems);
+}
+
+void apply(const VictimCenteredInvestigation& s, const model::Params&, model::Interventions& out) {
+  model::Operation op;
+  op.kind = model::OperationKind::Investigation;
+  op.policy = "victim_centered_investigation";
+  copy_schedule(s, op);
+  op.exploiters_per_day = s.investigators * s.cases_per_investigator_year / 365.0;
+  out.operations.push_back(std::move(op));
+}
+
+}  // namespace harmsim::policy

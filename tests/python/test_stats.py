@@ -1,0 +1,258 @@
+"""The t quantile, summary() intervals, Welch differences and odds ratios, against known numbers."""
+import math
+
+import numpy as np
+import pytest
+
+import harmsim_analysis as ha
+from harmsim_analysis import stats
+
+
+# ------------------------------------------------------------------ distributions
+
+@pytest.mark.parametrize("df, table", [(4, 2.776), (9, 2.262), (30, 2.042), (1, 12.706), (120, 1.980)])
+def test_t_quantile_matches_printed_tables(df, table):
+    assert ha.t_ppf(0.975, df) == pytest.approx(table, abs=5e-4)
+
+
+@pytest.mark.parametrize("p, df, value", [
+    (0.975, 4, 2.7764451051977987),
+    (0.975, 8, 2.3060041350333704),
+    (0.995, 1, 63.65674116287399),
+    (0.95, 2, 2.919985580353725),
+    (0.9, 1e6, 1.2815524121299389),
+])
+def test_t_quantile_to_many_digits(p, df, value):
+    assert ha.t_ppf(p, df) == pytest.approx(value, rel=1e-8)
+    assert ha.t_ppf(1 - p, df) == pytest.approx(-value, rel=1e-8)
+
+
+def test_t_quantile_limits_and_inverse():
+    assert ha.t_ppf(0.5, 3) == 0.0
+    assert stats.norm_ppf(0.975) == pytest.approx(1.959963984540054, rel=1e-12)
+    assert ha.t_ppf(0.975, math.inf) == pytest.approx(1.959963984540054, rel=1e-12)
+    for df in (0.7, 2, 5.88235294117647, 40, 3e5):
+        for p in (0.01, 0.3, 0.975):
+            assert ha.t_cdf(ha.t_ppf(p, df), df) == pytest.approx(p, rel=1e-10)
+    assert ha.t_cdf(0.0, 7) == 0.5
+    assert ha.t_cdf(1.0, 1) == pytest.approx(0.75, rel=1e-12)  # Cauchy: 1/2 + atan(1)/pi
+
+
+def test_betainc_closed_forms():
+    assert stats.betainc(3.0, 3.0, 0.5) == pytest.approx(0.5, rel=1e-13)
+    assert stats.betainc(1.0, 1.0, 0.37) == pytest.approx(0.37, rel=1e-13)
+    assert stats.betainc(2.5, 1.0, 0.6) == pytest.approx(0.6 ** 2.5, rel=1e-13)
+    assert stats.betainc(1.0, 4.0, 0.2) == pytest.approx(1 - 0.8 ** 4, rel=1e-13)
+
+
+def test_against_scipy_when_available():
+    sp = pytest.importorskip("scipy.stats")
+    for df in (1, 2.5, 4, 9, 17.3, 30, 250, 1e4):
+        for p in (0.001, 0.025, 0.2, 0.9, 0.975, 0.9995):
+            assert ha.t_ppf(p, df) == pytest.approx(sp.t.ppf(p, df), rel=1e-7)
+
+
+# ------------------------------------------------------------------ summary
+
+TOTALS = {
+    "baseline": {"violence_buyer": [1, 2, 3, 4, 5]},
+    "sting": {"violence_buyer": [3, 4, 5, 6, 7]},
+    "decriminalization": {"violence_buyer": [2, 4, 6, 8, 10]},
+}
+
+
+@pytest.fixture
+def known(make_results):
+    return make_results("known.h5", totals=TOTALS)
+
+
+def row(table, scenario, metric):
+    r = table[(table.scenario == scenario) & (table.metric == metric)]
+    assert len(r) == 1
+    return r.iloc[0]
+
+
+def test_summary_columns_and_rows(known):
+    table = ha.summary(known)
+    assert list(table.columns) == ["scenario", "metric", "kind", "mean", "ci_low", "ci_high",
+                                   "diff", "diff_low", "diff_high"]
+    assert len(table) == 3 * 8
+    assert row(table, "sting", "violence_12m")["kind"] == "share"
+    assert row(table, "sting", "encounters")["kind"] == "count"
+
+
+def test_summary_t_interval(known):
+    b = row(ha.summary(known), "baseline", "violence_buyer")
+    half = 2.7764451051977987 * math.sqrt(2.5 / 5)
+    assert b["mean"] == pytest.approx(3.0)
+    assert b["ci_low"] == pytest.approx(3 - half, rel=1e-9)
+    assert b["ci_high"] == pytest.approx(3 + half, rel=1e-9)
+    assert b["ci_low"] == pytest.approx(1.0368, abs=1e-4)
+    # the baseline against itself
+    assert b["diff"] == 0.0
+    assert math.isnan(b["diff_low"]) and math.isnan(b["diff_high"])
+
+
+def test_summary_difference_equal_variances(known):
+    s = row(ha.summary(known), "sting", "violence_buyer")
+    # diff 2, se = sqrt(2.5/5 + 2.5/5) = 1, Welch df = 8
+    assert s["diff"] == pytest.approx(2.0)
+    assert s["diff_low"] == pytest.approx(2 - 2.3060041350333704, rel=1e-8)
+    assert s["diff_high"] == pytest.approx(2 + 2.3060041350333704, rel=1e-8)
+
+
+def test_summary_difference_unequal_variances(known):
+    s = row(ha.summary(known), "decriminalization", "violence_buyer")
+    # var 10 vs 2.5: se^2 = 2 + 0.5 = 2.5; df = 2.5^2 / (2^2/4 + 0.5^2/4) = 5.882352941
+    diff, lo, hi, df = ha.welch_ci([2, 4, 6, 8, 10], [1, 2, 3, 4, 5])
+    assert df == pytest.approx(6.25 / 1.0625)
+    half = 2.4588237068884107 * math.sqrt(2.5)
+    assert s["diff"] == pytest.approx(3.0)
+    assert s["diff_low"] == pytest.approx(3 - half, rel=1e-8)
+    assert s["diff_high"] == pytest.approx(3 + half, rel=1e-8)
+    assert (lo, hi) == (pytest.approx(s["diff_low"]), pytest.approx(s["diff_high"]))
+
+
+def test_summary_other_baseline(known):
+    table = ha.summary(known, baseline="sting")
+    b = row(table, "baseline", "violence_buyer")
+    assert b["diff"] == pytest.approx(-2.0)
+    assert b["diff_high"] == pytest.approx(-2 + 2.3060041350333704, rel=1e-8)
+    assert row(table, "sting", "violence_buyer")["diff"] == 0.0
+    with pytest.raises(ValueError, match="scenario"):
+        ha.summary(known, baseline="nope")
+
+
+def test_summary_totals_formed_as_the_contract_says(results):
+    table = ha.summary(results)
+    # encounters (metric 0, count) baseline: replicate r total = sum_d (1000 r + 100 d) = 10000 r + 4500
+    enc = row(table, "baseline", "encounters")
+    assert enc["mean"] == pytest.approx(20000 + 4500)
+    # a level is averaged over days: workers_active (metric 4) in sting = 4e5 + 1e4 + 1000 r + 450
+    lvl = row(table, "sting", "workers_active")
+    assert lvl["mean"] == pytest.approx(4e5 + 1e4 + 2000 + 450)
+    # every scenario differs from the baseline by exactly 1e4 per day of a level
+    assert lvl["diff"] == pytest.approx(1e4)
+    assert lvl["diff_low"] < 1e4 < lvl["diff_high"]
+
+
+def test_intervals_degenerate_cases():
+    assert ha.mean_ci([4.0, 4.0, 4.0]) == (4.0, 4.0, 4.0)
+    m, lo, hi = ha.mean_ci([7.0])
+    assert m == 7.0 and math.isnan(lo) and math.isnan(hi)
+    diff, lo, hi, df = ha.welch_ci([2.0, 2.0], [1.0, 1.0])
+    assert (diff, lo, hi) == (1.0, 1.0, 1.0)
+
+
+# ------------------------------------------------------------------ odds ratios
+
+def odds_row(table, scenario, exposure, outcome):
+    r = table[(table.scenario == scenario) & (table.exposure == exposure) & (table.outcome == outcome)]
+    assert len(r) == 1
+    return r.iloc[0]
+
+
+def test_odds_ratio_hand_computed(results):
+    table = ha.odds_ratios(results)
+    assert list(table.columns[:7]) == ["scenario", "exposure", "outcome", "odds_ratio", "ci_low", "ci_high", "n"]
+    assert len(table) == 3 * 3 * 2
+    r = odds_row(table, "sting", "arrested_180d", "violence_180d")
+    # pooled over 5 replicates: a=20, b=80, c=10, d=90
+    assert r["n"] == 200
+    assert r["odds_ratio"] == pytest.approx(20 * 90 / (80 * 10))
+    se = math.sqrt(1 / 20 + 1 / 80 + 1 / 10 + 1 / 90)
+    assert r["ci_low"] == pytest.approx(math.exp(math.log(2.25) - 1.959963984540054 * se), rel=1e-12)
+    assert r["ci_high"] == pytest.approx(math.exp(math.log(2.25) + 1.959963984540054 * se), rel=1e-12)
+    assert r["ci_low"] == pytest.approx(0.99428, rel=1e-4)
+    assert r["ci_high"] == pytest.approx(5.0916, rel=1e-4)
+    assert not r["corrected"]
+
+
+def test_odds_ratio_pools_replicates(results):
+    r = odds_row(ha.odds_ratios(results), "baseline", "arrested_180d", "condomless_180d")
+    # every replicate holds a table of ones: pooled a=b=c=d=5
+    assert r["n"] == 20
+    assert r["odds_ratio"] == pytest.approx(1.0)
+    assert r["ci_high"] == pytest.approx(math.exp(1.959963984540054 * math.sqrt(4 / 5)))
+
+
+def test_odds_ratio_zero_cell_haldane_anscombe(results):
+    r = odds_row(ha.odds_ratios(results), "baseline", "displaced_180d", "violence_180d")
+    # a=0, b=50, c=10, d=40 -> add 0.5 to every cell
+    a, b, c, d = 0.5, 50.5, 10.5, 40.5
+    assert r["corrected"]
+    assert r["n"] == 100
+    assert r["odds_ratio"] == pytest.approx(a * d / (b * c))
+    assert r["odds_ratio"] == pytest.approx(0.0381895, rel=1e-5)
+    se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+    assert r["ci_low"] == pytest.approx(a * d / (b * c) * math.exp(-1.959963984540054 * se))
+    assert r["ci_high"] == pytest.approx(0.67157, rel=1e-4)
+
+
+def test_odds_ratio_empty_margin_is_nan(results):
+    r = odds_row(ha.odds_ratios(results), "baseline", "policed_180d", "violence_180d")
+    assert r["n"] == 100
+    assert math.isnan(r["odds_ratio"]) and math.isnan(r["ci_low"])
+
+
+def test_woolf_function():
+    ratio, lo, hi, corrected = ha.woolf_odds_ratio(20, 80, 10, 90, z=1.96)
+    assert (ratio, corrected) == (2.25, False)
+    assert lo == pytest.approx(0.994279971565182, rel=1e-12)
+    assert hi == pytest.approx(5.091624235405931, rel=1e-12)
+
+
+# ------------------------------------------------------------------ strata
+
+SECTOR_VALUE = {"street": 1.0, "venue": 2.0, "online": 0.0}
+SECTOR_WORKERS = {"street": 10.0, "venue": 30.0, "online": 20.0}
+SECTOR_SHARE = {"street": 0.5, "venue": 0.2, "online": 0.1}
+
+
+def strata_series(si, metric, n_rep, days, strata):
+    out = np.zeros((n_rep, days, len(strata)), dtype=np.float32)
+    for k, name in enumerate(strata):
+        parts = name.split("/")
+        if len(parts) == 4:
+            sector = parts[0]
+            v = {"violence_buyer": SECTOR_VALUE[sector], "workers_active": SECTOR_WORKERS[sector],
+                 "violence_12m": SECTOR_SHARE[sector]}.get(metric, 1.0)
+        elif parts[0] == "community":
+            c = int(parts[1])
+            v = {"violence_buyer": c * (si + 1), "workers_active": 10.0 * c}.get(metric, 1.0)
+        else:
+            v = 0.0
+        out[:, :, k] = v
+    # replicate noise on violence in communities: +r
+    if metric == "violence_buyer":
+        for k, name in enumerate(strata):
+            if name.startswith("community/"):
+                out[:, :, k] += np.arange(n_rep)[:, None]
+    return out
+
+
+def test_strata_summary(make_results):
+    path = make_results("strata.h5", series_fn=strata_series)
+    by_sector = ha.strata_summary(path, "violence_buyer", by="sector")
+    base = by_sector[by_sector.scenario == "baseline"].set_index("group")
+    assert list(base.index) == ["street", "venue", "online"]
+    # per 1000 worker-days: 1000·1/10, 1000·2/30, 0
+    assert base.loc["street", "mean"] == pytest.approx(100.0)
+    assert base.loc["venue", "mean"] == pytest.approx(2000 / 30)
+    assert base.loc["online", "mean"] == pytest.approx(0.0)
+    assert base.loc["street", "unit"] == "per 1000 worker-days"
+    # raw totals: 12 cells × 10 days × 1
+    raw = ha.strata_summary(path, "violence_buyer", by="sector", rate=False)
+    assert raw[(raw.scenario == "sting") & (raw.group == "street")]["mean"].iloc[0] == pytest.approx(120.0)
+    # shares are averaged with active workers as weights
+    share = ha.strata_summary(path, "violence_12m", by="documentation")
+    assert set(share["group"]) == {"documented", "undocumented"}
+    assert share["mean"].to_numpy() == pytest.approx((60 * 0.5 + 180 * 0.2 + 120 * 0.1) / 360)
+    # communities, with replicate variation: value c·(s+1) + r per day, workers 10 c per day
+    com = ha.strata_summary(path, "violence_buyer", by="community", rate=False)
+    c2 = com[(com.scenario == "sting") & (com.group == "community/2")].iloc[0]
+    assert c2["mean"] == pytest.approx(10 * (2 * 2 + 2))  # mean r = 2
+    half = 2.7764451051977987 * 10 * math.sqrt(2.5 / 5)
+    assert (c2["ci_low"], c2["ci_high"]) == (pytest.approx(60 - half), pytest.approx(60 + half))
+    with pytest.raises(ValueError, match="dimension"):
+        ha.strata_summary(path, "violence_buyer", by="colour")
