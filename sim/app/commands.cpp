@@ -119,6 +119,9 @@ int run_command(const RunCommand& cmd) {
     for (std::size_t i = 0; i < scenarios.size(); ++i) table.push_back({scenarios[i].name, &results[i]});
     const std::string text = comparison_table(table, static_cast<std::size_t>(scenarios.front().params.days));
     std::fwrite(text.data(), 1, text.size(), stdout);
+    bool all_met = true;
+    const std::string targets = targets_table(scenarios, results, all_met);
+    std::fwrite(targets.data(), 1, targets.size(), stdout);
     std::printf("\nResults written to %s\n", cmd.output.c_str());
     return kExitOk;
   } catch (const io::IoError& e) {

@@ -54,4 +54,35 @@ std::string comparison_table(const std::vector<ScenarioTotals>& scenarios, std::
   return out;
 }
 
+std::string targets_table(const std::vector<io::Scenario>& scenarios,
+                          const std::vector<std::vector<model::ReplicateResult>>& results, bool& all_met) {
+  all_met = true;
+  std::string out;
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    for (const io::Target& t : scenarios[i].targets) {
+      if (out.empty())
+        out = fmt::format("\nReproduced figures: the article's value beside the model's mean over replicates\n\n"
+                          "{:<24} {:<26} {:>9} {:>9} {:>21} {:>10}  {}\n",
+                          "scenario", "metric", "article", "model", "95% interval", "within", "source");
+      // Per-replicate totals of the metric (or of the sum of metrics).
+      std::vector<double> values(results[i].size(), 0.0);
+      for (const std::string& name : t.metrics()) {
+        const auto m = static_cast<std::size_t>(
+            std::find_if(model::kMetrics.begin(), model::kMetrics.end(),
+                         [&](const model::MetricInfo& info) { return info.name == name; }) -
+            model::kMetrics.begin());
+        for (std::size_t r = 0; r < values.size(); ++r) values[r] += results[i][r].totals[m];
+      }
+      const model::TotalSummary s = model::summarize_sample(values);
+      const bool met = t.met_by(s.mean);
+      all_met = all_met && met;
+      const double allowed = std::max(t.tolerance * std::abs(t.value), t.tolerance_abs);
+      out += fmt::format("{:<24} {:<26} {:>9} {:>9} {:>21} {:>10}  {}\n", scenarios[i].name, t.metric,
+                         number(t.value), number(s.mean), fmt::format("[{}, {}]", number(s.ci_low), number(s.ci_high)),
+                         fmt::format("{} ±{}", met ? "yes" : "NO", number(allowed)), t.source);
+    }
+  }
+  return out;
+}
+
 }  // namespace harmsim::app

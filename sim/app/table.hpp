@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "io/scenario.hpp"
 #include "model/results.hpp"
 
 namespace harmsim::app {
@@ -16,5 +17,10 @@ struct ScenarioTotals {
 };
 
 std::string comparison_table(const std::vector<ScenarioTotals>& scenarios, std::size_t reported_days);
+
+// The figures scenarios should reproduce beside what the model gave; empty
+// when no scenario has targets. `all_met` tells whether every one was met.
+std::string targets_table(const std::vector<io::Scenario>& scenarios,
+                          const std::vector<std::vector<model::ReplicateResult>>& results, bool& all_met);
 
 }  // namespace harmsim::app

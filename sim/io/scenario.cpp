@@ -13,6 +13,7 @@
 #include <toml++/toml.h>
 
 #include "embedded_scenarios.hpp"
+#include "model/metrics.hpp"
 
 namespace harmsim::io {
 
@@ -156,6 +157,11 @@ class Parser {
         if (arr == nullptr || !arr->is_array_of_tables())
           fail(&v, prefix + "policy", "a list of policy tables ([[policy]])", describe(v));
         for (const toml::node& p : *arr) scenario.policies.push_back(parse_policy(*p.as_table()));
+      } else if (key == "target") {
+        const toml::array* arr = v.as_array();
+        if (arr == nullptr || !arr->is_array_of_tables())
+          fail(&v, prefix + "target", "a list of target tables ([[target]])", describe(v));
+        for (const toml::node& t : *arr) scenario.targets.push_back(parse_target(*t.as_table()));
       } else if (key == "scenario" && top_level) {
         continue;  // handled by the caller
       } else if (std::find(sections.begin(), sections.end(), key) != sections.end()) {
@@ -164,16 +170,60 @@ class Parser {
         apply_table(*t, key, [&](auto&& f) { model::for_each_param(scenario.params, f); });
       } else {
         std::vector<std::string_view> names = sections;
-        names.insert(names.end(), {"name", "description", "policy"});
+        names.insert(names.end(), {"name", "description", "policy", "target"});
         if (top_level) names.push_back("scenario");
         const std::string near = nearest(key, names);
         throw ScenarioError(source_, k.source().begin.line, k.source().begin.column, prefix + std::string(key),
-                            "a scenario section (name, description, policy, " +
+                            "a scenario section (name, description, policy, target, " +
                                 fmt::format("{}", fmt::join(sections, ", ")) + ")",
                             fmt::format("unknown key `{}`", key),
                             near.empty() ? std::string() : fmt::format("did you mean `{}`?", near));
       }
     }
+  }
+
+  Target parse_target(const toml::table& t) const {
+    Target target;
+    bool has_metric = false, has_value = false;
+    for (auto&& [k, v] : t) {
+      const std::string_view key = k.str();
+      const std::string name = "target." + std::string(key);
+      if (key == "metric") {
+        if (!v.is_string()) fail(&v, name, "a metric name", describe(v));
+        target.metric = *v.value<std::string>();
+        std::vector<std::string_view> metrics;
+        for (const auto& m : model::kMetrics) metrics.push_back(m.name);
+        for (const std::string& one : target.metrics()) {
+          if (std::find(metrics.begin(), metrics.end(), one) != metrics.end()) continue;
+          const std::string near = nearest(one, metrics);
+          fail(&v, name, "a metric name of docs/output.md, or a sum of them joined by +", fmt::format("\"{}\"", one),
+               near.empty() ? std::string() : fmt::format("did you mean `{}`?", near));
+        }
+        has_metric = true;
+      } else if (key == "value" || key == "tolerance" || key == "tolerance_abs") {
+        if (!v.is_number()) fail(&v, name, "a number", describe(v));
+        const double x = v.is_integer() ? static_cast<double>(*v.value<std::int64_t>()) : *v.value<double>();
+        if (!std::isfinite(x) || (key != "value" && x < 0)) fail(&v, name, "a finite number (>= 0 for tolerances)", describe(v));
+        if (key == "value") {
+          target.value = x;
+          has_value = true;
+        } else if (key == "tolerance") {
+          target.tolerance = x;
+        } else {
+          target.tolerance_abs = x;
+        }
+      } else if (key == "source") {
+        if (!v.is_string()) fail(&v, name, "a string", describe(v));
+        target.source = *v.value<std::string>();
+      } else {
+        const std::string near = nearest(key, {"metric", "value", "tolerance", "tolerance_abs", "source"});
+        throw ScenarioError(source_, k.source().begin.line, k.source().begin.column, name,
+                            "one of metric, value, tolerance, tolerance_abs, source", fmt::format("unknown key `{}`", key),
+                            near.empty() ? std::string() : fmt::format("did you mean `{}`?", near));
+      }
+    }
+    if (!has_metric || !has_value) fail(&t, "target", "both `metric` and `value`", "a target without them");
+    return target;
   }
 
   policy::Policy parse_policy(const toml::table& t) const {
@@ -193,8 +243,10 @@ class Parser {
     return p;
   }
 
-  // Checks across keys, after every value is in range on its own.
-  void check(const Scenario& s, const toml::table& where) const {
+  // Checks across keys, after every value is in range on its own. `inherited`
+  // is the file's top-level policy list when `where` is a [[scenario]] entry:
+  // its policies come first in s.policies.
+  void check(const Scenario& s, const toml::table& where, const toml::array* inherited = nullptr) const {
     const model::Params& p = s.params;
     auto problem = [&](std::string_view section, std::string_view key, const std::string& expected,
                        const std::string& found) {
@@ -221,10 +273,13 @@ class Parser {
     // Policies: their own checks, and no singleton twice.
     std::set<std::size_t> singletons;
     const toml::array* policies = where.get_as<toml::array>("policy");
+    const std::size_t n_inherited = inherited != nullptr ? inherited->size() : 0;
     for (std::size_t i = 0; i < s.policies.size(); ++i) {
       const policy::Policy& pol = s.policies[i];
       const std::string_view type = policy::info(pol).type;
-      const toml::node* node = (policies != nullptr && i < policies->size()) ? policies->get(i) : &where;
+      const toml::array* list = i < n_inherited ? inherited : policies;
+      const std::size_t j = i < n_inherited ? i : i - n_inherited;
+      const toml::node* node = (list != nullptr && j < list->size()) ? list->get(j) : &where;
       if (std::holds_alternative<policy::PostArrestDiversion>(pol) ||
           std::holds_alternative<policy::Decriminalization>(pol) || std::holds_alternative<policy::Advocacy>(pol)) {
         if (!singletons.insert(pol.index()).second)
@@ -252,10 +307,12 @@ class Parser {
     base.name = std::string(stem);
     apply_scenario_table(root, base, true);
     std::vector<Scenario> out;
+    std::vector<const toml::node*> name_nodes;  // where each scenario's name was written, for messages
     const toml::node* list = root.get("scenario");
     if (list == nullptr) {
       check(base, root);
       out.push_back(std::move(base));
+      name_nodes.push_back(root.get("name") != nullptr ? root.get("name") : &root);
     } else {
       const toml::array* arr = list->as_array();
       if (arr == nullptr || !arr->is_array_of_tables() || arr->empty())
@@ -266,19 +323,21 @@ class Parser {
         s.name.clear();
         apply_scenario_table(t, s, false);
         if (s.name.empty()) fail(&t, "scenario.name", "a name for every [[scenario]]", "none");
-        check(s, t);
+        check(s, t, root.get_as<toml::array>("policy"));
         out.push_back(std::move(s));
+        name_nodes.push_back(t.get("name"));
       }
     }
     std::set<std::string> names;
-    for (const Scenario& s : out) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      const Scenario& s = out[i];
       const bool ok = !s.name.empty() && std::all_of(s.name.begin(), s.name.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
       });
       if (!ok)
-        fail(&root, "name", "a scenario name of letters, digits, '_', '-' or '.'", fmt::format("\"{}\"", s.name));
+        fail(name_nodes[i], "name", "a scenario name of letters, digits, '_', '-' or '.'", fmt::format("\"{}\"", s.name));
       if (!names.insert(s.name).second)
-        fail(&root, "name", "scenario names that differ", fmt::format("`{}` twice", s.name));
+        fail(name_nodes[i], "name", "scenario names that differ", fmt::format("`{}` twice", s.name));
     }
     return out;
   }
@@ -323,6 +382,20 @@ ScenarioError::ScenarioError(std::string file_, std::uint32_t line_, std::uint32
       line(line_),
       column(column_) {}
 
+std::vector<std::string> Target::metrics() const {
+  std::vector<std::string> out;
+  std::string current;
+  for (char c : metric + "+") {
+    if (c == '+') {
+      out.push_back(current);
+      current.clear();
+    } else if (c != ' ') {
+      current += c;
+    }
+  }
+  return out;
+}
+
 std::vector<Scenario> parse_scenarios(std::string_view text, std::string_view source) {
   std::string stem(std::filesystem::path(source).stem().string());
   std::replace_if(stem.begin(), stem.end(), [](char c) { return !(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'); }, '_');
@@ -348,6 +421,9 @@ std::string to_toml(const Scenario& s) {
     }
     out += fmt::format("{} = {}\n", spec.key, value_text(field));
   });
+  for (const Target& t : s.targets)
+    out += fmt::format("\n[[target]]\nmetric = {}\nvalue = {}\ntolerance = {}\ntolerance_abs = {}\nsource = {}\n",
+                       quote(t.metric), t.value, t.tolerance, t.tolerance_abs, quote(t.source));
   for (const policy::Policy& p : s.policies) {
     out += fmt::format("\n[[policy]]\ntype = {}\n", quote(policy::info(p).type));
     policy::visit_params(p, [&](const core::ParamSpec& spec, const auto& field) {

@@ -2,6 +2,8 @@
 // Scenario files (TOML) into validated plain structs. Every error names the
 // file, line and column, the key, what was expected and what was found
 // (docs/errors.md).
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <stdexcept>
@@ -14,7 +16,24 @@
 
 namespace harmsim::io {
 
+// A figure a scenario should reproduce (the seed cases of MODEL.md §6): the
+// mean over replicates of a metric's horizon total (stratum "all") must lie
+// within the tolerance of the article's value.
+struct Target {
+  std::string metric;        // a metric name, or a sum: "arrests_worker + arrests_buyer"
+  std::vector<std::string> metrics() const;  // the names summed
+  double value = 0;
+  double tolerance = 0.10;   // relative to value
+  double tolerance_abs = 0;  // absolute; the wider of the two applies
+  std::string source;        // where the figure comes from
+  [[nodiscard]] bool met_by(double mean) const {
+    const double allowed = std::max(tolerance * std::abs(value), tolerance_abs);
+    return std::abs(mean - value) <= allowed + 1e-12;
+  }
+};
+
 struct Scenario {
+  std::vector<Target> targets;
   std::string name;
   std::string description;
   std::string source;  // file it came from

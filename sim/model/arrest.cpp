@@ -18,6 +18,7 @@ void Simulation::arrest_worker(std::uint32_t w, const Operation& op, double t) {
 
   // Screening for trafficking: poor for adults, better for minors [seed 003].
   const bool minor = ws.has(w, worker_flag::kMinor);
+  if (minor) count(Metric::arrests_minor, w);
   const bool victim = ws.is_victim(w);
   const double sensitivity = minor ? (op.screening_minor >= 0 ? op.screening_minor : p_.screening_sensitivity_minor)
                                    : (op.screening_adult >= 0 ? op.screening_adult : p_.screening_sensitivity_adult);
@@ -88,13 +89,14 @@ void Simulation::arrest_exploiter(std::uint32_t e, const Operation& op, double t
   queue_.push(t + custody, static_cast<std::uint16_t>(EventKind::CustodyEnd), e);
   const std::uint32_t v = ex.venue[e];
   if (v != kNone) world_.venues.closed_until[v] = std::max(world_.venues.closed_until[v], t + custody);
-  // Her workers are free of her. In an investigation they are referred to
-  // services without arrest, and the victims among them identified [seed 003].
+  // Her workers are free of her. Where the operation looks for victims
+  // (investigations [seed 003], trafficking operations [seed 004]) the
+  // victims among them are identified and referred without arrest.
   Workers& ws = world_.workers;
   for (std::uint32_t w = 0; w < ws.size() && ex.workers[e] > 0; ++w) {
     if (ws.exploiter[w] != e) continue;
     const bool active = ws.status[w] == Status::Active;
-    if (op.kind == OperationKind::Investigation && active && ws.is_victim(w)) {
+    if (op.refer_exploited_workers && active && ws.is_victim(w)) {
       identify_victim(w, Metric::victims_identified_investigation, t);
     } else {
       release_from_exploiter(w, t);

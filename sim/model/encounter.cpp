@@ -55,9 +55,10 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
     if (rng_.uniform() < p) record_violence(w, Perpetrator::Buyer, t);
   }
   // Condom use: a buyer who refuses one wins unless the negotiation holds;
-  // shorter or pressured negotiations hold less often.
+  // shorter or pressured negotiations hold less often (the exponent is the
+  // strength of the negotiation: 1 when unhurried and unpressured).
   const double condomless = (buyer & buyer_flag::kRefusesCondoms) != 0
-                                ? std::pow(1.0 - p_.condom_insistence, negotiation * pressure)
+                                ? std::pow(1.0 - p_.condom_insistence, negotiation * (0.5 + 0.5 * pressure))
                                 : p_.condomless_base;
   if (condomless > 0.0 && rng_.uniform() < condomless) {
     count(Metric::condomless_acts, w);

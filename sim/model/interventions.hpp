@@ -49,8 +49,9 @@ struct Operation {
   double screening_adult = -1;        // < 0: the model default
   double screening_minor = -1;
 
-  // Investigations.
-  double exploiters_per_day = 0;      // exploiters investigated and arrested per day
+  // Exploiters.
+  double exploiters_per_day = 0;      // investigations: exploiters arrested per day
+  bool refer_exploited_workers = false;  // an arrested exploiter's victims are identified and referred
 };
 
 // Low-barrier outreach: contacts workers where they are, no arrest needed.

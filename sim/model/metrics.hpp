@@ -26,6 +26,7 @@ enum class MetricKind : std::uint8_t {
   X(violence_exploiter, Count, "violent incidents by exploiters (pimps, operators)")       \
   X(violence_police, Count, "violent or coercive incidents by police during arrests")     \
   X(arrests_worker, Count, "workers arrested")                                             \
+  X(arrests_minor, Count, "minors among the workers arrested")                             \
   X(arrests_buyer, Count, "buyers arrested")                                               \
   X(arrests_exploiter, Count, "exploiters arrested")                                       \
   X(referrals_post_arrest, Count, "arrested people referred to services (diversion)")     \

@@ -134,7 +134,8 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
   for (std::uint32_t i = 0; i < n_exploiters; ++i) {
     for (int k = 0; k < 16; ++k) {
       const std::uint32_t e = rng_.below(static_cast<std::uint32_t>(std::max<std::size_t>(1, ex.size())));
-      if (e < ex.size() && ex.active[e] && ex.workers[e] > 0) {
+      // Pimps and traffickers; venue operators are pursued by raids.
+      if (e < ex.size() && ex.active[e] && ex.workers[e] > 0 && ex.venue[e] == kNone) {
         arrest_exploiter(e, op, t);
         break;
       }

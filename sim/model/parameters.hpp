@@ -66,15 +66,15 @@ using i64 = std::int64_t;
     "police heat at which negotiation time is halved (\"shorter negotiation times\")")                     \
   X(encounter, screening_sensitivity, double, 0.6, 0, 1, "probability", "assumed",                         \
     "chance a full negotiation spots and refuses a violent buyer")                                         \
-  X(encounter, violence_given_violent_buyer, double, 0.12, 0, 1, "probability", "calibrated (docs/model.md)", \
+  X(encounter, violence_given_violent_buyer, double, 0.05, 0, 1, "probability", "calibrated (docs/model.md)", \
     "chance an encounter with a violent buyer who was not refused turns violent")                          \
   X(encounter, isolated_violence_multiplier, double, 2.5, 0, 100, "ratio", "assumed; MODEL.md §3",         \
     "violence risk in isolated areas relative to peripheral ones")                                         \
   X(encounter, peer_violence_multiplier, double, 0.6, 0, 100, "ratio", "assumed; MODEL.md §3",             \
     "violence risk where peers are present (central areas, venues)")                                       \
-  X(encounter, condom_insistence, double, 0.8, 0, 1, "probability", "assumed",                             \
+  X(encounter, condom_insistence, double, 0.99, 0, 1, "probability", "assumed",                             \
     "chance a full negotiation keeps a condom with a buyer who refuses one")                               \
-  X(encounter, condomless_base, double, 0.03, 0, 1, "probability", "assumed",                              \
+  X(encounter, condomless_base, double, 0.001, 0, 1, "probability", "assumed",                              \
     "condomless share with buyers who do not push for it")                                                 \
   X(encounter, price, double, 60, 0, 100000, "currency", "assumed", "price of an encounter without heat")  \
   X(encounter, heat_price_drop, double, 0.15, 0, 1, "share per heat", "seed 002",                          \

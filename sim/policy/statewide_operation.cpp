@@ -26,6 +26,7 @@ void apply(const StatewideOperation& s, const model::Params& p, model::Intervent
   op.heat_per_day = s.task_forces * s.heat_per_task_force_day / static_cast<double>(p.areas);
   op.screening_adult = s.screening_sensitivity;
   op.ice_cooperation = s.ice_cooperation;
+  op.refer_exploited_workers = true;
   out.operations.push_back(std::move(op));
 }
 

@@ -9,7 +9,7 @@ namespace harmsim::policy {
 #define HARMSIM_STREET_STING_PARAMS(X)                                                                    \
   HARMSIM_SCHEDULE_PARAMS(X, street_sting, 30, 1, 0)                                                     \
   X(street_sting, officers, double, 70, 0, 100000, "officers", "seed 002", "officers per operation day")   \
-  X(street_sting, arrests_per_officer_day, double, 0.4714, 0, 100, "arrests", "seed 002",                  \
+  X(street_sting, arrests_per_officer_day, double, 0.47143, 0, 100, "arrests", "seed 002",                  \
     "arrests per officer-day (33 arrests by about 70 officers in one day)")                               \
   X(street_sting, buyer_share, double, 0.3, 0, 1, "share", "assumed; seed 002",                            \
     "share of arrests that are buyers (solicitation, decoys)")                                             \

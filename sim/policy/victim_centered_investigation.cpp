@@ -16,6 +16,7 @@ void apply(const VictimCenteredInvestigation& s, const model::Params&, model::In
   op.policy = "victim_centered_investigation";
   copy_schedule(s, op);
   op.exploiters_per_day = s.investigators * s.cases_per_investigator_year / 365.0;
+  op.refer_exploited_workers = true;
   out.operations.push_back(std::move(op));
 }
 
