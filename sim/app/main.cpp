@@ -1,7 +1,10 @@
 // harmsim: compare policing and service policies on the commercial sex market
 // by the harm they cause and prevent. See README.md and `harmsim --help`.
+#include <unistd.h>
+
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -31,6 +34,12 @@ int main(int argc, char** argv) {
   auto* params_cmd = cli.add_subcommand("params", "List every parameter with default, range, unit and source");
   params_cmd->add_flag("--markdown", markdown, "As Markdown (docs/parameters.md)");
 
+  std::vector<std::string> report_args;
+  auto* report_cmd = cli.add_subcommand("report", "Write a self-contained HTML report of a results file "
+                                                  "(harmsim report results.h5 -o report.html)");
+  report_cmd->allow_extras();
+  report_cmd->prefix_command();
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -44,5 +53,18 @@ int main(int argc, char** argv) {
   if (*run_cmd) return run_command(run);
   if (*validate_cmd) return validate_command(validate_files);
   if (*params_cmd) return params_command(markdown);
+  if (*report_cmd) {
+    // The report is made by the analysis package, with Debian's python3.
+    const std::string script = std::string(HARMSIM_SOURCE_DIR) + "/analysis/harmsim-report";
+    std::vector<std::string> args = {"/usr/bin/python3", script};
+    for (const auto& a : report_cmd->remaining()) args.push_back(a);
+    std::vector<char*> argv_out;
+    for (auto& a : args) argv_out.push_back(a.data());
+    argv_out.push_back(nullptr);
+    execv(argv_out[0], argv_out.data());
+    std::fprintf(stderr, "harmsim: cannot start %s for the report (install python3-h5py python3-pandas "
+                         "python3-matplotlib)\n", script.c_str());
+    return kExitFailure;
+  }
   return kExitBadInput;
 }
