@@ -91,6 +91,7 @@ int run_command(const RunCommand& cmd) {
     print_error(fmt::format("{} exists; choose another name with -o or pass --force to replace it", cmd.output));
     return kExitBadInput;
   }
+  install_interrupt_handlers();
   try {
     io::RunInfo info{HARMSIM_VERSION, HARMSIM_GIT_COMMIT, cmd.command_line, io::iso8601_utc_now()};
     io::ResultsWriter writer(out, info, static_cast<std::size_t>(scenarios.front().params.communities));
@@ -124,6 +125,11 @@ int run_command(const RunCommand& cmd) {
     std::fwrite(targets.data(), 1, targets.size(), stdout);
     std::printf("\nResults written to %s\n", cmd.output.c_str());
     return kExitOk;
+  } catch (const Interrupted&) {
+    print_error(fmt::format("interrupted by signal {}; the scenarios finished so far are in {}.partial, which is "
+                            "marked incomplete; rerun the command to start again",
+                            interrupt_signal(), cmd.output));
+    return kExitInterrupted;
   } catch (const io::IoError& e) {
     print_error(e.what());
     return kExitFailure;

@@ -1,5 +1,6 @@
 #include "app/runner.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +18,15 @@
 namespace harmsim::app {
 
 namespace {
+
+volatile sig_atomic_t g_signal = 0;
+
+extern "C" void on_signal(int sig) { g_signal = sig; }
+
+// Checked once per simulated day by every running replicate.
+void check_interrupt(void*, std::int64_t, std::int64_t) {
+  if (g_signal != 0) throw Interrupted();
+}
 
 struct Progress {
   std::mutex mutex;
@@ -38,6 +48,17 @@ struct Progress {
 };
 
 }  // namespace
+
+void install_interrupt_handlers() {
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+bool interrupted() { return g_signal != 0; }
+int interrupt_signal() { return g_signal; }
 
 std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const RunOptions& opts,
                                                  const std::string& label) {
@@ -63,7 +84,7 @@ std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const Ru
         const std::uint64_t seed =
             core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, static_cast<std::uint64_t>(r));
         model::Simulation sim(s.params, interventions, seed);
-        results[r] = sim.run();
+        results[r] = sim.run(check_interrupt, nullptr);
         results[r].replicate = r;
       } catch (...) {
         std::lock_guard lock(failure_mutex);

@@ -2,6 +2,7 @@
 // Runs scenarios: replicates spread over threads, results in replicate order,
 // so the output is the same on any number of threads.
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,20 @@ struct RunOptions {
   unsigned threads = 0;       // 0: every core
   bool progress = false;      // a progress line on stderr
 };
+
+// Thrown by run_scenario when SIGINT or SIGTERM arrived (see
+// install_interrupt_handlers); the replicates of the scenario are dropped.
+class Interrupted : public std::runtime_error {
+ public:
+  Interrupted() : std::runtime_error("interrupted") {}
+};
+
+// SIGINT and SIGTERM set a flag that running replicates check once per
+// simulated day, so a run stops within a moment and its output is left as
+// *.partial, never renamed to look finished.
+void install_interrupt_handlers();
+[[nodiscard]] bool interrupted();
+int interrupt_signal();
 
 // Runs every replicate of one scenario.
 std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const RunOptions& opts,

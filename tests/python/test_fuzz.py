@@ -1,0 +1,59 @@
+"""No input, however malformed, makes harmsim crash, hang or abort.
+
+A seeded corpus of 1,000 mutations of the shipped scenarios (tests/fuzz/mutate.py)
+goes through `harmsim validate`, and a tenth of it through `harmsim run --dry-run`;
+each must end within the time bound with exit 0, or exit 2 and one message line.
+"""
+import os
+import pathlib
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BINARY = os.environ.get("HARMSIM_BINARY", str(ROOT / "build" / "release" / "harmsim"))
+TIME_BOUND_S = 20
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    if not os.path.exists(BINARY):
+        pytest.fail(f"harmsim binary not found at {BINARY}; build it first (scripts/test sets HARMSIM_BINARY)")
+    out = tmp_path_factory.mktemp("fuzz")
+    subprocess.run([sys.executable, str(ROOT / "tests" / "fuzz" / "mutate.py"), str(out), "--count", "1000",
+                    "--seed", "20261123"], check=True)
+    files = sorted(out.glob("*.toml"))
+    assert len(files) == 1000
+    return files
+
+
+def check(args, cwd):
+    try:
+        p = subprocess.run(args, cwd=cwd, capture_output=True, timeout=TIME_BOUND_S)
+    except subprocess.TimeoutExpired:
+        return f"{args}: no answer within {TIME_BOUND_S} s"
+    err = p.stderr.decode("utf-8", "replace").strip()
+    if p.returncode == 0:
+        return None
+    if p.returncode != 2:
+        return f"{args}: exit {p.returncode} (crash or abort?): {err[:300]}"
+    lines = err.splitlines()
+    if len(lines) != 1 or not lines[0].startswith("harmsim: "):
+        return f"{args}: expected one 'harmsim: ...' line, got {len(lines)}: {err[:300]}"
+    return None
+
+
+def test_every_mutated_scenario_is_accepted_or_refused_with_one_message(corpus, tmp_path):
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        failures = [f for f in pool.map(lambda f: check([BINARY, "validate", str(f)], tmp_path), corpus) if f]
+    assert not failures, "\n".join(failures[:10])
+
+
+def test_mutated_scenarios_never_crash_a_dry_run(corpus, tmp_path):
+    sample = corpus[::10]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        failures = [f for f in pool.map(lambda f: check([BINARY, "run", "--dry-run", "-o", str(tmp_path / "x.h5"),
+                                                         str(f)], tmp_path), sample) if f]
+    assert not failures, "\n".join(failures[:10])
