@@ -1,6 +1,8 @@
 #pragma once
 // Checks and conversions the policy files share.
 #include <string>
+
+#include <fmt/format.h>
 #include <vector>
 
 #include "model/interventions.hpp"
@@ -17,11 +19,11 @@ std::vector<std::uint32_t> to_ids(const IntList& ids);
 template <class S>
 void check_schedule(const S& s, std::vector<PolicyProblem>& problems) {
   if (s.repeat_every_days > 0 && s.repeat_every_days < s.duration_days)
-    problems.push_back({"repeat_every_days", "0 or at least duration_days = " + std::to_string(s.duration_days),
-                        std::to_string(s.repeat_every_days)});
+    problems.push_back({"repeat_every_days", fmt::format("0 or at least duration_days = {}", s.duration_days),
+                        fmt::format("{}", s.repeat_every_days)});
   if (s.end_day <= s.start_day)
-    problems.push_back({"end_day", "a day after start_day = " + std::to_string(s.start_day),
-                        std::to_string(s.end_day)});
+    problems.push_back({"end_day", fmt::format("a day after start_day = {}", s.start_day),
+                        fmt::format("{}", s.end_day)});
 }
 
 template <class S>

@@ -1,0 +1,238 @@
+// The pending-event set (sim/core/event_queue.hpp) and the event loop
+// (sim/core/engine.hpp): time order, insertion order on ties, agreement with
+// std::priority_queue on a long random hold workload, the horizon, and no
+// reallocation once reserved.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <queue>
+#include <vector>
+
+#include "core/engine.hpp"
+#include "core/event_queue.hpp"
+#include "core/rng.hpp"
+
+using harmsim::core::Event;
+using harmsim::core::EventQueue;
+using harmsim::core::Time;
+
+namespace {
+
+// Orders a std::priority_queue (a max-heap) so that the top is the event that
+// comes first by (time, seq): the reference the 4-ary heap must agree with.
+struct LaterFirst {
+  bool operator()(const Event& a, const Event& b) const noexcept {
+    if (a.time != b.time) return a.time > b.time;
+    return a.seq > b.seq;
+  }
+};
+using Reference = std::priority_queue<Event, std::vector<Event>, LaterFirst>;
+
+std::vector<Event> drain(EventQueue& q) {
+  std::vector<Event> out;
+  while (!q.empty()) out.push_back(q.pop());
+  return out;
+}
+
+// Records what the engine hands it, and may schedule follow-up events.
+struct RecordingModel {
+  EventQueue* queue = nullptr;
+  std::vector<Event> seen;
+  // An event of kind 1 schedules a kind-2 event `follow_up_delay` later.
+  Time follow_up_delay = 0.0;
+  void handle(const Event& e) {
+    seen.push_back(e);
+    if (e.kind == 1) queue->push(e.time + follow_up_delay, 2, e.subject);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("events pop in time order whatever order they were pushed in", "[event_queue]") {
+  EventQueue q;
+  const std::vector<Time> times = {5.5, 0.25, 9.0, 3.0, 7.75, 0.0, 1e6, 2.5, 4.0, 1e-9, 6.0, 3.5};
+  for (std::size_t i = 0; i < times.size(); ++i) q.push(times[i], 7, static_cast<std::uint32_t>(i), 3);
+  REQUIRE(q.size() == times.size());
+  REQUIRE(q.pushed() == times.size());
+
+  const std::vector<Event> out = drain(q);
+  REQUIRE(out.size() == times.size());
+  for (std::size_t i = 1; i < out.size(); ++i) CHECK(out[i - 1].time < out[i].time);
+  // The payload travels with its time.
+  for (const Event& e : out) {
+    CHECK(e.time == times[e.subject]);
+    CHECK(e.seq == e.subject);
+    CHECK(e.kind == 7);
+    CHECK(e.aux == 3);
+  }
+  CHECK(q.empty());
+}
+
+TEST_CASE("events at the same time pop in the order they were pushed", "[event_queue]") {
+  EventQueue q;
+  // 50 events at t = 2, interleaved with earlier and later ones, pushed in an
+  // order that makes a heap shuffle the ties if it ignored seq.
+  std::vector<std::uint32_t> tied;
+  for (std::uint32_t i = 0; i < 150; ++i) {
+    const Time t = i % 3 == 0 ? 2.0 : (i % 3 == 1 ? 3.0 - 0.001 * i : 1.0 + 0.001 * i);
+    q.push(t, static_cast<std::uint16_t>(i % 3), i);
+    if (t == 2.0) tied.push_back(i);
+  }
+  std::vector<std::uint32_t> tied_out;
+  std::uint64_t last_tied_seq = 0;
+  bool first = true;
+  for (const Event& e : drain(q)) {
+    if (e.time != 2.0) continue;
+    if (!first) CHECK(e.seq > last_tied_seq);
+    first = false;
+    last_tied_seq = e.seq;
+    tied_out.push_back(e.subject);
+  }
+  CHECK(tied_out == tied);
+}
+
+TEST_CASE("a random hold workload pops exactly what std::priority_queue pops", "[event_queue]") {
+  // Mixed push/pop with exponential increments rounded to 1/16 day, so many
+  // events share a time exactly and the tie rule is exercised throughout.
+  harmsim::core::Rng rng(20240501);
+  EventQueue q;
+  Reference ref;
+  Time now = 0.0;
+  std::uint64_t ties_seen = 0;
+  Time last_time = -1.0;
+  constexpr int kOperations = 200000;
+  // Prime with a few thousand events so the heap is several levels deep.
+  for (std::uint32_t i = 0; i < 3000; ++i) {
+    const Time t = std::round(rng.exponential(0.5) * 16.0) / 16.0;
+    Event e;
+    e.time = t;
+    e.seq = q.pushed();
+    e.subject = i;
+    e.kind = static_cast<std::uint16_t>(i % 11);
+    e.aux = static_cast<std::uint16_t>(i % 5);
+    q.push(e.time, e.kind, e.subject, e.aux);
+    ref.push(e);
+  }
+  for (int op = 0; op < kOperations; ++op) {
+    // Slightly more pushes than pops while small, more pops while large, so the
+    // size wanders instead of drifting off.
+    const double p_push = q.size() < 2000 ? 0.6 : (q.size() > 4000 ? 0.4 : 0.5);
+    if (q.empty() || rng.bernoulli(p_push)) {
+      Event e;
+      e.time = now + std::round(rng.exponential(1.0) * 16.0) / 16.0;
+      e.seq = q.pushed();
+      e.subject = rng.below(1u << 30);
+      e.kind = static_cast<std::uint16_t>(rng.below(65536));
+      e.aux = static_cast<std::uint16_t>(rng.below(65536));
+      q.push(e.time, e.kind, e.subject, e.aux);
+      ref.push(e);
+    } else {
+      REQUIRE(!ref.empty());
+      const Event want = ref.top();
+      ref.pop();
+      REQUIRE(q.top().seq == want.seq);
+      const Event got = q.pop();
+      REQUIRE(got.time == want.time);
+      REQUIRE(got.seq == want.seq);
+      REQUIRE(got.subject == want.subject);
+      REQUIRE(got.kind == want.kind);
+      REQUIRE(got.aux == want.aux);
+      REQUIRE(got.time >= now);  // a hold model never goes back in time
+      if (got.time == last_time) ++ties_seen;
+      last_time = got.time;
+      now = got.time;
+    }
+    REQUIRE(q.size() == ref.size());
+  }
+  // Then drain both completely.
+  while (!ref.empty()) {
+    const Event want = ref.top();
+    ref.pop();
+    const Event got = q.pop();
+    REQUIRE(got.seq == want.seq);
+    REQUIRE(got.time == want.time);
+  }
+  CHECK(q.empty());
+  // The workload really did test ties (else the tie rule could break unnoticed).
+  CHECK(ties_seen > 10000);
+}
+
+TEST_CASE("run_until handles events before the horizon and leaves later ones queued", "[event_queue][engine]") {
+  EventQueue q;
+  RecordingModel model;
+  model.queue = &q;
+  model.follow_up_delay = 1.5;
+  q.push(1.0, 0, 10);
+  q.push(2.0, 1, 20);   // schedules a kind-2 event at 3.5: before the horizon
+  q.push(4.5, 1, 30);   // schedules one at 6.0: after the horizon
+  q.push(5.0, 0, 40);   // exactly at the horizon: stays queued
+  q.push(7.0, 0, 50);
+  q.push(0.5, 0, 60);
+
+  const std::uint64_t processed = harmsim::core::run_until(q, model, 5.0);
+
+  CHECK(processed == 5);
+  REQUIRE(model.seen.size() == 5);
+  std::vector<std::uint32_t> subjects;
+  for (const Event& e : model.seen) subjects.push_back(e.subject);
+  CHECK(subjects == std::vector<std::uint32_t>{60, 10, 20, 20, 30});
+  CHECK(model.seen[3].kind == 2);
+  CHECK(model.seen[3].time == 3.5);
+  for (const Event& e : model.seen) CHECK(e.time < 5.0);
+
+  // Left behind, in order: the event at the horizon, the follow-up at 6.0, 7.0.
+  REQUIRE(q.size() == 3);
+  CHECK(q.top().time == 5.0);
+  CHECK(q.top().subject == 40);
+
+  // Running on from the same queue continues exactly where it stopped.
+  const std::uint64_t more = harmsim::core::run_until(q, model, 100.0);
+  CHECK(more == 3);
+  REQUIRE(model.seen.size() == 8);
+  CHECK(model.seen[5].subject == 40);
+  CHECK(model.seen[6].subject == 30);
+  CHECK(model.seen[6].kind == 2);
+  CHECK(model.seen[6].time == 6.0);
+  CHECK(model.seen[7].subject == 50);
+  CHECK(q.empty());
+}
+
+TEST_CASE("run_until on an empty queue or a horizon before the first event does nothing", "[event_queue][engine]") {
+  EventQueue q;
+  RecordingModel model;
+  model.queue = &q;
+  CHECK(harmsim::core::run_until(q, model, 10.0) == 0);
+  q.push(3.0, 0, 1);
+  CHECK(harmsim::core::run_until(q, model, 3.0) == 0);
+  CHECK(harmsim::core::run_until(q, model, 0.0) == 0);
+  CHECK(model.seen.empty());
+  CHECK(q.size() == 1);
+}
+
+TEST_CASE("a reserved queue does not reallocate in a steady-state hold loop", "[event_queue]") {
+  constexpr std::size_t kSize = 10000;
+  EventQueue q(kSize);
+  const std::size_t capacity = q.capacity();
+  REQUIRE(capacity >= kSize);
+
+  harmsim::core::Rng rng(7);
+  for (std::uint32_t i = 0; i < kSize; ++i) q.push(rng.exponential(1.0), 0, i);
+  REQUIRE(q.capacity() == capacity);
+
+  // The classic hold: pop the earliest, push one a random time later.
+  for (int i = 0; i < 200000; ++i) {
+    const Event e = q.pop();
+    q.push(e.time + rng.exponential(1.0), e.kind, e.subject);
+    REQUIRE(q.size() == kSize);
+  }
+  CHECK(q.capacity() == capacity);
+
+  // clear() keeps the storage and restarts the sequence numbers.
+  q.clear();
+  CHECK(q.empty());
+  CHECK(q.pushed() == 0);
+  CHECK(q.capacity() == capacity);
+  q.push(1.0, 0, 0);
+  CHECK(q.top().seq == 0);
+}
