@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
+#include "app/sweep.hpp"
 
 int main(int argc, char** argv) {
   using namespace harmsim::app;
@@ -40,6 +41,9 @@ int main(int argc, char** argv) {
   report_cmd->allow_extras();
   report_cmd->prefix_command();
 
+  SweepCommands sweeps;  // `sweep` and `merge` (app/sweep.hpp)
+  add_sweep_commands(cli, sweeps);
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -50,6 +54,7 @@ int main(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   run.command_line = command_line;
 
+  if (const int status = run_sweep_commands(sweeps, command_line); status >= 0) return status;
   if (*run_cmd) return run_command(run);
   if (*validate_cmd) return validate_command(validate_files);
   if (*params_cmd) return params_command(markdown);

@@ -126,7 +126,10 @@ void Simulation::build_world() {
     const double n = negotiation_share(heat);
     const Sector s = ws.sector[i];
     const AreaKind k = w.areas.kind[ws.area[i]];
-    const double place = s == Sector::Venue || k == AreaKind::Central ? p_.peer_violence_multiplier
+    // As in encounter.cpp: peers are present in venues and on central streets;
+    // online work carries the same risk in every area.
+    const double place = s == Sector::Venue || (s == Sector::Street && k == AreaKind::Central)
+                             ? p_.peer_violence_multiplier
                          : (s == Sector::Street && k == AreaKind::Isolated) ? p_.isolated_violence_multiplier
                                                                             : 1.0;
     const double buyer_rate = p_.rate_per_day * p_.violent_share * (1.0 - p_.screening_sensitivity * n) *

@@ -2,8 +2,6 @@
 // buyers' perceived risk; the heat of decoys still reaches workers.
 #include "policy/buyer_sting.hpp"
 
-#include <algorithm>
-
 #include "policy/schedule.hpp"
 
 namespace harmsim::policy {
@@ -22,8 +20,7 @@ void apply(const BuyerSting& s, const model::Params& p, model::Interventions& ou
   op.buyer_share = 1.0;
   op.sectors = {true, false, true};
   op.areas = to_ids(s.areas);
-  const auto n_areas = static_cast<double>(s.areas.empty() ? p.areas : static_cast<std::int64_t>(s.areas.size()));
-  op.heat_per_day = s.decoy_officers * s.heat_per_officer_day / std::max(1.0, n_areas);
+  op.heat_per_day = heat_per_area(s.decoy_officers, s.heat_per_officer_day, s.areas, p);
   op.buyer_risk_per_day = s.bot_risk_per_day;
   out.operations.push_back(std::move(op));
 }

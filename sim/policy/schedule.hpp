@@ -26,6 +26,14 @@ void check_schedule(const S& s, std::vector<PolicyProblem>& problems) {
                         fmt::format("{}", s.end_day)});
 }
 
+// Heat an operation leaves in each area it works per day: its officers'
+// heat shared among the areas (every area when the list is empty).
+inline double heat_per_area(double officers, double heat_per_officer_day, const IntList& areas,
+                            const model::Params& p) {
+  const auto n = static_cast<double>(areas.empty() ? p.areas : static_cast<std::int64_t>(areas.size()));
+  return officers * heat_per_officer_day / (n > 1.0 ? n : 1.0);
+}
+
 template <class S>
 void copy_schedule(const S& s, model::Operation& op) {
   op.start_day = s.start_day;

@@ -2,8 +2,6 @@
 // areas; its heat is what displaces workers and shortens negotiations.
 #include "policy/street_sting.hpp"
 
-#include <algorithm>
-
 #include "policy/schedule.hpp"
 
 namespace harmsim::policy {
@@ -22,8 +20,7 @@ void apply(const StreetSting& s, const model::Params& p, model::Interventions& o
   op.buyer_share = s.buyer_share;
   op.sectors = {true, false, false};
   op.areas = to_ids(s.areas);
-  const auto n_areas = static_cast<double>(s.areas.empty() ? p.areas : static_cast<std::int64_t>(s.areas.size()));
-  op.heat_per_day = s.officers * s.heat_per_officer_day / std::max(1.0, n_areas);
+  op.heat_per_day = heat_per_area(s.officers, s.heat_per_officer_day, s.areas, p);
   op.ice_cooperation = s.ice_cooperation;
   op.screening_adult = s.screening_sensitivity;
   out.operations.push_back(std::move(op));
