@@ -403,6 +403,9 @@ std::vector<Scenario> parse_scenarios(std::string_view text, std::string_view so
 }
 
 std::vector<Scenario> load_scenarios(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))
+    throw ScenarioError(file.string(), 0, 0, "", "a scenario file", "a directory");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ScenarioError(file.string(), 0, 0, "", "a readable scenario file", "none could be opened");
   std::ostringstream text;

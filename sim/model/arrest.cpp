@@ -54,6 +54,10 @@ void Simulation::arrest_worker(std::uint32_t w, const Operation& op, double t) {
     count(Metric::ice_referrals, w);
     ws.status[w] = Status::Detained;
     until = t + rng_.exponential(1.0 / p_.detention_days);
+    // Detention takes her out of the venue for weeks: the operator hires a
+    // replacement as soon as the venue re-opens (the club advertised for
+    // dancers within a week [seed 001]).
+    if (ws.venue[w] != kNone) release_from_exploiter(w, t);
   } else {
     const double days = rng_.exponential(1.0 / std::max(1e-9, p_.jail_days));
     count(Metric::jail_days, w, days);

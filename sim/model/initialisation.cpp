@@ -119,11 +119,32 @@ void Simulation::build_world() {
 
   // Pre-history: the time since the last violent incident and condomless act
   // of a Poisson process is exponential with the process's rate, so drawing
-  // it from the baseline rates of the model at time 0 gives day 0 of the
-  // warm-up a past year consistent with the model itself (docs/model.md).
+  // it from the model's own steady-state rates gives day 0 of the warm-up a
+  // past year consistent with the model (docs/model.md, "Initialisation").
+  // The steady state of a worker's income balances her encounter rate
+  // (raised while her net income is below need) against her income, with no
+  // police heat; controlled workers keep only part of what they earn.
+  struct SteadyState {
+    double gross, rate_multiplier, pressure;
+  };
+  auto steady_state = [&](bool controlled) {
+    const double keep = controlled ? 1.0 - p_.exploiter_take : 1.0;
+    const double base_income = p_.rate_per_day * p_.price * 30.0;  // gross 30-day income at multiplier 1
+    double multiplier = 1.0;
+    if (p_.income_need_30d > 0 && keep > 0 && base_income > 0)
+      multiplier = std::sqrt(p_.income_need_30d / (base_income * keep));
+    multiplier = std::clamp(multiplier, 1.0 / p_.max_rate_multiplier, p_.max_rate_multiplier);
+    const double gross = base_income * multiplier;
+    const double pressure =
+        p_.income_need_30d > 0 ? std::clamp(gross * keep / p_.income_need_30d, 0.25, 1.0) : 1.0;
+    return SteadyState{gross, multiplier, pressure};
+  };
+  const SteadyState independent = steady_state(false), controlled = steady_state(true);
   for (std::uint32_t i = 0; i < n_workers; ++i) {
-    const double heat = 0.0;
-    const double n = negotiation_share(heat);
+    const bool is_controlled = ws.exploiter[i] != kNone;
+    const SteadyState& st = is_controlled ? controlled : independent;
+    ws.income[i] = static_cast<float>(st.gross);
+    const double n = negotiation_share(0.0);
     const Sector s = ws.sector[i];
     const AreaKind k = w.areas.kind[ws.area[i]];
     // As in encounter.cpp: peers are present in venues and on central streets;
@@ -132,15 +153,20 @@ void Simulation::build_world() {
                              ? p_.peer_violence_multiplier
                          : (s == Sector::Street && k == AreaKind::Isolated) ? p_.isolated_violence_multiplier
                                                                             : 1.0;
-    const double buyer_rate = p_.rate_per_day * p_.violent_share * (1.0 - p_.screening_sensitivity * n) *
+    const double encounter_rate = p_.rate_per_day * st.rate_multiplier;
+    const double buyer_rate = encounter_rate * p_.violent_share * (1.0 - p_.screening_sensitivity * n * st.pressure) *
                               p_.violence_given_violent_buyer * place;
     double exploiter_rate = 0.0;
-    if (ws.exploiter[i] != kNone) exploiter_rate = p_.violence_per_year / 365.0;
+    if (is_controlled) {
+      const bool quota_unmet = st.gross < p_.quota_share_of_need * p_.income_need_30d;
+      exploiter_rate = p_.violence_per_year / 365.0 * (quota_unmet ? p_.quota_violence_multiplier : 1.0);
+    }
     const double rate = buyer_rate + exploiter_rate;
     if (rate > 0) ws.last_violence[0][i] = static_cast<float>(-rng_.exponential(rate));
     const double condomless_rate =
-        p_.rate_per_day * (p_.refuses_condoms_share * std::pow(1.0 - p_.condom_insistence, n) +
-                           (1.0 - p_.refuses_condoms_share) * p_.condomless_base);
+        encounter_rate *
+        (p_.refuses_condoms_share * std::pow(1.0 - p_.condom_insistence, n * (0.5 + 0.5 * st.pressure)) +
+         (1.0 - p_.refuses_condoms_share) * p_.condomless_base);
     if (condomless_rate > 0) ws.last_condomless[i] = static_cast<float>(-rng_.exponential(condomless_rate));
   }
   for (std::uint32_t i = 0; i < n_workers; ++i) start_chains(i, 0.0);

@@ -3,6 +3,7 @@
 // (sim/policy/) turns each policy of a scenario into these records; the
 // model's processes carry them out. Days count from day 0 of the report.
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -54,10 +55,23 @@ struct Operation {
   bool refer_exploited_workers = false;  // an arrested exploiter's victims are identified and referred
 };
 
+// Whether report day `day` (an integer) is a working day of a schedule that
+// starts on start_day, works duration_days, starts again every
+// repeat_every_days (0: once) and has no working day on or after end_day.
+[[nodiscard]] inline bool scheduled_on(double start_day, double duration_days, double repeat_every_days,
+                                       double end_day, double day) {
+  const double start = std::ceil(start_day);
+  if (day < start || day >= end_day) return false;
+  const double offset = repeat_every_days > 0 ? std::fmod(day - start, repeat_every_days) : day - start;
+  return offset < duration_days;
+}
+
 // Low-barrier outreach: contacts workers where they are, no arrest needed.
 struct OutreachProgram {
   std::string policy;
   double start_day = 0;
+  double duration_days = kForever;
+  double repeat_every_days = 0;
   double end_day = kForever;
   double contacts_per_day = 0;
   std::vector<std::uint32_t> areas;  // empty: every area

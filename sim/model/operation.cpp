@@ -48,8 +48,8 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
   Workers& ws = world_.workers;
   Exploiters& ex = world_.exploiters;
 
-  // Heat where the operation works.
-  if (op.heat_per_day > 0.0) {
+  // Heat where the operation works (a raid heats only its venues' areas, below).
+  if (op.heat_per_day > 0.0 && op.kind != OperationKind::VenueRaid) {
     if (op.sectors[0] || op.sectors[1]) {
       if (op.areas.empty())
         for (std::uint32_t a = 0; a < world_.areas.size(); ++a) add_area_heat(a, op.heat_per_day, t);

@@ -16,7 +16,8 @@ void Simulation::outreach_step(double t) {
   if (n == 0) return;
   const double stigma_now = stigma(t);
   for (const OutreachProgram& prog : iv_.outreach) {
-    if (t < report_time(prog.start_day) || t >= report_time(prog.end_day)) continue;
+    const double day = std::floor(t - static_cast<double>(p_.warmup_days));
+    if (!scheduled_on(prog.start_day, prog.duration_days, prog.repeat_every_days, prog.end_day, day)) continue;
     area_mask_.assign(world_.areas.size(), prog.areas.empty() ? 1 : 0);
     for (std::uint32_t a : prog.areas) area_mask_[a] = 1;
     const double expected = prog.contacts_per_day;

@@ -14,6 +14,8 @@ void apply(const LowBarrierServices& s, const model::Params&, model::Interventio
   model::OutreachProgram prog;
   prog.policy = "low_barrier_services";
   prog.start_day = s.start_day;
+  prog.duration_days = s.duration_days;
+  prog.repeat_every_days = s.repeat_every_days;
   prog.end_day = s.end_day;
   prog.contacts_per_day = s.contacts_per_day;
   prog.areas = to_ids(s.areas);

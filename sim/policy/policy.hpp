@@ -25,7 +25,7 @@ using i64 = std::int64_t;
   X(policy, duration_days, double, duration, 1, 36500, "days", "assumed", "days it works each time")           \
   X(policy, repeat_every_days, double, repeat, 0, 36500, "days", "assumed",                                   \
     "days between the starts of repeats; 0 for once")                                                         \
-  X(policy, end_day, double, 36500, 0, 36500, "day", "assumed", "no repeat starts on or after this day")
+  X(policy, end_day, double, 36500, 0, 36500, "day", "assumed", "no working day on or after this day")
 
 // One policy of a scenario: its type and its parameters.
 struct StreetSting;

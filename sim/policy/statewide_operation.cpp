@@ -2,6 +2,8 @@
 // forces at once, online, on the street and in venues, weighted toward minors.
 #include "policy/statewide_operation.hpp"
 
+#include <fmt/format.h>
+
 #include "policy/schedule.hpp"
 
 namespace harmsim::policy {
@@ -10,7 +12,7 @@ void validate(const StatewideOperation& s, const model::Params&, std::vector<Pol
   check_schedule(s, problems);
   if (s.buyer_share + s.exploiter_share > 1.0)
     problems.push_back({"exploiter_share", "buyer_share + exploiter_share at most 1",
-                        std::to_string(s.buyer_share + s.exploiter_share)});
+                        fmt::format("{}", s.buyer_share + s.exploiter_share)});
 }
 
 void apply(const StatewideOperation& s, const model::Params& p, model::Interventions& out) {
