@@ -61,11 +61,9 @@ int run_command(const RunCommand& cmd) {
     return kExitBadInput;
   }
   const unsigned threads = cmd.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : cmd.threads;
+  std::string too_big;
   for (const auto& s : scenarios) {
-    if (const std::string too_big = check_fits(s, threads); !too_big.empty()) {
-      print_error(too_big);
-      return kExitBadInput;
-    }
+    if (const std::string msg = check_fits(s, threads); !msg.empty() && too_big.empty()) too_big = msg;
     if (s.params.communities != scenarios.front().params.communities) {
       print_error(fmt::format("scenario `{}` has population.communities = {} but `{}` has {}; scenarios written to "
                               "one file share their strata",
@@ -82,9 +80,14 @@ int run_command(const RunCommand& cmd) {
                   static_cast<long long>(s.params.workers), static_cast<long long>(s.params.buyers),
                   static_cast<long long>(s.params.days), static_cast<long long>(s.params.replicates),
                   static_cast<double>(memory_needed(s, threads)) / 1048576.0);
-    std::printf("state per worker: %zu bytes\n", model::Workers::bytes_per_worker());
-    return kExitOk;
+    std::printf("state per worker: %zu bytes; this machine has %.1f GiB\n", model::Workers::bytes_per_worker(),
+                static_cast<double>(physical_memory()) / 1073741824.0);
   }
+  if (!too_big.empty()) {
+    print_error(too_big);
+    return kExitBadInput;
+  }
+  if (cmd.dry_run) return kExitOk;
 
   const std::filesystem::path out(cmd.output);
   if (std::filesystem::exists(out) && !cmd.force) {
