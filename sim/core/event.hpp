@@ -1,7 +1,7 @@
 #pragma once
 // A scheduled event: a small plain record, 24 bytes, copied by value.
 // The core knows nothing of what `kind`, `subject` or `aux` mean; the model
-// gives them meaning (see sim/model/events.hpp).
+// gives them meaning (EventKind in sim/model/simulation.hpp).
 #include <cstdint>
 
 namespace harmsim::core {
