@@ -5,6 +5,8 @@
     ha.summary("results.h5")        # scenario × metric: mean, 95 % CI, difference to baseline
     ha.odds_ratios("results.h5")    # exposure × outcome odds ratios (Woolf)
     ha.write_report("results.h5", "report.html")
+    ha.load_sweep("sweep.h5")       # sweeps: parameters, point, replicate, metric, value
+    ha.plot_sweep("sweep.h5", "violence_buyer", "encounter.rate_per_day")
 
 Uses only numpy, h5py, pandas and matplotlib (Debian packages; run with
 /usr/bin/python3).
@@ -23,6 +25,7 @@ from .io import (
     read_summary,
     read_totals,
 )
+from .sweep import SUPPORTED_SWEEP_SCHEMA_VERSIONS, SweepInfo, load_sweep, open_sweep, plot_sweep, sweep_info
 from .stats import mean_ci, odds_ratios, strata_summary, summary, t_cdf, t_ppf, welch_ci, woolf_odds_ratio
 
 # Plots and the report need matplotlib; import it only when they are used, so
@@ -65,6 +68,12 @@ __all__ = [
     "read_exposure",
     "read_summary",
     "read_totals",
+    "SUPPORTED_SWEEP_SCHEMA_VERSIONS",
+    "SweepInfo",
+    "load_sweep",
+    "open_sweep",
+    "plot_sweep",
+    "sweep_info",
     "summary",
     "odds_ratios",
     "strata_summary",

@@ -1,0 +1,282 @@
+#include "app/distribute.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#ifdef HARMSIM_HAVE_MPI
+// The C API only: OpenMPI's mpi.h otherwise pulls in its deprecated C++
+// bindings, which MPI::MPI_C does not link.
+#define OMPI_SKIP_MPICXX 1
+#define MPICH_SKIP_MPICXX 1
+#include <mpi.h>
+#endif
+
+namespace harmsim::app {
+
+namespace {
+
+// Units handed out from one list, in order, until the list ends or a stop.
+class Dispenser {
+ public:
+  explicit Dispenser(const std::vector<std::uint64_t>& units) : units_(units) {}
+
+  std::optional<std::uint64_t> take() {
+    std::lock_guard lock(mutex_);
+    if (stopped_ || next_ >= units_.size()) return std::nullopt;
+    return units_[next_++];
+  }
+  void stop(int status) {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    if (status_ == 0) status_ = status;
+  }
+  [[nodiscard]] int status() {
+    std::lock_guard lock(mutex_);
+    return status_;
+  }
+
+ private:
+  std::mutex mutex_;
+  const std::vector<std::uint64_t>& units_;
+  std::size_t next_ = 0;
+  bool stopped_ = false;
+  int status_ = 0;
+};
+
+// Threads taking units from a dispenser; done() serialised by `done_mutex`.
+std::vector<std::thread> start_workers(unsigned threads, Dispenser& dispenser, std::mutex& done_mutex,
+                                       const std::function<int(std::uint64_t)>& run,
+                                       const std::function<void(std::uint64_t)>& done) {
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&dispenser, &done_mutex, &run, &done] {
+      while (const std::optional<std::uint64_t> unit = dispenser.take()) {
+        if (const int status = run(*unit); status != 0) {
+          dispenser.stop(status);
+          return;
+        }
+        std::lock_guard lock(done_mutex);
+        done(*unit);
+      }
+    });
+  }
+  return pool;
+}
+
+int run_threads(const std::vector<std::uint64_t>& units, unsigned threads,
+                const std::function<int(std::uint64_t)>& run, const std::function<void(std::uint64_t)>& done,
+                const std::function<bool()>& stop) {
+  Dispenser dispenser(units);
+  std::mutex done_mutex;
+  threads = static_cast<unsigned>(std::clamp<std::size_t>(units.size(), 1, std::max(1u, threads)));
+  std::vector<std::thread> pool = start_workers(threads, dispenser, done_mutex, run, done);
+  // The interrupt flag is also checked inside every running unit; here it
+  // only stops new units from starting.
+  std::thread watcher;
+  std::atomic<bool> finished{false};
+  watcher = std::thread([&] {
+    while (!finished.load()) {
+      if (stop()) dispenser.stop(130);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  for (std::thread& t : pool) t.join();
+  finished = true;
+  watcher.join();
+  return dispenser.status();
+}
+
+#ifdef HARMSIM_HAVE_MPI
+
+// Messages to rank 0 are two int64: {kind, value}; replies one int64.
+enum : std::int64_t { kRequest = 0, kFinished = 1, kExit = 2 };
+constexpr int kTagToRoot = 11;
+constexpr int kTagReply = 12;
+// How often an idle main thread looks for messages: short next to any unit,
+// long enough that polling costs nothing measurable.
+constexpr auto kPoll = std::chrono::microseconds(200);
+
+int run_root(const MpiSession& session, const std::vector<std::uint64_t>& units, unsigned threads,
+             const std::function<int(std::uint64_t)>& run, const std::function<void(std::uint64_t)>& done,
+             const std::function<bool()>& stop) {
+  Dispenser dispenser(units);
+  std::mutex done_mutex;
+  std::vector<std::thread> pool = start_workers(threads, dispenser, done_mutex, run, done);
+  int exited = 0;
+  while (exited < session.size - 1) {
+    int flag = 0;
+    MPI_Status status;
+    MPI_Iprobe(MPI_ANY_SOURCE, kTagToRoot, MPI_COMM_WORLD, &flag, &status);
+    if (flag == 0) {
+      if (stop()) dispenser.stop(130);
+      std::this_thread::sleep_for(kPoll);
+      continue;
+    }
+    std::int64_t message[2] = {0, 0};
+    MPI_Recv(message, 2, MPI_INT64_T, status.MPI_SOURCE, kTagToRoot, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    if (message[0] == kRequest) {
+      const std::optional<std::uint64_t> unit = dispenser.take();
+      std::int64_t reply = unit ? static_cast<std::int64_t>(*unit) : -1;
+      MPI_Send(&reply, 1, MPI_INT64_T, status.MPI_SOURCE, kTagReply, MPI_COMM_WORLD);
+    } else if (message[0] == kFinished) {
+      std::lock_guard lock(done_mutex);
+      done(static_cast<std::uint64_t>(message[1]));
+    } else {
+      ++exited;
+      if (message[1] != 0) dispenser.stop(static_cast<int>(message[1]));
+    }
+  }
+  for (std::thread& t : pool) t.join();
+  return dispenser.status();
+}
+
+int run_worker(const std::function<int(std::uint64_t)>& run, unsigned threads, const std::function<bool()>& stop) {
+  std::mutex mutex;
+  std::condition_variable changed;
+  unsigned waiting = 0, live = threads;
+  std::deque<std::uint64_t> ready, finished;
+  bool no_more = false;
+  int failure = 0;
+
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&] {
+      std::unique_lock lock(mutex);
+      for (;;) {
+        ++waiting;
+        changed.notify_all();
+        changed.wait(lock, [&] { return !ready.empty() || no_more; });
+        --waiting;
+        if (ready.empty()) break;
+        const std::uint64_t unit = ready.front();
+        ready.pop_front();
+        lock.unlock();
+        const int status = run(unit);
+        lock.lock();
+        if (status != 0) {
+          if (failure == 0) failure = status;
+          no_more = true;
+          changed.notify_all();
+          break;
+        }
+        finished.push_back(unit);
+      }
+      --live;
+      changed.notify_all();
+    });
+  }
+
+  // The broker: keeps one unit more than the waiting threads in hand, so a
+  // thread that finishes starts its next unit without a round trip to rank
+  // 0, and tells rank 0 of every finished unit.
+  bool asking = false;
+  std::int64_t reply = -1;
+  MPI_Request request = MPI_REQUEST_NULL;
+  for (;;) {
+    std::deque<std::uint64_t> report;
+    bool want = false, all_exited = false;
+    {
+      std::unique_lock lock(mutex);
+      changed.wait_for(lock, kPoll);
+      if (stop() && !no_more) {
+        no_more = true;
+        if (failure == 0) failure = 130;
+        changed.notify_all();
+      }
+      report.swap(finished);
+      want = !no_more && !asking && ready.size() < waiting + 1;
+      all_exited = live == 0;
+    }
+    for (std::uint64_t unit : report) {
+      std::int64_t message[2] = {kFinished, static_cast<std::int64_t>(unit)};
+      MPI_Send(message, 2, MPI_INT64_T, 0, kTagToRoot, MPI_COMM_WORLD);
+    }
+    if (asking) {
+      int flag = 0;
+      MPI_Test(&request, &flag, MPI_STATUS_IGNORE);
+      if (flag != 0) {
+        asking = false;
+        std::lock_guard lock(mutex);
+        if (reply < 0) no_more = true;
+        else if (!no_more) ready.push_back(static_cast<std::uint64_t>(reply));
+        changed.notify_all();
+      }
+    } else if (all_exited) {
+      break;
+    } else if (want) {
+      std::int64_t message[2] = {kRequest, 0};
+      MPI_Irecv(&reply, 1, MPI_INT64_T, 0, kTagReply, MPI_COMM_WORLD, &request);
+      MPI_Send(message, 2, MPI_INT64_T, 0, kTagToRoot, MPI_COMM_WORLD);
+      asking = true;
+    }
+  }
+  for (std::thread& t : pool) t.join();
+  std::int64_t message[2] = {kExit, failure};
+  MPI_Send(message, 2, MPI_INT64_T, 0, kTagToRoot, MPI_COMM_WORLD);
+  return failure;
+}
+
+#endif  // HARMSIM_HAVE_MPI
+
+}  // namespace
+
+int launched_ranks() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"}) {
+    if (const char* value = std::getenv(name); value != nullptr) {
+      const int n = std::atoi(value);
+      if (n > 0) return n;
+    }
+  }
+  return std::getenv("PMIX_RANK") != nullptr || std::getenv("PMI_RANK") != nullptr ? 2 : 1;
+}
+
+MpiSession mpi_start() {
+  MpiSession session;
+#ifdef HARMSIM_HAVE_MPI
+  const bool launched = std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr || std::getenv("PMI_SIZE") != nullptr ||
+                        std::getenv("PMI_RANK") != nullptr || std::getenv("PMIX_RANK") != nullptr;
+  if (!launched) return session;
+  int provided = 0;
+  MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided);
+  session.active = true;
+  MPI_Comm_rank(MPI_COMM_WORLD, &session.rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &session.size);
+#endif
+  return session;
+}
+
+void mpi_stop([[maybe_unused]] const MpiSession& session) {
+#ifdef HARMSIM_HAVE_MPI
+  if (session.active) MPI_Finalize();
+#endif
+}
+
+int mpi_broadcast([[maybe_unused]] const MpiSession& session, int value) {
+#ifdef HARMSIM_HAVE_MPI
+  if (session.active) MPI_Bcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD);
+#endif
+  return value;
+}
+
+int distribute(const MpiSession& session, const std::vector<std::uint64_t>& units, unsigned threads,
+               const std::function<int(std::uint64_t)>& run, const std::function<void(std::uint64_t)>& done,
+               const std::function<bool()>& stop) {
+  threads = std::max(1u, threads);
+#ifdef HARMSIM_HAVE_MPI
+  if (session.active && session.size > 1) {
+    if (session.root()) return run_root(session, units, threads, run, done, stop);
+    return run_worker(run, threads, stop);
+  }
+#endif
+  return run_threads(units, threads, run, done, stop);
+}
+
+}  // namespace harmsim::app

@@ -1,0 +1,46 @@
+#pragma once
+// Spreading independent work units over threads, and over MPI ranks when the
+// program was started by mpirun or srun (docs/sweeps.md, "Scaling").
+//
+// Under MPI, rank 0 hands out unit indices one at a time on request
+// (master/worker): it sends 16-byte messages and never touches the results,
+// which each rank writes itself. Every rank runs `threads` worker threads;
+// only each rank's main thread calls MPI (MPI_THREAD_FUNNELED), polling
+// without spinning so it leaves its core to the workers.
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace harmsim::app {
+
+struct MpiSession {
+  bool active = false;  // MPI_Init was called
+  int rank = 0;
+  int size = 1;
+  [[nodiscard]] bool root() const noexcept { return rank == 0; }
+};
+
+// Initialises MPI when this process is one rank of a launched job
+// (OMPI_COMM_WORLD_SIZE, PMI_SIZE, PMIX_RANK ... in the environment) and the
+// program was built with MPI; otherwise a session of one inactive rank.
+MpiSession mpi_start();
+// MPI_Finalize when active.
+void mpi_stop(const MpiSession& session);
+// The number of ranks the environment says were launched (1 when none), to
+// refuse running many copies of a program built without MPI.
+int launched_ranks();
+// Rank 0's value on every rank (the value itself when inactive).
+int mpi_broadcast(const MpiSession& session, int value);
+
+// Runs each of `units` (significant on rank 0 only) once, somewhere.
+// run(unit) returns 0 on success or an exit status that stops the
+// distribution (it reports its own error). done(unit) is called on rank 0 for
+// every unit finished on any rank, one call at a time. stop() is polled on
+// every rank: true stops handing out units (an interrupt).
+// Returns 0 when every unit ran, else the first non-zero status (on rank 0:
+// of any rank; on other ranks: their own).
+int distribute(const MpiSession& session, const std::vector<std::uint64_t>& units, unsigned threads,
+               const std::function<int(std::uint64_t)>& run, const std::function<void(std::uint64_t)>& done,
+               const std::function<bool()>& stop);
+
+}  // namespace harmsim::app

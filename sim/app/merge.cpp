@@ -1,0 +1,133 @@
+// `harmsim merge OUT SHARD...`: joins the shard files of one sweep (job-array
+// tasks run with --shard i/n) into the sweep file an unsharded run writes,
+// byte for byte (its datasets). Refuses shards of different sweeps or
+// programs, and any unit missing or present twice.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "app/commands.hpp"
+#include "app/sweep.hpp"
+#include "io/sweep_output.hpp"
+
+namespace harmsim::app {
+
+namespace {
+
+void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: merge: %s\n", message.c_str()); }
+
+}  // namespace
+
+int merge_command(const MergeCommand& cmd) {
+  if (cmd.shards.empty()) {
+    print_error("no shard files given (harmsim merge OUT shard1.h5 shard2.h5 ...)");
+    return kExitBadInput;
+  }
+  std::vector<io::ShardReader> shards;
+  try {
+    for (const std::string& path : cmd.shards) shards.emplace_back(path);
+  } catch (const io::IoError& e) {
+    print_error(e.what());
+    return kExitBadInput;
+  }
+
+  // One sweep, one program.
+  const io::SweepHeader& first = shards.front().header();
+  const std::string first_name = shards.front().path().string();
+  for (const io::ShardReader& shard : shards) {
+    const io::SweepHeader& h = shard.header();
+    std::string differs;
+    if (h.sweep_id != first.sweep_id)
+      differs = fmt::format("sweep_id {} and {}: they are shards of different sweeps", first.sweep_id, h.sweep_id);
+    else if (h.per_replicate != first.per_replicate)
+      differs = "one was run with --per-replicate and the other without";
+    else if (h.harmsim_version != first.harmsim_version || h.git_commit != first.git_commit)
+      differs = fmt::format("written by different programs (harmsim {} ({}) and {} ({})), whose results may differ",
+                            first.harmsim_version, first.git_commit, h.harmsim_version, h.git_commit);
+    if (!differs.empty()) {
+      print_error(fmt::format("{} and {} cannot be merged: {}", first_name, shard.path().string(), differs));
+      return kExitBadInput;
+    }
+  }
+
+  // Every unit exactly once.
+  const auto replicates = static_cast<std::uint64_t>(first.replicates);
+  const std::size_t points = first.points.size();
+  std::vector<int> owner(points * replicates, -1);
+  for (std::size_t s = 0; s < shards.size(); ++s) {
+    for (std::size_t k = 0; k < points; ++k) {
+      for (std::uint64_t r : shards[s].replicates(k)) {
+        const std::size_t unit = k * replicates + r;
+        if (r >= replicates) {
+          print_error(fmt::format("{}: point p{} has replicate {} of {}", shards[s].path().string(), k, r, replicates));
+          return kExitBadInput;
+        }
+        if (owner[unit] >= 0) {
+          print_error(fmt::format("{} and {} overlap: both hold point p{} replicate {} (shards {}/{} and {}/{})",
+                                  shards[static_cast<std::size_t>(owner[unit])].path().string(),
+                                  shards[s].path().string(), k, r,
+                                  shards[static_cast<std::size_t>(owner[unit])].header().shard_index,
+                                  shards[static_cast<std::size_t>(owner[unit])].header().shard_count,
+                                  shards[s].header().shard_index, shards[s].header().shard_count));
+          return kExitBadInput;
+        }
+        owner[unit] = static_cast<int>(s);
+      }
+    }
+  }
+  const auto missing = static_cast<std::size_t>(std::count(owner.begin(), owner.end(), -1));
+  if (missing > 0) {
+    const std::size_t unit = static_cast<std::size_t>(std::find(owner.begin(), owner.end(), -1) - owner.begin());
+    std::set<std::int64_t> present;
+    for (const io::ShardReader& shard : shards)
+      if (shard.header().shard_count == first.shard_count) present.insert(shard.header().shard_index);
+    std::vector<std::string> absent;
+    for (std::int64_t i = 1; i <= first.shard_count; ++i)
+      if (present.count(i) == 0) absent.push_back(fmt::format("{}/{}", i, first.shard_count));
+    print_error(fmt::format("{} of {} units are in no shard (the first: point p{} replicate {}){}", missing,
+                            owner.size(), unit / replicates, unit % replicates,
+                            absent.empty() ? std::string()
+                                           : fmt::format("; missing shards: {}", fmt::join(absent, ", "))));
+    return kExitBadInput;
+  }
+
+  const std::filesystem::path out(cmd.output);
+  std::error_code error;
+  if (std::filesystem::exists(out, error) && !cmd.force) {
+    print_error(fmt::format("{} exists; choose another name or pass --force to replace it", cmd.output));
+    return kExitBadInput;
+  }
+  try {
+    io::SweepHeader header = first;
+    header.shard_index = 0;
+    header.shard_count = 0;
+    io::SweepWriter writer(out, header, cmd.command_line, io::iso8601_utc_now());
+    for (std::size_t k = 0; k < points; ++k) {
+      std::vector<io::UnitRecord> records;
+      for (const io::ShardReader& shard : shards) {
+        if (shard.replicates(k).empty()) continue;
+        std::vector<io::UnitRecord> part = shard.read_point(k);
+        std::move(part.begin(), part.end(), std::back_inserter(records));
+      }
+      std::sort(records.begin(), records.end(),
+                [](const io::UnitRecord& a, const io::UnitRecord& b) { return a.replicate < b.replicate; });
+      writer.write_point(k, records);
+    }
+    writer.finish();
+  } catch (const io::IoError& e) {
+    print_error(e.what());
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    print_error(fmt::format("internal error: {}", e.what()));
+    return kExitFailure;
+  }
+  if (!cmd.quiet)
+    std::printf("Merged %zu shards (%zu points x %lld replicates) into %s\n", shards.size(), points,
+                static_cast<long long>(first.replicates), cmd.output.c_str());
+  return kExitOk;
+}
+
+}  // namespace harmsim::app

@@ -1,0 +1,381 @@
+// `harmsim sweep`: run every (point, replicate) of a sweep file over threads,
+// MPI ranks or job-array shards, keep each finished unit in OUTPUT.work/, and
+// assemble the sweep file from them in order (docs/sweeps.md).
+#include "app/sweep.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "app/commands.hpp"
+#include "app/distribute.hpp"
+#include "app/runner.hpp"
+#include "core/rng.hpp"
+#include "io/sweep.hpp"
+#include "io/sweep_checkpoint.hpp"
+#include "io/sweep_output.hpp"
+#include "model/simulation.hpp"
+
+namespace harmsim::app {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: %s\n", message.c_str()); }
+
+// Checked once per simulated day by every running unit.
+void check_interrupt(void*, std::int64_t, std::int64_t) {
+  if (interrupted()) throw Interrupted();
+}
+
+std::string duration_text(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e8) return "?";
+  const auto s = static_cast<long long>(seconds + 0.5);
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}h{:02}m", s / 3600, (s / 60) % 60);
+}
+
+// "points 12/50, replicates 130/500, 4.2 replicates/s, ETA 1m28s" on stderr:
+// redrawn in place on a terminal, a line every 10 s otherwise (--progress).
+class SweepProgress {
+ public:
+  SweepProgress(std::size_t replicates, const std::vector<std::uint64_t>& shard_units,
+                const std::vector<std::uint64_t>& pending, bool enabled)
+      : replicates_(replicates), enabled_(enabled), terminal_(isatty(STDERR_FILENO) != 0) {
+    for (std::uint64_t u : shard_units) ++remaining_[u / replicates_];
+    total_units_ = shard_units.size();
+    points_total_ = remaining_.size();
+    std::map<std::uint64_t, std::size_t> pending_per_point;
+    for (std::uint64_t u : pending) ++pending_per_point[u / replicates_];
+    for (auto& [point, left] : remaining_) {
+      const auto it = pending_per_point.find(point);
+      left = it == pending_per_point.end() ? 0 : it->second;
+      if (left == 0) ++points_done_;
+    }
+    done_units_ = total_units_ - pending.size();
+    resumed_units_ = done_units_;
+  }
+
+  // Called one at a time (distribute serialises done()).
+  void unit_done(std::uint64_t unit) {
+    ++done_units_;
+    if (auto it = remaining_.find(unit / replicates_); it != remaining_.end() && it->second > 0 && --it->second == 0)
+      ++points_done_;
+    draw(false);
+  }
+  void finish() { draw(true); }
+
+ private:
+  void draw(bool final) {
+    if (!enabled_) return;
+    const auto now = std::chrono::steady_clock::now();
+    const double since_draw = std::chrono::duration<double>(now - last_draw_).count();
+    if (!final && since_draw < (terminal_ ? 0.2 : 10.0)) return;
+    last_draw_ = now;
+    const double elapsed = std::chrono::duration<double>(now - start_).count();
+    const double rate = elapsed > 0 ? static_cast<double>(done_units_ - resumed_units_) / elapsed : 0.0;
+    const double eta = rate > 0 ? static_cast<double>(total_units_ - done_units_) / rate : -1.0;
+    const std::string line =
+        fmt::format("sweep: points {}/{}, replicates {}/{}, {:.1f} replicates/s, ETA {}", points_done_, points_total_,
+                    done_units_, total_units_, rate, done_units_ == total_units_ ? "0s" : duration_text(eta));
+    if (terminal_) std::fprintf(stderr, "\r%s   %s", line.c_str(), final ? "\n" : "");
+    else std::fprintf(stderr, "%s\n", line.c_str());
+    std::fflush(stderr);
+  }
+
+  std::size_t replicates_;
+  bool enabled_, terminal_;
+  std::map<std::uint64_t, std::size_t> remaining_;  // point -> units left
+  std::size_t total_units_ = 0, done_units_ = 0, resumed_units_ = 0, points_total_ = 0, points_done_ = 0;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+// Everything a rank needs to run and assemble a sweep.
+struct SweepRun {
+  io::Sweep sweep;
+  std::int64_t shard_index = 0, shard_count = 0;
+  bool per_replicate = false;
+  std::vector<std::uint64_t> shard_units;  // the units this invocation is responsible for, ascending
+  fs::path output, work;
+
+  [[nodiscard]] std::uint64_t replicates() const { return static_cast<std::uint64_t>(sweep.replicates); }
+  [[nodiscard]] bool in_shard(std::uint64_t unit) const {
+    return shard_count == 0 || unit % static_cast<std::uint64_t>(shard_count) ==
+                                   static_cast<std::uint64_t>(shard_index - 1);
+  }
+  [[nodiscard]] std::string manifest() const {
+    return io::sweep_manifest(sweep.sweep_id, sweep.points(), sweep.replicates, per_replicate, shard_index,
+                              shard_count, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
+  }
+  [[nodiscard]] io::CheckpointDir checkpoints() const { return {work, sweep.sweep_id, manifest()}; }
+  [[nodiscard]] std::size_t unit_bytes(std::uint64_t point) const {
+    const io::Scenario s = sweep.point_scenario(static_cast<std::size_t>(point));
+    const std::size_t strata = per_replicate ? model::strata_count(static_cast<std::size_t>(s.params.communities)) : 0;
+    return io::CheckpointDir::unit_bytes(static_cast<std::uint64_t>(s.params.days), strata);
+  }
+};
+
+// Runs one unit and keeps its record. 0, or the exit status that stops the
+// sweep (the error is printed here, on whichever rank ran it).
+int run_unit(const SweepRun& run, const io::CheckpointDir& checkpoints, std::uint64_t unit) {
+  const std::uint64_t point = unit / run.replicates(), replicate = unit % run.replicates();
+  try {
+    const io::Scenario s = run.sweep.point_scenario(static_cast<std::size_t>(point));
+    const model::Interventions interventions = policy::compile(s.policies, s.params);
+    const std::uint64_t seed = core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, replicate);
+    model::Simulation simulation(s.params, interventions, seed);
+    model::ReplicateResult result = simulation.run(check_interrupt, nullptr);
+    result.replicate = replicate;
+    checkpoints.write(io::make_unit_record(point, result, run.per_replicate));
+    return kExitOk;
+  } catch (const Interrupted&) {
+    return kExitInterrupted;
+  } catch (const io::IoError& e) {
+    print_error(fmt::format("point p{} replicate {}: {}", point, replicate, e.what()));
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    print_error(fmt::format("point p{} replicate {}: internal error: {}", point, replicate, e.what()));
+    return kExitFailure;
+  }
+}
+
+constexpr int kProceed = -1;
+
+// Rank 0 before anything runs: the output, the checkpoint directory, and the
+// units still to run. Returns kProceed or an exit status.
+int prepare(const SweepCommand& cmd, const SweepRun& run, std::vector<std::uint64_t>& pending) {
+  const io::CheckpointDir checkpoints = run.checkpoints();
+  std::error_code error;
+  if (fs::exists(run.output, error)) {
+    const io::SweepFileStatus status = io::inspect_sweep_file(run.output);
+    if (status.sweep && status.complete && status.sweep_id == run.sweep.sweep_id &&
+        status.shard_index == run.shard_index && status.shard_count == run.shard_count &&
+        status.per_replicate == run.per_replicate && !cmd.force) {
+      if (fs::exists(run.work, error)) checkpoints.remove();  // left by a run killed after its rename
+      if (!cmd.quiet) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
+      return kExitOk;
+    }
+    if (!cmd.force) {
+      print_error(fmt::format("{} exists{}; choose another name with -o or pass --force to replace it", cmd.output,
+                              status.sweep ? " and holds another sweep" : ""));
+      return kExitBadInput;
+    }
+  }
+  try {
+    try {
+      checkpoints.open_or_create(run.sweep.points());
+    } catch (const io::CheckpointMismatch& e) {
+      if (!cmd.force) {
+        print_error(e.what());
+        return kExitBadInput;
+      }
+      checkpoints.remove();
+      checkpoints.open_or_create(run.sweep.points());
+    }
+  } catch (const io::IoError& e) {
+    print_error(e.what());
+    return kExitFailure;
+  }
+  std::uint64_t point = UINT64_MAX;
+  std::size_t bytes = 0;
+  for (std::uint64_t unit : run.shard_units) {
+    if (unit / run.replicates() != point) {
+      point = unit / run.replicates();
+      bytes = run.unit_bytes(point);
+    }
+    if (!checkpoints.has(point, unit % run.replicates(), bytes)) pending.push_back(unit);
+  }
+  const std::size_t finished = run.shard_units.size() - pending.size();
+  if (finished > 0 && !cmd.quiet)
+    std::fprintf(stderr, "harmsim: resuming: %zu of %zu units already finished in %s\n", finished,
+                 run.shard_units.size(), run.work.c_str());
+  return kProceed;
+}
+
+// Rank 0 once every unit is in: the sweep (or shard) file, then the
+// checkpoint directory goes. A unit file that is missing or damaged is run
+// again here.
+int assemble(const SweepCommand& cmd, const SweepRun& run, const MpiSession& session,
+             const std::string& started_at) {
+  const io::CheckpointDir checkpoints = run.checkpoints();
+  try {
+    const io::SweepHeader header = io::make_sweep_header(run.sweep, run.per_replicate, run.shard_index,
+                                                         run.shard_count, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
+    io::SweepWriter writer(run.output, header, cmd.command_line, started_at);
+    std::size_t redone = 0;
+    for (std::size_t point = 0; point < run.sweep.points(); ++point) {
+      std::vector<io::UnitRecord> records;
+      for (std::uint64_t replicate = 0; replicate < run.replicates(); ++replicate) {
+        const std::uint64_t unit = point * run.replicates() + replicate;
+        if (!run.in_shard(unit)) continue;
+        std::string problem;
+        std::optional<io::UnitRecord> record = checkpoints.read(point, replicate, &problem);
+        if (!record) {
+          if (redone++ == 0)
+            print_error(fmt::format("{}; running it again{}", problem,
+                                    session.active ? " (is the output on a filesystem every rank shares?)" : ""));
+          if (const int status = run_unit(run, checkpoints, unit); status != kExitOk) return status;
+          record = checkpoints.read(point, replicate, &problem);
+          if (!record) throw io::IoError(problem);
+        }
+        records.push_back(std::move(*record));
+      }
+      writer.write_point(point, records);
+    }
+    writer.finish();
+    checkpoints.remove();
+    if (redone > 1) print_error(fmt::format("{} units were run again", redone));
+  } catch (const io::IoError& e) {
+    print_error(e.what());
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    print_error(fmt::format("internal error: {}", e.what()));
+    return kExitFailure;
+  }
+  if (!cmd.quiet) {
+    if (run.shard_count > 0)
+      std::printf("Shard %lld/%lld (%zu of %zu units) written to %s\n", static_cast<long long>(run.shard_index),
+                  static_cast<long long>(run.shard_count), run.shard_units.size(), run.sweep.units(),
+                  cmd.output.c_str());
+    else
+      std::printf("Sweep of %zu points x %lld replicates written to %s\n", run.sweep.points(),
+                  static_cast<long long>(run.sweep.replicates), cmd.output.c_str());
+  }
+  return kExitOk;
+}
+
+int sweep_on_rank(const SweepCommand& cmd, const MpiSession& session) {
+  const bool root = session.root();
+  auto refuse = [&](const std::string& message) {
+    if (root) print_error(message);
+    return kExitBadInput;
+  };
+  if (!session.active && launched_ranks() > 1)
+    return refuse("started as one of several MPI ranks, but this harmsim was built without MPI; rebuild with "
+                  "libopenmpi-dev installed, or run shards with --shard i/n");
+  SweepRun run;
+  if (!cmd.shard.empty() && !parse_shard(cmd.shard, run.shard_index, run.shard_count))
+    return refuse(fmt::format("--shard: expected i/n with 1 <= i <= n (e.g. --shard 2/8), found \"{}\"", cmd.shard));
+  run.per_replicate = cmd.per_replicate;
+  run.output = cmd.output;
+  run.work = cmd.output + ".work";
+  const std::string started_at = io::iso8601_utc_now();
+  try {
+    run.sweep = io::load_sweep(cmd.file);
+  } catch (const io::ScenarioError& e) {
+    return refuse(e.what());
+  }
+  const unsigned threads =
+      cmd.threads != 0 ? cmd.threads : session.active ? 1u : std::max(1u, std::thread::hardware_concurrency());
+  for (std::size_t k = 0; k < run.sweep.points(); ++k) {
+    io::Scenario s = run.sweep.point_scenario(k);
+    s.params.replicates = 1;  // a sweep keeps one replicate per thread in memory
+    if (const std::string too_big = check_fits(s, threads); !too_big.empty()) return refuse(too_big);
+  }
+  for (std::uint64_t unit = 0; unit < run.sweep.units(); ++unit)
+    if (run.in_shard(unit)) run.shard_units.push_back(unit);
+
+  std::vector<std::uint64_t> pending;
+  int status = root ? prepare(cmd, run, pending) : kProceed;
+  status = mpi_broadcast(session, status);
+  if (status != kProceed) return root ? status : kExitOk;
+
+  install_interrupt_handlers();
+  const io::CheckpointDir checkpoints = run.checkpoints();
+  SweepProgress progress(static_cast<std::size_t>(run.replicates()), run.shard_units, pending,
+                         root && !cmd.quiet && (cmd.progress || isatty(STDERR_FILENO) != 0));
+  status = distribute(
+      session, pending, threads, [&](std::uint64_t unit) { return run_unit(run, checkpoints, unit); },
+      [&](std::uint64_t unit) { progress.unit_done(unit); }, [] { return interrupted(); });
+  status = mpi_broadcast(session, status);
+  if (status == kExitInterrupted || interrupted()) {
+    if (root)
+      print_error(fmt::format("interrupted; the finished units are kept in {}; rerun the same command to resume",
+                              run.work.string()));
+    return kExitInterrupted;
+  }
+  if (status != kExitOk) {
+    if (root)
+      print_error(fmt::format("sweep stopped; the finished units are kept in {}; rerun the same command to resume",
+                              run.work.string()));
+    return status;
+  }
+  if (!root) return kExitOk;
+  progress.finish();
+  return assemble(cmd, run, session, started_at);
+}
+
+}  // namespace
+
+bool parse_shard(const std::string& text, std::int64_t& index, std::int64_t& count) {
+  const std::size_t slash = text.find('/');
+  if (slash == std::string::npos || slash == 0 || slash + 1 == text.size() || text.size() > 20) return false;
+  auto number = [](const std::string& s, std::int64_t& out) {
+    if (s.empty() || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) return false;
+    out = std::stoll(s);
+    return true;
+  };
+  std::int64_t i = 0, n = 0;
+  if (!number(text.substr(0, slash), i) || !number(text.substr(slash + 1), n) || i < 1 || i > n) return false;
+  index = i;
+  count = n;
+  return true;
+}
+
+void add_sweep_commands(CLI::App& cli, SweepCommands& c) {
+  c.sweep_app = cli.add_subcommand(
+      "sweep", "Run a parameter sweep (grid or Latin hypercube) over threads, MPI ranks (mpirun) or job-array "
+               "shards; resumable (docs/sweeps.md)");
+  c.sweep_app->add_option("file", c.sweep.file, "Sweep file (TOML)")->required();
+  c.sweep_app->add_option("-o,--output", c.sweep.output, "Sweep file to write (HDF5)")->capture_default_str();
+  c.sweep_app->add_option("-j,--threads", c.sweep.threads, "Threads (per rank under MPI; default: every core, "
+                                                           "1 per rank under MPI)");
+  c.sweep_app->add_option("--shard", c.sweep.shard, "Run shard i of n (units with unit % n == i-1) into -o; "
+                                                    "join the shards with `harmsim merge`");
+  auto* progress = c.sweep_app->add_flag("--progress", c.sweep.progress, "Progress on stderr even when it is not a "
+                                                                         "terminal");
+  auto* quiet = c.sweep_app->add_flag("-q,--quiet", c.sweep.quiet, "No progress or messages, only errors");
+  progress->excludes(quiet);
+  c.sweep_app->add_flag("--per-replicate", c.sweep.per_replicate,
+                        "Also keep every replicate's daily series of every stratum");
+  c.sweep_app->add_flag("--force", c.sweep.force, "Replace an existing output and discard checkpoints of another "
+                                                  "sweep");
+
+  c.merge_app = cli.add_subcommand("merge", "Join the shard files of a sweep into one sweep file "
+                                            "(harmsim merge OUT shard1.h5 shard2.h5 ...)");
+  c.merge_app->add_option("output", c.merge.output, "Sweep file to write (HDF5)")->required();
+  c.merge_app->add_option("shards", c.merge.shards, "Shard files written by `harmsim sweep --shard i/n`")
+      ->required();
+  c.merge_app->add_flag("--force", c.merge.force, "Replace an existing output");
+  c.merge_app->add_flag("-q,--quiet", c.merge.quiet, "Only errors");
+}
+
+int run_sweep_commands(SweepCommands& c, const std::string& command_line) {
+  c.sweep.command_line = command_line;
+  c.merge.command_line = command_line;
+  if (c.sweep_app != nullptr && *c.sweep_app) return sweep_command(c.sweep);
+  if (c.merge_app != nullptr && *c.merge_app) return merge_command(c.merge);
+  return -1;
+}
+
+int sweep_command(const SweepCommand& cmd) {
+  const MpiSession session = mpi_start();
+  const int status = sweep_on_rank(cmd, session);
+  mpi_stop(session);
+  return status;
+}
+
+}  // namespace harmsim::app

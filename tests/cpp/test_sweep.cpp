@@ -1,0 +1,533 @@
+// `harmsim sweep` and `harmsim merge`, run as a user would (HARMSIM_BINARY) in
+// a scratch directory: the designs, refusals before anything runs, identical
+// results on any number of threads, MPI ranks or shards, and resuming after
+// kill -9.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <hdf5.h>
+
+#include "core/rng.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string pattern = (fs::temp_directory_path() / "harmsim-sweep-XXXXXX").string();
+    REQUIRE(mkdtemp(pattern.data()) != nullptr);
+    path_ = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+  [[nodiscard]] const fs::path& path() const { return path_; }
+  [[nodiscard]] std::set<std::string> entries() const {
+    std::set<std::string> names;
+    for (const auto& entry : fs::directory_iterator(path_)) names.insert(entry.path().filename().string());
+    return names;
+  }
+  void write(const std::string& name, std::string_view text) const {
+    std::ofstream out(path_ / name, std::ios::binary);
+    out << text;
+    REQUIRE(out.good());
+  }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+std::string quote(std::string_view s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Runs `PREFIX harmsim ARGS` in `dir` (PREFIX: e.g. an mpirun command).
+Outcome run_in(const ScratchDir& dir, const std::string& args, const std::string& prefix = "") {
+  const fs::path out = dir.path() / ".stdout", err = dir.path() / ".stderr";
+  const std::string command = "cd " + quote(dir.path().string()) + " && " + prefix + quote(HARMSIM_BINARY) + " " +
+                              args + " >" + quote(out.string()) + " 2>" + quote(err.string()) + " </dev/null";
+  const int status = std::system(command.c_str());
+  Outcome o;
+  REQUIRE(status != -1);
+  REQUIRE(WIFEXITED(status));
+  o.exit_code = WEXITSTATUS(status);
+  o.out = read_text(out);
+  o.err = read_text(err);
+  fs::remove(out);
+  fs::remove(err);
+  UNSCOPED_INFO(prefix << "harmsim " << args << "\nexit " << o.exit_code << "\nstdout:\n" << o.out << "\nstderr:\n"
+                       << o.err);
+  return o;
+}
+
+bool have_mpirun() {
+#ifdef HARMSIM_HAVE_MPI
+  return std::system("command -v mpirun >/dev/null 2>&1") == 0;
+#else
+  return false;
+#endif
+}
+
+// mpirun as root on a small machine needs these (docs/sweeps.md). OpenMPI
+// keeps allocations until exit, which LeakSanitizer would report under the
+// asan preset: leak checks are off for the ranks.
+std::string mpirun(int ranks) {
+  return "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\" "
+         "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
+         "mpirun --allow-run-as-root --oversubscribe -n " +
+         std::to_string(ranks) + " ";
+}
+
+std::string small_city() { return std::string(HARMSIM_SOURCE_DIR) + "/scenarios/sweeps/small_city.toml"; }
+
+// A 2 × 2 grid over a model and a policy parameter, 3 replicates: 12 units.
+std::string grid_sweep() {
+  return "base = \"" + small_city() + R"("
+scenario = "street_stings"
+replicates = 3
+[grid]
+"encounter.violence_given_violent_buyer" = [0.03, 0.08]
+"policy.0.officers" = [7, 28]
+)";
+}
+
+// --- reading a sweep file back --------------------------------------------------
+
+struct H5Id {
+  hid_t id;
+  herr_t (*closer)(hid_t);
+  H5Id(hid_t i, herr_t (*c)(hid_t)) : id(i), closer(c) { REQUIRE(id >= 0); }
+  ~H5Id() { closer(id); }
+  H5Id(const H5Id&) = delete;
+  H5Id& operator=(const H5Id&) = delete;
+};
+
+std::string read_content(hid_t type, hid_t space, bool is_attribute, hid_t object) {
+  const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
+  if (H5Tis_variable_str(type) > 0) {
+    std::vector<char*> texts(n, nullptr);
+    const H5Id mem(H5Tcopy(H5T_C_S1), H5Tclose);
+    H5Tset_size(mem.id, H5T_VARIABLE);
+    H5Tset_cset(mem.id, H5Tget_cset(type));
+    const herr_t status = is_attribute ? H5Aread(object, mem.id, texts.data())
+                                       : H5Dread(object, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data());
+    REQUIRE(status >= 0);
+    std::string out;
+    for (char* t : texts) {
+      out += t != nullptr ? t : "<null>";
+      out += '\0';
+    }
+    H5Dvlen_reclaim(mem.id, space, H5P_DEFAULT, texts.data());
+    return out;
+  }
+  std::string bytes(n * H5Tget_size(type), '\0');
+  if (n > 0) {
+    const herr_t status = is_attribute ? H5Aread(object, type, bytes.data())
+                                       : H5Dread(object, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
+    REQUIRE(status >= 0);
+  }
+  return bytes;
+}
+
+// Every dataset and attribute: path -> bytes (the run's own timestamps and
+// command line left out).
+using Contents = std::map<std::string, std::string>;
+
+herr_t collect_attribute(hid_t owner, const char* name, const H5A_info_t*, void* data) {
+  auto& [contents, path] = *static_cast<std::pair<Contents*, std::string>*>(data);
+  const H5Id attribute(H5Aopen(owner, name, H5P_DEFAULT), H5Aclose);
+  const H5Id type(H5Aget_type(attribute.id), H5Tclose);
+  const H5Id space(H5Aget_space(attribute.id), H5Sclose);
+  (*contents)[path + "@" + name] = read_content(type.id, space.id, true, attribute.id);
+  return 0;
+}
+
+void collect_attributes(hid_t object, const std::string& path, Contents& contents) {
+  std::pair<Contents*, std::string> data{&contents, path};
+  hsize_t index = 0;
+  REQUIRE(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute, &data) >= 0);
+}
+
+herr_t collect_link(hid_t root, const char* name, const H5L_info_t*, void* data) {
+  auto& contents = *static_cast<Contents*>(data);
+  const H5Id object(H5Oopen(root, name, H5P_DEFAULT), H5Oclose);
+  const std::string path = std::string("/") + name;
+  collect_attributes(object.id, path, contents);
+  if (H5Iget_type(object.id) == H5I_DATASET) {
+    const H5Id type(H5Dget_type(object.id), H5Tclose);
+    const H5Id space(H5Dget_space(object.id), H5Sclose);
+    contents[path] = read_content(type.id, space.id, false, object.id);
+  }
+  return 0;
+}
+
+Contents read_sweep(const fs::path& file) {
+  INFO("reading " << file);
+  REQUIRE(H5Fis_hdf5(file.c_str()) > 0);
+  const H5Id f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  Contents contents;
+  collect_attributes(f.id, "", contents);
+  for (const char* varying : {"@started_at", "@finished_at", "@command_line"}) {
+    CHECK(contents.count(varying) == 1);
+    contents.erase(varying);
+  }
+  REQUIRE(H5Lvisit(f.id, H5_INDEX_NAME, H5_ITER_INC, collect_link, &contents) >= 0);
+  return contents;
+}
+
+void check_identical(const Contents& a, const Contents& b) {
+  REQUIRE(a.size() == b.size());
+  std::size_t differing = 0;
+  for (const auto& [path, bytes] : a) {
+    INFO("object " << path);
+    REQUIRE(b.count(path) == 1);
+    if (b.at(path) != bytes) ++differing;
+    CHECK(b.at(path) == bytes);
+  }
+  CHECK(differing == 0);
+}
+
+template <class T>
+std::vector<T> as(const std::string& bytes) {
+  std::vector<T> out(bytes.size() / sizeof(T));
+  std::memcpy(out.data(), bytes.data(), out.size() * sizeof(T));
+  return out;
+}
+
+std::vector<std::string> as_strings(const std::string& bytes) {
+  std::vector<std::string> out;
+  std::string current;
+  for (char c : bytes) {
+    if (c == '\0') {
+      out.push_back(current);
+      current.clear();
+    } else {
+      current += c;
+    }
+  }
+  return out;
+}
+
+std::vector<hsize_t> shape_of(const fs::path& file, const std::string& dataset) {
+  const H5Id f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  const H5Id d(H5Dopen2(f.id, dataset.c_str(), H5P_DEFAULT), H5Dclose);
+  const H5Id space(H5Dget_space(d.id), H5Sclose);
+  std::vector<hsize_t> dims(static_cast<std::size_t>(H5Sget_simple_extent_ndims(space.id)));
+  H5Sget_simple_extent_dims(space.id, dims.data(), nullptr);
+  return dims;
+}
+
+std::size_t count_units(const fs::path& work) {
+  std::size_t n = 0;
+  std::error_code ignored;
+  for (const auto& entry : fs::recursive_directory_iterator(work, ignored))
+    if (entry.path().extension() == ".unit") ++n;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("a grid sweep runs every combination, first parameter slowest, each point on its own streams",
+          "[sweep]") {
+  ScratchDir dir;
+  dir.write("grid.toml", grid_sweep());
+  const Outcome o = run_in(dir, "sweep grid.toml -o grid.h5 -j 2");
+  REQUIRE(o.exit_code == 0);
+  CHECK(dir.entries() == std::set<std::string>{"grid.h5", "grid.toml"});  // no .partial, no .work left
+
+  const Contents c = read_sweep(dir.path() / "grid.h5");
+  CHECK(as<std::int64_t>(c.at("@complete")) == std::vector<std::int64_t>{1});
+  CHECK(as_strings(c.at("@file_kind")) == std::vector<std::string>{"sweep"});
+  CHECK(c.at("@sweep_id").size() == 33);  // 32 hex digits + the terminator of read_content
+  CHECK(as_strings(c.at("/design/parameters")) ==
+        std::vector<std::string>{"encounter.violence_given_violent_buyer", "policy.0.officers"});
+  CHECK(as<double>(c.at("/design/values")) == std::vector<double>{0.03, 7, 0.03, 28, 0.08, 7, 0.08, 28});
+  CHECK(shape_of(dir.path() / "grid.h5", "/design/values") == std::vector<hsize_t>{4, 2});
+  CHECK(as_strings(c.at("/design@kind")) == std::vector<std::string>{"grid"});
+
+  for (int k = 0; k < 4; ++k) {
+    const std::string g = "/points/p" + std::to_string(k);
+    INFO(g);
+    const std::string stream = "street_stings/p" + std::to_string(k);
+    CHECK(as_strings(c.at(g + "@stream")) == std::vector<std::string>{stream});
+    const std::vector<std::uint64_t> seeds = as<std::uint64_t>(c.at(g + "/replicate_seeds"));
+    REQUIRE(seeds.size() == 3);
+    for (std::uint64_t r = 0; r < 3; ++r) CHECK(seeds[r] == harmsim::core::stream_seed(20181121, stream, r));
+    CHECK(as<double>(c.at(g + "/totals/arrests_worker")).size() == 3);
+    CHECK(shape_of(dir.path() / "grid.h5", g + "/summary/arrests_worker") == std::vector<hsize_t>{5, 60});
+    CHECK(c.count(g + "/series/arrests_worker") == 0);  // only with --per-replicate
+  }
+  // Four times the officers, several times the arrests.
+  auto mean = [](const std::vector<double>& v) { return (v[0] + v[1] + v[2]) / 3.0; };
+  CHECK(mean(as<double>(c.at("/points/p1/totals/arrests_worker"))) >
+        2 * mean(as<double>(c.at("/points/p0/totals/arrests_worker"))));
+}
+
+TEST_CASE("a Latin hypercube puts each parameter's values one per stratum and rounds integer parameters",
+          "[sweep]") {
+  ScratchDir dir;
+  const std::string lhs = "base = \"" + small_city() + R"("
+replicates = 1
+seed = 7
+[lhs]
+points = 12
+[lhs.ranges]
+"encounter.rate_per_day" = [0.5, 2.0]
+"heat.half_life_days" = [7, 43]
+"population.buyers" = [4000, 4011]
+)";
+  dir.write("lhs.toml", lhs);
+  REQUIRE(run_in(dir, "sweep lhs.toml -o lhs.h5 -q").exit_code == 0);
+  const std::vector<double> values = as<double>(read_sweep(dir.path() / "lhs.h5").at("/design/values"));
+  REQUIRE(values.size() == 36);
+  const std::array<std::pair<double, double>, 2> ranges = {{{0.5, 2.0}, {7, 43}}};
+  for (std::size_t j = 0; j < 2; ++j) {
+    std::set<int> strata;
+    for (std::size_t i = 0; i < 12; ++i) {
+      const double v = values[i * 3 + j];
+      CHECK(v >= ranges[j].first);
+      CHECK(v <= ranges[j].second);
+      strata.insert(static_cast<int>(std::floor((v - ranges[j].first) / (ranges[j].second - ranges[j].first) * 12)));
+    }
+    CHECK(strata.size() == 12);  // one value in each of the 12 strata
+  }
+  std::set<double> buyers;
+  for (std::size_t i = 0; i < 12; ++i) {
+    const double v = values[i * 3 + 2];
+    CHECK(v == std::floor(v));
+    buyers.insert(v);
+  }
+  CHECK(buyers.size() == 12);  // 12 integers for 12 strata: each exactly once
+  CHECK(*buyers.begin() == 4000);
+  CHECK(*buyers.rbegin() == 4011);
+
+  // The same seed gives the same design; another seed another one.
+  REQUIRE(run_in(dir, "sweep lhs.toml -o again.h5 -q").exit_code == 0);
+  CHECK(as<double>(read_sweep(dir.path() / "again.h5").at("/design/values")) == values);
+  std::string other = lhs;
+  other.replace(other.find("seed = 7"), 8, "seed = 8");
+  dir.write("other.toml", other);
+  REQUIRE(run_in(dir, "sweep other.toml -o other.h5 -q").exit_code == 0);
+  CHECK(as<double>(read_sweep(dir.path() / "other.h5").at("/design/values")) != values);
+}
+
+TEST_CASE("an unknown, out-of-range or mistyped sweep parameter is refused with exit 2 before any output",
+          "[sweep]") {
+  ScratchDir dir;
+  const std::string head = "base = \"" + small_city() + "\"\nscenario = \"street_stings\"\n";
+  struct Case {
+    std::string body, where, key, expected_text;
+  };
+  const std::vector<Case> cases = {
+      {"[grid]\n\"encounter.rate_per_dya\" = [1, 2]\n", "bad.toml:4:1", "grid.encounter.rate_per_dya",
+       "did you mean `encounter.rate_per_day`?"},
+      {"[grid]\n\"rate_per_day\" = [1, 2]\n", "bad.toml:4:1", "grid.rate_per_day", "did you mean `encounter.rate_per_day`?"},
+      {"[grid]\n\"encounter.rate_per_day\" = [1, 200]\n", "bad.toml:4:32", "grid.encounter.rate_per_day",
+       "found an element 200"},
+      {"[grid]\n\"population.workers\" = [300, 350.5]\n", "bad.toml:4:30", "grid.population.workers",
+       "expected integers in [1, 50000000]"},
+      {"[grid]\n\"policy.0.oficers\" = [1]\n", "bad.toml:4:1", "grid.policy.0.oficers",
+       "did you mean `policy.0.officers`?"},
+      {"[grid]\n\"policy.5.officers\" = [1]\n", "bad.toml:4:1", "grid.policy.5.officers", "0 = street_sting"},
+      {"[lhs]\npoints = 4\n[lhs.ranges]\n\"encounter.screening_sensitivity\" = [0.5, 1.5]\n", "bad.toml:6:43",
+       "lhs.ranges.encounter.screening_sensitivity", "found an element 1.5"},
+      {"[lhs]\npoints = 4\n[lhs.ranges]\n\"population.workers\" = [100.0, 200]\n", "bad.toml:6:25",
+       "lhs.ranges.population.workers", "expected integers"},
+      {"[grid]\n\"population.areas\" = [12, 5]\n", "bad.toml:3:1", "population.isolated_areas", "at point p1"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.body);
+    dir.write("bad.toml", head + c.body);
+    const Outcome o = run_in(dir, "sweep bad.toml -o out.h5");
+    CHECK(o.exit_code == 2);
+    CHECK(o.err.find(c.where) != std::string::npos);
+    CHECK(o.err.find("key `" + c.key + "`") != std::string::npos);
+    CHECK(o.err.find(c.expected_text) != std::string::npos);
+    CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);  // one line
+    CHECK(dir.entries() == std::set<std::string>{"bad.toml"});  // nothing written, no checkpoints
+  }
+  dir.write("bad.toml", grid_sweep());
+  const Outcome shard = run_in(dir, "sweep bad.toml -o out.h5 --shard 4/3");
+  CHECK(shard.exit_code == 2);
+  CHECK(dir.entries() == std::set<std::string>{"bad.toml"});
+}
+
+TEST_CASE("a sweep gives byte-identical datasets on 1 or 2 threads, 2 or 3 MPI ranks and 3 merged shards",
+          "[sweep][determinism]") {
+  ScratchDir dir;
+  dir.write("grid.toml", grid_sweep());
+  REQUIRE(run_in(dir, "sweep grid.toml -o j1.h5 -j 1 -q").exit_code == 0);
+  const Contents reference = read_sweep(dir.path() / "j1.h5");
+
+  SECTION("two threads") {
+    REQUIRE(run_in(dir, "sweep grid.toml -o j2.h5 -j 2 -q").exit_code == 0);
+    check_identical(reference, read_sweep(dir.path() / "j2.h5"));
+  }
+  SECTION("three shards, merged") {
+    for (int i = 1; i <= 3; ++i)
+      REQUIRE(run_in(dir, "sweep grid.toml -q -j 1 --shard " + std::to_string(i) + "/3 -o shard" +
+                              std::to_string(i) + ".h5")
+                  .exit_code == 0);
+    REQUIRE(run_in(dir, "merge merged.h5 shard3.h5 shard1.h5 shard2.h5").exit_code == 0);
+    check_identical(reference, read_sweep(dir.path() / "merged.h5"));
+  }
+  SECTION("MPI ranks") {
+    if (!have_mpirun()) {
+      WARN("mpirun not found or built without MPI: MPI cases skipped");
+      return;
+    }
+    for (int ranks : {2, 3}) {
+      INFO(ranks << " ranks");
+      const std::string name = "mpi" + std::to_string(ranks) + ".h5";
+      REQUIRE(run_in(dir, "sweep grid.toml -q -o " + name, mpirun(ranks)).exit_code == 0);
+      check_identical(reference, read_sweep(dir.path() / name));
+    }
+  }
+}
+
+TEST_CASE("a sweep killed with SIGKILL resumes with the same command and finishes identical to an uninterrupted run",
+          "[sweep][resume]") {
+  ScratchDir dir;
+  // About 0.05-0.1 s a unit, 24 units: long enough to kill half-way.
+  dir.write("slow.toml", "base = \"" + small_city() + R"("
+scenario = "street_stings"
+replicates = 4
+[grid]
+"population.workers" = [3000, 4000]
+"encounter.rate_per_day" = [1.0, 1.5, 2.0]
+)");
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (chdir(dir.path().c_str()) != 0) _exit(127);
+    const int null = ::open("/dev/null", O_WRONLY);
+    dup2(null, 1);
+    dup2(null, 2);
+    execl(HARMSIM_BINARY, HARMSIM_BINARY, "sweep", "slow.toml", "-o", "resumed.h5", "-j", "1", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const fs::path work = dir.path() / "resumed.h5.work";
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (count_units(work) < 3 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  ::kill(child, SIGKILL);
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  const std::size_t finished = count_units(work);
+  INFO(finished << " units finished before the kill");
+  REQUIRE(WIFSIGNALED(status));  // killed, not finished
+  CHECK(finished >= 3);
+  CHECK(finished < 24);
+  CHECK_FALSE(fs::exists(dir.path() / "resumed.h5"));
+
+  // Another sweep may not use these checkpoints.
+  dir.write("other.toml", grid_sweep());
+  const Outcome foreign = run_in(dir, "sweep other.toml -o resumed.h5");
+  CHECK(foreign.exit_code == 2);
+  CHECK(foreign.err.find("another sweep") != std::string::npos);
+
+  const Outcome resumed = run_in(dir, "sweep slow.toml -o resumed.h5 -j 2");
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(resumed.err.find("resuming: " + std::to_string(finished) + " of 24 units") != std::string::npos);
+  CHECK_FALSE(fs::exists(work));
+  REQUIRE(run_in(dir, "sweep slow.toml -o whole.h5 -j 2 -q").exit_code == 0);
+  check_identical(read_sweep(dir.path() / "whole.h5"), read_sweep(dir.path() / "resumed.h5"));
+
+  // Once complete, the same command has nothing to do.
+  const Outcome again = run_in(dir, "sweep slow.toml -o resumed.h5");
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("already complete") != std::string::npos);
+}
+
+TEST_CASE("harmsim merge refuses shards of different sweeps, gaps and overlaps", "[sweep]") {
+  ScratchDir dir;
+  dir.write("grid.toml", grid_sweep());
+  std::string other = grid_sweep();
+  other.replace(other.find("replicates = 3"), 14, "replicates = 2");
+  dir.write("other.toml", other);
+  for (int i = 1; i <= 3; ++i)
+    REQUIRE(run_in(dir, "sweep grid.toml -q --shard " + std::to_string(i) + "/3 -o s" + std::to_string(i) + ".h5")
+                .exit_code == 0);
+  REQUIRE(run_in(dir, "sweep other.toml -q --shard 3/3 -o o3.h5").exit_code == 0);
+  REQUIRE(run_in(dir, "sweep grid.toml -q -o whole.h5").exit_code == 0);
+  const std::set<std::string> before = dir.entries();
+
+  const Outcome different = run_in(dir, "merge out.h5 s1.h5 s2.h5 o3.h5");
+  CHECK(different.exit_code == 2);
+  CHECK(different.err.find("different sweeps") != std::string::npos);
+
+  const Outcome gap = run_in(dir, "merge out.h5 s1.h5 s3.h5");
+  CHECK(gap.exit_code == 2);
+  CHECK(gap.err.find("in no shard") != std::string::npos);
+  CHECK(gap.err.find("missing shards: 2/3") != std::string::npos);
+
+  const Outcome overlap = run_in(dir, "merge out.h5 s1.h5 s2.h5 s3.h5 s2.h5");
+  CHECK(overlap.exit_code == 2);
+  CHECK(overlap.err.find("overlap") != std::string::npos);
+
+  const Outcome whole = run_in(dir, "merge out.h5 whole.h5");
+  CHECK(whole.exit_code == 2);
+  CHECK(whole.err.find("not a shard") != std::string::npos);
+
+  CHECK(dir.entries() == before);  // nothing written
+}
+
+TEST_CASE("a sweep run with --per-replicate keeps every replicate's daily series of every stratum", "[sweep]") {
+  ScratchDir dir;
+  dir.write("grid.toml", grid_sweep());
+  REQUIRE(run_in(dir, "sweep grid.toml -q --per-replicate -o per.h5").exit_code == 0);
+  const Contents c = read_sweep(dir.path() / "per.h5");
+  const std::vector<hsize_t> shape = shape_of(dir.path() / "per.h5", "/points/p3/series/arrests_worker");
+  REQUIRE(shape.size() == 3);
+  CHECK(shape[0] == 3);
+  CHECK(shape[1] == 60);
+  CHECK(shape[2] == as_strings(c.at("/points/p3/strata")).size());
+  // Stratum "all" of the series sums to the totals of a count.
+  const std::vector<float> series = as<float>(c.at("/points/p3/series/arrests_worker"));
+  const std::vector<double> totals = as<double>(c.at("/points/p3/totals/arrests_worker"));
+  for (std::size_t r = 0; r < 3; ++r) {
+    double sum = 0;
+    for (std::size_t d = 0; d < 60; ++d) sum += series[(r * 60 + d) * shape[2]];
+    CHECK(sum == Approx(totals[r]));
+  }
+}
