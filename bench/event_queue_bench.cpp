@@ -159,12 +159,14 @@ void register_hold(bool mixed_too) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  check_against_reference<BucketCalendar>();
   check_against_reference<FourAryBranchless>();
   check_against_reference<FourAryLazyPop>();
   check_against_reference<BinaryHeap>();
   check_against_reference<PairingHeap>();
   check_against_reference<Calendar>();
   std::fprintf(stderr, "event_queue_bench: all queues pop the same (time, seq) sequence\n");
+  register_hold<BucketCalendar>(true);
   register_hold<FourAryHeap>(true);
   register_hold<FourAryBranchless>(false);
   register_hold<FourAryLazyPop>(true);

@@ -201,6 +201,7 @@ void configurations(benchmark::internal::Benchmark* b) {
       ->Unit(benchmark::kMillisecond);
 }
 BENCHMARK(BM_Phold)->Apply(configurations);
+BENCHMARK_TEMPLATE(BM_PholdQueue, FourAryHeap)->Apply(configurations);
 BENCHMARK_TEMPLATE(BM_PholdQueue, FourAryLazyPop)->Apply(configurations);
 BENCHMARK_TEMPLATE(BM_PholdQueue, Calendar)->Apply(configurations);
 

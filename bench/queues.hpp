@@ -5,7 +5,9 @@
 // grown to its working size. Interface: push(time, subject), pop() -> Event,
 // size(), reserve(n).
 //
-//   FourAryHeap        harmsim's core::EventQueue (implicit 4-ary heap)
+//   BucketCalendar     harmsim's core::EventQueue (sorted-on-open buckets)
+//   FourAryHeap        core::EventHeap, an implicit 4-ary heap (the engine's
+//                      queue until the calendar replaced it)
 //   FourAryBranchless  the same heap, the smallest child found branch-free
 //   FourAryLazyPop     the same, and pop() leaves the root for the next push
 //   BinaryHeap         std::priority_queue<Event> (implicit binary heap)
@@ -20,6 +22,7 @@
 #include <vector>
 
 #include "core/event.hpp"
+#include "core/event_heap.hpp"
 #include "core/event_queue.hpp"
 
 namespace harmsim::bench {
@@ -38,16 +41,31 @@ inline Event make_event(Time time, std::uint64_t seq, std::uint32_t subject) {
   return e;
 }
 
-class FourAryHeap {
+class BucketCalendar {
  public:
-  static constexpr const char* kName = "FourAryHeap";
+  static constexpr const char* kName = "BucketCalendar";
   void reserve(std::size_t n) { q_.reserve(n); }
   void push(Time t, std::uint32_t subject) { q_.push(t, 0, subject); }
-  Event pop() noexcept { return q_.pop(); }
+  Event pop() { return q_.pop(); }
+  [[nodiscard]] const Event& top() { return q_.top(); }
   [[nodiscard]] std::size_t size() const noexcept { return q_.size(); }
 
  private:
   core::EventQueue q_;
+};
+
+class FourAryHeap {
+ public:
+  static constexpr const char* kName = "FourAryHeap";
+  void reserve(std::size_t n) { q_.reserve(n); }
+  void push(Time t, std::uint32_t subject) { q_.push(make_event(t, seq_++, subject)); }
+  Event pop() noexcept { return q_.pop(); }
+  [[nodiscard]] const Event& top() const noexcept { return q_.top(); }
+  [[nodiscard]] std::size_t size() const noexcept { return q_.size(); }
+
+ private:
+  core::EventHeap q_;
+  std::uint64_t seq_ = 0;
 };
 
 class BinaryHeap {

@@ -3,19 +3,29 @@
 // horizon. The model is a template parameter, so dispatch is a direct call
 // (the model switches on the event kind): no virtual call, std::function or
 // allocation per event.
+#include <cstddef>
 #include <cstdint>
 
 #include "core/event_queue.hpp"
 
 namespace harmsim::core {
 
-// Model must provide: void handle(const Event&).
+// How many events ahead the loop offers to the model's prefetch(): far
+// enough for a load from main memory to arrive before the event is handled.
+inline constexpr std::size_t kPrefetchDistance = 6;
+
+// Model must provide: void handle(const Event&). It may provide
+// void prefetch(const Event&), called for an event a few places ahead of the
+// one being handled, to start loading the state that event will touch.
 // Returns the number of events processed. Events at or after `until` stay in
 // the queue.
 template <class Model>
 std::uint64_t run_until(EventQueue& queue, Model& model, Time until) {
   std::uint64_t processed = 0;
   while (!queue.empty() && queue.top().time < until) {
+    if constexpr (requires(Model& m, const Event& e) { m.prefetch(e); }) {
+      if (const Event* ahead = queue.peek(kPrefetchDistance)) model.prefetch(*ahead);
+    }
     const Event e = queue.pop();
     model.handle(e);
     ++processed;

@@ -1,39 +1,80 @@
 #pragma once
-// The pending-event set: an implicit 4-ary min-heap of Event records keyed on
-// (time, seq). A 4-ary heap halves the depth of a binary heap and keeps the
-// four children of a node on one or two cache lines; bench/event_queue_bench
-// compares it with the alternatives (docs/performance.md).
+// The pending-event set: a two-level calendar of unsorted buckets whose
+// earliest bucket is sorted only when the clock reaches it (in the family of
+// Brown's calendar queue, 1988, and Tang, Goh and Thng's ladder queue, 2005),
+// with a 4-ary heap for the far future. bench/event_queue_bench compares it
+// with a 4-ary heap, a binary heap, a pairing heap and Brown's calendar
+// queue; docs/performance.md has the figures.
 //
-// Ties are broken by insertion order, so two runs that push the same events in
-// the same order pop them in the same order: results never depend on anything
-// but the seed and the inputs.
+//   time ─▶ [current][fine][fine]…[fine] [coarse][coarse]…[coarse] [far heap]
+//            sorted   the fine buckets   coarse buckets of F fine   beyond the
+//            (pop at  of one coarse      ones each, a ring of C     coarse ring
+//             back)   bucket (F slots)   slots
+//
+// A push appends to the bucket of its time: O(1), and sequential in memory,
+// since the coarse ring has few slots whose tails stay in cache. A pop takes
+// the back of the sorted current bucket: O(1). When the current bucket runs
+// out, the next non-empty fine bucket is sorted (a few events: the width is
+// chosen so that fine buckets hold about kTargetPerBucket); when the fine
+// buckets run out, the next coarse bucket is spread over them in one
+// sequential pass. Events further ahead than the coarse ring wait in the heap
+// and move into the ring as the clock approaches. So each event is written a
+// few times in sequential runs instead of landing at a random place in a
+// large structure, and queues of millions of events cost little more per
+// event than small ones.
+//
+// The geometry (widths, F, C) is rebuilt when the queue doubles or shrinks
+// fourfold, or when the fine buckets it opens are far from their target
+// size. Storage is reused: once the queue has grown to its working size,
+// push and pop allocate nothing.
+//
+// Order is exactly (time, seq) whatever the geometry: bucket b holds the times
+// in [b·w, (b+1)·w), so every event of an earlier bucket is earlier, and the
+// sort within a bucket uses the full (time, seq) key. Two runs that push the
+// same events in the same order pop them in the same order, so results never
+// depend on anything but the seed and the inputs.
+#include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "core/event.hpp"
+#include "core/event_heap.hpp"
 
 namespace harmsim::core {
 
 class EventQueue {
  public:
-  EventQueue() = default;
-  explicit EventQueue(std::size_t expected) { heap_.reserve(expected); }
+  // Events a fine bucket holds on average when it is opened and sorted.
+  static constexpr double kTargetPerBucket = 6.0;
 
-  void reserve(std::size_t n) { heap_.reserve(n); }
-  [[nodiscard]] bool empty() const noexcept { return heap_.empty(); }
-  [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
-  [[nodiscard]] std::size_t capacity() const noexcept { return heap_.capacity(); }
-  [[nodiscard]] const Event& top() const noexcept {
-    assert(!heap_.empty());
-    return heap_.front();
+  EventQueue() { set_geometry(kMinFine, kMinCoarse, 1.0, 0.0); }
+  explicit EventQueue(std::size_t expected) : EventQueue() { reserve(expected); }
+
+  // Makes room for about `n` pending events.
+  void reserve(std::size_t n) {
+    blocks_.reserve(n / kBlockEvents + 2 * coarse_.size() + 16);
+    current_.reserve(64);
   }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
   // Sequence numbers handed out so far (also the number of pushes).
   [[nodiscard]] std::uint64_t pushed() const noexcept { return next_seq_; }
 
   void clear() noexcept {
-    heap_.clear();
+    size_ = 0;
     next_seq_ = 0;
+    current_.clear();
+    for (std::vector<Event>& f : fine_) f.clear();
+    for (Chain& c : coarse_) c = Chain{};
+    blocks_.clear();
+    free_ = kNil;
+    far_.clear();
+    set_geometry(fine_.size(), coarse_.size(), 1.0, 0.0);
+    set_thresholds(0);
   }
 
   void push(Time time, std::uint16_t kind, std::uint32_t subject, std::uint16_t aux = 0) {
@@ -43,52 +84,292 @@ class EventQueue {
     e.subject = subject;
     e.kind = kind;
     e.aux = aux;
-    heap_.push_back(e);
-    sift_up(heap_.size() - 1);
+    place(e);
+    if (++size_ > grow_at_) rebuild();
   }
 
-  Event pop() noexcept {
-    assert(!heap_.empty());
-    Event out = heap_.front();
-    Event last = heap_.back();
-    heap_.pop_back();
-    if (!heap_.empty()) sift_down(last);
+  // The earliest event (the queue is not empty).
+  [[nodiscard]] const Event& top() {
+    assert(size_ > 0);
+    if (current_.empty()) open_next();
+    return current_.back();
+  }
+
+  Event pop() {
+    assert(size_ > 0);
+    if (current_.empty()) open_next();
+    const Event out = current_.back();
+    current_.pop_back();
+    if (--size_ < shrink_at_) rebuild();
     return out;
   }
 
+  // The event `k` places after the earliest when the queue already knows it
+  // without further work (it is in the sorted current bucket), else nullptr:
+  // lets the event loop prefetch the state the next events will touch.
+  [[nodiscard]] const Event* peek(std::size_t k) const noexcept {
+    return k < current_.size() ? &current_[current_.size() - 1 - k] : nullptr;
+  }
+
  private:
-  static constexpr std::size_t kArity = 4;
+  static constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
+  static constexpr std::uint32_t kBlockEvents = 63;  // 63 × 24 + 8 bytes: 1,520 bytes
+  static constexpr std::size_t kMinFine = 16, kMaxFine = 4096, kMinCoarse = 16;
+  static constexpr std::size_t kMinBasis = 64;
+  static constexpr std::int64_t kLastBucket = std::int64_t{1} << 60;  // clamp: beyond any ring
+  static constexpr std::int64_t kNoFar = std::numeric_limits<std::int64_t>::max();
+  // Fine-bucket visits between two checks of their occupancy.
+  static constexpr std::uint64_t kCheckEvery = 4096;
 
-  void sift_up(std::size_t i) noexcept {
-    Event e = heap_[i];
-    while (i > 0) {
-      std::size_t parent = (i - 1) / kArity;
-      if (!before(e, heap_[parent])) break;
-      heap_[i] = heap_[parent];
-      i = parent;
+  // A coarse bucket: a chain of blocks from one pool.
+  struct Block {
+    Event events[kBlockEvents];
+    std::uint32_t next;
+    std::uint32_t count;
+  };
+  struct Chain {
+    std::uint32_t head = kNil;
+    std::uint32_t tail = kNil;
+  };
+
+  // Fine bucket of a time: floor((t - origin) / width), clamped so that it
+  // is monotone in t and cannot overflow (times before the origin are "now").
+  [[nodiscard]] std::int64_t fine_bucket(Time t) const noexcept {
+    const double x = (t - origin_) * inv_width_;
+    if (!(x >= 0.0)) return -1;
+    if (!(x < static_cast<double>(kLastBucket))) return kLastBucket;
+    return static_cast<std::int64_t>(x);
+  }
+  [[nodiscard]] std::int64_t coarse_of(std::int64_t fine) const noexcept { return fine >> fine_shift_; }
+
+  // Orders the current bucket with the earliest event at the back.
+  static bool later(const Event& a, const Event& b) noexcept { return before(b, a); }
+
+  void place(const Event& e) {
+    const std::int64_t f = fine_bucket(e.time);
+    if (f <= cur_) {
+      // Now or (a push into the past) earlier: into the sorted bucket.
+      current_.insert(std::lower_bound(current_.begin(), current_.end(), e, later), e);
+      return;
     }
-    heap_[i] = e;
+    const std::int64_t c = coarse_of(f);
+    if (c == active_) {
+      fine_[static_cast<std::size_t>(f) & fine_mask_].push_back(e);
+      ++in_fine_;
+    } else if (c < active_ + static_cast<std::int64_t>(coarse_.size())) {
+      append(coarse_[static_cast<std::size_t>(c) & coarse_mask_], e);
+      ++in_coarse_;
+    } else {
+      far_.push(e);
+      if (c < far_coarse_) far_coarse_ = c;
+    }
   }
 
-  // Places `e` (the former last element) starting from the root.
-  void sift_down(const Event& e) noexcept {
-    const std::size_t n = heap_.size();
-    std::size_t i = 0;
+  void append(Chain& chain, const Event& e) {
+    if (chain.tail == kNil || blocks_[chain.tail].count == kBlockEvents) {
+      const std::uint32_t n = new_block();
+      if (chain.tail == kNil) chain.head = n;
+      else blocks_[chain.tail].next = n;
+      chain.tail = n;
+    }
+    Block& b = blocks_[chain.tail];
+    b.events[b.count++] = e;
+  }
+
+  std::uint32_t new_block() {
+    std::uint32_t n = free_;
+    if (n != kNil) {
+      free_ = blocks_[n].next;
+    } else {
+      n = static_cast<std::uint32_t>(blocks_.size());
+      blocks_.emplace_back();
+    }
+    blocks_[n].next = kNil;
+    blocks_[n].count = 0;
+    return n;
+  }
+
+  // Moves far-future events that the coarse ring now reaches into it.
+  void migrate() {
+    const std::int64_t end = active_ + static_cast<std::int64_t>(coarse_.size());
+    while (far_coarse_ < end) {
+      place(far_.pop());
+      far_coarse_ = far_.empty() ? kNoFar : coarse_of(fine_bucket(far_.top().time));
+    }
+  }
+
+  // Advances to the next non-empty fine bucket and sorts it into current_.
+  // The queue is not empty and current_ is.
+  void open_next() {
+    // At least as many visits as events between checks, so that rebuilds
+    // that cannot help (many events at one time) cost O(1) per event.
+    if (fine_visits_ >= std::max<std::uint64_t>(kCheckEvery, size_)) check_occupancy();
     for (;;) {
-      std::size_t first = i * kArity + 1;
-      if (first >= n) break;
-      std::size_t best = first;
-      std::size_t end = first + kArity < n ? first + kArity : n;
-      for (std::size_t c = first + 1; c < end; ++c)
-        if (before(heap_[c], heap_[best])) best = c;
-      if (!before(heap_[best], e)) break;
-      heap_[i] = heap_[best];
-      i = best;
+      if (in_fine_ > 0) {
+        for (;;) {
+          ++cur_;
+          ++fine_visits_;
+          std::vector<Event>& bucket = fine_[static_cast<std::size_t>(cur_) & fine_mask_];
+          if (bucket.empty()) continue;
+          current_.swap(bucket);
+          break;
+        }
+        const std::size_t n = current_.size();
+        in_fine_ -= n;
+        fine_opened_ += n;
+        if (n <= 24) insertion_sort();
+        else std::sort(current_.begin(), current_.end(), later);
+        return;
+      }
+      next_coarse();
     }
-    heap_[i] = e;
   }
 
-  std::vector<Event> heap_;
+  // The fine buckets are used up: makes the next non-empty coarse bucket the
+  // active one and spreads its events over the fine buckets.
+  void next_coarse() {
+    if (in_coarse_ == 0) active_ = far_coarse_ - 1;  // only the far future is left: jump
+    for (;;) {
+      ++active_;
+      migrate();  // may put events straight into the fine buckets of the new active_
+      if (in_fine_ > 0 || coarse_[static_cast<std::size_t>(active_) & coarse_mask_].head != kNil) break;
+    }
+    cur_ = (active_ << fine_shift_) - 1;
+    Chain& chain = coarse_[static_cast<std::size_t>(active_) & coarse_mask_];
+    for (std::uint32_t b = chain.head; b != kNil;) {
+      Block& block = blocks_[b];
+      for (std::uint32_t i = 0; i < block.count; ++i) {
+        const Event& e = block.events[i];
+        fine_[static_cast<std::size_t>(fine_bucket(e.time)) & fine_mask_].push_back(e);
+      }
+      in_coarse_ -= block.count;
+      in_fine_ += block.count;
+      const std::uint32_t next = block.next;
+      block.next = free_;
+      free_ = b;
+      b = next;
+    }
+    chain = Chain{};
+  }
+
+  void insertion_sort() noexcept {
+    Event* a = current_.data();
+    const std::size_t n = current_.size();
+    for (std::size_t i = 1; i < n; ++i) {
+      const Event e = a[i];
+      std::size_t j = i;
+      while (j > 0 && later(e, a[j - 1])) {
+        a[j] = a[j - 1];
+        --j;
+      }
+      a[j] = e;
+    }
+  }
+
+  // Fine buckets far fuller or emptier than the target: the density of
+  // events has changed since the width was chosen; choose it again.
+  void check_occupancy() {
+    const double per_bucket = static_cast<double>(fine_opened_) / static_cast<double>(fine_visits_);
+    fine_opened_ = fine_visits_ = 0;
+    if (per_bucket > 4.0 * kTargetPerBucket || per_bucket < kTargetPerBucket / 8.0) rebuild();
+  }
+
+  // Chooses the geometry for the events now pending and re-places them all.
+  void rebuild() {
+    std::vector<Event> all;
+    all.reserve(size_);
+    all.insert(all.end(), current_.begin(), current_.end());
+    current_.clear();
+    for (std::vector<Event>& f : fine_) {
+      all.insert(all.end(), f.begin(), f.end());
+      f.clear();
+    }
+    for (Chain& c : coarse_) {
+      for (std::uint32_t b = c.head; b != kNil; b = blocks_[b].next)
+        all.insert(all.end(), blocks_[b].events, blocks_[b].events + blocks_[b].count);
+      c = Chain{};
+    }
+    blocks_.clear();
+    free_ = kNil;
+    far_.drain([&all](const Event& e) { all.push_back(e); });
+    const std::size_t n = all.size();
+    assert(n == size_);
+
+    double width = width_;
+    double origin = origin_;
+    if (n >= 2) {
+      // The width that puts kTargetPerBucket events in a fine bucket at the
+      // density of the earliest eighth of the pending events.
+      const std::size_t m = std::max<std::size_t>(1, n / 8);
+      auto by_time = [](const Event& a, const Event& b) { return a.time < b.time; };
+      std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(m), all.end(), by_time);
+      const Time t_m = all[m].time;
+      const Time t_0 = std::min_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(m), by_time)->time;
+      const double estimate = kTargetPerBucket * (t_m - t_0) / static_cast<double>(m);
+      if (std::isfinite(estimate) && estimate > 1e-12 * std::max(std::abs(t_0), std::abs(t_m)))
+        width = estimate;
+      if (std::isfinite(t_0)) origin = t_0;
+    } else if (n == 1 && std::isfinite(all[0].time)) {
+      origin = all[0].time;
+    }
+    // F fine buckets per coarse one, about the square root of the number of
+    // fine buckets the pending events fill; C coarse buckets, covering four
+    // times the span the pending events fill at the front's density.
+    const double buckets = static_cast<double>(n) / kTargetPerBucket;
+    std::size_t fine = kMinFine;
+    while (fine < kMaxFine && static_cast<double>(fine * fine) < buckets) fine *= 2;
+    std::size_t coarse = kMinCoarse;
+    while (static_cast<double>(coarse * fine) < 4.0 * buckets) coarse *= 2;
+    set_geometry(fine, coarse, width, origin);
+    set_thresholds(n);
+    for (const Event& e : all) place(e);
+  }
+
+  void set_thresholds(std::size_t n) {
+    const std::size_t basis = std::max(n, kMinBasis);
+    grow_at_ = 2 * basis;
+    shrink_at_ = basis > kMinBasis ? basis / 4 : 0;
+    fine_opened_ = fine_visits_ = 0;
+  }
+
+  void set_geometry(std::size_t fine, std::size_t coarse, double width, double origin) {
+    if (fine_.size() != fine) {
+      fine_.resize(fine);
+      for (std::vector<Event>& f : fine_) f.reserve(16);
+    }
+    fine_mask_ = fine - 1;
+    fine_shift_ = 0;
+    while ((std::size_t{1} << fine_shift_) < fine) ++fine_shift_;
+    coarse_.assign(coarse, Chain{});
+    coarse_mask_ = coarse - 1;
+    width_ = width;
+    inv_width_ = 1.0 / width;
+    origin_ = origin;
+    // The fine bucket before the origin's is "current" (and empty), in coarse
+    // bucket 0's range, so the first pop opens the origin's bucket.
+    cur_ = -1;
+    active_ = 0;
+    in_fine_ = in_coarse_ = 0;
+    far_coarse_ = far_.empty() ? kNoFar : coarse_of(fine_bucket(far_.top().time));
+  }
+
+  std::vector<Event> current_;             // the opened fine bucket, latest first
+  std::vector<std::vector<Event>> fine_;   // the fine buckets of the active coarse bucket
+  std::vector<Chain> coarse_;              // the ring of coarse buckets
+  std::vector<Block> blocks_;              // the coarse buckets' storage
+  std::uint32_t free_ = kNil;              // free blocks, linked by Block::next
+  EventHeap far_;                          // events beyond the coarse ring
+
+  double width_ = 1.0, inv_width_ = 1.0, origin_ = 0.0;  // of a fine bucket
+  std::size_t fine_mask_ = 0, coarse_mask_ = 0;
+  unsigned fine_shift_ = 0;            // log2 of the fine buckets per coarse bucket
+  std::int64_t cur_ = -1;              // fine bucket of current_
+  std::int64_t active_ = 0;            // coarse bucket whose fine buckets are in fine_
+  std::int64_t far_coarse_ = kNoFar;   // coarse bucket of far_.top(); kNoFar if none
+  std::size_t in_fine_ = 0, in_coarse_ = 0;
+  std::size_t size_ = 0;
+  std::size_t grow_at_ = 2 * kMinBasis, shrink_at_ = 0;
+  std::uint64_t fine_opened_ = 0, fine_visits_ = 0;
   std::uint64_t next_seq_ = 0;
 };
 
