@@ -19,7 +19,6 @@
 //                             per worker: malloc's bytes in use (mallinfo2)
 //                             at the end of the run minus before construction
 //   worker_state_B            the Workers arrays per worker (world.hpp)
-//   buyer_state_B             the Buyers arrays per worker (20 buyers each)
 //   allocs_steady             heap allocations from the end of day 2 to the
 //                             end of the run (a counting operator new)
 #include <benchmark/benchmark.h>
@@ -115,10 +114,8 @@ double bytes(const std::vector<T>& v) {
 }
 
 double worker_bytes(const model::Workers& w) {
-  double b = bytes(w.sector) + bytes(w.status) + bytes(w.flags) + bytes(w.generation) + bytes(w.arrests) +
-             bytes(w.area) + bytes(w.home_area) + bytes(w.exploiter) + bytes(w.venue) + bytes(w.debt) +
-             bytes(w.fines) + bytes(w.trust) + bytes(w.income) + bytes(w.income_time) + bytes(w.status_until) +
-             bytes(w.engaged_until) + bytes(w.last_arrest) + bytes(w.last_displaced) + bytes(w.last_condomless);
+  double b = bytes(w.hot) + bytes(w.arrests) + bytes(w.home_area) + bytes(w.debt) + bytes(w.trust) +
+             bytes(w.status_until) + bytes(w.engaged_until) + bytes(w.last_arrest) + bytes(w.last_displaced);
   for (const auto& v : w.last_violence) b += bytes(v);
   return b;
 }
@@ -140,7 +137,7 @@ void BM_Model(benchmark::State& state, const std::string& name, std::int64_t wor
   const std::uint64_t seed = core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, 0);
 
   std::uint64_t events = 0;
-  double run_seconds = 0, build_seconds = 0, heap_added = 0, worker_state = 0, buyer_state = 0;
+  double run_seconds = 0, build_seconds = 0, heap_added = 0, worker_state = 0;
   std::uint64_t allocs_steady = 0;
   for (auto _ : state) {
     const double heap0 = heap_in_use();
@@ -158,7 +155,6 @@ void BM_Model(benchmark::State& state, const std::string& name, std::int64_t wor
     allocs_steady = std::max(allocs_steady, watch.at_end - watch.at_day2);
     heap_added = std::max(heap_added, heap_in_use() - heap0);
     worker_state = worker_bytes(sim.world().workers);
-    buyer_state = bytes(sim.world().buyers.flags) + bytes(sim.world().buyers.deterrence);
   }
   const auto n = static_cast<double>(events);
   const auto w = static_cast<double>(workers);
@@ -173,7 +169,6 @@ void BM_Model(benchmark::State& state, const std::string& name, std::int64_t wor
   state.counters["peak_rss_MB"] = peak_rss_mb();
   state.counters["heap_per_worker_B"] = heap_added / w;
   state.counters["worker_state_B"] = worker_state / w;
-  state.counters["buyer_state_B"] = buyer_state / w;
   state.counters["allocs_steady"] = static_cast<double>(allocs_steady);
 }
 

@@ -54,10 +54,13 @@ class EventQueue {
   EventQueue() { set_geometry(kMinFine, kMinCoarse, 1.0, 0.0); }
   explicit EventQueue(std::size_t expected) : EventQueue() { reserve(expected); }
 
-  // Makes room for about `n` pending events.
+  // Makes room for about `n` pending events, up to half of them in the far
+  // future (a reservation: pages that are never used cost no memory).
   void reserve(std::size_t n) {
     blocks_.reserve(n / kBlockEvents + 2 * coarse_.size() + 16);
-    current_.reserve(64);
+    far_.reserve(n / 2);
+    current_.reserve(kFineReserve);
+    scratch_.reserve(n);
   }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
@@ -116,6 +119,10 @@ class EventQueue {
   static constexpr std::uint32_t kBlockEvents = 63;  // 63 × 24 + 8 bytes: 1,520 bytes
   static constexpr std::size_t kMinFine = 16, kMaxFine = 4096, kMinCoarse = 16;
   static constexpr std::size_t kMinBasis = 64;
+  // Room in each fine bucket: the occupancy check keeps the mean under twice
+  // the target, and a Poisson count of mean 12 exceeds 48 with probability
+  // below 1e-15, so fine buckets do not grow once made.
+  static constexpr std::size_t kFineReserve = 48;
   static constexpr std::int64_t kLastBucket = std::int64_t{1} << 60;  // clamp: beyond any ring
   static constexpr std::int64_t kNoFar = std::numeric_limits<std::int64_t>::max();
   // Fine-bucket visits between two checks of their occupancy.
@@ -266,18 +273,22 @@ class EventQueue {
     }
   }
 
-  // Fine buckets far fuller or emptier than the target: the density of
-  // events has changed since the width was chosen; choose it again.
+  // Fine buckets fuller or emptier than twice or half the target: the density
+  // of events is not what the width was chosen for. The mean occupancy of
+  // the buckets visited measures the density exactly, so the width is
+  // corrected by the ratio.
   void check_occupancy() {
     const double per_bucket = static_cast<double>(fine_opened_) / static_cast<double>(fine_visits_);
     fine_opened_ = fine_visits_ = 0;
-    if (per_bucket > 4.0 * kTargetPerBucket || per_bucket < kTargetPerBucket / 8.0) rebuild();
+    if (per_bucket > 2.0 * kTargetPerBucket || per_bucket < 0.5 * kTargetPerBucket)
+      rebuild(width_ * kTargetPerBucket / std::max(per_bucket, 1e-3));
   }
 
-  // Chooses the geometry for the events now pending and re-places them all.
-  void rebuild() {
-    std::vector<Event> all;
-    all.reserve(size_);
+  // Chooses the geometry for the events now pending and re-places them all;
+  // the width is `width` if given, else estimated from the pending events.
+  void rebuild(double width = 0.0) {
+    std::vector<Event>& all = scratch_;
+    all.clear();
     all.insert(all.end(), current_.begin(), current_.end());
     current_.clear();
     for (std::vector<Event>& f : fine_) {
@@ -295,7 +306,8 @@ class EventQueue {
     const std::size_t n = all.size();
     assert(n == size_);
 
-    double width = width_;
+    const bool estimate_width = !(width > 0.0);
+    if (estimate_width) width = width_;
     double origin = origin_;
     if (n >= 2) {
       // The width that puts kTargetPerBucket events in a fine bucket at the
@@ -306,7 +318,7 @@ class EventQueue {
       const Time t_m = all[m].time;
       const Time t_0 = std::min_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(m), by_time)->time;
       const double estimate = kTargetPerBucket * (t_m - t_0) / static_cast<double>(m);
-      if (std::isfinite(estimate) && estimate > 1e-12 * std::max(std::abs(t_0), std::abs(t_m)))
+      if (estimate_width && std::isfinite(estimate) && estimate > 1e-12 * std::max(std::abs(t_0), std::abs(t_m)))
         width = estimate;
       if (std::isfinite(t_0)) origin = t_0;
     } else if (n == 1 && std::isfinite(all[0].time)) {
@@ -323,6 +335,7 @@ class EventQueue {
     set_geometry(fine, coarse, width, origin);
     set_thresholds(n);
     for (const Event& e : all) place(e);
+    all.clear();
   }
 
   void set_thresholds(std::size_t n) {
@@ -335,7 +348,7 @@ class EventQueue {
   void set_geometry(std::size_t fine, std::size_t coarse, double width, double origin) {
     if (fine_.size() != fine) {
       fine_.resize(fine);
-      for (std::vector<Event>& f : fine_) f.reserve(16);
+      for (std::vector<Event>& f : fine_) f.reserve(kFineReserve);
     }
     fine_mask_ = fine - 1;
     fine_shift_ = 0;
@@ -359,6 +372,7 @@ class EventQueue {
   std::vector<Block> blocks_;              // the coarse buckets' storage
   std::uint32_t free_ = kNil;              // free blocks, linked by Block::next
   EventHeap far_;                          // events beyond the coarse ring
+  std::vector<Event> scratch_;             // reused by rebuild()
 
   double width_ = 1.0, inv_width_ = 1.0, origin_ = 0.0;  // of a fine bucket
   std::size_t fine_mask_ = 0, coarse_mask_ = 0;

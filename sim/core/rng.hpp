@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include <boost/random/exponential_distribution.hpp>
 #include <boost/random/mersenne_twister.hpp>
 
 namespace harmsim::core {
@@ -43,8 +44,9 @@ __extension__ using uint128 = unsigned __int128;
 }
 
 // One stream of random numbers. Cheap draws built on the raw 64-bit output of
-// the engine: 53-bit uniforms, inversion for exponentials, and Lemire's
-// multiply-shift for bounded integers.
+// the engine: 53-bit uniforms, Boost.Random's ziggurat for exponentials (one
+// engine draw and a table look-up in 98 % of draws, no logarithm), and
+// Lemire's multiply-shift for bounded integers.
 class Rng {
  public:
   explicit Rng(std::uint64_t seed) : engine_(seed) {}
@@ -60,9 +62,10 @@ class Rng {
     return static_cast<double>((engine_() >> 11) + 1) * 0x1.0p-53;
   }
   [[nodiscard]] bool bernoulli(double p) noexcept { return uniform() < p; }
-  // Exponential waiting time with the given rate (events per unit time).
+  // Exponential waiting time with the given rate (events per unit time); a
+  // rate of 0 waits for ever (+inf).
   [[nodiscard]] double exponential(double rate) noexcept {
-    return -std::log(uniform_pos()) / rate;
+    return boost::random::exponential_distribution<double>()(engine_) / rate;
   }
   // Uniform integer in [0, n), n > 0. The bias of multiply-shift is below
   // n / 2^64, far under anything a replicate could detect.

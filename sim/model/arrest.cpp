@@ -33,39 +33,39 @@ void Simulation::arrest_worker(std::uint32_t w, const Operation& op, double t) {
   if (diversion_left_ >= 1.0 && rng_.bernoulli(iv_.diversion.offer_share)) {
     diversion_left_ -= 1.0;
     count(Metric::referrals_post_arrest, w);
-    ws.status[w] = Status::InServices;
+    ws.hot[w].status = Status::InServices;
     ws.status_until[w] = static_cast<float>(t + p_.engaged_days);
     ws.engaged_until[w] = ws.status_until[w];
-    const std::uint16_t gen = ++ws.generation[w];
+    const std::uint16_t gen = ++ws.hot[w].generation;
     queue_.push(ws.status_until[w], static_cast<std::uint16_t>(EventKind::Release), w, gen);
     return;
   }
 
   ws.trust[w] = std::max(0.0f, ws.trust[w] - static_cast<float>(p_.trust_loss));
-  ws.fines[w] += static_cast<float>(p_.fine);
+  ws.hot[w].fines += static_cast<float>(p_.fine);
   count(Metric::fines_imposed, w, p_.fine);
-  if (ws.exploiter[w] != kNone) ws.debt[w] += static_cast<float>(p_.fine);
+  if (ws.hot[w].exploiter != kNone) ws.debt[w] += static_cast<float>(p_.fine);
   if (!ws.has(w, worker_flag::kHousingLost) && rng_.bernoulli(p_.housing_loss)) {
-    ws.flags[w] |= worker_flag::kHousingLost;
+    ws.hot[w].flags |= worker_flag::kHousingLost;
     count(Metric::housing_lost, w);
   }
   double until;
   if (ws.has(w, worker_flag::kUndocumented) && rng_.bernoulli(op.ice_cooperation)) {
     count(Metric::ice_referrals, w);
-    ws.status[w] = Status::Detained;
+    ws.hot[w].status = Status::Detained;
     until = t + rng_.exponential(1.0 / p_.detention_days);
     // Detention takes her out of the venue for weeks: the operator hires a
     // replacement as soon as the venue re-opens (the club advertised for
     // dancers within a week [seed 001]).
-    if (ws.venue[w] != kNone) release_from_exploiter(w, t);
+    if (ws.hot[w].venue != kNone) release_from_exploiter(w, t);
   } else {
     const double days = rng_.exponential(1.0 / std::max(1e-9, p_.jail_days));
     count(Metric::jail_days, w, days);
-    ws.status[w] = Status::Jailed;
+    ws.hot[w].status = Status::Jailed;
     until = t + days;
   }
   ws.status_until[w] = static_cast<float>(until);
-  const std::uint16_t gen = ++ws.generation[w];
+  const std::uint16_t gen = ++ws.hot[w].generation;
   queue_.push(until, static_cast<std::uint16_t>(EventKind::Release), w, gen);
 }
 
@@ -74,12 +74,12 @@ void Simulation::identify_victim(std::uint32_t w, Metric route, double t) {
   count(Metric::victims_identified, w);
   count(route, w);
   if (ws.has(w, worker_flag::kMinor)) count(Metric::minors_identified, w);
-  ws.flags[w] |= worker_flag::kIdentified;
+  ws.hot[w].flags |= worker_flag::kIdentified;
   release_from_exploiter(w, t);
-  ws.status[w] = Status::InServices;
+  ws.hot[w].status = Status::InServices;
   ws.status_until[w] = static_cast<float>(t + p_.engaged_days);
   ws.engaged_until[w] = ws.status_until[w];
-  const std::uint16_t gen = ++ws.generation[w];
+  const std::uint16_t gen = ++ws.hot[w].generation;
   queue_.push(ws.status_until[w], static_cast<std::uint16_t>(EventKind::Release), w, gen);
 }
 
@@ -98,8 +98,8 @@ void Simulation::arrest_exploiter(std::uint32_t e, const Operation& op, double t
   // victims among them are identified and referred without arrest.
   Workers& ws = world_.workers;
   for (std::uint32_t w = 0; w < ws.size() && ex.workers[e] > 0; ++w) {
-    if (ws.exploiter[w] != e) continue;
-    const bool active = ws.status[w] == Status::Active;
+    if (ws.hot[w].exploiter != e) continue;
+    const bool active = ws.hot[w].status == Status::Active;
     if (op.refer_exploited_workers && active && ws.is_victim(w)) {
       identify_victim(w, Metric::victims_identified_investigation, t);
     } else {

@@ -22,12 +22,12 @@ void Simulation::displacement_step(double t) {
   const auto& isolated = areas.of_kind[static_cast<int>(AreaKind::Isolated)];
   const auto& peripheral = areas.of_kind[static_cast<int>(AreaKind::Peripheral)];
   for (std::uint32_t w = 0; w < ws.size(); ++w) {
-    if (ws.sector[w] != Sector::Street || ws.status[w] != Status::Active) continue;
-    const std::uint32_t here = ws.area[w];
+    if (ws.hot[w].sector != Sector::Street || ws.hot[w].status != Status::Active) continue;
+    const std::uint32_t here = ws.hot[w].area;
     if (here != ws.home_area[w]) {
       displaced_any_ = true;
       if (heat_today_[ws.home_area[w]] < p_.return_threshold && rng_.bernoulli(p_.return_rate_per_day)) {
-        ws.area[w] = ws.home_area[w];
+        ws.hot[w].area = ws.home_area[w];
         continue;
       }
     }
@@ -36,9 +36,9 @@ void Simulation::displacement_step(double t) {
     const bool to_isolated = !isolated.empty() && (peripheral.empty() || rng_.bernoulli(p_.isolated_destination_share));
     const auto& destinations = to_isolated ? isolated : peripheral;
     if (destinations.empty()) continue;
-    const std::uint32_t dest = destinations[rng_.below(static_cast<std::uint32_t>(destinations.size()))];
+    const AreaId dest = destinations[rng_.below(static_cast<std::uint32_t>(destinations.size()))];
     if (dest == here || heat_today_[dest] > p_.displacement_threshold) continue;
-    ws.area[w] = dest;
+    ws.hot[w].area = dest;
     ws.last_displaced[w] = static_cast<float>(t);
     displaced_any_ = true;
     count(Metric::displacements, w);

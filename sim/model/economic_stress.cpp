@@ -13,10 +13,10 @@ void Simulation::economic_stress_step(double t) {
   const double daily = p_.control_per_year / 365.0;
   const double stress_income = p_.income_stress_ratio * p_.income_need_30d;
   for (std::uint32_t w = 0; w < ws.size(); ++w) {
-    if (ws.status[w] != Status::Active || ws.exploiter[w] != kNone || ws.sector[w] == Sector::Venue) continue;
+    if (ws.hot[w].status != Status::Active || ws.hot[w].exploiter != kNone || ws.hot[w].sector == Sector::Venue) continue;
     // Each source of stress counts once: low income, lost housing, fines owed.
     int stress = (net_income_now(w, t) < stress_income ? 1 : 0) + (ws.has(w, worker_flag::kHousingLost) ? 1 : 0) +
-                 (ws.fines[w] > 0.0f ? 1 : 0);
+                 (ws.hot[w].fines > 0.0f ? 1 : 0);
     if (stress == 0 || !rng_.bernoulli(daily * stress)) continue;
     // A pimp (not a venue operator) who is not in custody.
     const std::uint32_t e = rng_.below(n_exploiters);

@@ -10,7 +10,7 @@ void Simulation::exit_step(double t) {
   const double base = p_.exit_per_year / 365.0;
   const double supported = p_.services_exit_per_year / 365.0;
   for (std::uint32_t w = 0; w < ws.size(); ++w) {
-    if (ws.status[w] != Status::Active) continue;
+    if (ws.hot[w].status != Status::Active) continue;
     const bool with_services = engaged(w, t);
     if (!rng_.bernoulli(with_services ? supported : base)) continue;
     count(Metric::exits, w);

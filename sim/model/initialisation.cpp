@@ -9,26 +9,34 @@
 namespace harmsim::model {
 
 void Workers::resize(std::size_t n) {
-  sector.resize(n);
-  status.resize(n, Status::Exited);
-  flags.resize(n);
-  generation.resize(n);
+  WorkerHot vacant{};
+  vacant.status = Status::Exited;
+  vacant.exploiter = kNone;
+  vacant.venue = kNone;
+  vacant.last_condomless = kNever;
+  hot.resize(n, vacant);
   arrests.resize(n);
-  area.resize(n);
   home_area.resize(n);
-  exploiter.resize(n, kNone);
-  venue.resize(n, kNone);
   debt.resize(n);
-  fines.resize(n);
   trust.resize(n);
-  income.resize(n);
-  income_time.resize(n);
   status_until.resize(n);
   engaged_until.resize(n, kNever);
   for (auto& v : last_violence) v.resize(n, kNever);
   last_arrest.resize(n, kNever);
   last_displaced.resize(n, kNever);
-  last_condomless.resize(n, kNever);
+}
+
+void Workers::reserve(std::size_t n) {
+  hot.reserve(n);
+  arrests.reserve(n);
+  home_area.reserve(n);
+  debt.reserve(n);
+  trust.reserve(n);
+  status_until.reserve(n);
+  engaged_until.reserve(n);
+  for (auto& v : last_violence) v.reserve(n);
+  last_arrest.reserve(n);
+  last_displaced.reserve(n);
 }
 
 void Simulation::build_world() {
@@ -49,13 +57,13 @@ void Simulation::build_world() {
                                                       : AreaKind::Isolated;
     areas.kind[a] = k;
     areas.community[a] = static_cast<std::uint8_t>(a % static_cast<std::uint32_t>(p_.communities));
-    areas.of_kind[static_cast<int>(k)].push_back(a);
+    areas.of_kind[static_cast<int>(k)].push_back(static_cast<AreaId>(a));
   }
   // Where most work happens: central and peripheral areas (isolated ones are
   // where displaced street workers go).
-  auto home_area = [&]() -> std::uint32_t {
+  auto home_area = [&]() -> AreaId {
     const std::uint32_t settled = n_central + n_peripheral;
-    return settled > 0 ? rng_.below(settled) : rng_.below(n_areas);
+    return static_cast<AreaId>(settled > 0 ? rng_.below(settled) : rng_.below(n_areas));
   };
 
   // Exploiters: the first `venues` of them run a venue each, the rest are pimps.
@@ -83,8 +91,15 @@ void Simulation::build_world() {
 
   // Workers.
   Workers& ws = w.workers;
+  // Slots grow when entrants arrive while others are away (jailed, detained,
+  // in services): room for a quarter more, so that the arrays do not move
+  // during the run (docs/performance.md, "Allocation").
+  const std::size_t room = n_workers + n_workers / 4 + 64;
+  ws.reserve(room);
   ws.resize(n_workers);
-  w.vacant.reserve(n_workers);
+  w.vacant.reserve(room);
+  scratch_.reserve(room);
+  queue_.reserve(2 * room);  // an encounter and an exploiter-violence event each
   std::uint32_t next_venue = 0;
   for (std::uint32_t i = 0; i < n_workers; ++i) {
     Sector s;
@@ -93,8 +108,8 @@ void Simulation::build_world() {
     init_worker(i, s, 0.0);
     if (s == Sector::Venue) {
       while (venues.workers[next_venue] >= venues.capacity[next_venue]) next_venue = (next_venue + 1) % n_venues;
-      ws.venue[i] = next_venue;
-      ws.area[i] = ws.home_area[i] = venues.area[next_venue];
+      ws.hot[i].venue = next_venue;
+      ws.hot[i].area = ws.home_area[i] = venues.area[next_venue];
       ++venues.workers[next_venue];
       place_under_control(i, venues.operator_id[next_venue], 0.0);
     } else if (n_exploiters > n_venues && rng_.bernoulli(p_.controlled_share)) {
@@ -102,20 +117,14 @@ void Simulation::build_world() {
     }
   }
 
-  // Buyers.
-  const auto n_buyers = static_cast<std::uint32_t>(p_.buyers);
+  // Buyers: drawn on demand from their seed (world.hpp).
   Buyers& b = w.buyers;
-  b.flags.resize(n_buyers);
-  b.deterrence.resize(n_buyers);
-  for (std::uint32_t i = 0; i < n_buyers; ++i) {
-    std::uint8_t f = 0;
-    if (rng_.bernoulli(p_.violent_share)) f |= buyer_flag::kViolent;
-    if (rng_.bernoulli(p_.refuses_condoms_share)) f |= buyer_flag::kRefusesCondoms;
-    if (rng_.bernoulli(p_.seeks_minors_share)) f |= buyer_flag::kSeeksMinors;
-    b.flags[i] = f;
-    // Uniform with the given mean, clipped to [0, 1].
-    b.deterrence[i] = static_cast<float>(std::clamp(2.0 * p_.deterrence_mean * rng_.uniform(), 0.0, 1.0));
-  }
+  b.count = static_cast<std::uint32_t>(p_.buyers);
+  b.seed = rng_.next_u64();
+  b.violent_below = Buyers::threshold(p_.violent_share);
+  b.refuses_condoms_below = Buyers::threshold(p_.refuses_condoms_share);
+  b.seeks_minors_below = Buyers::threshold(p_.seeks_minors_share);
+  b.deterrence_mean = p_.deterrence_mean;
 
   // Pre-history: the time since the last violent incident and condomless act
   // of a Poisson process is exponential with the process's rate, so drawing
@@ -141,12 +150,12 @@ void Simulation::build_world() {
   };
   const SteadyState independent = steady_state(false), controlled = steady_state(true);
   for (std::uint32_t i = 0; i < n_workers; ++i) {
-    const bool is_controlled = ws.exploiter[i] != kNone;
+    const bool is_controlled = ws.hot[i].exploiter != kNone;
     const SteadyState& st = is_controlled ? controlled : independent;
-    ws.income[i] = static_cast<float>(st.gross);
+    ws.hot[i].income = static_cast<float>(st.gross);
     const double n = negotiation_share(0.0);
-    const Sector s = ws.sector[i];
-    const AreaKind k = w.areas.kind[ws.area[i]];
+    const Sector s = ws.hot[i].sector;
+    const AreaKind k = w.areas.kind[ws.hot[i].area];
     // As in encounter.cpp: peers are present in venues and on central streets;
     // online work carries the same risk in every area.
     const double place = s == Sector::Venue || (s == Sector::Street && k == AreaKind::Central)
@@ -167,7 +176,7 @@ void Simulation::build_world() {
         encounter_rate *
         (p_.refuses_condoms_share * std::pow(1.0 - p_.condom_insistence, n * (0.5 + 0.5 * st.pressure)) +
          (1.0 - p_.refuses_condoms_share) * p_.condomless_base);
-    if (condomless_rate > 0) ws.last_condomless[i] = static_cast<float>(-rng_.exponential(condomless_rate));
+    if (condomless_rate > 0) ws.hot[i].last_condomless = static_cast<float>(-rng_.exponential(condomless_rate));
   }
   for (std::uint32_t i = 0; i < n_workers; ++i) start_chains(i, 0.0);
   building_ = false;
@@ -175,31 +184,31 @@ void Simulation::build_world() {
 
 void Simulation::init_worker(std::uint32_t i, Sector s, double t) {
   Workers& ws = world_.workers;
-  ws.sector[i] = s;
-  ws.status[i] = Status::Active;
+  ws.hot[i].sector = s;
+  ws.hot[i].status = Status::Active;
   std::uint8_t f = 0;
   if (rng_.bernoulli(p_.minor_share)) f |= worker_flag::kMinor;
   const double undocumented = s == Sector::Venue ? p_.undocumented_share_venue : p_.undocumented_share_other;
   if (rng_.bernoulli(undocumented)) f |= worker_flag::kUndocumented;
-  ws.flags[i] = f;
+  ws.hot[i].flags = f;
   ws.arrests[i] = 0;
   const auto settled = static_cast<std::uint32_t>(p_.areas - p_.isolated_areas);
-  ws.area[i] = ws.home_area[i] =
-      settled > 0 ? rng_.below(settled) : rng_.below(static_cast<std::uint32_t>(p_.areas));
-  ws.exploiter[i] = kNone;
-  ws.venue[i] = kNone;
+  ws.hot[i].area = ws.home_area[i] =
+      static_cast<AreaId>(settled > 0 ? rng_.below(settled) : rng_.below(static_cast<std::uint32_t>(p_.areas)));
+  ws.hot[i].exploiter = kNone;
+  ws.hot[i].venue = kNone;
   ws.debt[i] = 0;
-  ws.fines[i] = 0;
+  ws.hot[i].fines = 0;
   ws.trust[i] = static_cast<float>(std::clamp(2.0 * p_.trust_mean * rng_.uniform(), 0.0, 1.0));
   // Start at the income of a worker who meets her need.
-  ws.income[i] = static_cast<float>(p_.income_need_30d);
-  ws.income_time[i] = static_cast<float>(t);
+  ws.hot[i].income = static_cast<float>(p_.income_need_30d);
+  ws.hot[i].income_time = static_cast<float>(t);
   ws.status_until[i] = 0;
   ws.engaged_until[i] = kNever;
   for (auto& v : ws.last_violence) v[i] = kNever;
   ws.last_arrest[i] = kNever;
   ws.last_displaced[i] = kNever;
-  ws.last_condomless[i] = kNever;
+  ws.hot[i].last_condomless = kNever;
 }
 
 }  // namespace harmsim::model

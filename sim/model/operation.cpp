@@ -89,7 +89,7 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
       // (Club 907 [seed 000]).
       if (!decrim) {
         for (std::uint32_t w = 0; w < ws.size(); ++w)
-          if (ws.venue[w] == v && ws.status[w] == Status::Active && rng_.bernoulli(op.arrest_share_present))
+          if (ws.hot[w].venue == v && ws.hot[w].status == Status::Active && rng_.bernoulli(op.arrest_share_present))
             arrest_worker(w, op, t);
       }
       venues.closed_until[v] = t + rng_.exponential(1.0 / p_.reopen_days);
@@ -128,7 +128,7 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
     count_global(Metric::arrests_buyer, n_buyers);
     // Buyer arrests raise every buyer's perceived risk, per 1,000 buyers.
     world_.buyer_risk = buyer_risk(t) + p_.buyer_deterrence_gain * n_buyers * 1000.0 /
-                                            static_cast<double>(world_.buyers.size());
+                                            static_cast<double>(std::max<std::size_t>(1, world_.buyers.size()));
     world_.buyer_risk_time = t;
   }
   for (std::uint32_t i = 0; i < n_exploiters; ++i) {
@@ -150,10 +150,10 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
   std::vector<std::uint32_t>& candidates = scratch_;
   candidates.clear();
   for (std::uint32_t w = 0; w < ws.size(); ++w) {
-    if (ws.status[w] != Status::Active) continue;
-    const auto s = static_cast<std::size_t>(ws.sector[w]);
+    if (ws.hot[w].status != Status::Active) continue;
+    const auto s = static_cast<std::size_t>(ws.hot[w].sector);
     if (!op.sectors[s]) continue;
-    if (ws.sector[w] != Sector::Online && !area_mask_[ws.area[w]]) continue;
+    if (ws.hot[w].sector != Sector::Online && !area_mask_[ws.hot[w].area]) continue;
     candidates.push_back(w);
   }
   // Without replacement; a minor is op.minor_priority times as likely to be

@@ -27,10 +27,10 @@ void Simulation::outreach_step(double t) {
     // Each attempt looks for someone; workers out of reach are not found.
     for (std::uint64_t attempt = 0, made = 0; made < contacts && attempt < 20u * contacts; ++attempt) {
       const std::uint32_t w = rng_.below(n);
-      if (ws.status[w] != Status::Active || !prog.sectors[static_cast<std::size_t>(ws.sector[w])]) continue;
-      if (ws.sector[w] != Sector::Online && !area_mask_[ws.area[w]]) continue;
-      const AreaKind k = world_.areas.kind[ws.area[w]];
-      const double reach = ws.sector[w] == Sector::Online ? 1.0
+      if (ws.hot[w].status != Status::Active || !prog.sectors[static_cast<std::size_t>(ws.hot[w].sector)]) continue;
+      if (ws.hot[w].sector != Sector::Online && !area_mask_[ws.hot[w].area]) continue;
+      const AreaKind k = world_.areas.kind[ws.hot[w].area];
+      const double reach = ws.hot[w].sector == Sector::Online ? 1.0
                            : k == AreaKind::Central      ? 1.0
                            : k == AreaKind::Peripheral   ? p_.reach_peripheral
                                                          : p_.reach_isolated;

@@ -16,38 +16,38 @@ constexpr std::uint32_t kRecruitCandidates = 8;  // people an exploiter sizes up
 void Simulation::place_under_control(std::uint32_t w, std::uint32_t e, double t) {
   Workers& ws = world_.workers;
   Exploiters& ex = world_.exploiters;
-  ws.exploiter[w] = e;
+  ws.hot[w].exploiter = e;
   ++ex.workers[e];
   if (!ws.has(w, worker_flag::kMinor) && rng_.bernoulli(p_.coerced_share)) {
-    ws.flags[w] |= worker_flag::kCoerced;
+    ws.hot[w].flags |= worker_flag::kCoerced;
     ws.debt[w] = static_cast<float>(p_.income_need_30d);  // debt bondage [seed 000]
   }
-  if (ex.venue[e] != kNone && ws.venue[w] == kNone) {
+  if (ex.venue[e] != kNone && ws.hot[w].venue == kNone) {
     const std::uint32_t v = ex.venue[e];
-    ws.venue[w] = v;
-    ws.sector[w] = Sector::Venue;
-    ws.area[w] = ws.home_area[w] = world_.venues.area[v];
+    ws.hot[w].venue = v;
+    ws.hot[w].sector = Sector::Venue;
+    ws.hot[w].area = ws.home_area[w] = world_.venues.area[v];
     ++world_.venues.workers[v];
   }
-  if (!building_ && ws.status[w] == Status::Active) start_chains(w, t);
+  if (!building_ && ws.hot[w].status == Status::Active) start_chains(w, t);
 }
 
 void Simulation::release_from_exploiter(std::uint32_t w, double t) {
   Workers& ws = world_.workers;
-  const std::uint32_t e = ws.exploiter[w];
+  const std::uint32_t e = ws.hot[w].exploiter;
   if (e == kNone) return;
   Exploiters& ex = world_.exploiters;
   --ex.workers[e];
-  ws.exploiter[w] = kNone;
-  ws.flags[w] &= static_cast<std::uint8_t>(~worker_flag::kCoerced);
+  ws.hot[w].exploiter = kNone;
+  ws.hot[w].flags &= static_cast<std::uint8_t>(~worker_flag::kCoerced);
   ws.debt[w] = 0.0f;
-  const std::uint32_t v = ws.venue[w];
+  const std::uint32_t v = ws.hot[w].venue;
   if (v != kNone) {
     --world_.venues.workers[v];
-    ws.venue[w] = kNone;
+    ws.hot[w].venue = kNone;
     // Out of the venue she works independently, on the street or online.
     const double street = p_.share_street / std::max(1e-9, 1.0 - p_.share_venue);
-    ws.sector[w] = rng_.bernoulli(street) ? Sector::Street : Sector::Online;
+    ws.hot[w].sector = rng_.bernoulli(street) ? Sector::Street : Sector::Online;
     ++world_.venues.pending_hires[v];
     queue_.push(t + rng_.exponential(1.0 / p_.recruit_delay_days), static_cast<std::uint16_t>(EventKind::VenueHire),
                 v);
@@ -65,7 +65,7 @@ void Simulation::on_recruit(std::uint32_t e, double t) {
   double best_score = -1.0;
   for (std::uint32_t k = 0; k < kRecruitCandidates; ++k) {
     const std::uint32_t w = rng_.below(n);
-    if (ws.status[w] != Status::Active || ws.exploiter[w] != kNone || ws.sector[w] == Sector::Venue) continue;
+    if (ws.hot[w].status != Status::Active || ws.hot[w].exploiter != kNone || ws.hot[w].sector == Sector::Venue) continue;
     // Economic stress and youth make a person easier to recruit [seed 002].
     const double shortfall = std::max(0.0, 1.0 - net_income_now(w, t) / std::max(1.0, p_.income_need_30d));
     const double score = shortfall + (ws.has(w, worker_flag::kMinor) ? 0.5 : 0.0) +
@@ -106,8 +106,8 @@ void Simulation::on_venue_hire(std::uint32_t v, double t) {
   if (!world_.exploiters.active[e] || venues.workers[v] >= venues.capacity[v]) return;
   const std::uint32_t w = take_slot();
   init_worker(w, Sector::Venue, t);
-  if (rng_.bernoulli(p_.undocumented_share_venue)) world_.workers.flags[w] |= worker_flag::kUndocumented;
-  else world_.workers.flags[w] &= static_cast<std::uint8_t>(~worker_flag::kUndocumented);
+  if (rng_.bernoulli(p_.undocumented_share_venue)) world_.workers.hot[w].flags |= worker_flag::kUndocumented;
+  else world_.workers.hot[w].flags &= static_cast<std::uint8_t>(~worker_flag::kUndocumented);
   place_under_control(w, e, t);  // attaches her to the venue and starts her chains
   count(Metric::entries, w);
 }
@@ -136,10 +136,10 @@ void Simulation::on_entry(double t) {
 
 void Simulation::remove_worker(std::uint32_t w, Status why, double t) {
   Workers& ws = world_.workers;
-  const bool venue_worker = ws.venue[w] != kNone;
+  const bool venue_worker = ws.hot[w].venue != kNone;
   release_from_exploiter(w, t);  // her exploiter recruits a replacement
-  ws.status[w] = why;
-  ++ws.generation[w];
+  ws.hot[w].status = why;
+  ++ws.hot[w].generation;
   world_.vacant.push_back(w);
   // A venue's place is filled by the venue's own hiring; anyone else's by a
   // new entrant.

@@ -11,7 +11,7 @@ namespace harmsim::model {
 
 void Simulation::on_release(std::uint32_t w, double t) {
   Workers& ws = world_.workers;
-  const Status was = ws.status[w];
+  const Status was = ws.hot[w].status;
   if (was == Status::Detained) {
     const bool advocacy = iv_.advocacy.enabled && t >= report_time(iv_.advocacy.start_day);
     const double deport = advocacy ? (1.0 - iv_.advocacy.release_probability) * p_.deportation_probability
@@ -31,12 +31,12 @@ void Simulation::on_release(std::uint32_t w, double t) {
       return;
     }
   }
-  ws.status[w] = Status::Active;
+  ws.hot[w].status = Status::Active;
   // A venue worker whose place was filled while she was away works
   // independently from now on.
-  const std::uint32_t v = ws.venue[w];
+  const std::uint32_t v = ws.hot[w].venue;
   if (v != kNone && world_.venues.workers[v] > world_.venues.capacity[v]) release_from_exploiter(w, t);
-  ws.area[w] = ws.home_area[w];
+  ws.hot[w].area = ws.home_area[w];
   start_chains(w, t);
 }
 

@@ -25,13 +25,13 @@ void Simulation::sample_day(std::size_t report_day, double t) {
   };
   const auto year_ago = static_cast<float>(t - 365.0);
   for (std::uint32_t w = 0; w < ws.size(); ++w) {
-    if (ws.status[w] != Status::Active) continue;
+    if (ws.hot[w].status != Status::Active) continue;
     add(w, 0, 1.0);
-    if (ws.exploiter[w] != kNone) add(w, 1, 1.0);
+    if (ws.hot[w].exploiter != kNone) add(w, 1, 1.0);
     if (ws.is_victim(w)) add(w, 2, 1.0);
-    if (ws.sector[w] == Sector::Street) {
+    if (ws.hot[w].sector == Sector::Street) {
       add(w, 3, 1.0);
-      if (world_.areas.kind[ws.area[w]] == AreaKind::Isolated) add(w, 4, 1.0);
+      if (world_.areas.kind[ws.hot[w].area] == AreaKind::Isolated) add(w, 4, 1.0);
     }
     if (std::max({ws.last_violence[0][w], ws.last_violence[1][w], ws.last_violence[2][w]}) >= year_ago)
       add(w, 5, 1.0);
@@ -70,13 +70,13 @@ void Simulation::record_exposure(double t, ReplicateResult& out) const {
   const auto since = static_cast<float>(t - p_.window_days);
   out.exposure.fill(0);
   for (std::uint32_t w = 0; w < ws.size(); ++w) {
-    if (ws.status[w] != Status::Active) continue;
+    if (ws.hot[w].status != Status::Active) continue;
     const bool arrested = ws.last_arrest[w] >= since;
     const bool displaced = ws.last_displaced[w] >= since;
     const bool exposures[3] = {arrested, displaced, arrested || displaced};
     const bool violence =
         std::max({ws.last_violence[0][w], ws.last_violence[1][w], ws.last_violence[2][w]}) >= since;
-    const bool outcomes[2] = {violence, ws.last_condomless[w] >= since};
+    const bool outcomes[2] = {violence, ws.hot[w].last_condomless >= since};
     for (std::size_t e = 0; e < 3; ++e)
       for (std::size_t o = 0; o < 2; ++o) {
         const std::size_t cell = (exposures[e] ? 0 : 2) + (outcomes[o] ? 0 : 1);

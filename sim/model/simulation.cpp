@@ -13,21 +13,21 @@ constexpr double kLn2 = 0.69314718055994530942;
 
 Simulation::Simulation(const Params& params, const Interventions& interventions, std::uint64_t seed)
     : p_(params), iv_(interventions), rng_(seed), seed_(seed) {
+  log_condom_refusal_ = std::log(1.0 - p_.condom_insistence);
   recorder_.reset(static_cast<std::size_t>(p_.communities));
   build_world();
+  // Working storage of the daily processes, sized once (no allocation while
+  // the run goes on: tests/allocation).
+  heat_today_.assign(world_.areas.size(), 0.0);
+  area_mask_.reserve(world_.areas.size());
+  tally_.reserve(recorder_.strata() * 7);
   end_time_ = static_cast<double>(p_.warmup_days + p_.days);
   queue_.push(1.0, static_cast<std::uint16_t>(EventKind::Day), 0);
   for (std::uint32_t op = 0; op < iv_.operations.size(); ++op) schedule_operation(op, 0.0);
 }
 
 std::uint64_t Simulation::advance_to(double until) {
-  std::uint64_t n = 0;
-  while (!queue_.empty() && queue_.top().time < until) {
-    const core::Event e = queue_.pop();
-    now_ = e.time;
-    handle(e);
-    ++n;
-  }
+  const std::uint64_t n = core::run_until(queue_, *this, until);
   now_ = std::max(now_, until);
   return n;
 }
@@ -59,16 +59,17 @@ ReplicateResult Simulation::run(DayHook hook, void* hook_context) {
 
 void Simulation::handle(const core::Event& e) {
   const double t = e.time;
+  now_ = t;
   const Workers& ws = world_.workers;
   switch (static_cast<EventKind>(e.kind)) {
     case EventKind::Encounter:
-      if (ws.generation[e.subject] == e.aux) on_encounter(e.subject, t);
+      if (ws.hot[e.subject].generation == e.aux) on_encounter(e.subject, t);
       break;
     case EventKind::ExploiterViolence:
-      if (ws.generation[e.subject] == e.aux) on_exploiter_violence(e.subject, t);
+      if (ws.hot[e.subject].generation == e.aux) on_exploiter_violence(e.subject, t);
       break;
     case EventKind::Release:
-      if (ws.generation[e.subject] == e.aux) on_release(e.subject, t);
+      if (ws.hot[e.subject].generation == e.aux) on_release(e.subject, t);
       break;
     case EventKind::Day: on_day(t); break;
     case EventKind::OperationDay: on_operation_day(e.subject, t); break;
@@ -129,7 +130,7 @@ double Simulation::buyer_risk(double t) const {
 
 double Simulation::worker_heat(std::uint32_t w, double t) const {
   const Workers& ws = world_.workers;
-  return ws.sector[w] == Sector::Online ? online_heat(t) : area_heat(ws.area[w], t);
+  return ws.hot[w].sector == Sector::Online ? online_heat(t) : area_heat(ws.hot[w].area, t);
 }
 
 double Simulation::negotiation_share(double heat) const {
@@ -138,14 +139,9 @@ double Simulation::negotiation_share(double heat) const {
   return 1.0 / (1.0 + heat / p_.heat_halves_negotiation);
 }
 
-double Simulation::income_now(std::uint32_t w, double t) const {
-  const Workers& ws = world_.workers;
-  return static_cast<double>(ws.income[w]) * std::exp(-(t - static_cast<double>(ws.income_time[w])) / 30.0);
-}
-
 double Simulation::net_income_now(std::uint32_t w, double t) const {
   const double gross = income_now(w, t);
-  return world_.workers.exploiter[w] == kNone ? gross : gross * (1.0 - p_.exploiter_take);
+  return world_.workers.hot[w].exploiter == kNone ? gross : gross * (1.0 - p_.exploiter_take);
 }
 
 bool Simulation::decriminalized(double t) const {
@@ -165,9 +161,9 @@ void Simulation::record_violence(std::uint32_t w, Perpetrator who, double t) {
 
 void Simulation::start_chains(std::uint32_t w, double t) {
   Workers& ws = world_.workers;
-  const std::uint16_t gen = ++ws.generation[w];
+  const std::uint16_t gen = ++ws.hot[w].generation;
   queue_.push(t + rng_.exponential(p_.rate_per_day), static_cast<std::uint16_t>(EventKind::Encounter), w, gen);
-  if (ws.exploiter[w] != kNone) {
+  if (ws.hot[w].exploiter != kNone) {
     const double max_rate = p_.violence_per_year / 365.0 * p_.quota_violence_multiplier;
     if (max_rate > 0)
       queue_.push(t + rng_.exponential(max_rate), static_cast<std::uint16_t>(EventKind::ExploiterViolence), w,

@@ -3,6 +3,7 @@
 // and its recorder, and the handlers of MODEL.md §3. Each process lives in the
 // file named after it (encounter.cpp, displacement.cpp, ...); this class only
 // ties them together and dispatches events with a switch.
+#include <cmath>
 #include <cstdint>
 #include <vector>
 
@@ -41,6 +42,14 @@ class Simulation {
 
   // Event dispatch (called by core::run_until).
   void handle(const core::Event& e);
+  // Starts loading the state an upcoming event will touch (core::run_until
+  // calls it a few events ahead): at a million workers a worker's record is
+  // a miss to main memory, which this overlaps with the events before it.
+  void prefetch(const core::Event& e) const noexcept {
+    if (e.kind == static_cast<std::uint16_t>(EventKind::Encounter) ||
+        e.kind == static_cast<std::uint16_t>(EventKind::ExploiterViolence))
+      __builtin_prefetch(&world_.workers.hot[e.subject], 1);
+  }
 
   // --- Access for tests and the policy layer -------------------------------
   [[nodiscard]] World& world() { return world_; }
@@ -63,7 +72,12 @@ class Simulation {
   [[nodiscard]] double worker_heat(std::uint32_t w, double t) const;
   // Negotiation time as a share of the unpoliced time, in (0, 1].
   [[nodiscard]] double negotiation_share(double heat) const;
-  [[nodiscard]] double income_now(std::uint32_t w, double t) const;
+  // Gross 30-day income at time t: it decays with a 30-day time constant
+  // since it was last updated.
+  [[nodiscard]] static double income_now(const WorkerHot& h, double t) {
+    return static_cast<double>(h.income) * std::exp(-(t - static_cast<double>(h.income_time)) / 30.0);
+  }
+  [[nodiscard]] double income_now(std::uint32_t w, double t) const { return income_now(world_.workers.hot[w], t); }
   [[nodiscard]] double net_income_now(std::uint32_t w, double t) const;
   [[nodiscard]] bool engaged(std::uint32_t w, double t) const { return world_.workers.engaged_until[w] > t; }
   [[nodiscard]] bool decriminalized(double t) const;
@@ -85,13 +99,12 @@ class Simulation {
 
   // Recording by stratum.
   [[nodiscard]] std::size_t cell_of(std::uint32_t w) const {
-    const Workers& ws = world_.workers;
-    return cell_stratum(static_cast<unsigned>(ws.sector[w]), ws.has(w, worker_flag::kUndocumented),
-                        ws.has(w, worker_flag::kMinor),
-                        static_cast<unsigned>(world_.areas.kind[ws.area[w]]));
+    const WorkerHot& h = world_.workers.hot[w];
+    return cell_stratum(static_cast<unsigned>(h.sector), (h.flags & worker_flag::kUndocumented) != 0,
+                        (h.flags & worker_flag::kMinor) != 0, static_cast<unsigned>(world_.areas.kind[h.area]));
   }
   [[nodiscard]] std::size_t community_of(std::uint32_t w) const {
-    return world_.areas.community[world_.workers.area[w]];
+    return world_.areas.community[world_.workers.hot[w].area];
   }
   void count(Metric m, std::uint32_t w, double v = 1.0) { recorder_.add(m, cell_of(w), community_of(w), v); }
   void count_global(Metric m, double v = 1.0) { recorder_.add_global(m, v); }
@@ -128,6 +141,7 @@ class Simulation {
   Recorder recorder_;
   std::uint64_t seed_;
   double now_ = 0;
+  double log_condom_refusal_ = 0;     // log(1 - condom_insistence)
   double end_time_ = 0;
   double diversion_left_ = 0;         // diversion places left today
   std::uint64_t contacts_today_ = 0;  // buyer contacts today

@@ -2,15 +2,20 @@
 // The state of one replicate: every population as a structure of arrays,
 // indexed by integer ids (MODEL.md §2). Times stored per person are float
 // days: ample precision for day-level windows over a 100-year horizon.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
+#include "core/rng.hpp"
+
 namespace harmsim::model {
 
 inline constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();
 inline constexpr float kNever = -1.0e30f;  // "long before the simulation"
+// An area's id: population.areas is at most 60,000 (parameters.hpp).
+using AreaId = std::uint16_t;
 
 enum class Sector : std::uint8_t { Street = 0, Venue = 1, Online = 2 };
 enum class AreaKind : std::uint8_t { Central = 0, Peripheral = 1, Isolated = 2 };
@@ -44,13 +49,13 @@ struct Areas {
   std::vector<std::uint8_t> community;
   std::vector<double> heat;       // police heat at heat_time
   std::vector<double> heat_time;
-  std::vector<std::uint32_t> of_kind[3];  // area ids by kind
+  std::vector<AreaId> of_kind[3];  // area ids by kind
 
   [[nodiscard]] std::size_t size() const { return kind.size(); }
 };
 
 struct Venues {
-  std::vector<std::uint32_t> area;
+  std::vector<AreaId> area;
   std::vector<std::uint32_t> operator_id;  // exploiter who runs it
   std::vector<std::uint32_t> capacity;
   std::vector<std::uint32_t> workers;      // workers attached (any status but vacant)
@@ -60,44 +65,86 @@ struct Venues {
   [[nodiscard]] std::size_t size() const { return area.size(); }
 };
 
+// What every encounter reads and writes of a worker, packed in 32 bytes so
+// that an event touches one cache line of worker state, not one per
+// attribute: at a million workers each line is a miss to main memory, and the
+// event loop can prefetch one line ahead (Simulation::prefetch). Attributes
+// an encounter does not touch stay in arrays of their own (Workers below).
+struct alignas(32) WorkerHot {
+  Status status;
+  Sector sector;
+  std::uint8_t flags;         // worker_flag bits
+  std::uint8_t spare = 0;
+  std::uint16_t generation;   // bumps invalidate pending events
+  AreaId area;                // where she works now
+  std::uint32_t exploiter;    // kNone: independent
+  std::uint32_t venue;        // kNone: not a venue worker
+  float income;               // decaying 30-day gross income at income_time
+  float income_time;
+  float fines;                // fines owed
+  float last_condomless;      // last condomless act
+};
+static_assert(sizeof(WorkerHot) == 32, "a worker's hot state must stay within half a cache line");
+
 struct Workers {
-  std::vector<Sector> sector;
-  std::vector<Status> status;
-  std::vector<std::uint8_t> flags;
-  std::vector<std::uint16_t> generation;  // bumps invalidate pending events
+  std::vector<WorkerHot> hot;
   std::vector<std::uint16_t> arrests;     // arrest record
-  std::vector<std::uint32_t> area;
-  std::vector<std::uint32_t> home_area;
-  std::vector<std::uint32_t> exploiter;   // kNone: independent
-  std::vector<std::uint32_t> venue;       // kNone: not a venue worker
+  std::vector<AreaId> home_area;
   std::vector<float> debt;
-  std::vector<float> fines;
   std::vector<float> trust;
-  std::vector<float> income;              // decaying 30-day gross income at income_time
-  std::vector<float> income_time;
   std::vector<float> status_until;
   std::vector<float> engaged_until;       // engaged with services (safety planning)
   std::vector<float> last_violence[3];    // by perpetrator
   std::vector<float> last_arrest;
   std::vector<float> last_displaced;
-  std::vector<float> last_condomless;
 
-  [[nodiscard]] std::size_t size() const { return sector.size(); }
-  [[nodiscard]] bool has(std::uint32_t w, std::uint8_t bit) const { return (flags[w] & bit) != 0; }
+  [[nodiscard]] std::size_t size() const { return hot.size(); }
+  [[nodiscard]] bool has(std::uint32_t w, std::uint8_t bit) const { return (hot[w].flags & bit) != 0; }
   [[nodiscard]] bool is_victim(std::uint32_t w) const {
-    return (flags[w] & (worker_flag::kMinor | worker_flag::kCoerced)) != 0;
+    return (hot[w].flags & (worker_flag::kMinor | worker_flag::kCoerced)) != 0;
   }
   void resize(std::size_t n);
-  // Bytes of state per worker (for `--dry-run` and the memory check).
+  void reserve(std::size_t n);
+  // Bytes of state per worker (for `--dry-run`, the memory check and
+  // bench/model_bench).
   static constexpr std::size_t bytes_per_worker() {
-    return sizeof(Sector) + sizeof(Status) + 1 + 2 * 2 + 4 * 4 + 4 * 7 + 4 * 3 + 4 * 3;
+    return sizeof(WorkerHot) + 2 + 2 + 4 * 4 + 4 * 3 + 4 * 2;
   }
 };
 
+// Buyers are not stored: a buyer's attributes are a fixed function of the
+// replicate's buyer seed and the buyer's id (a counter-based draw,
+// core::splitmix64), so the same buyer is the same person at every encounter
+// while the population costs no memory and an encounter no memory access,
+// whatever its size (docs/model.md, "Buyers").
 struct Buyers {
-  std::vector<std::uint8_t> flags;
-  std::vector<float> deterrence;
-  [[nodiscard]] std::size_t size() const { return flags.size(); }
+  std::uint32_t count = 0;
+  std::uint64_t seed = 0;
+  // Thresholds on 21-bit draws: a buyer is violent iff her draw is below
+  // violent_below, and so on (shares resolved to 2^-21).
+  std::uint32_t violent_below = 0, refuses_condoms_below = 0, seeks_minors_below = 0;
+  double deterrence_mean = 0;
+
+  [[nodiscard]] std::size_t size() const { return count; }
+  // buyer_flag bits of buyer b.
+  [[nodiscard]] std::uint8_t flags(std::uint32_t b) const noexcept {
+    const std::uint64_t h = core::splitmix64(seed + b);
+    constexpr std::uint64_t kMask = (std::uint64_t{1} << 21) - 1;
+    return static_cast<std::uint8_t>(((h & kMask) < violent_below ? buyer_flag::kViolent : 0) |
+                                     (((h >> 21) & kMask) < refuses_condoms_below ? buyer_flag::kRefusesCondoms : 0) |
+                                     (((h >> 42) & kMask) < seeks_minors_below ? buyer_flag::kSeeksMinors : 0));
+  }
+  // How much enforcement risk deters buyer b, in [0, 1]: uniform with mean
+  // deterrence_mean, clipped to [0, 1].
+  [[nodiscard]] double deterrence(std::uint32_t b) const noexcept {
+    const std::uint64_t h = core::splitmix64(core::splitmix64(seed + b) ^ 0xD1B54A32D192ED03ULL);
+    const double u = static_cast<double>(h >> 11) * 0x1.0p-53;
+    return std::clamp(2.0 * deterrence_mean * u, 0.0, 1.0);
+  }
+  // The threshold that a 21-bit draw falls below with probability `share`.
+  [[nodiscard]] static std::uint32_t threshold(double share) noexcept {
+    return static_cast<std::uint32_t>(std::ceil(std::clamp(share, 0.0, 1.0) * 2097152.0));
+  }
 };
 
 struct Exploiters {

@@ -142,7 +142,7 @@ TEST_CASE("an encounter in an isolated area is more often violent than in a peri
     Simulation sim(p, iv, 200 + kind);
     REQUIRE(sim.world().areas.kind[kind] == static_cast<AreaKind>(kind));
     Workers& ws = sim.world().workers;
-    for (std::uint32_t w = 0; w < ws.size(); ++w) ws.area[w] = ws.home_area[w] = kind;
+    for (std::uint32_t w = 0; w < ws.size(); ++w) ws.hot[w].area = ws.home_area[w] = static_cast<AreaId>(kind);
     const Window before = totals(sim);
     sim.advance_to(40.0);
     const Window d = totals(sim) - before;
@@ -181,7 +181,8 @@ TEST_CASE("heat displaces street workers only, mostly to isolated areas, and the
   const World& world = sim.world();
   const Workers& ws = world.workers;
   sim.advance_to(1.0);
-  const std::vector<std::uint32_t> start_area = ws.area;
+  std::vector<AreaId> start_area;
+  for (const WorkerHot& h : ws.hot) start_area.push_back(h.area);
   const std::size_t n = ws.size();
   for (std::uint32_t a = 0; a < 5; ++a) sim.add_area_heat(a, 5.0, 1.0);
   auto kind_of = [&](std::uint32_t a) { return world.areas.kind[a]; };
@@ -190,21 +191,21 @@ TEST_CASE("heat displaces street workers only, mostly to isolated areas, and the
   std::size_t others_moved = 0, hot_street = 0, hot_away = 0, to_isolated = 0, to_central = 0, cool_street = 0,
               cool_away = 0;
   for (std::uint32_t w = 0; w < n; ++w) {
-    REQUIRE(ws.status[w] == Status::Active);
-    if (ws.sector[w] != Sector::Street) {
-      if (ws.area[w] != start_area[w]) ++others_moved;
+    REQUIRE(ws.hot[w].status == Status::Active);
+    if (ws.hot[w].sector != Sector::Street) {
+      if (ws.hot[w].area != start_area[w]) ++others_moved;
       continue;
     }
     if (kind_of(ws.home_area[w]) == AreaKind::Central) {
       ++hot_street;
-      if (ws.area[w] != ws.home_area[w]) {
+      if (ws.hot[w].area != ws.home_area[w]) {
         ++hot_away;
-        to_isolated += kind_of(ws.area[w]) == AreaKind::Isolated ? 1 : 0;
-        to_central += kind_of(ws.area[w]) == AreaKind::Central ? 1 : 0;
+        to_isolated += kind_of(ws.hot[w].area) == AreaKind::Isolated ? 1 : 0;
+        to_central += kind_of(ws.hot[w].area) == AreaKind::Central ? 1 : 0;
       }
     } else {
       ++cool_street;
-      if (ws.area[w] != ws.home_area[w]) ++cool_away;
+      if (ws.hot[w].area != ws.home_area[w]) ++cool_away;
     }
   }
   REQUIRE(hot_street > 700);
@@ -219,9 +220,9 @@ TEST_CASE("heat displaces street workers only, mostly to isolated areas, and the
   auto share_home = [&]() {
     std::size_t street = 0, home = 0;
     for (std::uint32_t w = 0; w < n; ++w) {
-      if (ws.sector[w] != Sector::Street || kind_of(ws.home_area[w]) != AreaKind::Central) continue;
+      if (ws.hot[w].sector != Sector::Street || kind_of(ws.home_area[w]) != AreaKind::Central) continue;
       ++street;
-      home += ws.area[w] == ws.home_area[w] ? 1 : 0;
+      home += ws.hot[w].area == ws.home_area[w] ? 1 : 0;
     }
     return ratio(static_cast<double>(home), static_cast<double>(street));
   };
@@ -230,7 +231,7 @@ TEST_CASE("heat displaces street workers only, mostly to isolated areas, and the
   sim.advance_to(181.0);  // heat 0.013 for 100 days: 0.9^100 still away
   CHECK(share_home() > 0.98);
   for (std::uint32_t w = 0; w < n; ++w)
-    if (ws.sector[w] != Sector::Street) REQUIRE(ws.area[w] == start_area[w]);
+    if (ws.hot[w].sector != Sector::Street) REQUIRE(ws.hot[w].area == start_area[w]);
 }
 
 TEST_CASE("exploiters are more violent toward workers whose earnings fall short of the quota",
@@ -251,7 +252,7 @@ TEST_CASE("exploiters are more violent toward workers whose earnings fall short 
     p.price = price;
     Simulation sim(p, iv, seed);
     const Workers& ws = sim.world().workers;
-    for (std::uint32_t w = 0; w < ws.size(); ++w) REQUIRE(ws.exploiter[w] != kNone);
+    for (std::uint32_t w = 0; w < ws.size(); ++w) REQUIRE(ws.hot[w].exploiter != kNone);
     sim.advance_to(60.0);  // incomes settle
     const double before = sim.recorder().total(Metric::violence_exploiter);
     sim.advance_to(160.0);
@@ -282,14 +283,14 @@ TEST_CASE("income stress, lost housing and fines make independent workers turn t
     Simulation sim(p, iv, 501);
     Workers& ws = sim.world().workers;
     for (std::uint32_t w = 0; w < ws.size(); ++w) {
-      if (w % 4 == 1 || w % 4 == 3) ws.flags[w] |= worker_flag::kHousingLost;
-      if (w % 4 == 2 || w % 4 == 3) ws.fines[w] = 1.0e7f;  // not paid off within the test
+      if (w % 4 == 1 || w % 4 == 3) ws.hot[w].flags |= worker_flag::kHousingLost;
+      if (w % 4 == 2 || w % 4 == 3) ws.hot[w].fines = 1.0e7f;  // not paid off within the test
     }
     sim.advance_to(60.0);
     double controlled[4] = {}, size[4] = {};
     for (std::uint32_t w = 0; w < ws.size(); ++w) {
       size[w % 4] += 1;
-      controlled[w % 4] += ws.exploiter[w] != kNone ? 1 : 0;
+      controlled[w % 4] += ws.hot[w].exploiter != kNone ? 1 : 0;
     }
     for (int g = 0; g < 4; ++g) controlled[g] /= size[g];
     // One source of stress: 1 - exp(-60 x 3/365) = 0.39; two: 0.63.
@@ -309,7 +310,7 @@ TEST_CASE("income stress, lost housing and fines make independent workers turn t
       sim.advance_to(90.0);
       const Workers& ws = sim.world().workers;
       double c = 0;
-      for (std::uint32_t w = 0; w < ws.size(); ++w) c += ws.exploiter[w] != kNone ? 1 : 0;
+      for (std::uint32_t w = 0; w < ws.size(); ++w) c += ws.hot[w].exploiter != kNone ? 1 : 0;
       return c / static_cast<double>(ws.size());
     };
     const double rich = share_controlled(1000, 502);
@@ -359,7 +360,7 @@ TEST_CASE("a pimp replaces a lost worker after about recruit_delay_days", "[mode
     std::vector<std::uint32_t> losers, wanted;
     std::vector<std::uint8_t> done(ex.size(), 0);
     for (std::uint32_t w = 0; w < ws.size(); ++w) {
-      const std::uint32_t e = ws.exploiter[w];
+      const std::uint32_t e = ws.hot[w].exploiter;
       if (e == kNone || done[e]) continue;
       done[e] = 1;
       losers.push_back(e);
@@ -484,8 +485,8 @@ TEST_CASE("minors and coerced workers are trafficking victims, and no one else i
     coerced += force ? 1 : 0;
     victims += ws.is_victim(w) ? 1 : 0;
     // Coercion is by an exploiter: no coerced worker is independent.
-    if (force) REQUIRE(ws.exploiter[w] != kNone);
-    if (!minor && !force && ws.exploiter[w] != kNone) ++controlled_free;
+    if (force) REQUIRE(ws.hot[w].exploiter != kNone);
+    if (!minor && !force && ws.hot[w].exploiter != kNone) ++controlled_free;
     if (!minor && !force && ws.has(w, worker_flag::kUndocumented)) ++undocumented_free;
   }
   CHECK(agrees);
@@ -526,8 +527,8 @@ TEST_CASE("the initial past year of buyer violence depends on sector and place a
   const Workers& ws = world.workers;
   double n[2][2] = {}, hurt[2][2] = {};  // [street, online][central, peripheral]
   for (std::uint32_t w = 0; w < ws.size(); ++w) {
-    const int s = ws.sector[w] == Sector::Street ? 0 : 1;
-    const int k = world.areas.kind[ws.area[w]] == AreaKind::Central ? 0 : 1;
+    const int s = ws.hot[w].sector == Sector::Street ? 0 : 1;
+    const int k = world.areas.kind[ws.hot[w].area] == AreaKind::Central ? 0 : 1;
     n[s][k] += 1;
     hurt[s][k] += ws.last_violence[static_cast<int>(Perpetrator::Buyer)][w] >= -365.0f ? 1 : 0;
   }

@@ -56,7 +56,7 @@ TEST_CASE("an arrest adds to the record and the fines, may cost housing and trus
     const std::vector<float> trust_before = ws.trust;
     std::vector<std::uint8_t> victim(n), minor(n);
     for (std::uint32_t w = 0; w < n; ++w) {
-      REQUIRE(ws.status[w] == Status::Active);
+      REQUIRE(ws.hot[w].status == Status::Active);
       REQUIRE(ws.arrests[w] == 0);
       REQUIRE(!ws.has(w, worker_flag::kHousingLost));
       victim[w] = ws.is_victim(w) ? 1 : 0;
@@ -75,12 +75,12 @@ TEST_CASE("an arrest adds to the record and the fines, may cost housing and trus
       if (found) {
         identified += 1;
         // An identified victim goes to services, free of her exploiter, unfined.
-        consequences_ok = consequences_ok && ws.status[w] == Status::InServices && ws.exploiter[w] == kNone &&
-                          ws.fines[w] == 0.0f;
+        consequences_ok = consequences_ok && ws.hot[w].status == Status::InServices && ws.hot[w].exploiter == kNone &&
+                          ws.hot[w].fines == 0.0f;
       } else {
         fined += 1;
         housing_lost += ws.has(w, worker_flag::kHousingLost) ? 1 : 0;
-        consequences_ok = consequences_ok && ws.status[w] == Status::Jailed && ws.fines[w] == 500.0f &&
+        consequences_ok = consequences_ok && ws.hot[w].status == Status::Jailed && ws.hot[w].fines == 500.0f &&
                           std::abs(ws.trust[w] - std::max(0.0f, trust_before[w] - 0.1f)) < 1e-6f;
       }
       if (minor[w]) {
@@ -109,7 +109,7 @@ TEST_CASE("an arrest adds to the record and the fines, may cost housing and trus
       sim.advance_to(60.0);
       bool back = true;
       for (std::uint32_t w = 0; w < n; ++w)
-        if (!ws.has(w, worker_flag::kIdentified)) back = back && ws.status[w] == Status::Active;
+        if (!ws.has(w, worker_flag::kIdentified)) back = back && ws.hot[w].status == Status::Active;
       CHECK(back);
     }
     return t;
@@ -160,7 +160,7 @@ TEST_CASE("undocumented arrestees go to immigration detention under ICE cooperat
     for (std::uint32_t w = 0; w < n; ++w) {
       const bool undocumented = ws.has(w, worker_flag::kUndocumented);
       o.undocumented += undocumented ? 1 : 0;
-      if (ws.status[w] == Status::Detained) (undocumented ? o.detained : o.documented_detained) += 1;
+      if (ws.hot[w].status == Status::Detained) (undocumented ? o.detained : o.documented_detained) += 1;
     }
     sim.advance_to(100.0);  // detention (mean 5 days) has ended for everyone
     o.referrals = sim.recorder().total(Metric::ice_referrals);
@@ -331,10 +331,10 @@ TEST_CASE("outreach raises the trust of those it contacts; trusting victims disc
       double active = 0, controlled = 0;
       bool all_free = true;
       for (std::uint32_t w = 0; w < ws.size(); ++w) {
-        if (ws.has(w, worker_flag::kIdentified)) all_free = all_free && ws.exploiter[w] == kNone;
-        if (ws.status[w] != Status::Active) continue;
+        if (ws.has(w, worker_flag::kIdentified)) all_free = all_free && ws.hot[w].exploiter == kNone;
+        if (ws.hot[w].status != Status::Active) continue;
         active += 1;
-        controlled += ws.exploiter[w] != kNone ? 1 : 0;
+        controlled += ws.hot[w].exploiter != kNone ? 1 : 0;
       }
       CHECK(all_free);
       identified = sim.recorder().total(Metric::victims_identified);

@@ -1,0 +1,110 @@
+// No allocation in the steady-state event loop (DESIGN.md, "Performance"):
+// this program replaces the global operator new with one that counts, and
+// checks that the event queue and the full model allocate nothing once they
+// have grown to their working size. It is a program of its own so that the
+// counting allocator sees only what these tests do.
+#define CATCH_CONFIG_MAIN
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+#include <string>
+
+#include "core/event_queue.hpp"
+#include "core/rng.hpp"
+#include "io/scenario.hpp"
+#include "model/simulation.hpp"
+#include "policy/policies.hpp"
+
+namespace {
+std::atomic<std::uint64_t> g_allocations{0};
+// Out of line, so that GCC does not pair a visible free() with operator new
+// (-Wmismatched-new-delete).
+[[gnu::noinline]] void release(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void* allocate(std::size_t n, std::size_t alignment) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  void* p = alignment <= alignof(std::max_align_t)
+                ? std::malloc(n == 0 ? 1 : n)
+                : std::aligned_alloc(alignment, (n + alignment - 1) / alignment * alignment);
+  if (p == nullptr) throw std::bad_alloc();
+  return p;
+}
+std::uint64_t allocations() { return g_allocations.load(std::memory_order_relaxed); }
+}  // namespace
+
+void* operator new(std::size_t n) { return allocate(n, alignof(std::max_align_t)); }
+void* operator new[](std::size_t n) { return allocate(n, alignof(std::max_align_t)); }
+void* operator new(std::size_t n, std::align_val_t a) { return allocate(n, static_cast<std::size_t>(a)); }
+void* operator new[](std::size_t n, std::align_val_t a) { return allocate(n, static_cast<std::size_t>(a)); }
+void operator delete(void* p) noexcept { release(p); }
+void operator delete[](void* p) noexcept { release(p); }
+void operator delete(void* p, std::size_t) noexcept { release(p); }
+void operator delete[](void* p, std::size_t) noexcept { release(p); }
+void operator delete(void* p, std::align_val_t) noexcept { release(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
+
+using harmsim::core::Event;
+using harmsim::core::EventQueue;
+using harmsim::core::Rng;
+
+TEST_CASE("the counting allocator counts", "[allocation]") {
+  const std::uint64_t before = allocations();
+  auto* p = new std::string(100, 'x');  // too long for the small-string buffer: two allocations
+  delete p;
+  CHECK(allocations() - before == 2);
+}
+
+TEST_CASE("the event queue allocates nothing in a steady-state hold loop, at every size", "[allocation]") {
+  for (std::size_t size : {100, 10'000, 1'000'000}) {
+    EventQueue q(size);
+    Rng rng(7);
+    for (std::uint32_t i = 0; i < size; ++i) q.push(rng.exponential(1.0), 0, i);
+    // The classic hold, with now and then a long delay (into the far-future
+    // heap): a warm-up in which the calendar settles its geometry, then the
+    // steady state.
+    auto hold = [&](std::size_t holds) {
+      for (std::size_t i = 0; i < holds; ++i) {
+        const Event e = q.pop();
+        q.push(e.time + (rng.bernoulli(0.01) ? 50.0 : 1.0) * rng.exponential(1.0), 0, e.subject);
+      }
+    };
+    hold(20 * size + 100'000);
+    const std::uint64_t before = allocations();
+    hold(20 * size + 100'000);
+    const std::uint64_t made = allocations() - before;  // before INFO, which allocates
+    INFO("queue of " << size << " events");
+    CHECK(made == 0);
+  }
+}
+
+namespace {
+struct Watch {
+  std::uint64_t at_day3 = 0, at_end = 0;
+  static void hook(void* self, std::int64_t day, std::int64_t total) {
+    auto* w = static_cast<Watch*>(self);
+    if (day == 3) w->at_day3 = allocations();
+    if (day == total) w->at_end = allocations();
+  }
+};
+}  // namespace
+
+TEST_CASE("a replicate of every scenario of the default comparison allocates nothing after its third day",
+          "[allocation]") {
+  const auto scenarios =
+      harmsim::io::parse_scenarios(harmsim::io::default_comparison(), "compare.toml (embedded default)");
+  REQUIRE(scenarios.size() >= 7);
+  for (const auto& s : scenarios) {
+    const auto interventions = harmsim::policy::compile(s.policies, s.params);
+    harmsim::model::Simulation sim(s.params, interventions,
+                                   harmsim::core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, 0));
+    Watch watch;
+    const auto result = sim.run(&Watch::hook, &watch);
+    INFO("scenario " << s.name << ": " << result.events << " events");
+    REQUIRE(result.events > 100'000);
+    CHECK(watch.at_end - watch.at_day3 == 0);  // counted within run(), before INFO
+  }
+}
