@@ -115,7 +115,7 @@ double bytes(const std::vector<T>& v) {
 
 double worker_bytes(const model::Workers& w) {
   double b = bytes(w.hot) + bytes(w.arrests) + bytes(w.home_area) + bytes(w.debt) + bytes(w.trust) +
-             bytes(w.status_until) + bytes(w.engaged_until) + bytes(w.last_arrest) + bytes(w.last_displaced);
+             bytes(w.status_until) + bytes(w.last_arrest) + bytes(w.last_displaced);
   for (const auto& v : w.last_violence) b += bytes(v);
   return b;
 }

@@ -117,7 +117,7 @@ class EventQueue {
  private:
   static constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
   static constexpr std::uint32_t kBlockEvents = 63;  // 63 × 24 + 8 bytes: 1,520 bytes
-  static constexpr std::size_t kMinFine = 16, kMaxFine = 4096, kMinCoarse = 16;
+  static constexpr std::size_t kMinFine = 16, kMaxFine = 4096, kMinCoarse = 16, kOneLevel = 1024;
   static constexpr std::size_t kMinBasis = 64;
   // Room in each fine bucket: the occupancy check keeps the mean under twice
   // the target, and a Poisson count of mean 12 exceeds 48 with probability
@@ -324,12 +324,16 @@ class EventQueue {
     } else if (n == 1 && std::isfinite(all[0].time)) {
       origin = all[0].time;
     }
-    // F fine buckets per coarse one, about the square root of the number of
-    // fine buckets the pending events fill; C coarse buckets, covering four
-    // times the span the pending events fill at the front's density.
+    // F fine buckets per coarse one: enough to cover four times the span the
+    // pending events fill at the front's density while that is at most
+    // kOneLevel buckets (a small queue, in cache: one level is cheapest),
+    // else about the square root of the number of fine buckets they fill.
+    // C coarse buckets, covering four times that span.
     const double buckets = static_cast<double>(n) / kTargetPerBucket;
     std::size_t fine = kMinFine;
-    while (fine < kMaxFine && static_cast<double>(fine * fine) < buckets) fine *= 2;
+    while (fine < kMaxFine && (static_cast<double>(fine * fine) < buckets ||
+                               (static_cast<double>(fine) < 4.0 * buckets && fine < kOneLevel)))
+      fine *= 2;
     std::size_t coarse = kMinCoarse;
     while (static_cast<double>(coarse * fine) < 4.0 * buckets) coarse *= 2;
     set_geometry(fine, coarse, width, origin);

@@ -35,7 +35,7 @@ void Simulation::arrest_worker(std::uint32_t w, const Operation& op, double t) {
     count(Metric::referrals_post_arrest, w);
     ws.hot[w].status = Status::InServices;
     ws.status_until[w] = static_cast<float>(t + p_.engaged_days);
-    ws.engaged_until[w] = ws.status_until[w];
+    ws.hot[w].engaged_until = ws.status_until[w];
     const std::uint16_t gen = ++ws.hot[w].generation;
     queue_.push(ws.status_until[w], static_cast<std::uint16_t>(EventKind::Release), w, gen);
     return;
@@ -78,7 +78,7 @@ void Simulation::identify_victim(std::uint32_t w, Metric route, double t) {
   release_from_exploiter(w, t);
   ws.hot[w].status = Status::InServices;
   ws.status_until[w] = static_cast<float>(t + p_.engaged_days);
-  ws.engaged_until[w] = ws.status_until[w];
+  ws.hot[w].engaged_until = ws.status_until[w];
   const std::uint16_t gen = ++ws.hot[w].generation;
   queue_.push(ws.status_until[w], static_cast<std::uint16_t>(EventKind::Release), w, gen);
 }

@@ -6,8 +6,8 @@
 // encounter happens: isolated areas raise it, peers nearby lower it.
 //
 // This is the model's hottest path (most events are encounters): it reads and
-// writes only the worker's WorkerHot record, and takes one exponential for
-// the decay of her income.
+// writes only the worker's WorkerHot record, and takes no exponential unless
+// police heat or a buyer who refuses condoms calls for one.
 #include <algorithm>
 #include <cmath>
 
@@ -74,8 +74,7 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   }
 
   const double price = p_.price * std::max(0.5, 1.0 - p_.heat_price_drop * heat);
-  h.income = static_cast<float>(income + price);
-  h.income_time = static_cast<float>(t);
+  set_income(h, income + price, t);
   // Fines are paid down from what she earns.
   if (h.fines > 0.0f) h.fines = std::max(0.0f, h.fines - static_cast<float>(0.2 * price));
 }

@@ -14,13 +14,13 @@ void Workers::resize(std::size_t n) {
   vacant.exploiter = kNone;
   vacant.venue = kNone;
   vacant.last_condomless = kNever;
+  vacant.engaged_until = kNever;
   hot.resize(n, vacant);
   arrests.resize(n);
   home_area.resize(n);
   debt.resize(n);
   trust.resize(n);
   status_until.resize(n);
-  engaged_until.resize(n, kNever);
   for (auto& v : last_violence) v.resize(n, kNever);
   last_arrest.resize(n, kNever);
   last_displaced.resize(n, kNever);
@@ -33,7 +33,6 @@ void Workers::reserve(std::size_t n) {
   debt.reserve(n);
   trust.reserve(n);
   status_until.reserve(n);
-  engaged_until.reserve(n);
   for (auto& v : last_violence) v.reserve(n);
   last_arrest.reserve(n);
   last_displaced.reserve(n);
@@ -152,7 +151,7 @@ void Simulation::build_world() {
   for (std::uint32_t i = 0; i < n_workers; ++i) {
     const bool is_controlled = ws.hot[i].exploiter != kNone;
     const SteadyState& st = is_controlled ? controlled : independent;
-    ws.hot[i].income = static_cast<float>(st.gross);
+    set_income(ws.hot[i], st.gross, 0.0);
     const double n = negotiation_share(0.0);
     const Sector s = ws.hot[i].sector;
     const AreaKind k = w.areas.kind[ws.hot[i].area];
@@ -201,10 +200,9 @@ void Simulation::init_worker(std::uint32_t i, Sector s, double t) {
   ws.hot[i].fines = 0;
   ws.trust[i] = static_cast<float>(std::clamp(2.0 * p_.trust_mean * rng_.uniform(), 0.0, 1.0));
   // Start at the income of a worker who meets her need.
-  ws.hot[i].income = static_cast<float>(p_.income_need_30d);
-  ws.hot[i].income_time = static_cast<float>(t);
+  set_income(ws.hot[i], p_.income_need_30d, t);
   ws.status_until[i] = 0;
-  ws.engaged_until[i] = kNever;
+  ws.hot[i].engaged_until = kNever;
   for (auto& v : ws.last_violence) v[i] = kNever;
   ws.last_arrest[i] = kNever;
   ws.last_displaced[i] = kNever;

@@ -39,7 +39,7 @@ void Simulation::outreach_step(double t) {
       ++made;
       count(Metric::outreach_contacts, w);
       ws.trust[w] = std::min(1.0f, ws.trust[w] + static_cast<float>(gain * (1.0 - stigma_now)));
-      ws.engaged_until[w] = static_cast<float>(t + p_.engaged_days);
+      ws.hot[w].engaged_until = static_cast<float>(t + p_.engaged_days);
       if (ws.is_victim(w) &&
           rng_.bernoulli(p_.disclosure * static_cast<double>(ws.trust[w]) * (1.0 - stigma_now)))
         identify_victim(w, Metric::victims_identified_services, t);

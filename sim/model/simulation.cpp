@@ -82,6 +82,7 @@ void Simulation::handle(const core::Event& e) {
 
 void Simulation::on_day(double t) {
   const auto day = static_cast<std::int64_t>(t);
+  start_income_day(t);
   // The day that just ended is sampled first, then today's processes run.
   const std::int64_t ended = day - 1;
   if (ended >= p_.warmup_days && out_ != nullptr)
@@ -104,6 +105,19 @@ void Simulation::on_day(double t) {
   exit_step(t);
   outreach_step(t);
   queue_.push(t + 1.0, static_cast<std::uint16_t>(EventKind::Day), 0);
+}
+
+void Simulation::start_income_day(double t) {
+  // Every two years the epoch moves to today: stored incomes are rescaled so
+  // that they stay below about e^25 times an income.
+  constexpr double kEpochDays = 730.0;
+  if (t - income_epoch_ >= kEpochDays) {
+    const double rescale = std::exp(-(t - income_epoch_) / 30.0);
+    for (WorkerHot& h : world_.workers.hot) h.income = static_cast<float>(static_cast<double>(h.income) * rescale);
+    income_epoch_ = t;
+  }
+  day_start_ = t;
+  day_decay_ = std::exp(-(t - income_epoch_) / 30.0);
 }
 
 double Simulation::area_heat(std::uint32_t area, double t) const {

@@ -72,14 +72,34 @@ class Simulation {
   [[nodiscard]] double worker_heat(std::uint32_t w, double t) const;
   // Negotiation time as a share of the unpoliced time, in (0, 1].
   [[nodiscard]] double negotiation_share(double heat) const;
-  // Gross 30-day income at time t: it decays with a 30-day time constant
-  // since it was last updated.
-  [[nodiscard]] static double income_now(const WorkerHot& h, double t) {
-    return static_cast<double>(h.income) * std::exp(-(t - static_cast<double>(h.income_time)) / 30.0);
+  // Incomes: a worker's gross 30-day income decays with a 30-day time
+  // constant and rises by the price of each encounter. Her record holds it
+  // scaled to the income epoch, income × exp((t - epoch) / 30) at the time t
+  // it was set, so that her income at any later time is the stored value
+  // times exp(-(t - epoch) / 30), a factor common to every worker: computed
+  // once a day, and within the day from a short series (income_decay). The
+  // daily loops then take no exponential per worker and an encounter none.
+  // The epoch moves forward every two years (on_day) so that the stored
+  // values stay far from the range of a float.
+  [[nodiscard]] double income_decay(double t) const {
+    const double dt = t - day_start_;
+    if (dt >= 0.0 && dt <= 2.0) {
+      // exp(y) for y in [-1/15, 0]: Taylor to degree 6, error below 1e-13.
+      const double y = -dt / 30.0;
+      const double series = 1.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6 + y * (1.0 / 24 + y * (1.0 / 120 + y / 720)))));
+      return day_decay_ * series;
+    }
+    return std::exp(-(t - income_epoch_) / 30.0);
+  }
+  [[nodiscard]] double income_now(const WorkerHot& h, double t) const {
+    return static_cast<double>(h.income) * income_decay(t);
   }
   [[nodiscard]] double income_now(std::uint32_t w, double t) const { return income_now(world_.workers.hot[w], t); }
+  void set_income(WorkerHot& h, double income, double t) const {
+    h.income = static_cast<float>(income / income_decay(t));
+  }
   [[nodiscard]] double net_income_now(std::uint32_t w, double t) const;
-  [[nodiscard]] bool engaged(std::uint32_t w, double t) const { return world_.workers.engaged_until[w] > t; }
+  [[nodiscard]] bool engaged(std::uint32_t w, double t) const { return world_.workers.hot[w].engaged_until > t; }
   [[nodiscard]] bool decriminalized(double t) const;
   [[nodiscard]] double stigma(double t) const;
 
@@ -130,6 +150,7 @@ class Simulation {
   void on_custody_end(std::uint32_t e, double t);              // release.cpp
   void exit_step(double t);                                    // exit_entry.cpp
   void on_day(double t);                                       // simulation.cpp
+  void start_income_day(double t);                             // simulation.cpp
   void sample_day(std::size_t report_day, double t);           // sampling.cpp
   void record_exposure(double t, ReplicateResult& out) const;  // sampling.cpp
 
@@ -142,6 +163,9 @@ class Simulation {
   std::uint64_t seed_;
   double now_ = 0;
   double log_condom_refusal_ = 0;     // log(1 - condom_insistence)
+  double income_epoch_ = 0;           // see income_decay
+  double day_start_ = 0;              // time of the last Day event
+  double day_decay_ = 1;              // exp(-(day_start_ - income_epoch_) / 30)
   double end_time_ = 0;
   double diversion_left_ = 0;         // diversion places left today
   std::uint64_t contacts_today_ = 0;  // buyer contacts today

@@ -79,8 +79,9 @@ struct alignas(32) WorkerHot {
   AreaId area;                // where she works now
   std::uint32_t exploiter;    // kNone: independent
   std::uint32_t venue;        // kNone: not a venue worker
-  float income;               // decaying 30-day gross income at income_time
-  float income_time;
+  float income;               // 30-day gross income, scaled to the income epoch
+                              // (Simulation::income_now gives it in currency)
+  float engaged_until;        // engaged with services (safety planning)
   float fines;                // fines owed
   float last_condomless;      // last condomless act
 };
@@ -93,7 +94,6 @@ struct Workers {
   std::vector<float> debt;
   std::vector<float> trust;
   std::vector<float> status_until;
-  std::vector<float> engaged_until;       // engaged with services (safety planning)
   std::vector<float> last_violence[3];    // by perpetrator
   std::vector<float> last_arrest;
   std::vector<float> last_displaced;
@@ -108,7 +108,7 @@ struct Workers {
   // Bytes of state per worker (for `--dry-run`, the memory check and
   // bench/model_bench).
   static constexpr std::size_t bytes_per_worker() {
-    return sizeof(WorkerHot) + 2 + 2 + 4 * 4 + 4 * 3 + 4 * 2;
+    return sizeof(WorkerHot) + 2 + 2 + 4 * 3 + 4 * 3 + 4 * 2;
   }
 };
 

@@ -269,7 +269,7 @@ TEST_CASE("outreach raises the trust of those it contacts; trusting victims disc
     std::size_t contacted = 0;
     bool rose = true, unchanged = true;
     for (std::uint32_t w = 0; w < before.size(); ++w) {
-      if (ws.engaged_until[w] > 0.0f) {
+      if (ws.hot[w].engaged_until > 0.0f) {
         ++contacted;
         rose = rose && ws.trust[w] >= std::min(1.0f, before[w] + 0.15f) - 1e-5f;
       } else {
@@ -300,7 +300,7 @@ TEST_CASE("outreach raises the trust of those it contacts; trusting victims disc
     sim.advance_to(30.0);
     double contacted[2] = {}, identified[2] = {};
     for (std::uint32_t w = 0; w < victim.size(); ++w) {
-      if (!victim[w] || ws.engaged_until[w] <= 0.0f) continue;  // not a victim, or never contacted
+      if (!victim[w] || ws.hot[w].engaged_until <= 0.0f) continue;  // not a victim, or never contacted
       contacted[w % 2] += 1;
       identified[w % 2] += ws.has(w, worker_flag::kIdentified) ? 1 : 0;
     }
