@@ -87,7 +87,14 @@ class EventQueue {
     e.subject = subject;
     e.kind = kind;
     e.aux = aux;
-    place(e);
+    const std::int64_t f = fine_bucket(time);
+    if (f > cur_ && coarse_of(f) == active_) {
+      // The common case, inline: a fine bucket of the active coarse one.
+      fine_[static_cast<std::size_t>(f) & fine_mask_].push_back(e);
+      ++in_fine_;
+    } else {
+      place(e, f);
+    }
     if (++size_ > grow_at_) rebuild();
   }
 
@@ -152,8 +159,8 @@ class EventQueue {
   // Orders the current bucket with the earliest event at the back.
   static bool later(const Event& a, const Event& b) noexcept { return before(b, a); }
 
-  void place(const Event& e) {
-    const std::int64_t f = fine_bucket(e.time);
+  void place(const Event& e) { place(e, fine_bucket(e.time)); }
+  void place(const Event& e, std::int64_t f) {
     if (f <= cur_) {
       // Now or (a push into the past) earlier: into the sorted bucket.
       current_.insert(std::lower_bound(current_.begin(), current_.end(), e, later), e);

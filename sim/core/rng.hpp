@@ -67,11 +67,30 @@ class Rng {
   [[nodiscard]] double exponential(double rate) noexcept {
     return boost::random::exponential_distribution<double>()(engine_) / rate;
   }
+  // Failures before the first success in Bernoulli trials of success
+  // probability p, given log(1 - p) (negative; -inf when p = 1), by
+  // inversion: floor(log(U) / log(1 - p)). Capped at 2^62, "never" for any
+  // population.
+  [[nodiscard]] std::uint64_t geometric(double log_1mp) noexcept {
+    const double gap = std::log(uniform_pos()) / log_1mp;
+    return gap < 0x1.0p62 ? static_cast<std::uint64_t>(gap) : std::uint64_t{1} << 62;
+  }
   // Uniform integer in [0, n), n > 0. The bias of multiply-shift is below
   // n / 2^64, far under anything a replicate could detect.
   [[nodiscard]] std::uint32_t below(std::uint32_t n) noexcept {
     return static_cast<std::uint32_t>(
         (static_cast<uint128>(engine_()) * n) >> 64);
+  }
+  // A uniform integer in [0, n) and, from the same engine draw, a uniform on
+  // [0, 1) for another purpose: r × n splits into the integer (its high 64
+  // bits) and a remainder (its low 64 bits) that, whatever the integer, is
+  // spread evenly over [0, 2^64) in steps of n (Lemire 2019, "Fast random
+  // integer generation in an interval"), so it serves as an independent
+  // uniform for any n far below 2^53.
+  [[nodiscard]] std::uint32_t below(std::uint32_t n, double& spare_uniform) noexcept {
+    const uint128 m = static_cast<uint128>(engine_()) * n;
+    spare_uniform = static_cast<double>(static_cast<std::uint64_t>(m) >> 11) * 0x1.0p-53;
+    return static_cast<std::uint32_t>(m >> 64);
   }
   // Poisson count with small mean (Knuth's product method; mean < 30 here).
   [[nodiscard]] std::uint32_t poisson(double mean) noexcept {

@@ -35,7 +35,9 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   // A closed venue has no clients for its workers until it re-opens.
   if (h.venue != kNone && t < world_.venues.closed_until[h.venue]) return;
 
-  const std::uint32_t b = rng_.below(static_cast<std::uint32_t>(world_.buyers.size()));
+  // The buyer, and from the same draw the uniform that settles condom use.
+  double condom_draw;
+  const std::uint32_t b = rng_.below(static_cast<std::uint32_t>(world_.buyers.size()), condom_draw);
   const std::uint8_t buyer = world_.buyers.flags(b);
   // Enforcement risk deters some buyers: the contact is lost demand.
   ++contacts_today_;
@@ -68,7 +70,7 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   const double condomless = (buyer & buyer_flag::kRefusesCondoms) != 0
                                 ? std::exp(negotiation * (0.5 + 0.5 * pressure) * log_condom_refusal_)
                                 : p_.condomless_base;
-  if (condomless > 0.0 && rng_.uniform() < condomless) {
+  if (condom_draw < condomless) {
     recorder_.add(Metric::condomless_acts, cell, community);
     h.last_condomless = static_cast<float>(t);
   }

@@ -8,44 +8,63 @@
 namespace harmsim::model {
 
 namespace {
-struct StratumTally {
-  double active = 0, controlled = 0, victims = 0, street = 0, street_isolated = 0, violence_12m = 0,
-         income = 0;
-};
+// The population levels tallied per worker, in this order.
+enum Field : std::size_t { kActive, kControlled, kVictims, kStreet, kStreetIsolated, kViolence12m, kIncome, kFields };
 }  // namespace
 
 void Simulation::sample_day(std::size_t report_day, double t) {
   const Workers& ws = world_.workers;
   const std::size_t strata = recorder_.strata();
-  tally_.assign(strata * 7, 0.0);
-  auto add = [&](std::uint32_t w, std::size_t field, double v) {
-    tally_[field * strata] += v;
-    tally_[field * strata + cell_of(w)] += v;
-    tally_[field * strata + 1 + kCellStrata + community_of(w)] += v;
-  };
+  const std::size_t communities = recorder_.communities();
+  // One pass over the workers tallies each field per (cell, community) pair,
+  // adding 0 or 1 rather than branching; the strata ("all", each cell, each
+  // community) are sums of those pairs, formed afterwards.
+  std::vector<double>& pairs = tally_;
+  pairs.assign(kCellStrata * communities * kFields, 0.0);
   const auto year_ago = static_cast<float>(t - 365.0);
+  const double decay = income_decay(t);
+  const double keep = 1.0 - p_.exploiter_take;
   for (std::uint32_t w = 0; w < ws.size(); ++w) {
-    if (ws.hot[w].status != Status::Active) continue;
-    add(w, 0, 1.0);
-    if (ws.hot[w].exploiter != kNone) add(w, 1, 1.0);
-    if (ws.is_victim(w)) add(w, 2, 1.0);
-    if (ws.hot[w].sector == Sector::Street) {
-      add(w, 3, 1.0);
-      if (world_.areas.kind[ws.hot[w].area] == AreaKind::Isolated) add(w, 4, 1.0);
-    }
-    if (std::max({ws.last_violence[0][w], ws.last_violence[1][w], ws.last_violence[2][w]}) >= year_ago)
-      add(w, 5, 1.0);
-    add(w, 6, net_income_now(w, t));
+    const WorkerHot& h = ws.hot[w];
+    if (h.status != Status::Active) continue;
+    const bool controlled = h.exploiter != kNone;
+    const bool street = h.sector == Sector::Street;
+    const bool isolated = world_.areas.kind[h.area] == AreaKind::Isolated;
+    const bool violence =
+        std::max({ws.last_violence[0][w], ws.last_violence[1][w], ws.last_violence[2][w]}) >= year_ago;
+    double* row = &pairs[((cell_of(w) - 1) * communities + community_of(w)) * kFields];
+    row[kActive] += 1.0;
+    row[kControlled] += controlled ? 1.0 : 0.0;
+    row[kVictims] += ws.is_victim(w) ? 1.0 : 0.0;
+    row[kStreet] += street ? 1.0 : 0.0;
+    row[kStreetIsolated] += street && isolated ? 1.0 : 0.0;
+    row[kViolence12m] += violence ? 1.0 : 0.0;
+    row[kIncome] += static_cast<double>(h.income) * decay * (controlled ? keep : 1.0);
   }
+  // By stratum: [field][stratum], after the pairs.
+  const std::size_t by_stratum = pairs.size();
+  pairs.resize(by_stratum + kFields * strata, 0.0);
+  for (std::size_t cell = 0; cell < kCellStrata; ++cell)
+    for (std::size_t c = 0; c < communities; ++c) {
+      const double* row = &pairs[(cell * communities + c) * kFields];
+      for (std::size_t f = 0; f < kFields; ++f) {
+        double* out = &pairs[by_stratum + f * strata];
+        out[0] += row[f];
+        out[1 + cell] += row[f];
+        out[1 + kCellStrata + c] += row[f];
+      }
+    }
+  const double* tally = &pairs[by_stratum];
   auto ratio = [](double num, double den) { return den > 0 ? num / den : 0.0; };
   for (std::size_t s = 0; s < strata; ++s) {
-    const double active = tally_[s];
+    auto field = [&](Field f) { return tally[f * strata + s]; };
+    const double active = field(kActive);
     recorder_.set(Metric::workers_active, s, active);
-    recorder_.set(Metric::share_controlled, s, ratio(tally_[strata + s], active));
-    recorder_.set(Metric::victims_exploited, s, tally_[2 * strata + s]);
-    recorder_.set(Metric::share_isolated, s, ratio(tally_[4 * strata + s], tally_[3 * strata + s]));
-    recorder_.set(Metric::violence_12m, s, ratio(tally_[5 * strata + s], active));
-    recorder_.set(Metric::income_mean, s, ratio(tally_[6 * strata + s], active));
+    recorder_.set(Metric::share_controlled, s, ratio(field(kControlled), active));
+    recorder_.set(Metric::victims_exploited, s, field(kVictims));
+    recorder_.set(Metric::share_isolated, s, ratio(field(kStreetIsolated), field(kStreet)));
+    recorder_.set(Metric::violence_12m, s, ratio(field(kViolence12m), active));
+    recorder_.set(Metric::income_mean, s, ratio(field(kIncome), active));
   }
   double exploiters_active = 0;
   for (std::uint8_t a : world_.exploiters.active) exploiters_active += a;

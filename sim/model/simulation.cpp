@@ -20,7 +20,7 @@ Simulation::Simulation(const Params& params, const Interventions& interventions,
   // the run goes on: tests/allocation).
   heat_today_.assign(world_.areas.size(), 0.0);
   area_mask_.reserve(world_.areas.size());
-  tally_.reserve(recorder_.strata() * 7);
+  tally_.reserve((kCellStrata * recorder_.communities() + recorder_.strata()) * 7);
   end_time_ = static_cast<double>(p_.warmup_days + p_.days);
   queue_.push(1.0, static_cast<std::uint16_t>(EventKind::Day), 0);
   for (std::uint32_t op = 0; op < iv_.operations.size(); ++op) schedule_operation(op, 0.0);

@@ -321,6 +321,27 @@ TEST_CASE("income stress, lost housing and fines make independent workers turn t
   }
 }
 
+TEST_CASE("workers leave at exit_per_year, and at services_exit_per_year while engaged with services",
+          "[model][exit]") {
+  Params p = quiet_world();
+  p.exit_per_year = 0.5;
+  p.services_exit_per_year = 6.0;
+  p.entry_delay_days = 1.0e6;  // no entrants: every exit is one of the first 2,000
+  const Interventions iv;
+  Simulation sim(p, iv, 601);
+  Workers& ws = sim.world().workers;
+  for (std::uint32_t w = 0; w < ws.size(); w += 2) ws.hot[w].engaged_until = 1.0e9f;  // half, for good
+  sim.advance_to(121.0);  // 120 daily exit steps
+  const double helped = sim.recorder().total(Metric::exits_helped);
+  const double unhelped = sim.recorder().total(Metric::exits) - helped;
+  // 1,000 each: 1 - (1 - 6/365)^120 = 0.863 with services, 1 - (1 - 0.5/365)^120 = 0.152 without;
+  // binomial standard deviations about 11.
+  INFO("exits with services " << helped << ", without " << unhelped);
+  CHECK(std::abs(helped - 863.0) < 45.0);
+  CHECK(std::abs(unhelped - 152.0) < 45.0);
+  for (std::uint32_t w = 1; w < ws.size(); w += 2) CHECK(ws.hot[w].engaged_until < 0.0f);  // nobody else engaged
+}
+
 namespace {
 
 // Mean days until each of `exploiters` gets back the worker taken from it at
