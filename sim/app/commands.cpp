@@ -1,6 +1,7 @@
 // `harmsim run` and `harmsim validate`.
 #include "app/commands.hpp"
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -41,6 +42,32 @@ std::vector<io::Scenario> load_all(const std::vector<std::string>& files) {
 }
 
 void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: %s\n", message.c_str()); }
+
+std::size_t unit_bytes(const model::Params& p) {
+  return io::CheckpointDir::unit_bytes(static_cast<std::uint64_t>(p.days),
+                                       model::strata_count(static_cast<std::size_t>(p.communities)));
+}
+
+// A message if the filesystem of `output` has less room than the checkpoints
+// of the replicates still to run need; empty if they fit or it cannot tell.
+// (results.h5 needs room too, but less, and how much is not known before.)
+std::string check_disk_space(const std::vector<io::Scenario>& scenarios, const io::CheckpointDir& checkpoints,
+                             const std::filesystem::path& output) {
+  double need = 0;
+  for (std::size_t k = 0; k < scenarios.size(); ++k) {
+    const std::size_t bytes = unit_bytes(scenarios[k].params);
+    for (std::int64_t r = 0; r < scenarios[k].params.replicates; ++r)
+      if (!checkpoints.has(k, static_cast<std::uint64_t>(r), bytes)) need += static_cast<double>(bytes);
+  }
+  const std::filesystem::path directory = output.has_parent_path() ? output.parent_path() : ".";
+  struct statvfs disk {};
+  if (::statvfs(directory.c_str(), &disk) != 0) return {};  // the results file will say why
+  const double available = static_cast<double>(disk.f_bavail) * static_cast<double>(disk.f_frsize);
+  if (need <= available) return {};
+  return fmt::format("{} needs {:.1f} MiB for the replicates still to run, but {} has {:.1f} MiB free; free "
+                     "space, or write elsewhere with -o",
+                     checkpoints.directory().string(), need / 1048576.0, directory.string(), available / 1048576.0);
+}
 
 }  // namespace
 
@@ -124,6 +151,10 @@ int run_command(const RunCommand& cmd) {
       return kExitFailure;
     }
   }
+  if (const std::string no_room = check_disk_space(scenarios, checkpoints, out); !no_room.empty()) {
+    print_error(no_room);
+    return kExitBadInput;
+  }
   install_interrupt_handlers();
   bool keeping = false;  // finished replicates are being kept in `work`
   try {
@@ -140,8 +171,7 @@ int run_command(const RunCommand& cmd) {
     for (std::size_t k = 0; k < scenarios.size(); ++k) {
       const model::Params& p = scenarios[k].params;
       const auto replicates = static_cast<std::size_t>(p.replicates);
-      const std::size_t bytes = io::CheckpointDir::unit_bytes(
-          static_cast<std::uint64_t>(p.days), model::strata_count(static_cast<std::size_t>(p.communities)));
+      const std::size_t bytes = unit_bytes(p);
       results[k].resize(replicates);
       total += replicates;
       for (std::size_t r = 0; r < replicates; ++r) {

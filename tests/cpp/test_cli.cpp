@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -31,6 +33,8 @@
 #include <hdf5.h>
 
 #include "core/rng.hpp"
+#include "io/checkpoint.hpp"
+#include "model/metrics.hpp"
 
 namespace fs = std::filesystem;
 
@@ -598,5 +602,125 @@ TEST_CASE("a harmsim run killed with SIGKILL resumes with the same command, redo
 
     REQUIRE(run_harmsim(dir, "run -q -j 2 -o whole.h5 slow.toml").exit_code == 0);
     check_identical(read_results(dir.path() / "whole.h5"), read_results(dir.path() / "out.h5"));
+  }
+}
+
+namespace {
+
+// A small tmpfs mounted on `where` for the life of the object (as root; not
+// every machine allows it), removed even when a check fails.
+class SmallDisk {
+ public:
+  SmallDisk(const fs::path& where, const std::string& size) : where_(where) {
+    fs::create_directory(where_);
+    mounted_ = geteuid() == 0 && ::mount("tmpfs", where_.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) ::umount2(where_.c_str(), MNT_DETACH);
+  }
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+  [[nodiscard]] bool mounted() const { return mounted_; }
+
+  // Writes a file until the disk is full, as another program would.
+  void fill() const {
+    std::vector<char> block(64 * 1024, 'x');
+    const int fd = ::open((where_ / "filler").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    REQUIRE(fd >= 0);
+    while (::write(fd, block.data(), block.size()) > 0) {
+    }
+    const int error = errno;
+    ::close(fd);
+    REQUIRE(error == ENOSPC);
+  }
+  void empty() const { fs::remove(where_ / "filler"); }
+
+ private:
+  fs::path where_;
+  bool mounted_ = false;
+};
+
+// The one line a failing `harmsim -q run` prints.
+std::string only_line(const std::string& err) {
+  REQUIRE(std::count(err.begin(), err.end(), '\n') == 1);
+  REQUIRE(err.rfind("harmsim: ", 0) == 0);
+  return err.substr(0, err.size() - 1);
+}
+
+}  // namespace
+
+TEST_CASE("a full disk stops harmsim run with one line naming the file and the system's reason, keeps the finished "
+          "replicates, and the same command then resumes",
+          "[cli][resume][disk]") {
+  ScratchDir dir;
+  dir.write("slow.toml", kSlowScenario);
+  const std::vector<std::string> command = {"run", "-q", "-j", "1", "-o", "disk/out.h5", "slow.toml"};
+  const fs::path work = dir.path() / "disk" / "out.h5.work";
+
+  SECTION("another program fills the filesystem during the run: ENOSPC (a small tmpfs, as root)") {
+    SmallDisk disk(dir.path() / "disk", "8m");  // room for the run, until it is filled
+    if (!disk.mounted()) {
+      WARN("cannot mount a tmpfs here (needs root): the ENOSPC case is skipped; the EFBIG case covers the same path");
+      return;
+    }
+    const pid_t child = start_harmsim(dir, command);
+    wait_for_units(work, 1);
+    disk.fill();
+    CHECK(wait_for(child) == 1);
+    const std::string line = only_line(read_file(dir.path() / ".stderr"));
+    INFO(line);
+    CHECK(line.find("disk/out.h5") != std::string::npos);  // the unit file or results file it could not write
+    CHECK(line.find("No space left on device") != std::string::npos);
+    CHECK(line.find("the finished replicates are kept in disk/out.h5.work; rerun the same command to resume") !=
+          std::string::npos);
+    const std::size_t kept = count_units(work);
+    CHECK(kept >= 1);
+    CHECK_FALSE(fs::exists(dir.path() / "disk" / "out.h5"));
+
+    // Room again: the same command takes up the finished replicates.
+    disk.empty();
+    std::vector<std::string> again = command;
+    again.erase(again.begin() + 1);  // without -q: the resume is reported
+    CHECK(wait_for(start_harmsim(dir, again)) == 0);
+    CHECK(read_file(dir.path() / ".stderr").find("harmsim: resuming: " + std::to_string(kept) + " of 16 replicates") !=
+          std::string::npos);
+    CHECK_FALSE(fs::exists(work));
+    REQUIRE(run_harmsim(dir, "run -q -j 2 -o whole.h5 slow.toml").exit_code == 0);
+    check_identical(read_results(dir.path() / "whole.h5"), read_results(dir.path() / "disk" / "out.h5"));
+  }
+
+  SECTION("a filesystem too small for the checkpoints is refused before anything runs (a small tmpfs, as root)") {
+    SmallDisk disk(dir.path() / "disk", "1m");
+    if (!disk.mounted()) {
+      WARN("cannot mount a tmpfs here (needs root): skipped");
+      return;
+    }
+    const Outcome o = run_harmsim(dir, "run -q -j 1 -o disk/out.h5 slow.toml");
+    CHECK(o.exit_code == 2);
+    const std::string line = only_line(o.err);
+    CHECK(line.find("harmsim: disk/out.h5.work needs ") == 0);
+    CHECK(line.find("MiB for the replicates still to run, but disk has 1.0 MiB free") != std::string::npos);
+    CHECK(fs::is_empty(dir.path() / "disk"));
+  }
+
+  SECTION("a file size limit (RLIMIT_FSIZE: EFBIG, any user) stops the results file after the first scenario") {
+    fs::create_directory(dir.path() / "disk");
+    // Room for every unit file, not for the results file of a whole scenario.
+    const std::size_t unit = harmsim::io::CheckpointDir::unit_bytes(60, harmsim::model::strata_count(3));
+    const pid_t child = start_harmsim(dir, command, static_cast<rlim_t>(unit + unit / 2));
+    CHECK(wait_for(child) == 1);
+    const std::string line = only_line(read_file(dir.path() / ".stderr"));
+    INFO(line);
+    CHECK(line.find("harmsim: disk/out.h5.partial: cannot ") == 0);
+    CHECK(line.find("File too large (errno 27)") != std::string::npos);
+    CHECK(line.find("kept in disk/out.h5.work") != std::string::npos);
+    CHECK(count_units(work) == 8);  // the first scenario's, all kept; the second never started
+    CHECK_FALSE(fs::exists(dir.path() / "disk" / "out.h5"));
+
+    std::vector<std::string> again = command;
+    again.erase(again.begin() + 1);
+    CHECK(wait_for(start_harmsim(dir, again)) == 0);
+    CHECK(read_file(dir.path() / ".stderr").find("harmsim: resuming: 8 of 16 replicates") != std::string::npos);
+    CHECK(complete_flag(dir.path() / "disk" / "out.h5") == 1);
   }
 }
