@@ -33,7 +33,11 @@ std::string describe(const toml::node& n) {
   switch (n.type()) {
     case toml::node_type::string: {
       std::string s(*n.value<std::string_view>());
-      if (s.size() > 40) s = s.substr(0, 40) + "...";
+      if (s.size() > 40) {
+        std::size_t cut = 40;  // not inside a UTF-8 character
+        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+        s = s.substr(0, cut) + "...";
+      }
       return fmt::format("the string \"{}\"", s);
     }
     case toml::node_type::integer: return fmt::format("{}", *n.value<std::int64_t>());
