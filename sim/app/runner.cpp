@@ -138,11 +138,12 @@ std::string check_fits(const io::Scenario& s, unsigned threads) {
   const std::uint64_t have = physical_memory();
   if (have == 0 || need <= have / 10 * 9) return {};
   return fmt::format(
-      "scenario `{}` ({}) needs about {:.1f} GiB of memory ({} workers, {} buyers, {} days, {} replicates), "
-      "but this machine has {:.1f} GiB; reduce population.workers, population.buyers, simulation.days or "
-      "simulation.replicates, or run fewer threads (-j)",
+      "scenario `{}` ({}) needs about {:.1f} GiB of memory ({} workers, {} buyers, {} days, {} replicates, {} "
+      "strata on {} threads), but this machine has {:.1f} GiB; reduce population.workers, population.buyers, "
+      "simulation.days, simulation.replicates or population.communities, or run fewer threads (-j)",
       s.name, s.source, static_cast<double>(need) / 1073741824.0, s.params.workers, s.params.buyers, s.params.days,
-      s.params.replicates, static_cast<double>(have) / 1073741824.0);
+      s.params.replicates, model::strata_count(static_cast<std::size_t>(s.params.communities)), std::max(1u, threads),
+      static_cast<double>(have) / 1073741824.0);
 }
 
 }  // namespace harmsim::app

@@ -33,6 +33,7 @@
 #include <hdf5.h>
 
 #include "core/rng.hpp"
+#include "app/runner.hpp"
 #include "io/checkpoint.hpp"
 #include "model/metrics.hpp"
 
@@ -723,4 +724,53 @@ TEST_CASE("a full disk stops harmsim run with one line naming the file and the s
     CHECK(read_file(dir.path() / ".stderr").find("harmsim: resuming: 8 of 16 replicates") != std::string::npos);
     CHECK(complete_flag(dir.path() / "disk" / "out.h5") == 1);
   }
+}
+
+TEST_CASE("sizes that cannot fit are refused before anything runs, with the memory needed and what the machine has",
+          "[cli][limits]") {
+  // Far beyond any machine, one dimension at a time with the others large.
+  struct Case {
+    std::string what, toml, threads, named;
+  };
+  const std::vector<Case> cases = {
+      {"agents", "[population]\nworkers = 50000000\nbuyers = 1000000000\n", "4096", "50000000 workers, 1000000000 buyers"},
+      {"days", "[simulation]\ndays = 36500\nreplicates = 200000\n", "1", "36500 days"},
+      {"replicates", "[simulation]\nreplicates = 1000000\n[population]\nworkers = 10\n", "1", "1000000 replicates"},
+      {"strata", "[simulation]\nreplicates = 1000000\n[population]\ncommunities = 64\n", "1",
+       std::to_string(harmsim::model::strata_count(64)) + " strata"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    ScratchDir dir;
+    dir.write("huge.toml", c.toml);
+    for (const std::string extra : {"", "--dry-run "}) {
+      const Outcome o = run_harmsim(dir, "run " + extra + "-q -j " + c.threads + " -o out.h5 huge.toml");
+      CHECK(o.exit_code == 2);
+      REQUIRE(o.err_lines().size() == 1);
+      const std::string line = o.err_lines()[0];
+      CHECK(line.rfind("harmsim: scenario `huge` (huge.toml) needs about ", 0) == 0);
+      CHECK(line.find("GiB of memory (") != std::string::npos);
+      CHECK(line.find(c.named) != std::string::npos);
+      CHECK(line.find("but this machine has ") != std::string::npos);
+      CHECK(dir.entries() == std::set<std::string>{"huge.toml"});  // nothing written, no checkpoints
+    }
+  }
+}
+
+TEST_CASE("the memory estimate grows with every dimension of a run", "[cli][limits]") {
+  using harmsim::app::memory_needed;
+  harmsim::io::Scenario s;
+  const std::uint64_t base = memory_needed(s, 1);
+  CHECK(base > 0);
+  auto grown = [&](auto change) {
+    harmsim::io::Scenario t;
+    change(t.params);
+    return memory_needed(t, 1);
+  };
+  CHECK(grown([](auto& p) { p.workers *= 2; }) > base);
+  CHECK(grown([](auto& p) { p.buyers *= 2; }) > base);
+  CHECK(grown([](auto& p) { p.days *= 2; }) > base);
+  CHECK(grown([](auto& p) { p.replicates *= 2; }) > base);
+  CHECK(grown([](auto& p) { p.communities *= 2; }) > base);
+  CHECK(memory_needed(s, 4) > base);  // one replicate's state per thread
 }
