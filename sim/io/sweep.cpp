@@ -483,6 +483,9 @@ Sweep parse_sweep(std::string_view text, std::string_view source, const std::fil
 }
 
 Sweep load_sweep(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))  // (it would open, and read as an empty file)
+    throw ScenarioError(file.string(), 0, 0, "", "a sweep file", "a directory");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ScenarioError(file.string(), 0, 0, "", "a readable sweep file", "none could be opened");
   std::ostringstream text;
