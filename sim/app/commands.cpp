@@ -48,6 +48,34 @@ std::size_t unit_bytes(const model::Params& p) {
                                        model::strata_count(static_cast<std::size_t>(p.communities)));
 }
 
+// Fills `results` (one slot per replicate of scenario k) with the replicates
+// kept in `checkpoints` and lists the others in `pending`; returns how many
+// were kept. A damaged unit file is reported and run again.
+std::size_t take_finished(const io::Scenario& s, std::size_t k, const io::CheckpointDir& checkpoints, bool quiet,
+                          std::vector<model::ReplicateResult>& results, std::vector<std::size_t>& pending) {
+  const auto replicates = static_cast<std::size_t>(s.params.replicates);
+  const std::size_t bytes = unit_bytes(s.params);
+  results.resize(replicates);
+  std::size_t kept = 0;
+  for (std::size_t r = 0; r < replicates; ++r) {
+    std::string problem;
+    std::optional<io::UnitRecord> record;
+    if (checkpoints.has(k, r, bytes)) record = checkpoints.read(k, r, &problem);
+    if (record && record->seed != core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, r)) {
+      problem = checkpoints.unit_path(k, r).string() + ": holds another replicate";
+      record.reset();
+    }
+    if (record) {
+      results[r] = io::to_replicate_result(std::move(*record));
+      ++kept;
+    } else {
+      if (!problem.empty() && !quiet) print_error(fmt::format("{}; running it again", problem));
+      pending.push_back(r);
+    }
+  }
+  return kept;
+}
+
 // A message if the filesystem of `output` has less room than the checkpoints
 // of the replicates still to run need; empty if they fit or it cannot tell.
 // (results.h5 needs room too, but less, and how much is not known before.)
@@ -169,27 +197,8 @@ int run_command(const RunCommand& cmd) {
     std::vector<std::vector<std::size_t>> pending(scenarios.size());
     std::size_t resumed = 0, total = 0;
     for (std::size_t k = 0; k < scenarios.size(); ++k) {
-      const model::Params& p = scenarios[k].params;
-      const auto replicates = static_cast<std::size_t>(p.replicates);
-      const std::size_t bytes = unit_bytes(p);
-      results[k].resize(replicates);
-      total += replicates;
-      for (std::size_t r = 0; r < replicates; ++r) {
-        std::string problem;
-        std::optional<io::UnitRecord> record;
-        if (checkpoints.has(k, r, bytes)) record = checkpoints.read(k, r, &problem);
-        if (record && record->seed != core::stream_seed(static_cast<std::uint64_t>(p.seed), scenarios[k].name, r)) {
-          problem = checkpoints.unit_path(k, r).string() + ": holds another replicate";
-          record.reset();
-        }
-        if (record) {
-          results[k][r] = io::to_replicate_result(std::move(*record));
-          ++resumed;
-        } else {
-          if (!problem.empty() && !cmd.quiet) print_error(fmt::format("{}; running it again", problem));
-          pending[k].push_back(r);
-        }
-      }
+      resumed += take_finished(scenarios[k], k, checkpoints, cmd.quiet, results[k], pending[k]);
+      total += results[k].size();
     }
     if (resumed > 0 && !cmd.quiet)
       print_error(fmt::format("resuming: {} of {} replicates already finished in {}", resumed, total, work));
