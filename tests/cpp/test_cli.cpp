@@ -264,19 +264,19 @@ std::vector<float> as_floats(const std::string& bytes) {
 
 // --- runs that are stopped half-way ------------------------------------------
 
-// Slow enough to stop half-way (about 0.05 s a replicate in a release build,
-// more under the sanitizers), small enough to finish in a second or two: 2
-// scenarios x 8 replicates = 16 units.
+// Slow enough to stop half-way (about 0.03 s a replicate in a release build,
+// a few times more under the sanitizers), small enough to finish in under a
+// second: 2 scenarios x 8 replicates = 16 units.
 constexpr std::string_view kSlowScenario = R"(
 [simulation]
-days = 60
+days = 40
 warmup_days = 10
 replicates = 8
 seed = 777
 
 [population]
-workers = 3000
-buyers = 30000
+workers = 2000
+buyers = 20000
 exploiters = 100
 venues = 10
 
@@ -544,6 +544,17 @@ TEST_CASE("SIGINT or SIGTERM during harmsim run exits 130 and leaves only an inc
                                 "incomplete; rerun the same command to resume\n";
     REQUIRE(err.size() >= message.size());
     CHECK(err.substr(err.size() - message.size()) == message);  // the last line
+
+    if (sig == SIGTERM) {
+      // A changed scenario with --force discards these checkpoints and starts afresh.
+      std::string changed(kSlowScenario);
+      changed.replace(changed.find("replicates = 8"), 14, "replicates = 2");
+      dir.write("slow.toml", changed);
+      const Outcome forced = run_harmsim(dir, "run -j 2 --force -o out.h5 slow.toml");
+      CHECK(forced.exit_code == 0);
+      CHECK(forced.err.find("resuming") == std::string::npos);
+      CHECK(dir.entries() == std::set<std::string>{"out.h5", "slow.toml"});
+    }
   }
 }
 
@@ -564,27 +575,23 @@ TEST_CASE("a harmsim run killed with SIGKILL resumes with the same command, redo
   REQUIRE(finished < 16);
   CHECK_FALSE(fs::exists(dir.path() / "out.h5"));  // nothing looks finished
 
-  SECTION("a changed scenario may not use these checkpoints") {
-    std::string changed(kSlowScenario);
-    changed.replace(changed.find("repeat_every_days = 10"), 22, "repeat_every_days = 12");
-    dir.write("slow.toml", changed);
-    const Outcome refused = run_harmsim(dir, "run -q -j 1 -o out.h5 slow.toml");
-    CHECK(refused.exit_code == 2);
-    const auto lines = refused.err_lines();
-    REQUIRE(lines.size() == 1);
-    CHECK(lines[0].rfind("harmsim: out.h5.work holds the finished work of another run", 0) == 0);
-    CHECK(lines[0].find("slow_stings") != std::string::npos);  // the scenario that changed
-    CHECK(lines[0].find("--force") != std::string::npos);
-    CHECK(count_units(work) == finished);  // untouched
-    CHECK_FALSE(fs::exists(dir.path() / "out.h5"));
+  // A changed scenario may not use these checkpoints (with --force it would
+  // discard them: see the SIGTERM case above).
+  std::string changed(kSlowScenario);
+  changed.replace(changed.find("repeat_every_days = 10"), 22, "repeat_every_days = 12");
+  dir.write("slow.toml", changed);
+  const Outcome refused = run_harmsim(dir, "run -q -j 1 -o out.h5 slow.toml");
+  CHECK(refused.exit_code == 2);
+  const auto lines = refused.err_lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].rfind("harmsim: out.h5.work holds the finished work of another run", 0) == 0);
+  CHECK(lines[0].find("slow_stings") != std::string::npos);  // the scenario that changed
+  CHECK(lines[0].find("--force") != std::string::npos);
+  CHECK(count_units(work) == finished);  // untouched
+  CHECK_FALSE(fs::exists(dir.path() / "out.h5"));
+  dir.write("slow.toml", kSlowScenario);
 
-    // With --force they are discarded and the changed run starts afresh.
-    const Outcome forced = run_harmsim(dir, "run -j 1 --force -o out.h5 slow.toml");
-    CHECK(forced.exit_code == 0);
-    CHECK(forced.err.find("resuming") == std::string::npos);
-    CHECK(dir.entries() == std::set<std::string>{"out.h5", "slow.toml"});
-  }
-  SECTION("the same command resumes") {
+  {  // The same command resumes.
     const Outcome resumed = run_harmsim(dir, "run -j 1 -o out.h5 slow.toml");
     REQUIRE(resumed.exit_code == 0);
     CHECK(resumed.err.find("harmsim: resuming: " + std::to_string(finished) +
@@ -686,8 +693,8 @@ TEST_CASE("a full disk stops harmsim run with one line naming the file and the s
     CHECK(read_file(dir.path() / ".stderr").find("harmsim: resuming: " + std::to_string(kept) + " of 16 replicates") !=
           std::string::npos);
     CHECK_FALSE(fs::exists(work));
-    REQUIRE(run_harmsim(dir, "run -q -j 2 -o whole.h5 slow.toml").exit_code == 0);
-    check_identical(read_results(dir.path() / "whole.h5"), read_results(dir.path() / "disk" / "out.h5"));
+    CHECK(complete_flag(dir.path() / "disk" / "out.h5") == 1);
+    // (That it is identical to an uninterrupted run is checked after kill -9 above.)
   }
 
   SECTION("a filesystem too small for the checkpoints is refused before anything runs (a small tmpfs, as root)") {
@@ -707,7 +714,7 @@ TEST_CASE("a full disk stops harmsim run with one line naming the file and the s
   SECTION("a file size limit (RLIMIT_FSIZE: EFBIG, any user) stops the results file after the first scenario") {
     fs::create_directory(dir.path() / "disk");
     // Room for every unit file, not for the results file of a whole scenario.
-    const std::size_t unit = harmsim::io::CheckpointDir::unit_bytes(60, harmsim::model::strata_count(3));
+    const std::size_t unit = harmsim::io::CheckpointDir::unit_bytes(40, harmsim::model::strata_count(3));
     const pid_t child = start_harmsim(dir, command, static_cast<rlim_t>(unit + unit / 2));
     CHECK(wait_for(child) == 1);
     const std::string line = only_line(read_file(dir.path() / ".stderr"));
