@@ -1,16 +1,21 @@
 // `harmsim run` and `harmsim validate`.
 #include "app/commands.hpp"
 
+#include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "app/runner.hpp"
 #include "app/table.hpp"
+#include "core/rng.hpp"
+#include "io/checkpoint.hpp"
 #include "io/hdf5_writer.hpp"
 #include "io/scenario.hpp"
 #include "model/world.hpp"
@@ -37,6 +42,60 @@ std::vector<io::Scenario> load_all(const std::vector<std::string>& files) {
 }
 
 void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: %s\n", message.c_str()); }
+
+std::size_t unit_bytes(const model::Params& p) {
+  return io::CheckpointDir::unit_bytes(static_cast<std::uint64_t>(p.days),
+                                       model::strata_count(static_cast<std::size_t>(p.communities)));
+}
+
+// Fills `results` (one slot per replicate of scenario k) with the replicates
+// kept in `checkpoints` and lists the others in `pending`; returns how many
+// were kept. A damaged unit file is reported and run again.
+std::size_t take_finished(const io::Scenario& s, std::size_t k, const io::CheckpointDir& checkpoints, bool quiet,
+                          std::vector<model::ReplicateResult>& results, std::vector<std::size_t>& pending) {
+  const auto replicates = static_cast<std::size_t>(s.params.replicates);
+  const std::size_t bytes = unit_bytes(s.params);
+  results.resize(replicates);
+  std::size_t kept = 0;
+  for (std::size_t r = 0; r < replicates; ++r) {
+    std::string problem;
+    std::optional<io::UnitRecord> record;
+    if (checkpoints.has(k, r, bytes)) record = checkpoints.read(k, r, &problem);
+    if (record && record->seed != core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, r)) {
+      problem = checkpoints.unit_path(k, r).string() + ": holds another replicate";
+      record.reset();
+    }
+    if (record) {
+      results[r] = io::to_replicate_result(std::move(*record));
+      ++kept;
+    } else {
+      if (!problem.empty() && !quiet) print_error(fmt::format("{}; running it again", problem));
+      pending.push_back(r);
+    }
+  }
+  return kept;
+}
+
+// A message if the filesystem of `output` has less room than the checkpoints
+// of the replicates still to run need; empty if they fit or it cannot tell.
+// (results.h5 needs room too, but less, and how much is not known before.)
+std::string check_disk_space(const std::vector<io::Scenario>& scenarios, const io::CheckpointDir& checkpoints,
+                             const std::filesystem::path& output) {
+  double need = 0;
+  for (std::size_t k = 0; k < scenarios.size(); ++k) {
+    const std::size_t bytes = unit_bytes(scenarios[k].params);
+    for (std::int64_t r = 0; r < scenarios[k].params.replicates; ++r)
+      if (!checkpoints.has(k, static_cast<std::uint64_t>(r), bytes)) need += static_cast<double>(bytes);
+  }
+  const std::filesystem::path directory = output.has_parent_path() ? output.parent_path() : ".";
+  struct statvfs disk {};
+  if (::statvfs(directory.c_str(), &disk) != 0) return {};  // the results file will say why
+  const double available = static_cast<double>(disk.f_bavail) * static_cast<double>(disk.f_frsize);
+  if (need <= available) return {};
+  return fmt::format("{} needs {:.1f} MiB for the replicates still to run, but {} has {:.1f} MiB free; free "
+                     "space, or write elsewhere with -o",
+                     checkpoints.directory().string(), need / 1048576.0, directory.string(), available / 1048576.0);
+}
 
 }  // namespace
 
@@ -90,35 +149,91 @@ int run_command(const RunCommand& cmd) {
   if (cmd.dry_run) return kExitOk;
 
   const std::filesystem::path out(cmd.output);
-  if (std::filesystem::exists(out) && !cmd.force) {
+  std::error_code error;
+  if (std::filesystem::exists(out, error) && !cmd.force) {
     print_error(fmt::format("{} exists; choose another name with -o or pass --force to replace it", cmd.output));
     return kExitBadInput;
   }
+  // Finished replicates are kept in OUTPUT.work/ (io/checkpoint.hpp) until
+  // results.h5 is complete, so the same command resumes a killed run. A
+  // directory left by another run is refused before anything is written.
+  const io::RunIdentity identity = io::run_identity(scenarios, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
+  const io::CheckpointDir checkpoints(cmd.output + ".work", identity.id, identity.manifest, "run");
+  const std::string work = checkpoints.directory().string();
+  if (std::filesystem::exists(checkpoints.directory(), error)) {
+    try {
+      checkpoints.open_or_create(scenarios.size());
+    } catch (const io::CheckpointMismatch& e) {
+      if (!cmd.force) {
+        print_error(e.what());
+        return kExitBadInput;
+      }
+      try {
+        checkpoints.remove();
+      } catch (const io::IoError& removal) {
+        print_error(removal.what());
+        return kExitFailure;
+      }
+    } catch (const io::IoError& e) {
+      print_error(e.what());
+      return kExitFailure;
+    }
+  }
+  if (const std::string no_room = check_disk_space(scenarios, checkpoints, out); !no_room.empty()) {
+    print_error(no_room);
+    return kExitBadInput;
+  }
   install_interrupt_handlers();
+  bool keeping = false;  // finished replicates are being kept in `work`
   try {
     io::RunInfo info{HARMSIM_VERSION, HARMSIM_GIT_COMMIT, cmd.command_line, io::iso8601_utc_now()};
+    // Created first, so an unwritable path fails before anything else is made.
     io::ResultsWriter writer(out, info, static_cast<std::size_t>(scenarios.front().params.communities));
+    checkpoints.open_or_create(scenarios.size());
+    keeping = true;
+
+    // The replicates an earlier, interrupted run of this command finished.
+    std::vector<std::vector<model::ReplicateResult>> results(scenarios.size());
+    std::vector<std::vector<std::size_t>> pending(scenarios.size());
+    std::size_t resumed = 0, total = 0;
+    for (std::size_t k = 0; k < scenarios.size(); ++k) {
+      resumed += take_finished(scenarios[k], k, checkpoints, cmd.quiet, results[k], pending[k]);
+      total += results[k].size();
+    }
+    if (resumed > 0 && !cmd.quiet)
+      print_error(fmt::format("resuming: {} of {} replicates already finished in {}", resumed, total, work));
+
+    std::atomic<std::size_t> simulated{0};  // replicates run by this command
     RunOptions opts;
     opts.threads = threads;
     opts.progress = !cmd.quiet && isatty(STDERR_FILENO) != 0;
-    std::vector<std::vector<model::ReplicateResult>> results;
-    results.reserve(scenarios.size());
-    for (std::size_t i = 0; i < scenarios.size(); ++i) {
-      const io::Scenario& s = scenarios[i];
-      const std::string label = fmt::format("[{}/{}] {}", i + 1, scenarios.size(), s.name);
-      if (!cmd.quiet && !opts.progress) std::fprintf(stderr, "%s: %lld replicates\n", label.c_str(),
-                                                     static_cast<long long>(s.params.replicates));
-      results.push_back(run_scenario(s, opts, label));
+    for (std::size_t k = 0; k < scenarios.size(); ++k) {
+      const io::Scenario& s = scenarios[k];
+      const std::string label = fmt::format("[{}/{}] {}", k + 1, scenarios.size(), s.name);
+      const std::size_t finished_before = results[k].size() - pending[k].size();
+      if (!cmd.quiet && !opts.progress)
+        std::fprintf(stderr, "%s: %lld replicates%s\n", label.c_str(), static_cast<long long>(s.params.replicates),
+                     finished_before > 0 ? fmt::format(", {} finished before", finished_before).c_str() : "");
+      run_replicates(s, pending[k], opts, label, results[k], [&](const model::ReplicateResult& rep) {
+        checkpoints.write(io::make_unit_record(k, rep, true));
+        ++simulated;
+      });
       io::ScenarioOutput so;
       so.name = s.name;
       so.description = s.description;
       so.config_toml = io::to_toml(s);
       so.seed = static_cast<std::uint64_t>(s.params.seed);
       so.warmup_days = s.params.warmup_days;
-      so.replicates = results.back();
+      so.replicates = results[k];
       writer.write_scenario(so);
     }
     writer.finish();
+    keeping = false;
+    try {
+      checkpoints.remove();
+    } catch (const io::IoError& e) {  // results.h5 is complete: not a failure of the run
+      print_error(fmt::format("warning: {}; {} is complete, remove the directory by hand", e.what(), cmd.output));
+    }
     std::vector<ScenarioTotals> table;
     for (std::size_t i = 0; i < scenarios.size(); ++i) table.push_back({scenarios[i].name, &results[i]});
     const std::string text = comparison_table(table, static_cast<std::size_t>(scenarios.front().params.days));
@@ -127,14 +242,20 @@ int run_command(const RunCommand& cmd) {
     const std::string targets = targets_table(scenarios, results, all_met);
     std::fwrite(targets.data(), 1, targets.size(), stdout);
     std::printf("\nResults written to %s\n", cmd.output.c_str());
+    if (resumed > 0)
+      std::printf("(%zu replicates run now, %zu taken from the interrupted run)\n", simulated.load(), resumed);
     return kExitOk;
   } catch (const Interrupted&) {
-    print_error(fmt::format("interrupted by signal {}; the scenarios finished so far are in {}.partial, which is "
-                            "marked incomplete; rerun the command to start again",
-                            interrupt_signal(), cmd.output));
+    print_error(fmt::format("interrupted by signal {}; the finished replicates are kept in {} and {}.partial is "
+                            "incomplete; rerun the same command to resume",
+                            interrupt_signal(), work, cmd.output));
     return kExitInterrupted;
   } catch (const io::IoError& e) {
-    print_error(e.what());
+    if (keeping)
+      print_error(fmt::format("{}; the finished replicates are kept in {}; rerun the same command to resume",
+                              e.what(), work));
+    else
+      print_error(e.what());
     return kExitFailure;
   } catch (const std::exception& e) {
     print_error(fmt::format("internal error: {}", e.what()));

@@ -10,9 +10,11 @@
 
 #include "app/commands.hpp"
 #include "app/sweep.hpp"
+#include "io/hdf5_writer.hpp"
 
 int main(int argc, char** argv) {
   using namespace harmsim::app;
+  harmsim::io::keep_hdf5_out_of_exit();
   CLI::App cli{"harmsim: discrete-event simulation of policing and service policies on the commercial sex market"};
   cli.set_version_flag("--version", std::string("harmsim ") + HARMSIM_VERSION + " (" + HARMSIM_GIT_COMMIT + ")");
   cli.require_subcommand(1);

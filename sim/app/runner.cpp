@@ -60,17 +60,18 @@ void install_interrupt_handlers() {
 bool interrupted() { return g_signal != 0; }
 int interrupt_signal() { return g_signal; }
 
-std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const RunOptions& opts,
-                                                 const std::string& label) {
+void run_replicates(const io::Scenario& s, const std::vector<std::size_t>& pending, const RunOptions& opts,
+                    const std::string& label, std::vector<model::ReplicateResult>& results,
+                    const std::function<void(const model::ReplicateResult&)>& finished) {
   const auto replicates = static_cast<std::size_t>(s.params.replicates);
   const model::Interventions interventions = policy::compile(s.policies, s.params);
-  std::vector<model::ReplicateResult> results(replicates);
   unsigned threads = opts.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : opts.threads;
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, replicates));
+  threads = static_cast<unsigned>(std::clamp<std::size_t>(pending.size(), 1, threads));
 
   Progress progress;
   progress.label = label;
   progress.total = replicates;
+  progress.done = replicates - pending.size();
   progress.enabled = opts.progress;
   progress.report();
   std::atomic<std::size_t> next{0};
@@ -78,18 +79,20 @@ std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const Ru
   std::mutex failure_mutex;
   auto worker = [&]() {
     for (;;) {
-      const std::size_t r = next.fetch_add(1);
-      if (r >= replicates) return;
+      const std::size_t i = next.fetch_add(1);
+      if (i >= pending.size()) return;
+      const std::size_t r = pending[i];
       try {
         const std::uint64_t seed =
             core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, static_cast<std::uint64_t>(r));
         model::Simulation sim(s.params, interventions, seed);
         results[r] = sim.run(check_interrupt, nullptr);
         results[r].replicate = r;
+        if (finished) finished(results[r]);
       } catch (...) {
         std::lock_guard lock(failure_mutex);
         if (!failure) failure = std::current_exception();
-        next = replicates;
+        next = pending.size();
         return;
       }
       std::lock_guard lock(progress.mutex);
@@ -102,6 +105,14 @@ std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const Ru
   worker();
   for (auto& t : pool) t.join();
   if (failure) std::rethrow_exception(failure);
+}
+
+std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const RunOptions& opts,
+                                                 const std::string& label) {
+  std::vector<model::ReplicateResult> results(static_cast<std::size_t>(s.params.replicates));
+  std::vector<std::size_t> all(results.size());
+  for (std::size_t r = 0; r < all.size(); ++r) all[r] = r;
+  run_replicates(s, all, opts, label, results);
   return results;
 }
 
@@ -127,11 +138,12 @@ std::string check_fits(const io::Scenario& s, unsigned threads) {
   const std::uint64_t have = physical_memory();
   if (have == 0 || need <= have / 10 * 9) return {};
   return fmt::format(
-      "scenario `{}` ({}) needs about {:.1f} GiB of memory ({} workers, {} buyers, {} days, {} replicates), "
-      "but this machine has {:.1f} GiB; reduce population.workers, population.buyers, simulation.days or "
-      "simulation.replicates, or run fewer threads (-j)",
+      "scenario `{}` ({}) needs about {:.1f} GiB of memory ({} workers, {} buyers, {} days, {} replicates, {} "
+      "strata on {} threads), but this machine has {:.1f} GiB; reduce population.workers, population.buyers, "
+      "simulation.days, simulation.replicates or population.communities, or run fewer threads (-j)",
       s.name, s.source, static_cast<double>(need) / 1073741824.0, s.params.workers, s.params.buyers, s.params.days,
-      s.params.replicates, static_cast<double>(have) / 1073741824.0);
+      s.params.replicates, model::strata_count(static_cast<std::size_t>(s.params.communities)), std::max(1u, threads),
+      static_cast<double>(have) / 1073741824.0);
 }
 
 }  // namespace harmsim::app

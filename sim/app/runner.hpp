@@ -2,6 +2,7 @@
 // Runs scenarios: replicates spread over threads, results in replicate order,
 // so the output is the same on any number of threads.
 #include <cstdint>
+#include <functional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -29,6 +30,15 @@ class Interrupted : public std::runtime_error {
 void install_interrupt_handlers();
 [[nodiscard]] bool interrupted();
 int interrupt_signal();
+
+// Runs the replicates `pending` of one scenario into results[r] (`results`
+// has a slot for every replicate; the others are already there), spread over
+// opts.threads threads. `finished`, when set, is called on the worker thread
+// with each replicate as it ends (`harmsim run` keeps it as a checkpoint); an
+// exception from it stops the scenario as a failing replicate does.
+void run_replicates(const io::Scenario& s, const std::vector<std::size_t>& pending, const RunOptions& opts,
+                    const std::string& label, std::vector<model::ReplicateResult>& results,
+                    const std::function<void(const model::ReplicateResult&)>& finished = {});
 
 // Runs every replicate of one scenario.
 std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const RunOptions& opts,

@@ -22,7 +22,7 @@
 #include "app/runner.hpp"
 #include "core/rng.hpp"
 #include "io/sweep.hpp"
-#include "io/sweep_checkpoint.hpp"
+#include "io/checkpoint.hpp"
 #include "io/sweep_output.hpp"
 #include "model/simulation.hpp"
 

@@ -4,7 +4,7 @@
 // A sweep's work unit is one replicate of one point: unit = point × R +
 // replicate. Each unit's RNG stream is (simulation.seed, "<scenario>/p<k>",
 // replicate), so its result is the same whichever thread, rank or shard runs
-// it. Finished units are kept in OUTPUT.work/ (io/sweep_checkpoint.hpp); the
+// it. Finished units are kept in OUTPUT.work/ (io/checkpoint.hpp); the
 // sweep file is assembled from them in point and replicate order once all are
 // there, so the output is byte-identical for any -j, any number of MPI ranks,
 // any sharding, and across interruptions.

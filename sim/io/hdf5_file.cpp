@@ -28,7 +28,25 @@ std::string reason() {
   };
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, innermost, &text);
   H5Eclear2(H5E_DEFAULT);
-  return text.empty() ? "HDF5 gave no reason" : text;
+  if (text.empty()) return "HDF5 gave no reason";
+  // The file driver wraps the system's reason in a long description with a
+  // timestamp that ends in a newline ("file write failed: time = ...\n,
+  // filename = '...', file descriptor = 3, errno = 28, error message = 'No
+  // space left on device', buf = 0x..., ..."): keep what it did and why.
+  const std::string_view errno_key = "errno = ", message_key = "error message = '";
+  const std::size_t at_errno = text.find(errno_key), at_message = text.find(message_key);
+  if (at_errno != std::string::npos && at_message != std::string::npos) {
+    const std::size_t start = at_message + message_key.size();
+    const std::size_t end = text.find('\'', start);
+    const std::size_t digits = text.find_first_not_of("0123456789", at_errno + errno_key.size());
+    const std::string number = text.substr(at_errno + errno_key.size(), digits - (at_errno + errno_key.size()));
+    const std::size_t colon = text.find(':');
+    if (end != std::string::npos && !number.empty() && colon != std::string::npos && colon < at_errno)
+      text = text.substr(0, colon) + ": " + text.substr(start, end - start) + " (errno " + number + ")";
+  }
+  for (char& c : text)
+    if (static_cast<unsigned char>(c) < 0x20) c = ' ';  // one line
+  return text;
 }
 
 std::string join_path(const std::string& parent, std::string_view name) {
@@ -195,9 +213,10 @@ void Writer::write_whole(const Handle& dataset, hid_t memory_type, const void* d
 void Writer::dataset_nd(hid_t parent, const std::string& parent_path, std::string_view name, hid_t file_type,
                         hid_t memory_type, const std::vector<hsize_t>& dims, const void* data,
                         bool chunk_rows) const {
-  const Handle dataset = create_dataset(parent, parent_path, name, file_type, dims, chunk_rows);
+  Handle dataset = create_dataset(parent, parent_path, name, file_type, dims, chunk_rows);
   const bool empty = std::find(dims.begin(), dims.end(), hsize_t{0}) != dims.end();
   if (!empty && data != nullptr) write_whole(dataset, memory_type, data, join_path(parent_path, name));
+  close(dataset, join_path(parent_path, name));
 }
 
 void Writer::dataset_strings(hid_t parent, const std::string& parent_path, std::string_view name,
@@ -215,11 +234,12 @@ void Writer::dataset_string_scalar(hid_t parent, const std::string& parent_path,
       own(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "create the creation properties of", object);
   check(H5Pset_obj_track_times(properties.get(), false), "configure", object);
   const Handle space = scalar_space(object);
-  const Handle dataset = own(H5Dcreate2(parent, std::string(name).c_str(), string_type.get(), space.get(),
-                                        H5P_DEFAULT, properties.get(), H5P_DEFAULT),
-                             H5Dclose, "create dataset", object);
+  Handle dataset = own(H5Dcreate2(parent, std::string(name).c_str(), string_type.get(), space.get(),
+                                  H5P_DEFAULT, properties.get(), H5P_DEFAULT),
+                       H5Dclose, "create dataset", object);
   const char* text = value.c_str();
   write_whole(dataset, string_type.get(), &text, object);
+  close(dataset, object);
 }
 
 void write_metric_table(const Writer& writer, hid_t parent, const std::string& parent_path) {

@@ -95,6 +95,13 @@ struct Writer {
   void check(herr_t status, std::string_view action, std::string_view object) const {
     if (status < 0) fail(action, object);
   }
+  // Closes a dataset now and checks that it closed: closing writes what HDF5
+  // still holds of it (the last chunks, the sieve buffer), so this is where a
+  // full disk may first show. A Handle left to its destructor would drop that
+  // error, and the data with it.
+  void close(Handle& dataset, std::string_view object) const {
+    if (dataset.close() < 0) fail("close dataset", object);
+  }
 
   [[nodiscard]] Handle simple_space(const std::vector<hsize_t>& dims, std::string_view object) const;
   [[nodiscard]] Handle scalar_space(std::string_view object) const;

@@ -121,8 +121,8 @@ void ResultsWriter::write_scenario(const ScenarioOutput& s) {
     // series/<metric>: float32 [R, D, S], one chunk per replicate.
     {
       const std::string object = join_path(series_path, name);
-      const Handle dataset = file.create_dataset(series.get(), series_path, name, H5T_IEEE_F32LE,
-                                                 {replicates, days, strata_}, true);
+      Handle dataset = file.create_dataset(series.get(), series_path, name, H5T_IEEE_F32LE,
+                                           {replicates, days, strata_}, true);
       if (block > 0) {
         const Handle memory = file.simple_space({1, days, strata_}, object);
         const Handle space =
@@ -138,17 +138,18 @@ void ResultsWriter::write_scenario(const ScenarioOutput& s) {
                      "write replicate " + std::to_string(r) + " of", object);
         }
       }
+      file.close(dataset, object);
     }
 
     // summary/<metric>: float64 [5, D, S] across replicates.
     {
       const std::string object = join_path(summary_path, name);
       const std::vector<double> values = model::summarize_series(reps, metric);
-      const Handle dataset =
-          file.create_dataset(summary.get(), summary_path, name, H5T_IEEE_F64LE,
-                              {model::kSummaryStatistics.size(), days, strata_}, true);
+      Handle dataset = file.create_dataset(summary.get(), summary_path, name, H5T_IEEE_F64LE,
+                                           {model::kSummaryStatistics.size(), days, strata_}, true);
       if (!values.empty()) file.write_whole(dataset, H5T_NATIVE_DOUBLE, values.data(), object);
       file.attribute_strings(dataset.get(), object, "statistics", statistics);
+      file.close(dataset, object);
     }
 
     // totals/<metric>: float64 [R], stratum "all".
@@ -165,7 +166,7 @@ void ResultsWriter::write_scenario(const ScenarioOutput& s) {
     for (const model::ReplicateResult& rep : reps) {
       tables.insert(tables.end(), rep.exposure.begin(), rep.exposure.end());
     }
-    const Handle dataset =
+    Handle dataset =
         file.create_dataset(g, group_path, "exposure", H5T_STD_U64LE,
                             {replicates, model::kExposures.size(), model::kOutcomes.size(),
                              model::kExposureCells.size()},
@@ -174,6 +175,7 @@ void ResultsWriter::write_scenario(const ScenarioOutput& s) {
     file.attribute_strings(dataset.get(), object, "exposures", to_strings(model::kExposures));
     file.attribute_strings(dataset.get(), object, "outcomes", to_strings(model::kOutcomes));
     file.attribute_strings(dataset.get(), object, "cells", to_strings(model::kExposureCells));
+    file.close(dataset, object);
   }
 
   scenario_names_.push_back(s.name);
@@ -193,6 +195,8 @@ void ResultsWriter::finish() {
 }
 
 ResultsWriter::~ResultsWriter() = default;  // File's handles close; the .partial file stays
+
+void keep_hdf5_out_of_exit() { H5dont_atexit(); }
 
 std::string iso8601_utc_now() {
   const std::time_t now = std::time(nullptr);

@@ -77,6 +77,12 @@ class ResultsWriter {
   std::unique_ptr<File> file_;  // null once finished
 };
 
+// Call first thing in main, before any other HDF5 call: HDF5 then closes
+// nothing at exit. Every file harmsim writes or reads is closed explicitly,
+// and HDF5 1.10's exit handler crashes on a file whose close failed (a full
+// disk), turning a clear error into a segmentation fault.
+void keep_hdf5_out_of_exit();
+
 // The current time in UTC as ISO 8601 with seconds, e.g. "2024-05-01T12:00:00Z".
 [[nodiscard]] std::string iso8601_utc_now();
 

@@ -22,6 +22,22 @@ namespace {
 using core::ParamSpec;
 using core::ParamType;
 
+// Control characters written as escapes: TOML allows them in quoted keys and
+// strings ("a\nb" = 1), and a message must stay one line.
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c == '\r') out += "\\r";
+    else if (byte < 0x20 || byte == 0x7f) out += fmt::format("\\x{:02x}", byte);
+    else out += c;
+  }
+  return out;
+}
+
 std::string format_message(const std::string& file, std::uint32_t line, std::uint32_t column, const std::string& key,
                            const std::string& expected, const std::string& found, const std::string& hint) {
   std::string where = line > 0 ? fmt::format("{}:{}:{}", file, line, column) : file;
@@ -29,14 +45,18 @@ std::string format_message(const std::string& file, std::uint32_t line, std::uin
   if (key.empty()) msg = fmt::format("{}: error: expected {}, found {}", where, expected, found);
   else msg = fmt::format("{}: error: key `{}`: expected {}, found {}", where, key, expected, found);
   if (!hint.empty()) msg += "; " + hint;
-  return msg;
+  return printable(msg);
 }
 
 std::string describe(const toml::node& n) {
   switch (n.type()) {
     case toml::node_type::string: {
       std::string s(*n.value<std::string_view>());
-      if (s.size() > 40) s = s.substr(0, 40) + "...";
+      if (s.size() > 40) {
+        std::size_t cut = 40;  // not inside a UTF-8 character
+        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+        s = s.substr(0, cut) + "...";
+      }
       return fmt::format("the string \"{}\"", s);
     }
     case toml::node_type::integer: return fmt::format("{}", *n.value<std::int64_t>());
@@ -112,6 +132,7 @@ class Parser {
     for (auto&& [k, v] : table) {
       const std::string_view key = k.str();
       if (skip.count(key) != 0) continue;
+      const toml::node& value = v;  // (clang before 16 cannot capture a structured binding)
       bool found = false;
       std::vector<std::string_view> names;
       visit([&](const ParamSpec& spec, auto& field) {
@@ -119,7 +140,7 @@ class Parser {
         names.push_back(spec.key);
         if (spec.key == key) {
           found = true;
-          set(spec, v, std::string(section) + "." + std::string(key), field);
+          set(spec, value, std::string(section) + "." + std::string(key), field);
         }
       });
       if (!found) {

@@ -33,7 +33,11 @@ std::string describe(const toml::node& n) {
   switch (n.type()) {
     case toml::node_type::string: {
       std::string s(*n.value<std::string_view>());
-      if (s.size() > 40) s = s.substr(0, 40) + "...";
+      if (s.size() > 40) {
+        std::size_t cut = 40;  // not inside a UTF-8 character
+        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+        s = s.substr(0, cut) + "...";
+      }
       return fmt::format("the string \"{}\"", s);
     }
     case toml::node_type::integer: return fmt::format("{}", *n.value<std::int64_t>());
@@ -479,6 +483,9 @@ Sweep parse_sweep(std::string_view text, std::string_view source, const std::fil
 }
 
 Sweep load_sweep(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))  // (it would open, and read as an empty file)
+    throw ScenarioError(file.string(), 0, 0, "", "a sweep file", "a directory");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ScenarioError(file.string(), 0, 0, "", "a readable sweep file", "none could be opened");
   std::ostringstream text;

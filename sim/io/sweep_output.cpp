@@ -174,10 +174,11 @@ void SweepWriter::write_point(std::size_t point, const std::vector<UnitRecord>& 
     if (whole) {
       const std::vector<double> summary = model::summarize_series(one_stratum, static_cast<model::Metric>(mi));
       const std::string object = join_path(second_path, metric);
-      const Handle dataset = file.create_dataset(second.get(), second_path, metric, H5T_IEEE_F64LE,
-                                                 {model::kSummaryStatistics.size(), days}, false);
+      Handle dataset = file.create_dataset(second.get(), second_path, metric, H5T_IEEE_F64LE,
+                                           {model::kSummaryStatistics.size(), days}, false);
       if (!summary.empty()) file.write_whole(dataset, H5T_NATIVE_DOUBLE, summary.data(), object);
       file.attribute_strings(dataset.get(), object, "statistics", statistics);
+      file.close(dataset, object);
     } else {
       std::vector<float> daily;
       daily.reserve(records.size() * days);

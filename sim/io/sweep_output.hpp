@@ -12,7 +12,7 @@
 
 #include "io/hdf5_writer.hpp"
 #include "io/sweep.hpp"
-#include "io/sweep_checkpoint.hpp"
+#include "io/checkpoint.hpp"
 
 namespace harmsim::io {
 

@@ -4,10 +4,17 @@
 // thread counts.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -19,12 +26,16 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <hdf5.h>
 
 #include "core/rng.hpp"
+#include "app/runner.hpp"
+#include "io/checkpoint.hpp"
+#include "model/metrics.hpp"
 
 namespace fs = std::filesystem;
 
@@ -251,6 +262,103 @@ std::vector<float> as_floats(const std::string& bytes) {
   return out;
 }
 
+// --- runs that are stopped half-way ------------------------------------------
+
+// Slow enough to stop half-way (about 0.03 s a replicate in a release build,
+// a few times more under the sanitizers), small enough to finish in under a
+// second: 2 scenarios x 8 replicates = 16 units.
+constexpr std::string_view kSlowScenario = R"(
+[simulation]
+days = 40
+warmup_days = 10
+replicates = 8
+seed = 777
+
+[population]
+workers = 2000
+buyers = 20000
+exploiters = 100
+venues = 10
+
+[[scenario]]
+name = "slow_base"
+
+[[scenario]]
+name = "slow_stings"
+[[scenario.policy]]
+type = "street_sting"
+start_day = 0
+repeat_every_days = 10
+areas = [0, 1]
+)";
+
+// Finished replicates kept in a run's checkpoint directory (OUTPUT.work).
+std::size_t count_units(const fs::path& work) {
+  std::size_t n = 0;
+  std::error_code ignored;
+  for (const auto& entry : fs::recursive_directory_iterator(work, ignored))
+    if (entry.path().extension() == ".unit") ++n;
+  return n;
+}
+
+// `harmsim ARGS` started in `dir` with stderr to dir/.stderr and stdout to
+// /dev/null; `limit_file_bytes` > 0 sets RLIMIT_FSIZE in the child, with
+// SIGXFSZ ignored so that a write past it fails with EFBIG instead of killing.
+pid_t start_harmsim(const ScratchDir& dir, const std::vector<std::string>& args, rlim_t limit_file_bytes = 0) {
+  const std::string err = (dir.path() / ".stderr").string();
+  std::vector<std::string> argv_text = {HARMSIM_BINARY};
+  argv_text.insert(argv_text.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_text) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    if (chdir(dir.path().c_str()) != 0) _exit(127);
+    const int null = ::open("/dev/null", O_RDWR);
+    const int error_file = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (null < 0 || error_file < 0) _exit(127);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(error_file, 2);
+    if (limit_file_bytes > 0) {
+      signal(SIGXFSZ, SIG_IGN);  // kept across exec
+      const rlimit limit{limit_file_bytes, limit_file_bytes};
+      if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(127);
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return child;
+}
+
+// Waits until `work` holds at least `units` finished replicates (or 60 s pass).
+void wait_for_units(const fs::path& work, std::size_t units) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (count_units(work) < units && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+}
+
+// Waits for `child`; its exit code, or 1000 + the signal that ended it.
+int wait_for(pid_t child) {
+  int status = 0;
+  REQUIRE(waitpid(child, &status, 0) == child);
+  if (WIFSIGNALED(status)) return 1000 + WTERMSIG(status);
+  REQUIRE(WIFEXITED(status));
+  return WEXITSTATUS(status);
+}
+
+// The root attribute `complete` of an HDF5 file, or -1 if it has none.
+std::int64_t complete_flag(const fs::path& file) {
+  REQUIRE(H5Fis_hdf5(file.c_str()) > 0);
+  const H5Id f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (H5Aexists(f.id, "complete") <= 0) return -1;
+  const H5Id attribute(H5Aopen(f.id, "complete", H5P_DEFAULT), H5Aclose);
+  std::int64_t value = 0;
+  REQUIRE(H5Aread(attribute.id, H5T_NATIVE_INT64, &value) >= 0);
+  return value;
+}
+
 }  // namespace
 
 TEST_CASE("harmsim validate on a bad file exits 2 with one line naming the file and the key", "[cli]") {
@@ -406,4 +514,270 @@ TEST_CASE("the same scenario gives byte-identical datasets on every run and on 1
       CHECK(seeds[1] == harmsim::core::stream_seed(12345, scenario, 1));
     }
   }
+}
+
+TEST_CASE("SIGINT or SIGTERM during harmsim run exits 130 and leaves only an incomplete .partial and the "
+          "finished replicates",
+          "[cli][resume]") {
+  for (const int sig : {SIGINT, SIGTERM}) {
+    INFO("signal " << sig);
+    ScratchDir dir;
+    dir.write("slow.toml", kSlowScenario);
+    const pid_t child = start_harmsim(dir, {"run", "-j", "1", "-o", "out.h5", "slow.toml"});
+    wait_for_units(dir.path() / "out.h5.work", 1);
+    ::kill(child, sig);
+    CHECK(wait_for(child) == 130);
+
+    // No file that looks finished: the .partial without complete = 1, and
+    // the checkpoints of the replicates that ended before the signal.
+    CHECK(dir.entries() == std::set<std::string>{".stderr", "out.h5.partial", "out.h5.work", "slow.toml"});
+    CHECK(complete_flag(dir.path() / "out.h5.partial") == -1);
+    const std::size_t kept = count_units(dir.path() / "out.h5.work");
+    CHECK(kept >= 1);
+    CHECK(kept < 16);
+    CHECK(fs::is_regular_file(dir.path() / "out.h5.work" / "manifest"));
+
+    const std::string err = read_file(dir.path() / ".stderr");
+    INFO("stderr:\n" << err);
+    const std::string message = "harmsim: interrupted by signal " + std::to_string(sig) +
+                                "; the finished replicates are kept in out.h5.work and out.h5.partial is "
+                                "incomplete; rerun the same command to resume\n";
+    REQUIRE(err.size() >= message.size());
+    CHECK(err.substr(err.size() - message.size()) == message);  // the last line
+
+    if (sig == SIGTERM) {
+      // A changed scenario with --force discards these checkpoints and starts afresh.
+      std::string changed(kSlowScenario);
+      changed.replace(changed.find("replicates = 8"), 14, "replicates = 2");
+      dir.write("slow.toml", changed);
+      const Outcome forced = run_harmsim(dir, "run -j 2 --force -o out.h5 slow.toml");
+      CHECK(forced.exit_code == 0);
+      CHECK(forced.err.find("resuming") == std::string::npos);
+      CHECK(dir.entries() == std::set<std::string>{"out.h5", "slow.toml"});
+    }
+  }
+}
+
+TEST_CASE("a harmsim run killed with SIGKILL resumes with the same command, redoes no finished replicate and "
+          "ends identical to an uninterrupted run",
+          "[cli][resume]") {
+  ScratchDir dir;
+  dir.write("slow.toml", kSlowScenario);
+  const std::vector<std::string> command = {"run", "-j", "1", "-o", "out.h5", "slow.toml"};
+  const fs::path work = dir.path() / "out.h5.work";
+  const pid_t child = start_harmsim(dir, command);
+  wait_for_units(work, 3);
+  ::kill(child, SIGKILL);
+  REQUIRE(wait_for(child) == 1000 + SIGKILL);
+  const std::size_t finished = count_units(work);
+  INFO(finished << " replicates finished before the kill");
+  CHECK(finished >= 3);
+  REQUIRE(finished < 16);
+  CHECK_FALSE(fs::exists(dir.path() / "out.h5"));  // nothing looks finished
+
+  // A changed scenario may not use these checkpoints (with --force it would
+  // discard them: see the SIGTERM case above).
+  std::string changed(kSlowScenario);
+  changed.replace(changed.find("repeat_every_days = 10"), 22, "repeat_every_days = 12");
+  dir.write("slow.toml", changed);
+  const Outcome refused = run_harmsim(dir, "run -q -j 1 -o out.h5 slow.toml");
+  CHECK(refused.exit_code == 2);
+  const auto lines = refused.err_lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].rfind("harmsim: out.h5.work holds the finished work of another run", 0) == 0);
+  CHECK(lines[0].find("slow_stings") != std::string::npos);  // the scenario that changed
+  CHECK(lines[0].find("--force") != std::string::npos);
+  CHECK(count_units(work) == finished);  // untouched
+  CHECK_FALSE(fs::exists(dir.path() / "out.h5"));
+  dir.write("slow.toml", kSlowScenario);
+
+  {  // The same command resumes.
+    const Outcome resumed = run_harmsim(dir, "run -j 1 -o out.h5 slow.toml");
+    REQUIRE(resumed.exit_code == 0);
+    CHECK(resumed.err.find("harmsim: resuming: " + std::to_string(finished) +
+                           " of 16 replicates already finished in out.h5.work\n") != std::string::npos);
+    // Per scenario: the replicates that were not run again.
+    const std::size_t first = std::min<std::size_t>(finished, 8);
+    CHECK(resumed.err.find("[1/2] slow_base: 8 replicates, " + std::to_string(first) + " finished before\n") !=
+          std::string::npos);
+    // Only the others were run.
+    std::ostringstream counts;  // (not operator+: GCC 12 warns falsely with -Wrestrict)
+    counts << '(' << 16 - finished << " replicates run now, " << finished << " taken from the interrupted run)\n";
+    CHECK(resumed.out.find(counts.str()) != std::string::npos);
+    // The checkpoints go once results.h5 is complete.
+    CHECK(dir.entries() == std::set<std::string>{"out.h5", "slow.toml"});
+    CHECK(complete_flag(dir.path() / "out.h5") == 1);
+
+    REQUIRE(run_harmsim(dir, "run -q -j 2 -o whole.h5 slow.toml").exit_code == 0);
+    check_identical(read_results(dir.path() / "whole.h5"), read_results(dir.path() / "out.h5"));
+  }
+}
+
+namespace {
+
+// A small tmpfs mounted on `where` for the life of the object (as root; not
+// every machine allows it), removed even when a check fails.
+class SmallDisk {
+ public:
+  SmallDisk(const fs::path& where, const std::string& size) : where_(where) {
+    fs::create_directory(where_);
+    mounted_ = geteuid() == 0 && ::mount("tmpfs", where_.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
+  }
+  ~SmallDisk() {
+    if (mounted_) ::umount2(where_.c_str(), MNT_DETACH);
+  }
+  SmallDisk(const SmallDisk&) = delete;
+  SmallDisk& operator=(const SmallDisk&) = delete;
+  [[nodiscard]] bool mounted() const { return mounted_; }
+
+  // Writes a file until the disk is full, as another program would.
+  void fill() const {
+    std::vector<char> block(64 * 1024, 'x');
+    const int fd = ::open((where_ / "filler").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    REQUIRE(fd >= 0);
+    while (::write(fd, block.data(), block.size()) > 0) {
+    }
+    const int error = errno;
+    ::close(fd);
+    REQUIRE(error == ENOSPC);
+  }
+  void empty() const { fs::remove(where_ / "filler"); }
+
+ private:
+  fs::path where_;
+  bool mounted_ = false;
+};
+
+// The one line a failing `harmsim -q run` prints.
+std::string only_line(const std::string& err) {
+  REQUIRE(std::count(err.begin(), err.end(), '\n') == 1);
+  REQUIRE(err.rfind("harmsim: ", 0) == 0);
+  return err.substr(0, err.size() - 1);
+}
+
+}  // namespace
+
+TEST_CASE("a full disk stops harmsim run with one line naming the file and the system's reason, keeps the finished "
+          "replicates, and the same command then resumes",
+          "[cli][resume][disk]") {
+  ScratchDir dir;
+  dir.write("slow.toml", kSlowScenario);
+  const std::vector<std::string> command = {"run", "-q", "-j", "1", "-o", "disk/out.h5", "slow.toml"};
+  const fs::path work = dir.path() / "disk" / "out.h5.work";
+
+  SECTION("another program fills the filesystem during the run: ENOSPC (a small tmpfs, as root)") {
+    SmallDisk disk(dir.path() / "disk", "8m");  // room for the run, until it is filled
+    if (!disk.mounted()) {
+      WARN("cannot mount a tmpfs here (needs root): the ENOSPC case is skipped; the EFBIG case covers the same path");
+      return;
+    }
+    const pid_t child = start_harmsim(dir, command);
+    wait_for_units(work, 1);
+    disk.fill();
+    CHECK(wait_for(child) == 1);
+    const std::string line = only_line(read_file(dir.path() / ".stderr"));
+    INFO(line);
+    CHECK(line.find("disk/out.h5") != std::string::npos);  // the unit file or results file it could not write
+    CHECK(line.find("No space left on device") != std::string::npos);
+    CHECK(line.find("the finished replicates are kept in disk/out.h5.work; rerun the same command to resume") !=
+          std::string::npos);
+    const std::size_t kept = count_units(work);
+    CHECK(kept >= 1);
+    CHECK_FALSE(fs::exists(dir.path() / "disk" / "out.h5"));
+
+    // Room again: the same command takes up the finished replicates.
+    disk.empty();
+    std::vector<std::string> again = command;
+    again.erase(again.begin() + 1);  // without -q: the resume is reported
+    CHECK(wait_for(start_harmsim(dir, again)) == 0);
+    CHECK(read_file(dir.path() / ".stderr").find("harmsim: resuming: " + std::to_string(kept) + " of 16 replicates") !=
+          std::string::npos);
+    CHECK_FALSE(fs::exists(work));
+    CHECK(complete_flag(dir.path() / "disk" / "out.h5") == 1);
+    // (That it is identical to an uninterrupted run is checked after kill -9 above.)
+  }
+
+  SECTION("a filesystem too small for the checkpoints is refused before anything runs (a small tmpfs, as root)") {
+    SmallDisk disk(dir.path() / "disk", "1m");
+    if (!disk.mounted()) {
+      WARN("cannot mount a tmpfs here (needs root): skipped");
+      return;
+    }
+    const Outcome o = run_harmsim(dir, "run -q -j 1 -o disk/out.h5 slow.toml");
+    CHECK(o.exit_code == 2);
+    const std::string line = only_line(o.err);
+    CHECK(line.find("harmsim: disk/out.h5.work needs ") == 0);
+    CHECK(line.find("MiB for the replicates still to run, but disk has 1.0 MiB free") != std::string::npos);
+    CHECK(fs::is_empty(dir.path() / "disk"));
+  }
+
+  SECTION("a file size limit (RLIMIT_FSIZE: EFBIG, any user) stops the results file after the first scenario") {
+    fs::create_directory(dir.path() / "disk");
+    // Room for every unit file, not for the results file of a whole scenario.
+    const std::size_t unit = harmsim::io::CheckpointDir::unit_bytes(40, harmsim::model::strata_count(3));
+    const pid_t child = start_harmsim(dir, command, static_cast<rlim_t>(unit + unit / 2));
+    CHECK(wait_for(child) == 1);
+    const std::string line = only_line(read_file(dir.path() / ".stderr"));
+    INFO(line);
+    CHECK(line.find("harmsim: disk/out.h5.partial: cannot ") == 0);
+    CHECK(line.find("File too large (errno 27)") != std::string::npos);
+    CHECK(line.find("kept in disk/out.h5.work") != std::string::npos);
+    CHECK(count_units(work) == 8);  // the first scenario's, all kept; the second never started
+    CHECK_FALSE(fs::exists(dir.path() / "disk" / "out.h5"));
+
+    std::vector<std::string> again = command;
+    again.erase(again.begin() + 1);
+    CHECK(wait_for(start_harmsim(dir, again)) == 0);
+    CHECK(read_file(dir.path() / ".stderr").find("harmsim: resuming: 8 of 16 replicates") != std::string::npos);
+    CHECK(complete_flag(dir.path() / "disk" / "out.h5") == 1);
+  }
+}
+
+TEST_CASE("sizes that cannot fit are refused before anything runs, with the memory needed and what the machine has",
+          "[cli][limits]") {
+  // Far beyond any machine, one dimension at a time with the others large.
+  struct Case {
+    std::string what, toml, threads, named;
+  };
+  const std::vector<Case> cases = {
+      {"agents", "[population]\nworkers = 50000000\nbuyers = 1000000000\n", "4096", "50000000 workers, 1000000000 buyers"},
+      {"days", "[simulation]\ndays = 36500\nreplicates = 200000\n", "1", "36500 days"},
+      {"replicates", "[simulation]\nreplicates = 1000000\n[population]\nworkers = 10\n", "1", "1000000 replicates"},
+      {"strata", "[simulation]\nreplicates = 1000000\n[population]\ncommunities = 64\n", "1",
+       std::to_string(harmsim::model::strata_count(64)) + " strata"},
+  };
+  for (const Case& c : cases) {
+    INFO(c.what);
+    ScratchDir dir;
+    dir.write("huge.toml", c.toml);
+    for (const std::string extra : {"", "--dry-run "}) {
+      const Outcome o = run_harmsim(dir, "run " + extra + "-q -j " + c.threads + " -o out.h5 huge.toml");
+      CHECK(o.exit_code == 2);
+      REQUIRE(o.err_lines().size() == 1);
+      const std::string line = o.err_lines()[0];
+      CHECK(line.rfind("harmsim: scenario `huge` (huge.toml) needs about ", 0) == 0);
+      CHECK(line.find("GiB of memory (") != std::string::npos);
+      CHECK(line.find(c.named) != std::string::npos);
+      CHECK(line.find("but this machine has ") != std::string::npos);
+      CHECK(dir.entries() == std::set<std::string>{"huge.toml"});  // nothing written, no checkpoints
+    }
+  }
+}
+
+TEST_CASE("the memory estimate grows with every dimension of a run", "[cli][limits]") {
+  using harmsim::app::memory_needed;
+  harmsim::io::Scenario s;
+  const std::uint64_t base = memory_needed(s, 1);
+  CHECK(base > 0);
+  auto grown = [&](auto change) {
+    harmsim::io::Scenario t;
+    change(t.params);
+    return memory_needed(t, 1);
+  };
+  CHECK(grown([](auto& p) { p.workers *= 2; }) > base);
+  CHECK(grown([](auto& p) { p.buyers *= 2; }) > base);
+  CHECK(grown([](auto& p) { p.days *= 2; }) > base);
+  CHECK(grown([](auto& p) { p.replicates *= 2; }) > base);
+  CHECK(grown([](auto& p) { p.communities *= 2; }) > base);
+  CHECK(memory_needed(s, 4) > base);  // one replicate's state per thread
 }

@@ -312,6 +312,74 @@ TEST_CASE("the same singleton policy twice in a scenario is refused", "[scenario
   CHECK_NOTHROW(parse_scenarios("[[policy]]\ntype = \"street_sting\"\n\n[[policy]]\ntype = \"street_sting\"\n", kFile));
 }
 
+TEST_CASE("each singleton policy twice with conflicting settings is refused, inherited or not", "[scenario][errors]") {
+  // Two settings for one law or programme: which would apply is not for the
+  // program to guess.
+  const std::vector<std::pair<std::string, std::string>> singletons = {
+      {"post_arrest_diversion", "offer_share"}, {"decriminalization", "stigma"}, {"advocacy", "release_probability"}};
+  for (const auto& [type, key] : singletons) {
+    INFO(type);
+    std::ostringstream same;  // (not operator+: GCC 12 warns falsely with -Wrestrict)
+    same << "[[policy]]\ntype = \"" << type << "\"\n" << key << " = 0.2\n\n"
+         << "[[policy]]\ntype = \"" << type << "\"\n" << key << " = 0.9\n";
+    const ScenarioError e = error_of(same.str());
+    check_message(e, 5, 1, "policy.type");
+    CHECK(contains(e.expected, "at most one `" + type + "` policy per scenario"));
+    CHECK(e.found == "a second one");
+    CHECK(contains(e.hint, "merge their settings"));
+
+    std::ostringstream inherited;
+    inherited << "[[policy]]\ntype = \"" << type << "\"\n" << key << " = 0.2\n\n"
+              << "[[scenario]]\nname = \"b\"\n\n"
+              << "[[scenario]]\nname = \"c\"\n[[scenario.policy]]\ntype = \"" << type << "\"\n" << key
+              << " = 0.9\n";
+    const ScenarioError in_entry = error_of(inherited.str());
+    check_message(in_entry, 10, 1, "policy.type");
+    CHECK(contains(in_entry.hint, "in scenario `c`"));
+  }
+}
+
+TEST_CASE("a venue id that does not exist is refused", "[scenario][errors]") {
+  const ScenarioError e = error_of(
+      "[population]\n"
+      "venues = 8\n"
+      "\n"
+      "[[policy]]\n"
+      "type = \"venue_raid\"\n"
+      "venues = [2, 8]\n");
+  check_message(e, 6, 10, "venue_raid.venues");
+  CHECK(contains(e.expected, "venue ids below the number of venues (8)"));
+  CHECK(e.found == "8");
+  CHECK(contains(e.hint, "bad_input"));
+  // The last venue exists; one past it does not.
+  CHECK_NOTHROW(parse_scenarios("[population]\nvenues = 8\n[[policy]]\ntype = \"venue_raid\"\nvenues = [7]\n", kFile));
+
+  SECTION("an inherited raid is checked against the venues of each listed scenario") {
+    const ScenarioError capped = error_of(
+        "[population]\nvenues = 8\nexploiters = 8\n[[policy]]\ntype = \"venue_raid\"\nvenues = [7]\n"
+        "[[scenario]]\nname = \"fewer_exploiters\"\n[scenario.population]\nexploiters = 7\nvenues = 7\n");
+    check_message(capped, 6, 10, "venue_raid.venues");
+    CHECK(contains(capped.expected, "(7)"));
+    CHECK(contains(capped.hint, "fewer_exploiters"));
+  }
+  SECTION("a negative id is out of range") {
+    const ScenarioError negative = error_of("[[policy]]\ntype = \"venue_raid\"\nvenues = [-1]\n");
+    check_message(negative, 3, 11, "venue_raid.venues");  // at the element
+  }
+}
+
+TEST_CASE("a key or string with control characters gets a one-line message with them escaped", "[scenario][errors]") {
+  const ScenarioError key = error_of("\"a\\nb\" = 1\n");
+  CHECK(key.key == "a\nb");  // the key itself, as parsed
+  const std::string what = key.what();
+  CHECK_FALSE(contains(what, "\n"));
+  CHECK(contains(what, "key `a\\nb`"));
+
+  const ScenarioError value = error_of("[population]\nworkers = \"\\u0007x\\ty\"\n");
+  CHECK_FALSE(contains(value.what(), "\t"));
+  CHECK(contains(value.what(), "found the string \"\\x07x\\ty\""));
+}
+
 TEST_CASE("more isolated and peripheral areas than areas are refused", "[scenario][errors]") {
   const ScenarioError e = error_of(
       "[population]\n"

@@ -392,6 +392,18 @@ TEST_CASE("an unknown, out-of-range or mistyped sweep parameter is refused with 
   CHECK(dir.entries() == std::set<std::string>{"bad.toml"});
 }
 
+TEST_CASE("a sweep file that is missing or a directory is named, not read as empty", "[sweep]") {
+  ScratchDir dir;
+  fs::create_directory(dir.path() / "folder");
+  const Outcome folder = run_in(dir, "sweep folder -o out.h5");
+  CHECK(folder.exit_code == 2);
+  CHECK(folder.err == "harmsim: folder: error: expected a sweep file, found a directory\n");
+  const Outcome missing = run_in(dir, "sweep missing.toml -o out.h5");
+  CHECK(missing.exit_code == 2);
+  CHECK(missing.err == "harmsim: missing.toml: error: expected a readable sweep file, found none could be opened\n");
+  CHECK(dir.entries() == std::set<std::string>{"folder"});
+}
+
 TEST_CASE("a sweep gives byte-identical datasets on 1 or 2 threads, 2 or 3 MPI ranks and 3 merged shards",
           "[sweep][determinism]") {
   ScratchDir dir;

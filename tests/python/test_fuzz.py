@@ -3,6 +3,8 @@
 A seeded corpus of 1,000 mutations of the shipped scenarios (tests/fuzz/mutate.py)
 goes through `harmsim validate`, and a tenth of it through `harmsim run --dry-run`;
 each must end within the time bound with exit 0, or exit 2 and one message line.
+So must every case in tests/fuzz/regressions/: inputs that once broke that rule
+(found by hand or by afl++, tests/fuzz/afl.sh; docs/errors.md "Fuzzing").
 """
 import os
 import pathlib
@@ -57,3 +59,10 @@ def test_mutated_scenarios_never_crash_a_dry_run(corpus, tmp_path):
         failures = [f for f in pool.map(lambda f: check([BINARY, "run", "--dry-run", "-o", str(tmp_path / "x.h5"),
                                                          str(f)], tmp_path), sample) if f]
     assert not failures, "\n".join(failures[:10])
+
+
+def test_every_regression_case_is_accepted_or_refused_with_one_message(tmp_path):
+    cases = sorted((ROOT / "tests" / "fuzz" / "regressions").glob("*.toml"))
+    assert cases, "tests/fuzz/regressions/ holds no case"
+    failures = [f for f in (check([BINARY, "validate", str(c)], tmp_path) for c in cases) if f]
+    assert not failures, "\n".join(failures)

@@ -1,4 +1,4 @@
-#include "io/sweep_checkpoint.hpp"
+#include "io/checkpoint.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -12,6 +12,8 @@
 #include <sstream>
 #include <string_view>
 #include <system_error>
+#include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -22,7 +24,8 @@ namespace harmsim::io {
 
 namespace {
 
-constexpr std::string_view kMagic = "HSWUNIT1";
+// Version 2 added the exposure tables (runs keep them).
+constexpr std::string_view kMagic = "HSWUNIT2";
 constexpr std::uint64_t kByteOrderMark = 0x0102030405060708ULL;
 constexpr std::size_t kIdBytes = 32;
 constexpr std::size_t kHeaderWords = 7;  // point, replicate, seed, events, days, strata, metrics
@@ -68,10 +71,12 @@ std::string temporary_suffix() {
   return fmt::format(".tmp.{}.{}.{}", host, static_cast<long>(getpid()), counter.fetch_add(1));
 }
 
+// Messages name `path`, the file the user will look for, not the temporary
+// name (which is removed on failure).
 void write_file_atomically(const std::filesystem::path& path, const std::string& content) {
   const std::filesystem::path temporary = path.string() + temporary_suffix();
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw IoError(system_error("cannot create " + temporary.string()));
+  if (fd < 0) throw IoError(system_error("cannot create " + path.string()));
   const bool written = write_all(fd, content.data(), content.size());
   int saved = errno;
   // On disk before it gets its final name: a crash never leaves a complete
@@ -82,7 +87,7 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
   if (!written || !synced) {
     ::unlink(temporary.c_str());
     errno = saved;
-    throw IoError(system_error("cannot write " + temporary.string()));
+    throw IoError(system_error("cannot write " + path.string()));
   }
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     saved = errno;
@@ -102,6 +107,7 @@ UnitRecord make_unit_record(std::uint64_t point, const model::ReplicateResult& r
   r.events = rep.events;
   r.days = rep.days;
   r.totals = rep.totals;
+  r.exposure = rep.exposure;
   r.daily.resize(model::kMetricCount * rep.days);
   for (std::size_t m = 0; m < model::kMetricCount; ++m)
     for (std::size_t d = 0; d < rep.days; ++d)
@@ -113,17 +119,52 @@ UnitRecord make_unit_record(std::uint64_t point, const model::ReplicateResult& r
   return r;
 }
 
+model::ReplicateResult to_replicate_result(UnitRecord record) {
+  model::ReplicateResult rep;
+  rep.replicate = record.replicate;
+  rep.seed = record.seed;
+  rep.days = static_cast<std::size_t>(record.days);
+  rep.strata = static_cast<std::size_t>(record.strata);
+  rep.series = std::move(record.series);
+  rep.totals = record.totals;
+  rep.exposure = record.exposure;
+  rep.events = record.events;
+  return rep;
+}
+
 std::string sweep_manifest(const std::string& sweep_id, std::size_t points, std::int64_t replicates,
                            bool per_replicate, std::int64_t shard_index, std::int64_t shard_count,
                            const std::string& harmsim_version, const std::string& git_commit) {
   return fmt::format(
-      "harmsim sweep checkpoints 1\nsweep_id = {}\npoints = {}\nreplicates = {}\nper_replicate = {}\n"
+      "harmsim sweep checkpoints 2\nsweep_id = {}\npoints = {}\nreplicates = {}\nper_replicate = {}\n"
       "shard = {}/{}\nharmsim_version = {}\ngit_commit = {}\n",
       sweep_id, points, replicates, per_replicate ? 1 : 0, shard_index, shard_count, harmsim_version, git_commit);
 }
 
-CheckpointDir::CheckpointDir(std::filesystem::path directory, std::string sweep_id, std::string manifest)
-    : directory_(std::move(directory)), sweep_id_(std::move(sweep_id)), manifest_(std::move(manifest)) {}
+RunIdentity run_identity(const std::vector<Scenario>& scenarios, const std::string& harmsim_version,
+                         const std::string& git_commit) {
+  std::string lines = fmt::format("scenarios = {}\n", scenarios.size());
+  std::string everything;
+  for (std::size_t k = 0; k < scenarios.size(); ++k) {
+    const Scenario& s = scenarios[k];
+    const std::string config = to_toml(s);
+    lines += fmt::format("scenario {} = {}, {} replicates, config {:016x}\n", k, s.name, s.params.replicates,
+                         checksum(config));
+    everything += config;
+    everything += '\0';
+  }
+  lines += fmt::format("harmsim_version = {}\ngit_commit = {}\n", harmsim_version, git_commit);
+  RunIdentity identity;
+  identity.id = fmt::format("{:016x}", checksum(everything + lines));
+  // The id last: the first line that differs from another run's is then the
+  // one that says what changed.
+  identity.manifest = "harmsim run checkpoints 1\n" + lines + "run_id = " + identity.id + "\n";
+  return identity;
+}
+
+CheckpointDir::CheckpointDir(std::filesystem::path directory, std::string id, std::string manifest,
+                             std::string kind)
+    : directory_(std::move(directory)), id_(std::move(id)), manifest_(std::move(manifest)), kind_(std::move(kind)) {}
 
 void CheckpointDir::open_or_create(std::size_t points) const {
   std::error_code error;
@@ -140,9 +181,9 @@ void CheckpointDir::open_or_create(std::size_t points) const {
       while (std::getline(have, a) && std::getline(want, b) && a == b) {
       }
       throw CheckpointMismatch(fmt::format(
-          "{} holds the finished work of another sweep (its manifest says `{}`, this sweep is `{}`); remove the "
+          "{} holds the finished work of another {} (its manifest says `{}`, this {} is `{}`); remove the "
           "directory, choose another -o, or pass --force to discard it",
-          directory_.string(), a, b));
+          directory_.string(), kind_, a, kind_, b));
     }
   } else {
     std::filesystem::create_directories(directory_, error);
@@ -163,7 +204,7 @@ std::filesystem::path CheckpointDir::unit_path(std::uint64_t point, std::uint64_
 std::size_t CheckpointDir::unit_bytes(std::uint64_t days, std::uint64_t strata) {
   const std::size_t metrics = model::kMetricCount;
   return kMagic.size() + sizeof(std::uint64_t) + kIdBytes + kHeaderWords * sizeof(std::uint64_t) +
-         metrics * sizeof(double) + metrics * days * sizeof(float) + metrics * days * strata * sizeof(float) +
+         metrics * sizeof(double) + std::tuple_size_v<model::ExposureTable> * sizeof(std::uint64_t) + metrics * days * sizeof(float) + metrics * days * strata * sizeof(float) +
          sizeof(std::uint64_t);
 }
 
@@ -177,13 +218,14 @@ void CheckpointDir::write(const UnitRecord& r) const {
   Buffer out;
   out.bytes(kMagic.data(), kMagic.size());
   out.u64(kByteOrderMark);
-  std::string id = sweep_id_;
+  std::string id = id_;
   id.resize(kIdBytes, ' ');
   out.bytes(id.data(), kIdBytes);
   for (std::uint64_t v : {r.point, r.replicate, r.seed, r.events, r.days, r.strata,
                           static_cast<std::uint64_t>(model::kMetricCount)})
     out.u64(v);
   out.bytes(r.totals.data(), sizeof(double) * r.totals.size());
+  out.bytes(r.exposure.data(), sizeof(std::uint64_t) * r.exposure.size());
   out.bytes(r.daily.data(), sizeof(float) * r.daily.size());
   out.bytes(r.series.data(), sizeof(float) * r.series.size());
   out.u64(checksum(out.text()));
@@ -217,9 +259,9 @@ std::optional<UnitRecord> CheckpointDir::read(std::uint64_t point, std::uint64_t
   if (u64() != kByteOrderMark) return bad("written on a machine of another byte order");
   std::string id(bytes.data() + at, kIdBytes);
   at += kIdBytes;
-  std::string want = sweep_id_;
+  std::string want = id_;
   want.resize(kIdBytes, ' ');
-  if (id != want) return bad("from another sweep");
+  if (id != want) return bad("from another " + kind_);
   UnitRecord r;
   r.point = u64();
   r.replicate = u64();
@@ -237,6 +279,7 @@ std::optional<UnitRecord> CheckpointDir::read(std::uint64_t point, std::uint64_t
   if (stored != checksum(std::string_view(bytes.data(), bytes.size() - sizeof stored)))
     return bad("damaged (checksum)");
   take(r.totals.data(), sizeof(double) * r.totals.size());
+  take(r.exposure.data(), sizeof(std::uint64_t) * r.exposure.size());
   r.daily.resize(model::kMetricCount * r.days);
   take(r.daily.data(), sizeof(float) * r.daily.size());
   r.series.resize(model::kMetricCount * r.days * r.strata);
