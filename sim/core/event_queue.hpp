@@ -114,11 +114,16 @@ class EventQueue {
     return out;
   }
 
-  // The event `k` places after the earliest when the queue already knows it
-  // without further work (it is in the sorted current bucket), else nullptr:
-  // lets the event loop prefetch the state the next events will touch.
+  // An event about `k` places after the earliest, when the queue knows it
+  // without further work, else nullptr: the k-th of the sorted current
+  // bucket, or beyond it one of the next fine bucket (in no particular order;
+  // all of them come soon). Lets the event loop prefetch the state the next
+  // events will touch.
   [[nodiscard]] const Event* peek(std::size_t k) const noexcept {
-    return k < current_.size() ? &current_[current_.size() - 1 - k] : nullptr;
+    const std::size_t here = current_.size();
+    if (k < here) return &current_[here - 1 - k];
+    const std::vector<Event>& next = fine_[static_cast<std::size_t>(cur_ + 1) & fine_mask_];
+    return k - here < next.size() ? &next[k - here] : nullptr;
   }
 
  private:
@@ -135,15 +140,20 @@ class EventQueue {
   // Fine-bucket visits between two checks of their occupancy.
   static constexpr std::uint64_t kCheckEvery = 4096;
 
-  // A coarse bucket: a chain of blocks from one pool.
+  // A coarse bucket: a chain of blocks from one pool, every block full but
+  // the tail, whose fill is kept in the chain (so that an append touches the
+  // chains, which stay in cache, and the one line it writes).
   struct Block {
     Event events[kBlockEvents];
     std::uint32_t next;
-    std::uint32_t count;
   };
   struct Chain {
     std::uint32_t head = kNil;
     std::uint32_t tail = kNil;
+    std::uint32_t tail_count = 0;
+    [[nodiscard]] std::uint32_t count_of(std::uint32_t block) const noexcept {
+      return block == tail ? tail_count : kBlockEvents;
+    }
   };
 
   // Fine bucket of a time: floor((t - origin) / width), clamped so that it
@@ -180,14 +190,14 @@ class EventQueue {
   }
 
   void append(Chain& chain, const Event& e) {
-    if (chain.tail == kNil || blocks_[chain.tail].count == kBlockEvents) {
+    if (chain.tail == kNil || chain.tail_count == kBlockEvents) {
       const std::uint32_t n = new_block();
       if (chain.tail == kNil) chain.head = n;
       else blocks_[chain.tail].next = n;
       chain.tail = n;
+      chain.tail_count = 0;
     }
-    Block& b = blocks_[chain.tail];
-    b.events[b.count++] = e;
+    blocks_[chain.tail].events[chain.tail_count++] = e;
   }
 
   std::uint32_t new_block() {
@@ -199,7 +209,6 @@ class EventQueue {
       blocks_.emplace_back();
     }
     blocks_[n].next = kNil;
-    blocks_[n].count = 0;
     return n;
   }
 
@@ -252,12 +261,13 @@ class EventQueue {
     Chain& chain = coarse_[static_cast<std::size_t>(active_) & coarse_mask_];
     for (std::uint32_t b = chain.head; b != kNil;) {
       Block& block = blocks_[b];
-      for (std::uint32_t i = 0; i < block.count; ++i) {
+      const std::uint32_t count = chain.count_of(b);
+      for (std::uint32_t i = 0; i < count; ++i) {
         const Event& e = block.events[i];
         fine_[static_cast<std::size_t>(fine_bucket(e.time)) & fine_mask_].push_back(e);
       }
-      in_coarse_ -= block.count;
-      in_fine_ += block.count;
+      in_coarse_ -= count;
+      in_fine_ += count;
       const std::uint32_t next = block.next;
       block.next = free_;
       free_ = b;
@@ -304,7 +314,7 @@ class EventQueue {
     }
     for (Chain& c : coarse_) {
       for (std::uint32_t b = c.head; b != kNil; b = blocks_[b].next)
-        all.insert(all.end(), blocks_[b].events, blocks_[b].events + blocks_[b].count);
+        all.insert(all.end(), blocks_[b].events, blocks_[b].events + c.count_of(b));
       c = Chain{};
     }
     blocks_.clear();

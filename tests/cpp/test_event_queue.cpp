@@ -295,6 +295,34 @@ TEST_CASE("events pushed into the past, at huge or negative times, or all at onc
   require_same_order(q, ref);
 }
 
+TEST_CASE("peek shows an event that is still pending and pops soon", "[event_queue]") {
+  // The event loop prefetches what peek(k) shows: it must be an event the
+  // queue still holds, due within the next few buckets.
+  harmsim::core::Rng rng(11);
+  EventQueue q;
+  for (std::uint32_t i = 0; i < 20000; ++i) q.push(rng.exponential(1.0), 0, i);
+  std::vector<std::uint64_t> popped_at(20000 + 200000, 0);  // by seq: pop number + 1
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> peeked;  // (seq, pop number when peeked)
+  std::uint64_t shown = 0;
+  for (std::uint64_t n = 1; n <= 200000; ++n) {
+    if (const Event* e = q.peek(6)) {
+      peeked.emplace_back(e->seq, n);
+      ++shown;
+    }
+    const Event e = q.pop();
+    popped_at[e.seq] = n;
+    q.push(e.time + rng.exponential(1.0), 0, e.subject);
+  }
+  CHECK(shown > 100000);  // most of the time there is something to prefetch
+  std::uint64_t late = 0;
+  for (const auto& [seq, when] : peeked) {
+    if (popped_at[seq] == 0) continue;  // still pending at the end: fine
+    REQUIRE(popped_at[seq] >= when);    // never one already popped
+    if (popped_at[seq] - when > 100) ++late;
+  }
+  CHECK(late == 0);  // and always one of the next hundred
+}
+
 TEST_CASE("clear() empties the queue and restarts the sequence numbers", "[event_queue]") {
   EventQueue q;
   harmsim::core::Rng rng(7);
