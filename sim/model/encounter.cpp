@@ -21,7 +21,8 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
 
   const double heat = h.sector == Sector::Online ? online_heat(t) : area_heat(h.area, t);
   const double negotiation = heat > 0.0 ? negotiation_share(heat) : 1.0;
-  const double income = income_now(h, t);
+  const double decay = income_decay(t);
+  const double income = static_cast<double>(h.income) * decay;
   const double net = h.exploiter == kNone ? income : income * (1.0 - p_.exploiter_take);
   // Income below need: seek more encounters, screen less (pressure < 1).
   const double need_ratio = p_.income_need_30d > 0 ? net / p_.income_need_30d : 1.0;
@@ -76,7 +77,7 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   }
 
   const double price = p_.price * std::max(0.5, 1.0 - p_.heat_price_drop * heat);
-  set_income(h, income + price, t);
+  set_income_decayed(h, income + price, decay);
   // Fines are paid down from what she earns.
   if (h.fines > 0.0f) h.fines = std::max(0.0f, h.fines - static_cast<float>(0.2 * price));
 }

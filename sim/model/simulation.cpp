@@ -14,6 +14,7 @@ constexpr double kLn2 = 0.69314718055994530942;
 Simulation::Simulation(const Params& params, const Interventions& interventions, std::uint64_t seed)
     : p_(params), iv_(interventions), rng_(seed), seed_(seed) {
   log_condom_refusal_ = std::log(1.0 - p_.condom_insistence);
+  heat_decay_rate_ = kLn2 / p_.half_life_days;
   recorder_.reset(static_cast<std::size_t>(p_.communities));
   build_world();
   // Working storage of the daily processes, sized once (no allocation while
@@ -120,26 +121,10 @@ void Simulation::start_income_day(double t) {
   day_decay_ = std::exp(-(t - income_epoch_) / 30.0);
 }
 
-double Simulation::area_heat(std::uint32_t area, double t) const {
-  const Areas& a = world_.areas;
-  if (a.heat[area] == 0.0) return 0.0;
-  return a.heat[area] * std::exp(-kLn2 * (t - a.heat_time[area]) / p_.half_life_days);
-}
-
 void Simulation::add_area_heat(std::uint32_t area, double amount, double t) {
   Areas& a = world_.areas;
   a.heat[area] = area_heat(area, t) + amount;
   a.heat_time[area] = t;
-}
-
-double Simulation::online_heat(double t) const {
-  if (world_.online_heat == 0.0) return 0.0;
-  return world_.online_heat * std::exp(-kLn2 * (t - world_.online_heat_time) / p_.half_life_days);
-}
-
-double Simulation::buyer_risk(double t) const {
-  if (world_.buyer_risk == 0.0) return 0.0;
-  return world_.buyer_risk * std::exp(-kLn2 * (t - world_.buyer_risk_time) / p_.half_life_days);
 }
 
 double Simulation::worker_heat(std::uint32_t w, double t) const {

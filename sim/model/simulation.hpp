@@ -64,10 +64,18 @@ class Simulation {
   [[nodiscard]] double report_time(double day) const { return static_cast<double>(p_.warmup_days) + day; }
 
   // --- Model functions the processes share ---------------------------------
-  [[nodiscard]] double area_heat(std::uint32_t area, double t) const;
+  // Police heat and buyers' perceived risk: levels set at some time that
+  // halve every half_life_days (inline: every encounter reads them, and
+  // without operations they are zero).
+  [[nodiscard]] double decayed(double level, double since, double t) const {
+    return level == 0.0 ? 0.0 : level * std::exp(-heat_decay_rate_ * (t - since));
+  }
+  [[nodiscard]] double area_heat(std::uint32_t area, double t) const {
+    return decayed(world_.areas.heat[area], world_.areas.heat_time[area], t);
+  }
   void add_area_heat(std::uint32_t area, double amount, double t);
-  [[nodiscard]] double online_heat(double t) const;
-  [[nodiscard]] double buyer_risk(double t) const;
+  [[nodiscard]] double online_heat(double t) const { return decayed(world_.online_heat, world_.online_heat_time, t); }
+  [[nodiscard]] double buyer_risk(double t) const { return decayed(world_.buyer_risk, world_.buyer_risk_time, t); }
   // Heat a worker works under: her area's, or the online heat for online workers.
   [[nodiscard]] double worker_heat(std::uint32_t w, double t) const;
   // Negotiation time as a share of the unpoliced time, in (0, 1].
@@ -84,9 +92,11 @@ class Simulation {
   [[nodiscard]] double income_decay(double t) const {
     const double dt = t - day_start_;
     if (dt >= 0.0 && dt <= 2.0) {
-      // exp(y) for y in [-1/15, 0]: Taylor to degree 6, error below 1e-13.
-      const double y = -dt / 30.0;
-      const double series = 1.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6 + y * (1.0 / 24 + y * (1.0 / 120 + y / 720)))));
+      // exp(y) for y in [-1/15, 0]: Taylor to degree 6, error below 1e-13
+      // (multiplications by constant reciprocals: no division).
+      const double y = dt * (-1.0 / 30.0);
+      const double series =
+          1.0 + y * (1.0 + y * (0.5 + y * (1.0 / 6 + y * (1.0 / 24 + y * (1.0 / 120 + y * (1.0 / 720))))));
       return day_decay_ * series;
     }
     return std::exp(-(t - income_epoch_) / 30.0);
@@ -97,6 +107,10 @@ class Simulation {
   [[nodiscard]] double income_now(std::uint32_t w, double t) const { return income_now(world_.workers.hot[w], t); }
   void set_income(WorkerHot& h, double income, double t) const {
     h.income = static_cast<float>(income / income_decay(t));
+  }
+  // The same, given income_decay(t) already computed.
+  static void set_income_decayed(WorkerHot& h, double income, double decay) {
+    h.income = static_cast<float>(income / decay);
   }
   [[nodiscard]] double net_income_now(std::uint32_t w, double t) const;
   [[nodiscard]] bool engaged(std::uint32_t w, double t) const { return world_.workers.hot[w].engaged_until > t; }
@@ -163,6 +177,7 @@ class Simulation {
   std::uint64_t seed_;
   double now_ = 0;
   double log_condom_refusal_ = 0;     // log(1 - condom_insistence)
+  double heat_decay_rate_ = 0;        // ln 2 / half_life_days
   double income_epoch_ = 0;           // see income_decay
   double day_start_ = 0;              // time of the last Day event
   double day_decay_ = 1;              // exp(-(day_start_ - income_epoch_) / 30)
