@@ -14,16 +14,18 @@
 //   per_worker_day            run time per worker per simulated day
 //   peak_rss_MB               getrusage ru_maxrss: peak of the whole process
 //                             so far (sizes run in increasing order)
-//   heap_per_worker_B         heap bytes held by the replicate (world, event
-//                             queue, recorder, series; vector slack included)
-//                             per worker: malloc's bytes in use (mallinfo2)
-//                             at the end of the run minus before construction
-//   worker_state_B            the Workers arrays per worker (world.hpp)
+//   rss_per_worker_B          memory the replicate touched (world, event
+//                             queue, recorder, series) per worker: resident
+//                             set at the end of the run minus before the
+//                             world was built (free memory trimmed first)
+//   state_per_worker_B        the workers' own state (Workers, world.hpp):
+//                             Workers::bytes_per_worker() × slots / workers
 //   allocs_steady             heap allocations from the end of day 2 to the
 //                             end of the run (a counting operator new)
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -54,10 +56,21 @@ void* operator new(std::size_t n) {
   throw std::bad_alloc();
 }
 void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, std::align_val_t a) {
+  g_allocations.fetch_add(1, std::memory_order_relaxed);
+  const auto alignment = static_cast<std::size_t>(a);
+  if (void* p = std::aligned_alloc(alignment, (n + alignment - 1) / alignment * alignment)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
 void operator delete(void* p) noexcept { release(p); }
 void operator delete[](void* p) noexcept { release(p); }
 void operator delete(void* p, std::size_t) noexcept { release(p); }
 void operator delete[](void* p, std::size_t) noexcept { release(p); }
+void operator delete(void* p, std::align_val_t) noexcept { release(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
 
 namespace {
 
@@ -96,10 +109,14 @@ io::Scenario scaled(const io::Scenario& base, std::int64_t workers, std::int64_t
   return s;
 }
 
-// Bytes malloc has handed out and not yet taken back (small blocks and mmap'd ones).
-double heap_in_use() {
-  const struct mallinfo2 m = mallinfo2();
-  return static_cast<double>(m.uordblks) + static_cast<double>(m.hblkhd);
+// Resident memory of the process now, in bytes (/proc/self/statm).
+double resident_bytes() {
+  long pages_total = 0, pages_resident = 0;
+  if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages_total, &pages_resident) != 2) pages_resident = 0;
+    std::fclose(f);
+  }
+  return static_cast<double>(pages_resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
 }
 
 double peak_rss_mb() {
@@ -108,17 +125,6 @@ double peak_rss_mb() {
   return static_cast<double>(u.ru_maxrss) / 1024.0;  // ru_maxrss is in KiB on Linux
 }
 
-template <class T>
-double bytes(const std::vector<T>& v) {
-  return static_cast<double>(v.capacity() * sizeof(T));
-}
-
-double worker_bytes(const model::Workers& w) {
-  double b = bytes(w.hot) + bytes(w.arrests) + bytes(w.home_area) + bytes(w.debt) + bytes(w.trust) +
-             bytes(w.status_until) + bytes(w.last_arrest) + bytes(w.last_displaced);
-  for (const auto& v : w.last_violence) b += bytes(v);
-  return b;
-}
 
 // Snapshots the allocation counter at the end of day 2 and of the run.
 struct AllocationWatch {
@@ -137,10 +143,11 @@ void BM_Model(benchmark::State& state, const std::string& name, std::int64_t wor
   const std::uint64_t seed = core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, 0);
 
   std::uint64_t events = 0;
-  double run_seconds = 0, build_seconds = 0, heap_added = 0, worker_state = 0;
+  double run_seconds = 0, build_seconds = 0, rss_added = 0, slots = 0;
   std::uint64_t allocs_steady = 0;
   for (auto _ : state) {
-    const double heap0 = heap_in_use();
+    malloc_trim(0);  // what earlier iterations freed must not hide this one's memory
+    const double rss0 = resident_bytes();
     const auto t0 = std::chrono::steady_clock::now();
     model::Simulation sim(s.params, interventions, seed);
     const auto t1 = std::chrono::steady_clock::now();
@@ -153,8 +160,8 @@ void BM_Model(benchmark::State& state, const std::string& name, std::int64_t wor
     build_seconds += std::chrono::duration<double>(t1 - t0).count();
     events += r.events;
     allocs_steady = std::max(allocs_steady, watch.at_end - watch.at_day2);
-    heap_added = std::max(heap_added, heap_in_use() - heap0);
-    worker_state = worker_bytes(sim.world().workers);
+    rss_added = std::max(rss_added, resident_bytes() - rss0);
+    slots = static_cast<double>(sim.world().workers.size());
   }
   const auto n = static_cast<double>(events);
   const auto w = static_cast<double>(workers);
@@ -167,8 +174,8 @@ void BM_Model(benchmark::State& state, const std::string& name, std::int64_t wor
       run_seconds / iterations / (w * static_cast<double>(days + warmup));
   state.counters["build_s"] = build_seconds / iterations;
   state.counters["peak_rss_MB"] = peak_rss_mb();
-  state.counters["heap_per_worker_B"] = heap_added / w;
-  state.counters["worker_state_B"] = worker_state / w;
+  state.counters["rss_per_worker_B"] = rss_added / w;
+  state.counters["state_per_worker_B"] = static_cast<double>(model::Workers::bytes_per_worker()) * slots / w;
   state.counters["allocs_steady"] = static_cast<double>(allocs_steady);
 }
 
