@@ -27,13 +27,11 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
@@ -42,35 +40,7 @@
 #include "model/simulation.hpp"
 #include "policy/policies.hpp"
 
-// --- Counting global allocator -------------------------------------------------
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-// Out of line, so that GCC does not pair a visible free() with operator new
-// (-Wmismatched-new-delete).
-[[gnu::noinline]] void release(void* p) noexcept { std::free(p); }
-}  // namespace
-
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, std::align_val_t a) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  const auto alignment = static_cast<std::size_t>(a);
-  if (void* p = std::aligned_alloc(alignment, (n + alignment - 1) / alignment * alignment)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
-void operator delete(void* p) noexcept { release(p); }
-void operator delete[](void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t) noexcept { release(p); }
-void operator delete(void* p, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::align_val_t) noexcept { release(p); }
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { release(p); }
+#include "counting_allocator.hpp"
 
 namespace {
 
@@ -131,8 +101,8 @@ struct AllocationWatch {
   std::uint64_t at_day2 = 0, at_end = 0;
   static void hook(void* self, std::int64_t day, std::int64_t total) {
     auto* w = static_cast<AllocationWatch*>(self);
-    if (day == 2) w->at_day2 = g_allocations.load(std::memory_order_relaxed);
-    if (day == total) w->at_end = g_allocations.load(std::memory_order_relaxed);
+    if (day == 2) w->at_day2 = counting::count();
+    if (day == total) w->at_end = counting::count();
   }
 };
 

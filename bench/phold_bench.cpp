@@ -23,11 +23,9 @@
 // variants simulate exactly the same trajectory.
 #include <benchmark/benchmark.h>
 
-#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <memory>
-#include <new>
 #include <vector>
 
 #include "core/engine.hpp"
@@ -35,24 +33,7 @@
 #include "core/rng.hpp"
 #include "queues.hpp"
 
-// --- Counting global allocator -------------------------------------------------
-namespace {
-std::atomic<std::uint64_t> g_allocations{0};
-// Out of line, so that GCC does not pair a visible free() with operator new
-// (-Wmismatched-new-delete).
-[[gnu::noinline]] void release(void* p) noexcept { std::free(p); }
-}  // namespace
-
-void* operator new(std::size_t n) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void operator delete(void* p) noexcept { release(p); }
-void operator delete[](void* p) noexcept { release(p); }
-void operator delete(void* p, std::size_t) noexcept { release(p); }
-void operator delete[](void* p, std::size_t) noexcept { release(p); }
+#include "counting_allocator.hpp"
 
 namespace {
 
@@ -146,12 +127,12 @@ void BM_PholdQueue(benchmark::State& state) {
   PholdRun<Queue>& run =
       phold_run<Queue>(static_cast<std::uint32_t>(state.range(0)), static_cast<std::uint32_t>(state.range(1)));
   std::uint64_t events = 0;
-  const std::uint64_t allocations_before = g_allocations.load(std::memory_order_relaxed);
+  const std::uint64_t allocations_before = harmsim::counting::count();
   for (auto _ : state) {
     run.now += run.window;
     events += advance(run.queue, run.model, run.now);
   }
-  const std::uint64_t allocations = g_allocations.load(std::memory_order_relaxed) - allocations_before;
+  const std::uint64_t allocations = harmsim::counting::count() - allocations_before;
   benchmark::DoNotOptimize(run.model.received.data());
 
   const auto n = static_cast<double>(events);
