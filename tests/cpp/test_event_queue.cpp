@@ -31,6 +31,20 @@ struct LaterFirst {
 };
 using Reference = std::priority_queue<Event, std::vector<Event>, LaterFirst>;
 
+// Pops both queues to the end and requires the same (time, seq, subject) order.
+void require_same_order(EventQueue& q, Reference& ref) {
+  REQUIRE(q.size() == ref.size());
+  while (!ref.empty()) {
+    const Event want = ref.top();
+    ref.pop();
+    const Event got = q.pop();
+    REQUIRE(got.seq == want.seq);
+    REQUIRE(got.time == want.time);
+    REQUIRE(got.subject == want.subject);
+  }
+  REQUIRE(q.empty());
+}
+
 std::vector<Event> drain(EventQueue& q) {
   std::vector<Event> out;
   while (!q.empty()) out.push_back(q.pop());
@@ -148,14 +162,7 @@ TEST_CASE("a random hold workload pops exactly what std::priority_queue pops", "
     REQUIRE(q.size() == ref.size());
   }
   // Then drain both completely.
-  while (!ref.empty()) {
-    const Event want = ref.top();
-    ref.pop();
-    const Event got = q.pop();
-    REQUIRE(got.seq == want.seq);
-    REQUIRE(got.time == want.time);
-  }
-  CHECK(q.empty());
+  require_same_order(q, ref);
   // The workload really did test ties (else the tie rule could break unnoticed).
   CHECK(ties_seen > 10000);
 }
@@ -211,22 +218,6 @@ TEST_CASE("run_until on an empty queue or a horizon before the first event does 
   CHECK(model.seen.empty());
   CHECK(q.size() == 1);
 }
-
-namespace {
-// Pops both queues to the end and requires the same (time, seq, subject) order.
-void require_same_order(EventQueue& q, Reference& ref) {
-  REQUIRE(q.size() == ref.size());
-  while (!ref.empty()) {
-    const Event want = ref.top();
-    ref.pop();
-    const Event got = q.pop();
-    REQUIRE(got.seq == want.seq);
-    REQUIRE(got.time == want.time);
-    REQUIRE(got.subject == want.subject);
-  }
-  REQUIRE(q.empty());
-}
-}  // namespace
 
 TEST_CASE("the queue keeps exact order while it grows to 10^5 events and shrinks back to none", "[event_queue]") {
   // Growth and shrinkage rebuild the calendar many times; delays mix a short
