@@ -22,11 +22,12 @@ inline constexpr std::size_t kPrefetchDistance = 6;
 template <class Model>
 std::uint64_t run_until(EventQueue& queue, Model& model, Time until) {
   std::uint64_t processed = 0;
-  while (!queue.empty() && queue.top().time < until) {
-    if constexpr (requires(Model& m, const Event& e) { m.prefetch(e); }) {
+  while (const Event* next = queue.next_before(until)) {
+    const Event e = *next;
+    queue.drop_next();
+    if constexpr (requires(Model& m, const Event& ahead) { m.prefetch(ahead); }) {
       if (const Event* ahead = queue.peek(kPrefetchDistance)) model.prefetch(*ahead);
     }
-    const Event e = queue.pop();
     model.handle(e);
     ++processed;
   }

@@ -109,9 +109,21 @@ class EventQueue {
     assert(size_ > 0);
     if (current_.empty()) open_next();
     const Event out = current_.back();
+    drop_next();
+    return out;
+  }
+
+  // The event loop's pair: the earliest event if there is one before
+  // `until`, else nullptr; then, after copying it, drop_next() removes it.
+  [[nodiscard]] const Event* next_before(Time until) {
+    if (size_ == 0) return nullptr;
+    if (current_.empty()) open_next();
+    const Event& e = current_.back();
+    return e.time < until ? &e : nullptr;
+  }
+  void drop_next() {
     current_.pop_back();
     if (--size_ < shrink_at_) rebuild();
-    return out;
   }
 
   // An event about `k` places after the earliest, when the queue knows it
