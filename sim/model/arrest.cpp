@@ -56,8 +56,12 @@ void Simulation::arrest_worker(std::uint32_t w, const Operation& op, double t) {
     until = t + rng_.exponential(1.0 / p_.detention_days);
     // Detention takes her out of the venue for weeks: the operator hires a
     // replacement as soon as the venue re-opens (the club advertised for
-    // dancers within a week [seed 001]).
-    if (ws.hot[w].venue != kNone) release_from_exploiter(w, t);
+    // dancers within a week [seed 001]). That hire takes her place in the
+    // market: if she is deported, no entrant replaces her again.
+    if (ws.hot[w].venue != kNone) {
+      release_from_exploiter(w, t);
+      ws.hot[w].flags |= worker_flag::kReplaced;
+    }
   } else {
     const double days = rng_.exponential(1.0 / std::max(1e-9, p_.jail_days));
     count(Metric::jail_days, w, days);

@@ -142,8 +142,8 @@ void Simulation::remove_worker(std::uint32_t w, Status why, double t) {
   ++ws.hot[w].generation;
   world_.vacant.push_back(w);
   // A venue's place is filled by the venue's own hiring; anyone else's by a
-  // new entrant.
-  if (!venue_worker)
+  // new entrant, unless her place was filled already (worker_flag::kReplaced).
+  if (!venue_worker && !ws.has(w, worker_flag::kReplaced))
     queue_.push(t + rng_.exponential(1.0 / p_.entry_delay_days), static_cast<std::uint16_t>(EventKind::Entry), 0);
 }
 

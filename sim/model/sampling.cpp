@@ -75,7 +75,6 @@ void Simulation::sample_day(std::size_t report_day, double t) {
   recorder_.set(Metric::buyer_demand, 0,
                 contacts_today_ > 0 ? 1.0 - static_cast<double>(deterred_today_) / static_cast<double>(contacts_today_)
                                     : 1.0);
-  contacts_today_ = deterred_today_ = 0;
 
   ReplicateResult& out = *out_;
   const std::vector<double>& today = recorder_.today_all();

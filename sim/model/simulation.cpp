@@ -90,6 +90,7 @@ void Simulation::on_day(double t) {
     sample_day(static_cast<std::size_t>(ended - p_.warmup_days), t);
   recorder_.close_day();
   recorder_.clear_day();
+  contacts_today_ = deterred_today_ = 0;  // every day, warm-up days included
 
   if (iv_.decriminalization.enabled && !decrim_applied_ && decriminalized(t)) {
     decrim_applied_ = true;

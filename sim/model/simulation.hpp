@@ -22,7 +22,7 @@ enum class EventKind : std::uint16_t {
   Encounter,          // subject: worker; aux: generation
   ExploiterViolence,  // subject: worker; aux: generation
   Release,            // subject: worker; aux: generation (jail, detention or services end)
-  Day,                // the start of a day: daily processes, then the sample of the day before
+  Day,                // the start of a day: the sample of the day before, then the daily processes
   OperationDay,       // subject: operation index
   Recruit,            // subject: exploiter who lost a worker
   VenueHire,          // subject: venue hiring a replacement

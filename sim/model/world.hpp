@@ -36,6 +36,9 @@ inline constexpr std::uint8_t kUndocumented = 1u << 1;
 inline constexpr std::uint8_t kCoerced = 1u << 2;       // force, fraud or coercion
 inline constexpr std::uint8_t kHousingLost = 1u << 3;
 inline constexpr std::uint8_t kIdentified = 1u << 4;    // identified as a trafficking victim
+// Her place in the market is already taken: her venue hired a replacement
+// while she was in immigration detention, so her leaving calls for no entrant.
+inline constexpr std::uint8_t kReplaced = 1u << 5;
 }  // namespace worker_flag
 
 namespace buyer_flag {

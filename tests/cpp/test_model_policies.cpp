@@ -189,6 +189,37 @@ TEST_CASE("undocumented arrestees go to immigration detention under ICE cooperat
   CHECK(no_ice.deportations == 0);
 }
 
+TEST_CASE("a venue worker taken into immigration detention is replaced once, by her venue, even if deported",
+          "[model][immigration][recruitment]") {
+  Params p = quiet_world();
+  p.workers = 400;
+  p.exploiters = 10;
+  p.venues = 10;  // every exploiter runs a venue of 40
+  p.share_venue = 1.0;
+  p.share_street = 0.0;
+  p.undocumented_share_venue = 1.0;
+  p.detention_days = 5;
+  p.deportation_probability = 1.0;
+  const Interventions iv;
+  Simulation sim(p, iv, 1101);
+  sim.advance_to(1.0);
+  const Workers& ws = sim.world().workers;
+  Operation op;
+  op.ice_cooperation = 1.0;
+  std::size_t arrested = 0;
+  for (std::uint32_t w = 0; w < ws.size(); ++w)
+    if (ws.hot[w].venue == 0) {
+      sim.arrest_worker(w, op, 1.0);
+      ++arrested;
+    }
+  REQUIRE(arrested == 40);
+  sim.advance_to(200.0);  // detention (5 days) and re-hiring (7 days) are long over
+  CHECK(sim.recorder().total(Metric::deportations) == 40);
+  // Venue 0 hired 40 replacements; nobody else was needed.
+  CHECK(sim.recorder().total(Metric::entries) == 40);
+  CHECK(count_workers(sim.world(), [&](std::uint32_t w) { return ws.hot[w].status == Status::Active; }) == 400);
+}
+
 TEST_CASE("under decriminalisation no worker or buyer is arrested from its start, while exploiters still are",
           "[model][decriminalization]") {
   Params p = quiet_world();
@@ -402,6 +433,26 @@ TEST_CASE("buyer stings raise buyers' perceived risk, lower demand and workers' 
   const double v_without = total(without, Metric::violence_buyer) / total(without, Metric::encounters);
   INFO("buyer violence per encounter: with sting " << v_with << ", without " << v_without);
   CHECK(v_with > 1.1 * v_without);
+}
+
+TEST_CASE("buyer demand on each reported day counts that day's contacts only, not the warm-up's",
+          "[model][metrics]") {
+  Params p = quiet_world();
+  p.warmup_days = 30;
+  p.days = 3;
+  p.half_life_days = 1.0;
+  const Interventions iv;
+  Simulation sim(p, iv, 1201);
+  // Buyers' perceived risk at its highest at the start of the warm-up; with a
+  // one-day half-life it is gone long before the first reported day.
+  sim.world().buyer_risk = 1.0;
+  sim.world().buyer_risk_time = 0.0;
+  const ReplicateResult r = sim.run();
+  INFO("buyer demand on reported days 0, 1, 2: " << r.at(Metric::buyer_demand, 0, 0) << ", "
+                                                   << r.at(Metric::buyer_demand, 1, 0) << ", "
+                                                   << r.at(Metric::buyer_demand, 2, 0));
+  CHECK(r.at(Metric::buyer_demand, 0, 0) > 0.9999f);  // risk 2^-30 on day 0: nobody deterred
+  CHECK(r.at(Metric::buyer_demand, 1, 0) > 0.9999f);
 }
 
 TEST_CASE("the same seed gives bitwise identical results and a different seed different ones",
