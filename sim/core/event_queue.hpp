@@ -358,15 +358,22 @@ class EventQueue {
     // kOneLevel buckets (a small queue, in cache: one level is cheapest),
     // else about the square root of the number of fine buckets they fill.
     // C coarse buckets, covering four times that span.
-    const double buckets = static_cast<double>(n) / kTargetPerBucket;
-    std::size_t fine = kMinFine;
-    while (fine < kMaxFine && (static_cast<double>(fine * fine) < buckets ||
-                               (static_cast<double>(fine) < 4.0 * buckets && fine < kOneLevel)))
-      fine *= 2;
-    std::size_t coarse = kMinCoarse;
-    while (static_cast<double>(coarse * fine) < 4.0 * buckets) coarse *= 2;
+    // A correction of the width alone (estimate_width false) keeps F, C and
+    // the size thresholds: a queue whose size is steady is never rebuilt
+    // with new storage.
+    std::size_t fine = fine_.size(), coarse = coarse_.size();
+    if (estimate_width) {
+      const double buckets = static_cast<double>(n) / kTargetPerBucket;
+      fine = kMinFine;
+      while (fine < kMaxFine && (static_cast<double>(fine * fine) < buckets ||
+                                 (static_cast<double>(fine) < 4.0 * buckets && fine < kOneLevel)))
+        fine *= 2;
+      coarse = kMinCoarse;
+      while (static_cast<double>(coarse * fine) < 4.0 * buckets) coarse *= 2;
+    }
     set_geometry(fine, coarse, width, origin);
-    set_thresholds(n);
+    if (estimate_width) set_thresholds(n);
+    fine_opened_ = fine_visits_ = 0;
     for (const Event& e : all) place(e);
     all.clear();
   }

@@ -82,3 +82,28 @@ TEST_CASE("a replicate of every scenario of the default comparison allocates not
     CHECK(watch.at_end - watch.at_day3 == 0);  // counted within run(), before INFO
   }
 }
+
+TEST_CASE("larger populations allocate nothing after their third day either", "[allocation]") {
+  // The event queue picks a different geometry at every size, and corrects
+  // its bucket width as the event density settles: that must not allocate.
+  const auto scenarios =
+      harmsim::io::parse_scenarios(harmsim::io::default_comparison(), "compare.toml (embedded default)");
+  for (const auto& base : scenarios) {
+    if (base.name != "baseline" && base.name != "street_stings") continue;
+    for (std::int64_t workers : {20'000, 60'000}) {
+      harmsim::io::Scenario s = base;
+      s.params.workers = workers;
+      s.params.buyers = 20 * workers;
+      s.params.exploiters = workers / 10;
+      s.params.venues = workers * 15 / 1000;
+      s.params.days = 30;
+      s.params.warmup_days = 0;
+      const auto interventions = harmsim::policy::compile(s.policies, s.params);
+      harmsim::model::Simulation sim(s.params, interventions, harmsim::core::stream_seed(7, s.name, 0));
+      Watch watch;
+      const auto result = sim.run(&Watch::hook, &watch);
+      INFO("scenario " << s.name << " at " << workers << " workers: " << result.events << " events");
+      CHECK(watch.at_end - watch.at_day3 == 0);
+    }
+  }
+}
