@@ -23,10 +23,11 @@
 // large structure, and queues of millions of events cost little more per
 // event than small ones.
 //
-// The geometry (widths, F, C) is rebuilt when the queue doubles or shrinks
-// fourfold, or when the fine buckets it opens are far from their target
-// size. Storage is reused: once the queue has grown to its working size,
-// push and pop allocate nothing.
+// The geometry (width, F, C) is chosen again when the queue doubles or
+// shrinks fourfold; the width alone is corrected when the fine buckets it
+// opens hold more than twice or less than half their target. Storage is
+// reused: once the queue has grown to its working size, push and pop
+// allocate nothing (tests/allocation).
 //
 // Order is exactly (time, seq) whatever the geometry: bucket b holds the times
 // in [b·w, (b+1)·w), so every event of an earlier bucket is earlier, and the
