@@ -105,13 +105,11 @@ class Simulation {
     return static_cast<double>(h.income) * income_decay(t);
   }
   [[nodiscard]] double income_now(std::uint32_t w, double t) const { return income_now(world_.workers.hot[w], t); }
-  void set_income(WorkerHot& h, double income, double t) const {
-    h.income = static_cast<float>(income / income_decay(t));
-  }
-  // The same, given income_decay(t) already computed.
+  // Sets her income at time t; set_income_decayed, given income_decay(t).
   static void set_income_decayed(WorkerHot& h, double income, double decay) {
     h.income = static_cast<float>(income / decay);
   }
+  void set_income(WorkerHot& h, double income, double t) const { set_income_decayed(h, income, income_decay(t)); }
   [[nodiscard]] double net_income_now(std::uint32_t w, double t) const;
   [[nodiscard]] bool engaged(std::uint32_t w, double t) const { return world_.workers.hot[w].engaged_until > t; }
   [[nodiscard]] bool decriminalized(double t) const;
