@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #ifdef HARMSIM_HAVE_MPI
 // The C API only: OpenMPI's mpi.h otherwise pulls in its deprecated C++
@@ -51,33 +52,64 @@ class Dispenser {
   int status_ = 0;
 };
 
+using Clock = std::chrono::steady_clock;
+
+// Runs the units next() gives on this thread until it gives none or one
+// fails, syncing as kSyncEvery says; report() gets the units each sync made
+// durable. Returns 0 or the first failure; the units run before a failure are
+// synced and reported all the same (unless the sync is what failed).
+int work(const MakeWorker& make_worker, const std::function<std::optional<std::uint64_t>()>& next,
+         const std::function<void(const std::vector<std::uint64_t>&)>& report) {
+  const std::unique_ptr<UnitWorker> worker = make_worker();
+  std::vector<std::uint64_t> unsynced;
+  Clock::time_point last_sync = Clock::now();
+  bool sync_failed = false;
+  auto sync = [&]() -> int {
+    if (unsynced.empty()) return 0;
+    if (const int status = worker->sync(); status != 0) {
+      sync_failed = true;
+      return status;
+    }
+    last_sync = Clock::now();
+    report(unsynced);
+    unsynced.clear();
+    return 0;
+  };
+  int status = 0;
+  while (const std::optional<std::uint64_t> unit = next()) {
+    if ((status = worker->run(*unit)) != 0) break;
+    unsynced.push_back(*unit);
+    if (Clock::now() - last_sync >= kSyncEvery && (status = sync()) != 0) break;
+  }
+  const int last = sync_failed ? 0 : sync();
+  return status != 0 ? status : last;
+}
+
 // Threads taking units from a dispenser; done() serialised by `done_mutex`.
 std::vector<std::thread> start_workers(unsigned threads, Dispenser& dispenser, std::mutex& done_mutex,
-                                       const std::function<int(std::uint64_t)>& run,
+                                       const MakeWorker& make_worker,
                                        const std::function<void(std::uint64_t)>& done) {
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t) {
-    pool.emplace_back([&dispenser, &done_mutex, &run, &done] {
-      while (const std::optional<std::uint64_t> unit = dispenser.take()) {
-        if (const int status = run(*unit); status != 0) {
-          dispenser.stop(status);
-          return;
-        }
-        std::lock_guard lock(done_mutex);
-        done(*unit);
-      }
+    pool.emplace_back([&dispenser, &done_mutex, &make_worker, &done] {
+      const int status = work(
+          make_worker, [&] { return dispenser.take(); },
+          [&](const std::vector<std::uint64_t>& units) {
+            std::lock_guard lock(done_mutex);
+            for (std::uint64_t unit : units) done(unit);
+          });
+      if (status != 0) dispenser.stop(status);
     });
   }
   return pool;
 }
 
-int run_threads(const std::vector<std::uint64_t>& units, unsigned threads,
-                const std::function<int(std::uint64_t)>& run, const std::function<void(std::uint64_t)>& done,
-                const std::function<bool()>& stop) {
+int run_threads(const std::vector<std::uint64_t>& units, unsigned threads, const MakeWorker& make_worker,
+                const std::function<void(std::uint64_t)>& done, const std::function<bool()>& stop) {
   Dispenser dispenser(units);
   std::mutex done_mutex;
   threads = static_cast<unsigned>(std::clamp<std::size_t>(units.size(), 1, std::max(1u, threads)));
-  std::vector<std::thread> pool = start_workers(threads, dispenser, done_mutex, run, done);
+  std::vector<std::thread> pool = start_workers(threads, dispenser, done_mutex, make_worker, done);
   // The interrupt flag is also checked inside every running unit; here it
   // only stops new units from starting.
   std::thread watcher;
@@ -105,11 +137,11 @@ constexpr int kTagReply = 12;
 constexpr auto kPoll = std::chrono::microseconds(200);
 
 int run_root(const MpiSession& session, const std::vector<std::uint64_t>& units, unsigned threads,
-             const std::function<int(std::uint64_t)>& run, const std::function<void(std::uint64_t)>& done,
+             const MakeWorker& make_worker, const std::function<void(std::uint64_t)>& done,
              const std::function<bool()>& stop) {
   Dispenser dispenser(units);
   std::mutex done_mutex;
-  std::vector<std::thread> pool = start_workers(threads, dispenser, done_mutex, run, done);
+  std::vector<std::thread> pool = start_workers(threads, dispenser, done_mutex, make_worker, done);
   int exited = 0;
   while (exited < session.size - 1) {
     int flag = 0;
@@ -138,7 +170,7 @@ int run_root(const MpiSession& session, const std::vector<std::uint64_t>& units,
   return dispenser.status();
 }
 
-int run_worker(const std::function<int(std::uint64_t)>& run, unsigned threads, const std::function<bool()>& stop) {
+int run_worker(const MakeWorker& make_worker, unsigned threads, const std::function<bool()>& stop) {
   std::mutex mutex;
   std::condition_variable changed;
   unsigned waiting = 0, live = threads;
@@ -149,25 +181,27 @@ int run_worker(const std::function<int(std::uint64_t)>& run, unsigned threads, c
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t) {
     pool.emplace_back([&] {
-      std::unique_lock lock(mutex);
-      for (;;) {
-        ++waiting;
-        changed.notify_all();
-        changed.wait(lock, [&] { return !ready.empty() || no_more; });
-        --waiting;
-        if (ready.empty()) break;
-        const std::uint64_t unit = ready.front();
-        ready.pop_front();
-        lock.unlock();
-        const int status = run(unit);
-        lock.lock();
-        if (status != 0) {
-          if (failure == 0) failure = status;
-          no_more = true;
-          changed.notify_all();
-          break;
-        }
-        finished.push_back(unit);
+      const int status = work(
+          make_worker,
+          [&]() -> std::optional<std::uint64_t> {
+            std::unique_lock lock(mutex);
+            ++waiting;
+            changed.notify_all();
+            changed.wait(lock, [&] { return !ready.empty() || no_more; });
+            --waiting;
+            if (ready.empty()) return std::nullopt;
+            const std::uint64_t unit = ready.front();
+            ready.pop_front();
+            return unit;
+          },
+          [&](const std::vector<std::uint64_t>& units) {
+            std::lock_guard lock(mutex);
+            finished.insert(finished.end(), units.begin(), units.end());
+          });
+      std::lock_guard lock(mutex);
+      if (status != 0) {
+        if (failure == 0) failure = status;
+        no_more = true;
       }
       --live;
       changed.notify_all();
@@ -267,16 +301,16 @@ int mpi_broadcast([[maybe_unused]] const MpiSession& session, int value) {
 }
 
 int distribute(const MpiSession& session, const std::vector<std::uint64_t>& units, unsigned threads,
-               const std::function<int(std::uint64_t)>& run, const std::function<void(std::uint64_t)>& done,
+               const MakeWorker& make_worker, const std::function<void(std::uint64_t)>& done,
                const std::function<bool()>& stop) {
   threads = std::max(1u, threads);
 #ifdef HARMSIM_HAVE_MPI
   if (session.active && session.size > 1) {
-    if (session.root()) return run_root(session, units, threads, run, done, stop);
-    return run_worker(run, threads, stop);
+    if (session.root()) return run_root(session, units, threads, make_worker, done, stop);
+    return run_worker(make_worker, threads, stop);
   }
 #endif
-  return run_threads(units, threads, run, done, stop);
+  return run_threads(units, threads, make_worker, done, stop);
 }
 
 }  // namespace harmsim::app
