@@ -128,13 +128,24 @@ int run_threads(const std::vector<std::uint64_t>& units, unsigned threads, const
 
 #ifdef HARMSIM_HAVE_MPI
 
-// Messages to rank 0 are two int64: {kind, value}; replies one int64.
+// Messages to rank 0 are int64: {kRequest}, {kFinished, unit...} (the units
+// one sync of a thread made durable), {kExit, status}; replies one int64,
+// a unit or -1 for none left.
 enum : std::int64_t { kRequest = 0, kFinished = 1, kExit = 2 };
 constexpr int kTagToRoot = 11;
 constexpr int kTagReply = 12;
-// How often an idle main thread looks for messages: short next to any unit,
-// long enough that polling costs nothing measurable.
-constexpr auto kPoll = std::chrono::microseconds(200);
+// Naps of a main thread waiting for a message: short after one came, twice as
+// long after each look that found none, up to the longest, so that idle
+// ranks wake a thousand times a second rather than five thousand (each wake
+// takes a little of a core the workers need). A worker rank keeps one unit
+// more than its waiting threads in hand, so the wait for rank 0's reply is
+// hidden behind a running unit of a millisecond or more.
+constexpr auto kNapShortest = std::chrono::microseconds(25);
+constexpr auto kNapLongest = std::chrono::microseconds(1000);
+// How often a worker rank's main thread with nothing to do looks at stop().
+constexpr auto kStopCheck = std::chrono::milliseconds(20);
+
+std::chrono::microseconds longer(std::chrono::microseconds nap) { return std::min(nap * 2, kNapLongest); }
 
 int run_root(const MpiSession& session, const std::vector<std::uint64_t>& units, unsigned threads,
              const MakeWorker& make_worker, const std::function<void(std::uint64_t)>& done,
@@ -143,24 +154,30 @@ int run_root(const MpiSession& session, const std::vector<std::uint64_t>& units,
   std::mutex done_mutex;
   std::vector<std::thread> pool = start_workers(threads, dispenser, done_mutex, make_worker, done);
   int exited = 0;
+  std::chrono::microseconds nap = kNapShortest;
+  std::vector<std::int64_t> message;
   while (exited < session.size - 1) {
+    if (stop()) dispenser.stop(130);
     int flag = 0;
     MPI_Status status;
     MPI_Iprobe(MPI_ANY_SOURCE, kTagToRoot, MPI_COMM_WORLD, &flag, &status);
     if (flag == 0) {
-      if (stop()) dispenser.stop(130);
-      std::this_thread::sleep_for(kPoll);
+      std::this_thread::sleep_for(nap);
+      nap = longer(nap);
       continue;
     }
-    std::int64_t message[2] = {0, 0};
-    MPI_Recv(message, 2, MPI_INT64_T, status.MPI_SOURCE, kTagToRoot, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    nap = kNapShortest;
+    int count = 0;
+    MPI_Get_count(&status, MPI_INT64_T, &count);
+    message.assign(static_cast<std::size_t>(std::max(count, 2)), 0);
+    MPI_Recv(message.data(), count, MPI_INT64_T, status.MPI_SOURCE, kTagToRoot, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     if (message[0] == kRequest) {
       const std::optional<std::uint64_t> unit = dispenser.take();
       std::int64_t reply = unit ? static_cast<std::int64_t>(*unit) : -1;
       MPI_Send(&reply, 1, MPI_INT64_T, status.MPI_SOURCE, kTagReply, MPI_COMM_WORLD);
     } else if (message[0] == kFinished) {
       std::lock_guard lock(done_mutex);
-      done(static_cast<std::uint64_t>(message[1]));
+      for (int i = 1; i < count; ++i) done(static_cast<std::uint64_t>(message[static_cast<std::size_t>(i)]));
     } else {
       ++exited;
       if (message[1] != 0) dispenser.stop(static_cast<int>(message[1]));
@@ -174,9 +191,17 @@ int run_worker(const MakeWorker& make_worker, unsigned threads, const std::funct
   std::mutex mutex;
   std::condition_variable changed;
   unsigned waiting = 0, live = threads;
-  std::deque<std::uint64_t> ready, finished;
-  bool no_more = false;
+  std::deque<std::uint64_t> ready;        // units from rank 0 not yet taken
+  std::vector<std::uint64_t> finished;    // synced, not yet reported to rank 0
+  bool no_more = false;                   // nothing more will come from rank 0
   int failure = 0;
+  // Stops handing out units after a failure or an interrupt.
+  auto stop_now = [&](int status) {
+    if (failure == 0) failure = status;
+    no_more = true;
+    ready.clear();
+    changed.notify_all();
+  };
 
   std::vector<std::thread> pool;
   for (unsigned t = 0; t < threads; ++t) {
@@ -192,17 +217,16 @@ int run_worker(const MakeWorker& make_worker, unsigned threads, const std::funct
             if (ready.empty()) return std::nullopt;
             const std::uint64_t unit = ready.front();
             ready.pop_front();
+            changed.notify_all();
             return unit;
           },
           [&](const std::vector<std::uint64_t>& units) {
             std::lock_guard lock(mutex);
             finished.insert(finished.end(), units.begin(), units.end());
+            changed.notify_all();
           });
       std::lock_guard lock(mutex);
-      if (status != 0) {
-        if (failure == 0) failure = status;
-        no_more = true;
-      }
+      if (status != 0) stop_now(status);
       --live;
       changed.notify_all();
     });
@@ -210,28 +234,31 @@ int run_worker(const MakeWorker& make_worker, unsigned threads, const std::funct
 
   // The broker: keeps one unit more than the waiting threads in hand, so a
   // thread that finishes starts its next unit without a round trip to rank
-  // 0, and tells rank 0 of every finished unit.
+  // 0, and tells rank 0 of the units its threads finished. It sleeps until a
+  // thread needs it; only while a request is out does it look for the reply.
   bool asking = false;
   std::int64_t reply = -1;
   MPI_Request request = MPI_REQUEST_NULL;
+  std::chrono::microseconds nap = kNapShortest;
+  std::vector<std::int64_t> message;
   for (;;) {
-    std::deque<std::uint64_t> report;
+    std::vector<std::uint64_t> report;
     bool want = false, all_exited = false;
     {
       std::unique_lock lock(mutex);
-      changed.wait_for(lock, kPoll);
-      if (stop() && !no_more) {
-        no_more = true;
-        if (failure == 0) failure = 130;
-        changed.notify_all();
-      }
+      auto wanted = [&] { return !no_more && !asking && ready.size() < waiting + 1; };
+      auto something_to_do = [&] { return !finished.empty() || live == 0 || wanted(); };
+      if (asking) changed.wait_for(lock, nap, something_to_do);
+      else changed.wait_for(lock, kStopCheck, something_to_do);
+      if (!no_more && stop()) stop_now(130);
       report.swap(finished);
-      want = !no_more && !asking && ready.size() < waiting + 1;
+      want = wanted();
       all_exited = live == 0;
     }
-    for (std::uint64_t unit : report) {
-      std::int64_t message[2] = {kFinished, static_cast<std::int64_t>(unit)};
-      MPI_Send(message, 2, MPI_INT64_T, 0, kTagToRoot, MPI_COMM_WORLD);
+    if (!report.empty()) {
+      message.assign(1, kFinished);
+      for (std::uint64_t unit : report) message.push_back(static_cast<std::int64_t>(unit));
+      MPI_Send(message.data(), static_cast<int>(message.size()), MPI_INT64_T, 0, kTagToRoot, MPI_COMM_WORLD);
     }
     if (asking) {
       int flag = 0;
@@ -242,19 +269,22 @@ int run_worker(const MakeWorker& make_worker, unsigned threads, const std::funct
         if (reply < 0) no_more = true;
         else if (!no_more) ready.push_back(static_cast<std::uint64_t>(reply));
         changed.notify_all();
+      } else {
+        nap = longer(nap);
       }
     } else if (all_exited) {
       break;
     } else if (want) {
-      std::int64_t message[2] = {kRequest, 0};
+      const std::int64_t ask = kRequest;
       MPI_Irecv(&reply, 1, MPI_INT64_T, 0, kTagReply, MPI_COMM_WORLD, &request);
-      MPI_Send(message, 2, MPI_INT64_T, 0, kTagToRoot, MPI_COMM_WORLD);
+      MPI_Send(&ask, 1, MPI_INT64_T, 0, kTagToRoot, MPI_COMM_WORLD);
       asking = true;
+      nap = kNapShortest;
     }
   }
   for (std::thread& t : pool) t.join();
-  std::int64_t message[2] = {kExit, failure};
-  MPI_Send(message, 2, MPI_INT64_T, 0, kTagToRoot, MPI_COMM_WORLD);
+  std::int64_t exit_message[2] = {kExit, failure};
+  MPI_Send(exit_message, 2, MPI_INT64_T, 0, kTagToRoot, MPI_COMM_WORLD);
   return failure;
 }
 

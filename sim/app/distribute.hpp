@@ -3,10 +3,13 @@
 // program was started by mpirun or srun (docs/sweeps.md, "Scaling").
 //
 // Under MPI, rank 0 hands out unit indices one at a time on request
-// (master/worker): it sends 16-byte messages and never touches the results,
-// which each rank writes itself. Every rank runs `threads` worker threads;
-// only each rank's main thread calls MPI (MPI_THREAD_FUNNELED), polling
-// without spinning so it leaves its core to the workers.
+// (master/worker): it sends messages of a few bytes and never touches the
+// results, which each rank writes itself. Every rank runs `threads` worker
+// threads; only each rank's main thread calls MPI (MPI_THREAD_FUNNELED). Open
+// MPI's blocking calls spin, so the main threads never block in MPI while
+// units run: rank 0 polls with naps that lengthen while nothing comes, and
+// the others sleep on a condition variable until their threads need a unit
+// or have finished some, so they leave the cores to the workers.
 #include <chrono>
 #include <cstdint>
 #include <functional>
