@@ -212,11 +212,16 @@ int prepare(const SweepCommand& cmd, const SweepRun& run, const io::CheckpointDi
       checkpoints.remove();
       checkpoints.open_or_create(0);
     }
-    finished.scan();
+    finished.scan(true);  // every record of an interrupted run checked: damaged units run again now
   } catch (const io::IoError& e) {
     print_error(e.what());
     return kExitFailure;
   }
+  if (!finished.damaged().empty())
+    print_error(fmt::format("{}; running it again{}", finished.damaged().front(),
+                            finished.damaged().size() > 1
+                                ? fmt::format(" ({} damaged units in all)", finished.damaged().size())
+                                : ""));
   for (std::uint64_t unit : run.shard_units)
     if (!finished.has(unit / run.replicates(), unit % run.replicates())) pending.push_back(unit);
   const std::size_t done = run.shard_units.size() - pending.size();

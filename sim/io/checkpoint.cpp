@@ -477,7 +477,7 @@ constexpr std::size_t kOpenJournals = 256;
 JournalIndex::JournalIndex(const CheckpointDir& directory) : directory_(directory) {}
 JournalIndex::~JournalIndex() = default;
 
-void JournalIndex::scan() {
+void JournalIndex::scan(bool verify) {
   std::error_code error;
   std::filesystem::directory_iterator it(directory_.directory(), error);
   if (error) throw IoError("cannot list " + directory_.directory().string() + ": " + error.message());
@@ -491,7 +491,7 @@ void JournalIndex::scan() {
       journals_.back()->path = it->path();
     }
   }
-  std::string header(kHeaderBytes, '\0');
+  std::string header(kHeaderBytes, '\0'), whole;
   for (std::size_t j = 0; j < journals_.size(); ++j) {
     Journal& journal = *journals_[j];
     if (journal.ended) continue;
@@ -513,11 +513,22 @@ void JournalIndex::scan() {
         journal.ended = true;
         break;
       }
+      bool valid = true;
+      if (verify) {
+        whole.resize(bytes);
+        if (!read_at(journal.fd, whole.data(), bytes, journal.scanned, got))
+          throw IoError(system_error("cannot read " + journal.path.string()));
+        valid = got == bytes && decode(whole, directory_.id(), directory_.kind(), h->point, h->replicate, why);
+        if (!valid)
+          damaged_.push_back(fmt::format("{} at byte {}: unit p{} replicate {}: {}", journal.path.string(),
+                                         journal.scanned, h->point, h->replicate, got == bytes ? why : "cut short"));
+      }
       // A unit found twice (run again after a crash, or by rank 0 when it
       // could not see another rank's journal) has the same record: the first
       // one found is kept.
-      where_.try_emplace(h->point << 32 | h->replicate,
-                         Location{static_cast<std::uint32_t>(j), journal.scanned, bytes});
+      if (valid)
+        where_.try_emplace(h->point << 32 | h->replicate,
+                           Location{static_cast<std::uint32_t>(j), journal.scanned, bytes});
       journal.scanned += bytes;
     }
     if (journals_.size() > kOpenJournals) journal.close();

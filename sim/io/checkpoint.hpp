@@ -151,7 +151,8 @@ class UnitJournal {
 // Every record found in the journals of a checkpoint directory, by unit.
 // scan() reads what was appended since the last scan (new journals, new
 // records of known ones): rank 0 scans once before running (which units are
-// finished) and again before assembling (where each unit is).
+// finished, every record checked) and again before assembling (where each
+// unit is; each record is checked as it is read).
 class JournalIndex {
  public:
   explicit JournalIndex(const CheckpointDir& directory);
@@ -162,8 +163,15 @@ class JournalIndex {
   // Reads the headers of the new records: each whole record (identity and
   // size checked) is indexed; a journal's scan stops at a record that is cut
   // short or not a record of this directory (the tail of a killed append, or
-  // of a crash). IoError if the directory cannot be listed or a journal read.
-  void scan();
+  // of a crash). With `verify`, each record is also read whole and one that
+  // fails its checksum (a crash can leave a whole header on lost data) is
+  // left out, so its unit is run again with the others rather than alone
+  // when the output is assembled. IoError if the directory cannot be listed
+  // or a journal read.
+  void scan(bool verify = false);
+  // What each record left out by a verifying scan was ("JOURNAL at byte N:
+  // unit pK replicate R: damaged (checksum)").
+  [[nodiscard]] const std::vector<std::string>& damaged() const noexcept { return damaged_; }
   [[nodiscard]] bool has(std::uint64_t point, std::uint64_t replicate) const;
   [[nodiscard]] std::size_t size() const noexcept { return where_.size(); }
   // Reads and checks a unit (id, indices, sizes, checksum); nullopt with the
@@ -181,6 +189,7 @@ class JournalIndex {
   std::vector<std::unique_ptr<Journal>> journals_;
   std::unordered_map<std::string, std::size_t> journal_by_name_;
   std::unordered_map<std::uint64_t, Location> where_;  // key: point << 32 | replicate
+  std::vector<std::string> damaged_;
 };
 
 // The manifest of a sweep's checkpoint directory.

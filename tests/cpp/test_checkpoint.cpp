@@ -1,7 +1,7 @@
 // The journals of a sweep's checkpoint directory (sim/io/checkpoint.hpp): what
 // a killed process appended is found without any sync, a record cut short is
-// not, a damaged one is refused when read, and records of another sweep are
-// never taken.
+// not, a damaged one is refused when read (or left out by a verifying scan),
+// and records of another sweep are never taken.
 #include <catch2/catch.hpp>
 
 #include <signal.h>
@@ -180,7 +180,7 @@ TEST_CASE("units appended by a process killed with SIGKILL before any sync are a
   check_equal(*index.read(1, 5), record(1, 5));
 }
 
-TEST_CASE("a record damaged inside is refused when read, and records of another sweep are never taken",
+TEST_CASE("a record damaged inside is refused when read or verified, and records of another sweep are never taken",
           "[checkpoint]") {
   TempDir dir;
   const CheckpointDir checkpoints(dir.path() / "work", "sweep-a", "manifest\n");
@@ -214,4 +214,13 @@ TEST_CASE("a record damaged inside is refused when read, and records of another 
   check_equal(*index.read(0, 1), record(0, 1));
   CHECK_FALSE(index.has(0, 2));  // sweep-b's
   CHECK(index.size() == 2);
+
+  // A verifying scan (before a resumed sweep runs) leaves it out at once,
+  // so that it is run again with the other units still to run.
+  JournalIndex verified(checkpoints);
+  verified.scan(true);
+  CHECK_FALSE(verified.has(0, 0));
+  CHECK(verified.has(0, 1));
+  REQUIRE(verified.damaged().size() == 1);
+  CHECK(verified.damaged()[0].find("at byte 0: unit p0 replicate 0: damaged (checksum)") != std::string::npos);
 }
