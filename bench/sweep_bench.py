@@ -124,15 +124,12 @@ def main() -> int:
     parser.add_argument("--out", default=os.path.join(ROOT, "build", "bench", "sweep_bench.json"))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--sweeps", default="realistic,small_units", help="comma-separated: " + ",".join(SWEEPS))
-    parser.add_argument("--no-mpi", action="store_true", help="skip the mpirun -n 2 runs")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated: " + ",".join(MODES))
     args = parser.parse_args()
 
     env_note = ""
-    modes = list(MODES)
-    if args.no_mpi:
-        modes.remove("mpi2")
-        env_note = "mpirun -n 2 skipped (--no-mpi)"
-    elif mpirun_prefix() is None:
+    modes = [m for m in MODES if m in args.modes.split(",")]
+    if "mpi2" in modes and mpirun_prefix() is None:
         modes.remove("mpi2")
         env_note = "mpirun -n 2 skipped: no mpirun on PATH"
     if os.geteuid() == 0:
@@ -184,8 +181,8 @@ def main() -> int:
             if mode == "j1":
                 rate1 = rate
             workers = 1 if mode == "j1" else 2
-            speedup = rate / rate1 if rate1 else float("nan")
-            efficiency = speedup / workers
+            speedup = rate / rate1 if rate1 else None  # None: -j 1 was not run
+            efficiency = speedup / workers if speedup else None
             run_name = f"Sweep/{name}/{CASE[mode]}"
             common = {
                 "run_name": run_name, "threads": 1, "iterations": 1, "time_unit": "s",
@@ -202,7 +199,7 @@ def main() -> int:
                 "name": run_name + "_median", "family_index": names.index(name), "run_type": "aggregate",
                 "aggregate_name": "median", "repetitions": len(runs), **common,
                 "real_time": wall, "cpu_time": cpu, "items_per_second": rate, "cpu_s": cpu,
-                "speedup": speedup, "efficiency": efficiency,
+                **({"speedup": speedup, "efficiency": efficiency} if speedup else {}),
             })
             table.append((name, mode, units[name], wall, cpu, rate, efficiency, walls))
 
@@ -228,7 +225,7 @@ def main() -> int:
     print(f"{'sweep':12} {'run':12} {'units':>6} {'wall s':>7} {'cpu s':>7} {'units/s':>8} {'effic.':>7}  rounds (wall s)")
     for name, mode, n, wall, cpu, rate, eff, walls in table:
         print(f"{name:12} {LABEL[mode]:12} {n:6d} {wall:7.2f} {cpu:7.2f} {rate:8.1f} "
-              f"{'' if mode == 'j1' else f'{eff:6.1%}':>7}  {', '.join(f'{w:.2f}' for w in walls)}")
+              f"{'' if mode == 'j1' or eff is None else f'{eff:6.1%}':>7}  {', '.join(f'{w:.2f}' for w in walls)}")
     for name in names:
         if not identical[name]:
             print(f"WARNING: {name}: the runs wrote different datasets", file=sys.stderr)
