@@ -3,12 +3,17 @@
 // program was started by mpirun or srun (docs/sweeps.md, "Scaling").
 //
 // Under MPI, rank 0 hands out unit indices one at a time on request
-// (master/worker): it sends 16-byte messages and never touches the results,
-// which each rank writes itself. Every rank runs `threads` worker threads;
-// only each rank's main thread calls MPI (MPI_THREAD_FUNNELED), polling
-// without spinning so it leaves its core to the workers.
+// (master/worker): it sends messages of a few bytes and never touches the
+// results, which each rank writes itself. Every rank runs `threads` worker
+// threads; only each rank's main thread calls MPI (MPI_THREAD_FUNNELED). Open
+// MPI's blocking calls spin, so the main threads never block in MPI while
+// units run: rank 0 polls with naps that lengthen while nothing comes, and
+// the others sleep on a condition variable until their threads need a unit
+// or have finished some, so they leave the cores to the workers.
+#include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 namespace harmsim::app {
@@ -32,15 +37,36 @@ int launched_ranks();
 // Rank 0's value on every rank (the value itself when inactive).
 int mpi_broadcast(const MpiSession& session, int value);
 
-// Runs each of `units` (significant on rank 0 only) once, somewhere.
-// run(unit) returns 0 on success or an exit status that stops the
-// distribution (it reports its own error). done(unit) is called on rank 0 for
-// every unit finished on any rank, one call at a time. stop() is polled on
-// every rank: true stops handing out units (an interrupt).
+// What one worker thread does with the units it is given. Both return 0, or
+// an exit status that stops the distribution (they report their own error).
+class UnitWorker {
+ public:
+  virtual ~UnitWorker() = default;
+  // Runs a unit and keeps its result (it must survive the process being
+  // killed once this returns).
+  virtual int run(std::uint64_t unit) = 0;
+  // Makes every unit run so far durable (it must survive a crash of the
+  // machine once this returns).
+  virtual int sync() = 0;
+};
+using MakeWorker = std::function<std::unique_ptr<UnitWorker>()>;
+
+// A thread syncs once at least this long has passed since its last sync, when
+// a unit finishes, and when it stops: one sync per unit of 0.5 s or more, one
+// per 0.5 s of smaller units (an fsync costs about as much as a 3 ms unit
+// here; docs/performance.md). A unit counts as finished (done() is called,
+// rank 0 is told) only after a sync that covers it.
+inline constexpr std::chrono::milliseconds kSyncEvery{500};
+
+// Runs each of `units` (significant on rank 0 only) once, somewhere, each
+// thread with its own make_worker(). done(unit) is called on rank 0 for every
+// unit finished (run and synced) on any rank, one call at a time. stop() is
+// polled on every rank: true stops handing out units (an interrupt).
 // Returns 0 when every unit ran, else the first non-zero status (on rank 0:
-// of any rank; on other ranks: their own).
+// of any rank; on other ranks: their own). Units run before a failure or a
+// stop are synced and reported.
 int distribute(const MpiSession& session, const std::vector<std::uint64_t>& units, unsigned threads,
-               const std::function<int(std::uint64_t)>& run, const std::function<void(std::uint64_t)>& done,
+               const MakeWorker& make_worker, const std::function<void(std::uint64_t)>& done,
                const std::function<bool()>& stop);
 
 }  // namespace harmsim::app

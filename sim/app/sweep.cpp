@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -128,9 +129,10 @@ struct SweepRun {
   }
 };
 
-// Runs one unit and keeps its record. 0, or the exit status that stops the
-// sweep (the error is printed here, on whichever rank ran it).
-int run_unit(const SweepRun& run, const io::CheckpointDir& checkpoints, std::uint64_t unit) {
+// Runs one unit and appends its record to `journal` (and to `kept` if given).
+// 0, or the exit status that stops the sweep (the error is printed here, on
+// whichever rank ran it).
+int run_unit(const SweepRun& run, io::UnitJournal& journal, std::uint64_t unit, io::UnitRecord* kept = nullptr) {
   const std::uint64_t point = unit / run.replicates(), replicate = unit % run.replicates();
   try {
     const io::Scenario s = run.sweep.point_scenario(static_cast<std::size_t>(point));
@@ -139,7 +141,9 @@ int run_unit(const SweepRun& run, const io::CheckpointDir& checkpoints, std::uin
     model::Simulation simulation(s.params, interventions, seed);
     model::ReplicateResult result = simulation.run(check_interrupt, nullptr);
     result.replicate = replicate;
-    checkpoints.write(io::make_unit_record(point, result, run.per_replicate));
+    io::UnitRecord record = io::make_unit_record(point, result, run.per_replicate);
+    journal.append(record);
+    if (kept != nullptr) *kept = std::move(record);
     return kExitOk;
   } catch (const Interrupted&) {
     return kExitInterrupted;
@@ -152,12 +156,35 @@ int run_unit(const SweepRun& run, const io::CheckpointDir& checkpoints, std::uin
   }
 }
 
+// Syncs `journal`; 0 or kExitFailure (the error printed).
+int sync_journal(io::UnitJournal& journal) {
+  try {
+    journal.sync();
+    return kExitOk;
+  } catch (const io::IoError& e) {
+    print_error(e.what());
+    return kExitFailure;
+  }
+}
+
+// A thread's worker: its units go to a journal of its own.
+class SweepWorker final : public UnitWorker {
+ public:
+  SweepWorker(const SweepRun& run, const io::CheckpointDir& checkpoints) : run_(run), journal_(checkpoints) {}
+  int run(std::uint64_t unit) override { return run_unit(run_, journal_, unit); }
+  int sync() override { return sync_journal(journal_); }
+
+ private:
+  const SweepRun& run_;
+  io::UnitJournal journal_;
+};
+
 constexpr int kProceed = -1;
 
 // Rank 0 before anything runs: the output, the checkpoint directory, and the
 // units still to run. Returns kProceed or an exit status.
-int prepare(const SweepCommand& cmd, const SweepRun& run, std::vector<std::uint64_t>& pending) {
-  const io::CheckpointDir checkpoints = run.checkpoints();
+int prepare(const SweepCommand& cmd, const SweepRun& run, const io::CheckpointDir& checkpoints,
+            io::JournalIndex& finished, std::vector<std::uint64_t>& pending) {
   std::error_code error;
   if (fs::exists(run.output, error)) {
     const io::SweepFileStatus status = io::inspect_sweep_file(run.output);
@@ -176,65 +203,71 @@ int prepare(const SweepCommand& cmd, const SweepRun& run, std::vector<std::uint6
   }
   try {
     try {
-      checkpoints.open_or_create(run.sweep.points());
+      checkpoints.open_or_create(0);
     } catch (const io::CheckpointMismatch& e) {
       if (!cmd.force) {
         print_error(e.what());
         return kExitBadInput;
       }
       checkpoints.remove();
-      checkpoints.open_or_create(run.sweep.points());
+      checkpoints.open_or_create(0);
     }
+    finished.scan(true);  // every record of an interrupted run checked: damaged units run again now
   } catch (const io::IoError& e) {
     print_error(e.what());
     return kExitFailure;
   }
-  std::uint64_t point = UINT64_MAX;
-  std::size_t bytes = 0;
-  for (std::uint64_t unit : run.shard_units) {
-    if (unit / run.replicates() != point) {
-      point = unit / run.replicates();
-      bytes = run.unit_bytes(point);
-    }
-    if (!checkpoints.has(point, unit % run.replicates(), bytes)) pending.push_back(unit);
-  }
-  const std::size_t finished = run.shard_units.size() - pending.size();
-  if (finished > 0 && !cmd.quiet)
-    std::fprintf(stderr, "harmsim: resuming: %zu of %zu units already finished in %s\n", finished,
+  if (!finished.damaged().empty())
+    print_error(fmt::format("{}; running it again{}", finished.damaged().front(),
+                            finished.damaged().size() > 1
+                                ? fmt::format(" ({} damaged units in all)", finished.damaged().size())
+                                : ""));
+  for (std::uint64_t unit : run.shard_units)
+    if (!finished.has(unit / run.replicates(), unit % run.replicates())) pending.push_back(unit);
+  const std::size_t done = run.shard_units.size() - pending.size();
+  if (done > 0 && !cmd.quiet)
+    std::fprintf(stderr, "harmsim: resuming: %zu of %zu units already finished in %s\n", done,
                  run.shard_units.size(), run.work.c_str());
   return kProceed;
 }
 
 // Rank 0 once every unit is in: the sweep (or shard) file, then the
-// checkpoint directory goes. A unit file that is missing or damaged is run
-// again here.
+// checkpoint directory goes. A unit that is missing or damaged is run again
+// here.
 int assemble(const SweepCommand& cmd, const SweepRun& run, const MpiSession& session,
-             const std::string& started_at) {
-  const io::CheckpointDir checkpoints = run.checkpoints();
+             const io::CheckpointDir& checkpoints, io::JournalIndex& finished, const std::string& started_at) {
   try {
+    finished.scan();  // what every rank appended
+    std::optional<io::UnitJournal> journal;  // of the units run again
     const io::SweepHeader header = io::make_sweep_header(run.sweep, run.per_replicate, run.shard_index,
                                                          run.shard_count, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
     io::SweepWriter writer(run.output, header, cmd.command_line, started_at);
     std::size_t redone = 0;
     for (std::size_t point = 0; point < run.sweep.points(); ++point) {
+      const std::size_t bytes = run.unit_bytes(point);
       std::vector<io::UnitRecord> records;
       for (std::uint64_t replicate = 0; replicate < run.replicates(); ++replicate) {
         const std::uint64_t unit = point * run.replicates() + replicate;
         if (!run.in_shard(unit)) continue;
         std::string problem;
-        std::optional<io::UnitRecord> record = checkpoints.read(point, replicate, &problem);
+        std::optional<io::UnitRecord> record = finished.read(point, replicate, &problem);
+        if (record && io::CheckpointDir::unit_bytes(record->days, record->strata) != bytes) {
+          problem = fmt::format("{}: unit p{} replicate {} has the wrong shape", run.work.string(), point, replicate);
+          record.reset();
+        }
         if (!record) {
           if (redone++ == 0)
             print_error(fmt::format("{}; running it again{}", problem,
                                     session.active ? " (is the output on a filesystem every rank shares?)" : ""));
-          if (const int status = run_unit(run, checkpoints, unit); status != kExitOk) return status;
-          record = checkpoints.read(point, replicate, &problem);
-          if (!record) throw io::IoError(problem);
+          if (!journal) journal.emplace(checkpoints);
+          record.emplace();
+          if (const int status = run_unit(run, *journal, unit, &*record); status != kExitOk) return status;
         }
         records.push_back(std::move(*record));
       }
       writer.write_point(point, records);
     }
+    if (journal) journal->sync();
     writer.finish();
     checkpoints.remove();
     if (redone > 1) print_error(fmt::format("{} units were run again", redone));
@@ -288,17 +321,18 @@ int sweep_on_rank(const SweepCommand& cmd, const MpiSession& session) {
   for (std::uint64_t unit = 0; unit < run.sweep.units(); ++unit)
     if (run.in_shard(unit)) run.shard_units.push_back(unit);
 
+  const io::CheckpointDir checkpoints = run.checkpoints();
+  io::JournalIndex finished(checkpoints);  // rank 0's view of the finished units
   std::vector<std::uint64_t> pending;
-  int status = root ? prepare(cmd, run, pending) : kProceed;
+  int status = root ? prepare(cmd, run, checkpoints, finished, pending) : kProceed;
   status = mpi_broadcast(session, status);
   if (status != kProceed) return root ? status : kExitOk;
 
   install_interrupt_handlers();
-  const io::CheckpointDir checkpoints = run.checkpoints();
   SweepProgress progress(static_cast<std::size_t>(run.replicates()), run.shard_units, pending,
                          root && !cmd.quiet && (cmd.progress || isatty(STDERR_FILENO) != 0));
   status = distribute(
-      session, pending, threads, [&](std::uint64_t unit) { return run_unit(run, checkpoints, unit); },
+      session, pending, threads, [&] { return std::make_unique<SweepWorker>(run, checkpoints); },
       [&](std::uint64_t unit) { progress.unit_done(unit); }, [] { return interrupted(); });
   status = mpi_broadcast(session, status);
   if (status == kExitInterrupted || interrupted()) {
@@ -315,7 +349,7 @@ int sweep_on_rank(const SweepCommand& cmd, const MpiSession& session) {
   }
   if (!root) return kExitOk;
   progress.finish();
-  return assemble(cmd, run, session, started_at);
+  return assemble(cmd, run, session, checkpoints, finished, started_at);
 }
 
 }  // namespace

@@ -97,6 +97,128 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
   }
 }
 
+// The header of a record: what says which unit it is and how long it is.
+struct RecordHeader {
+  std::uint64_t point = 0, replicate = 0, seed = 0, events = 0, days = 0, strata = 0, metrics = 0;
+};
+constexpr std::size_t kHeaderBytes = 8 + sizeof(std::uint64_t) + kIdBytes + kHeaderWords * sizeof(std::uint64_t);
+
+std::string padded_id(const std::string& id) {
+  std::string out = id;
+  out.resize(kIdBytes, ' ');
+  return out;
+}
+
+// The record's bytes: magic, byte-order mark, id, header words, totals,
+// exposure tables, daily series, series, checksum of all before it.
+std::string encode(const UnitRecord& r, const std::string& id) {
+  Buffer out;
+  out.bytes(kMagic.data(), kMagic.size());
+  out.u64(kByteOrderMark);
+  const std::string padded = padded_id(id);
+  out.bytes(padded.data(), kIdBytes);
+  for (std::uint64_t v : {r.point, r.replicate, r.seed, r.events, r.days, r.strata,
+                          static_cast<std::uint64_t>(model::kMetricCount)})
+    out.u64(v);
+  out.bytes(r.totals.data(), sizeof(double) * r.totals.size());
+  out.bytes(r.exposure.data(), sizeof(std::uint64_t) * r.exposure.size());
+  out.bytes(r.daily.data(), sizeof(float) * r.daily.size());
+  out.bytes(r.series.data(), sizeof(float) * r.series.size());
+  out.u64(checksum(out.text()));
+  return std::move(out.text());
+}
+
+// Checks the kHeaderBytes at `bytes` (magic, byte order, id, metrics, sane
+// sizes); the reason in `why` if they are not the header of a record of
+// `id`.
+std::optional<RecordHeader> decode_header(std::string_view bytes, const std::string& id, const std::string& kind,
+                                          std::string& why) {
+  if (bytes.size() < kHeaderBytes) {
+    why = "too short";
+    return std::nullopt;
+  }
+  std::size_t at = 0;
+  auto u64 = [&]() {
+    std::uint64_t v = 0;
+    std::memcpy(&v, bytes.data() + at, sizeof v);
+    at += sizeof v;
+    return v;
+  };
+  if (bytes.substr(0, kMagic.size()) != kMagic) {
+    why = "not a harmsim unit record";
+    return std::nullopt;
+  }
+  at = kMagic.size();
+  if (u64() != kByteOrderMark) {
+    why = "written on a machine of another byte order";
+    return std::nullopt;
+  }
+  if (bytes.substr(at, kIdBytes) != padded_id(id)) {
+    why = "from another " + kind;
+    return std::nullopt;
+  }
+  at += kIdBytes;
+  RecordHeader h;
+  h.point = u64();
+  h.replicate = u64();
+  h.seed = u64();
+  h.events = u64();
+  h.days = u64();
+  h.strata = u64();
+  h.metrics = u64();
+  if (h.metrics != model::kMetricCount) {
+    why = "written by a program with other metrics";
+    return std::nullopt;
+  }
+  if (h.days > (1ULL << 24) || h.strata > (1ULL << 16)) {
+    why = "damaged (sizes)";
+    return std::nullopt;
+  }
+  return h;
+}
+
+// A whole record of unit (point, replicate) of `id` from `bytes`, or nullopt
+// with the reason in `why`.
+std::optional<UnitRecord> decode(std::string_view bytes, const std::string& id, const std::string& kind,
+                                 std::uint64_t point, std::uint64_t replicate, std::string& why) {
+  const std::optional<RecordHeader> h = decode_header(bytes, id, kind, why);
+  if (!h) return std::nullopt;
+  if (h->point != point || h->replicate != replicate) {
+    why = "holds another unit";
+    return std::nullopt;
+  }
+  if (bytes.size() != CheckpointDir::unit_bytes(h->days, h->strata)) {
+    why = "damaged (wrong size)";
+    return std::nullopt;
+  }
+  std::uint64_t stored = 0;
+  std::memcpy(&stored, bytes.data() + bytes.size() - sizeof stored, sizeof stored);
+  if (stored != checksum(bytes.substr(0, bytes.size() - sizeof stored))) {
+    why = "damaged (checksum)";
+    return std::nullopt;
+  }
+  UnitRecord r;
+  r.point = h->point;
+  r.replicate = h->replicate;
+  r.seed = h->seed;
+  r.events = h->events;
+  r.days = h->days;
+  r.strata = h->strata;
+  std::size_t at = kHeaderBytes;
+  auto take = [&](void* data, std::size_t n) {
+    if (n == 0) return;  // data may be null (an empty vector)
+    std::memcpy(data, bytes.data() + at, n);
+    at += n;
+  };
+  take(r.totals.data(), sizeof(double) * r.totals.size());
+  take(r.exposure.data(), sizeof(std::uint64_t) * r.exposure.size());
+  r.daily.resize(model::kMetricCount * r.days);
+  take(r.daily.data(), sizeof(float) * r.daily.size());
+  r.series.resize(model::kMetricCount * r.days * r.strata);
+  take(r.series.data(), sizeof(float) * r.series.size());
+  return r;
+}
+
 }  // namespace
 
 UnitRecord make_unit_record(std::uint64_t point, const model::ReplicateResult& rep, bool keep_series) {
@@ -136,7 +258,7 @@ std::string sweep_manifest(const std::string& sweep_id, std::size_t points, std:
                            bool per_replicate, std::int64_t shard_index, std::int64_t shard_count,
                            const std::string& harmsim_version, const std::string& git_commit) {
   return fmt::format(
-      "harmsim sweep checkpoints 2\nsweep_id = {}\npoints = {}\nreplicates = {}\nper_replicate = {}\n"
+      "harmsim sweep checkpoints 3\nsweep_id = {}\npoints = {}\nreplicates = {}\nper_replicate = {}\n"
       "shard = {}/{}\nharmsim_version = {}\ngit_commit = {}\n",
       sweep_id, points, replicates, per_replicate ? 1 : 0, shard_index, shard_count, harmsim_version, git_commit);
 }
@@ -215,75 +337,21 @@ bool CheckpointDir::has(std::uint64_t point, std::uint64_t replicate, std::size_
 }
 
 void CheckpointDir::write(const UnitRecord& r) const {
-  Buffer out;
-  out.bytes(kMagic.data(), kMagic.size());
-  out.u64(kByteOrderMark);
-  std::string id = id_;
-  id.resize(kIdBytes, ' ');
-  out.bytes(id.data(), kIdBytes);
-  for (std::uint64_t v : {r.point, r.replicate, r.seed, r.events, r.days, r.strata,
-                          static_cast<std::uint64_t>(model::kMetricCount)})
-    out.u64(v);
-  out.bytes(r.totals.data(), sizeof(double) * r.totals.size());
-  out.bytes(r.exposure.data(), sizeof(std::uint64_t) * r.exposure.size());
-  out.bytes(r.daily.data(), sizeof(float) * r.daily.size());
-  out.bytes(r.series.data(), sizeof(float) * r.series.size());
-  out.u64(checksum(out.text()));
-  write_file_atomically(unit_path(r.point, r.replicate), out.text());
+  write_file_atomically(unit_path(r.point, r.replicate), encode(r, id_));
 }
 
 std::optional<UnitRecord> CheckpointDir::read(std::uint64_t point, std::uint64_t replicate,
                                               std::string* problem) const {
-  auto bad = [&](const std::string& why) -> std::optional<UnitRecord> {
-    if (problem != nullptr) *problem = unit_path(point, replicate).string() + ": " + why;
-    return std::nullopt;
-  };
+  const std::string where = unit_path(point, replicate).string();
   std::ifstream in(unit_path(point, replicate), std::ios::binary);
-  if (!in) return bad("missing");
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const std::size_t fixed = unit_bytes(0, 0);
-  if (bytes.size() < fixed) return bad("too short");
-  std::size_t at = 0;
-  auto take = [&](void* data, std::size_t n) {
-    if (n == 0) return;  // data may be null (an empty vector)
-    std::memcpy(data, bytes.data() + at, n);
-    at += n;
-  };
-  auto u64 = [&]() {
-    std::uint64_t v = 0;
-    take(&v, sizeof v);
-    return v;
-  };
-  if (std::string_view(bytes.data(), kMagic.size()) != kMagic) return bad("not a harmsim unit file");
-  at = kMagic.size();
-  if (u64() != kByteOrderMark) return bad("written on a machine of another byte order");
-  std::string id(bytes.data() + at, kIdBytes);
-  at += kIdBytes;
-  std::string want = id_;
-  want.resize(kIdBytes, ' ');
-  if (id != want) return bad("from another " + kind_);
-  UnitRecord r;
-  r.point = u64();
-  r.replicate = u64();
-  r.seed = u64();
-  r.events = u64();
-  r.days = u64();
-  r.strata = u64();
-  const std::uint64_t metrics = u64();
-  if (r.point != point || r.replicate != replicate) return bad("holds another unit");
-  if (metrics != model::kMetricCount) return bad("written by a program with other metrics");
-  if (r.days > (1ULL << 24) || r.strata > (1ULL << 16) || bytes.size() != unit_bytes(r.days, r.strata))
-    return bad("damaged (wrong size)");
-  std::uint64_t stored = 0;
-  std::memcpy(&stored, bytes.data() + bytes.size() - sizeof stored, sizeof stored);
-  if (stored != checksum(std::string_view(bytes.data(), bytes.size() - sizeof stored)))
-    return bad("damaged (checksum)");
-  take(r.totals.data(), sizeof(double) * r.totals.size());
-  take(r.exposure.data(), sizeof(std::uint64_t) * r.exposure.size());
-  r.daily.resize(model::kMetricCount * r.days);
-  take(r.daily.data(), sizeof(float) * r.daily.size());
-  r.series.resize(model::kMetricCount * r.days * r.strata);
-  take(r.series.data(), sizeof(float) * r.series.size());
+  if (!in) {
+    if (problem != nullptr) *problem = where + ": missing";
+    return std::nullopt;
+  }
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string why;
+  std::optional<UnitRecord> r = decode(bytes, id_, kind_, point, replicate, why);
+  if (!r && problem != nullptr) *problem = where + ": " + why;
   return r;
 }
 
@@ -291,6 +359,210 @@ void CheckpointDir::remove() const {
   std::error_code error;
   std::filesystem::remove_all(directory_, error);
   if (error) throw IoError("cannot remove " + directory_.string() + ": " + error.message());
+}
+
+// --- journals (sweeps) ----------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kJournalSuffix = ".journal";
+
+// Reads up to n bytes at `offset`; fewer only at the end of the file.
+// False on failure (errno set).
+bool read_at(int fd, char* data, std::size_t n, std::uint64_t offset, std::size_t& got) {
+  got = 0;
+  while (got < n) {
+    const ssize_t r = ::pread(fd, data + got, n - got, static_cast<off_t>(offset + got));
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (r == 0) break;
+    got += static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
+void sync_directory(const std::filesystem::path& directory) {
+  const int fd = ::open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw IoError(system_error("cannot open " + directory.string()));
+  const bool synced = ::fsync(fd) == 0;
+  const int saved = errno;
+  ::close(fd);
+  // Some filesystems (and some network ones) cannot sync a directory; the
+  // name then reaches the disk with the next metadata write.
+  if (!synced && saved != EINVAL && saved != EROFS) {
+    errno = saved;
+    throw IoError(system_error("cannot sync " + directory.string()));
+  }
+}
+
+}  // namespace
+
+UnitJournal::UnitJournal(const CheckpointDir& directory) : directory_(directory) {}
+
+UnitJournal::~UnitJournal() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void UnitJournal::append(const UnitRecord& record) {
+  if (fd_ < 0) {
+    // A name no other writer uses: host and process, and a number; a
+    // process of an earlier run may have had the same id, hence O_EXCL.
+    static std::atomic<std::uint64_t> counter{0};
+    char host[256] = {};
+    if (gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+    for (int attempt = 0; fd_ < 0; ++attempt) {
+      path_ = directory_.directory() /
+              fmt::format("{}-{}-{}{}", host, static_cast<long>(getpid()), counter.fetch_add(1), kJournalSuffix);
+      fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (fd_ < 0 && (errno != EEXIST || attempt > 1000))
+        throw IoError(system_error("cannot create " + path_.string()));
+    }
+  }
+  const std::string bytes = encode(record, directory_.id());
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t written =
+        ::pwrite(fd_, bytes.data() + done, bytes.size() - done, static_cast<off_t>(size_ + done));
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      const int saved = errno;
+      // Only whole records: the next append starts where this one did.
+      [[maybe_unused]] const int cut = ::ftruncate(fd_, static_cast<off_t>(size_));
+      errno = saved;
+      throw IoError(system_error("cannot write " + path_.string()));
+    }
+    done += static_cast<std::size_t>(written);
+  }
+  size_ += bytes.size();
+  unsynced_ = true;
+}
+
+void UnitJournal::sync() {
+  if (!unsynced_) return;
+  if (::fsync(fd_) != 0) throw IoError(system_error("cannot sync " + path_.string()));
+  if (!directory_synced_) {
+    sync_directory(directory_.directory());
+    directory_synced_ = true;
+  }
+  unsynced_ = false;
+}
+
+struct JournalIndex::Journal {
+  std::filesystem::path path;
+  std::uint64_t scanned = 0;  // bytes of whole records indexed
+  bool ended = false;         // a record that is not one: nothing after it is read
+  int fd = -1;                // kept open while there are few journals
+
+  void open() {
+    if (fd >= 0) return;
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) throw IoError(system_error("cannot open " + path.string()));
+  }
+  void close() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
+  }
+  ~Journal() { close(); }
+};
+
+namespace {
+// Journals kept open between reads; beyond this many (hundreds of ranks,
+// many resumes) each read opens its journal, to stay far from the limit of
+// open files.
+constexpr std::size_t kOpenJournals = 256;
+}  // namespace
+
+JournalIndex::JournalIndex(const CheckpointDir& directory) : directory_(directory) {}
+JournalIndex::~JournalIndex() = default;
+
+void JournalIndex::scan(bool verify) {
+  std::error_code error;
+  std::filesystem::directory_iterator it(directory_.directory(), error);
+  if (error) throw IoError("cannot list " + directory_.directory().string() + ": " + error.message());
+  for (; it != std::filesystem::directory_iterator(); it.increment(error)) {
+    if (error) throw IoError("cannot list " + directory_.directory().string() + ": " + error.message());
+    const std::string name = it->path().filename().string();
+    if (name.size() <= kJournalSuffix.size() || !name.ends_with(kJournalSuffix)) continue;
+    if (!journal_by_name_.contains(name)) {
+      journal_by_name_.emplace(name, journals_.size());
+      journals_.push_back(std::make_unique<Journal>());
+      journals_.back()->path = it->path();
+    }
+  }
+  std::string header(kHeaderBytes, '\0'), whole;
+  for (std::size_t j = 0; j < journals_.size(); ++j) {
+    Journal& journal = *journals_[j];
+    if (journal.ended) continue;
+    journal.open();
+    struct stat info {};
+    if (::fstat(journal.fd, &info) != 0) throw IoError(system_error("cannot read " + journal.path.string()));
+    const auto end = static_cast<std::uint64_t>(info.st_size);
+    while (journal.scanned < end) {
+      std::size_t got = 0;
+      if (!read_at(journal.fd, header.data(), kHeaderBytes, journal.scanned, got))
+        throw IoError(system_error("cannot read " + journal.path.string()));
+      std::string why;
+      const std::optional<RecordHeader> h =
+          got == kHeaderBytes ? decode_header(header, directory_.id(), directory_.kind(), why) : std::nullopt;
+      const std::uint64_t bytes = h ? CheckpointDir::unit_bytes(h->days, h->strata) : 0;
+      if (!h || h->point >= (1ULL << 32) || h->replicate >= (1ULL << 32) || journal.scanned + bytes > end) {
+        // The tail of an append that was killed or cut short by a crash, or
+        // not a record at all: nothing after it can be trusted.
+        journal.ended = true;
+        break;
+      }
+      bool valid = true;
+      if (verify) {
+        whole.resize(bytes);
+        if (!read_at(journal.fd, whole.data(), bytes, journal.scanned, got))
+          throw IoError(system_error("cannot read " + journal.path.string()));
+        valid = got == bytes && decode(whole, directory_.id(), directory_.kind(), h->point, h->replicate, why);
+        if (!valid)
+          damaged_.push_back(fmt::format("{} at byte {}: unit p{} replicate {}: {}", journal.path.string(),
+                                         journal.scanned, h->point, h->replicate, got == bytes ? why : "cut short"));
+      }
+      // A unit found twice (run again after a crash, or by rank 0 when it
+      // could not see another rank's journal) has the same record: the first
+      // one found is kept.
+      if (valid)
+        where_.try_emplace(h->point << 32 | h->replicate,
+                           Location{static_cast<std::uint32_t>(j), journal.scanned, bytes});
+      journal.scanned += bytes;
+    }
+    if (journals_.size() > kOpenJournals) journal.close();
+  }
+}
+
+bool JournalIndex::has(std::uint64_t point, std::uint64_t replicate) const {
+  return point < (1ULL << 32) && replicate < (1ULL << 32) && where_.contains(point << 32 | replicate);
+}
+
+std::optional<UnitRecord> JournalIndex::read(std::uint64_t point, std::uint64_t replicate,
+                                             std::string* problem) const {
+  const auto it = has(point, replicate) ? where_.find(point << 32 | replicate) : where_.end();
+  if (it == where_.end()) {
+    if (problem != nullptr)
+      *problem = fmt::format("{}: unit p{} replicate {}: in no journal", directory_.directory().string(), point,
+                             replicate);
+    return std::nullopt;
+  }
+  const Location& at = it->second;
+  Journal& journal = *journals_[at.journal];
+  journal.open();
+  std::string bytes(at.bytes, '\0');
+  std::size_t got = 0;
+  std::string why;
+  std::optional<UnitRecord> record;
+  if (!read_at(journal.fd, bytes.data(), bytes.size(), at.offset, got)) why = std::strerror(errno);
+  else if (got != bytes.size()) why = "cut short";
+  else record = decode(bytes, directory_.id(), directory_.kind(), point, replicate, why);
+  if (journals_.size() > kOpenJournals) journal.close();
+  if (!record && problem != nullptr)
+    *problem = fmt::format("{} at byte {}: unit p{} replicate {}: {}", journal.path.string(), at.offset, point,
+                           replicate, why);
+  return record;
 }
 
 }  // namespace harmsim::io

@@ -23,17 +23,30 @@ using core::ParamSpec;
 using core::ParamType;
 
 // Control characters written as escapes: TOML allows them in quoted keys and
-// strings ("a\nb" = 1), and a message must stay one line.
+// strings ("a\nb" = 1), and a message must stay one line. So must it for
+// readers that split lines the Unicode way (Python's str.splitlines, many
+// log viewers): NEL (U+0085), LINE SEPARATOR (U+2028) and PARAGRAPH
+// SEPARATOR (U+2029) are written \u0085, \u2028, \u2029.
 std::string printable(std::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (const char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
     const auto byte = static_cast<unsigned char>(c);
+    const auto next = [&](std::size_t k) { return i + k < text.size() ? static_cast<unsigned char>(text[i + k]) : 0u; };
     if (c == '\n') out += "\\n";
     else if (c == '\t') out += "\\t";
     else if (c == '\r') out += "\\r";
     else if (byte < 0x20 || byte == 0x7f) out += fmt::format("\\x{:02x}", byte);
-    else out += c;
+    else if (byte == 0xc2 && next(1) == 0x85) {
+      out += "\\u0085";
+      i += 1;
+    } else if (byte == 0xe2 && next(1) == 0x80 && (next(2) == 0xa8 || next(2) == 0xa9)) {
+      out += next(2) == 0xa8 ? "\\u2028" : "\\u2029";
+      i += 2;
+    } else {
+      out += c;
+    }
   }
   return out;
 }

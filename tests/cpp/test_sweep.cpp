@@ -31,6 +31,7 @@
 #include <hdf5.h>
 
 #include "core/rng.hpp"
+#include "io/checkpoint.hpp"
 
 namespace fs = std::filesystem;
 
@@ -257,13 +258,32 @@ std::vector<hsize_t> shape_of(const fs::path& file, const std::string& dataset) 
   return dims;
 }
 
-std::size_t count_units(const fs::path& work) {
-  std::size_t n = 0;
+// The (point, replicate) of every whole unit record in the journals of a
+// sweep's checkpoint directory, read as io/checkpoint.hpp lays them out
+// (magic, byte-order mark, 32-byte id, then point, replicate, seed, events,
+// days, strata, metrics, ...), in journal order; a record cut short by a
+// kill is not one.
+std::vector<std::pair<std::uint64_t, std::uint64_t>> journal_units(const fs::path& work) {
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> units;
   std::error_code ignored;
-  for (const auto& entry : fs::recursive_directory_iterator(work, ignored))
-    if (entry.path().extension() == ".unit") ++n;
-  return n;
+  for (const auto& entry : fs::directory_iterator(work, ignored)) {
+    if (entry.path().extension() != ".journal") continue;
+    const std::string bytes = read_text(entry.path());
+    constexpr std::size_t kWords = 8 + 8 + 32;  // where the header words start
+    for (std::size_t at = 0; at + kWords + 7 * 8 <= bytes.size();) {
+      REQUIRE(bytes.compare(at, 8, "HSWUNIT2") == 0);
+      std::uint64_t words[7];
+      std::memcpy(words, bytes.data() + at + kWords, sizeof words);
+      const std::size_t size = harmsim::io::CheckpointDir::unit_bytes(words[4], words[5]);
+      if (at + size > bytes.size()) break;
+      units.emplace_back(words[0], words[1]);
+      at += size;
+    }
+  }
+  return units;
 }
+
+std::size_t count_units(const fs::path& work) { return journal_units(work).size(); }
 
 }  // namespace
 
@@ -437,17 +457,14 @@ TEST_CASE("a sweep gives byte-identical datasets on 1 or 2 threads, 2 or 3 MPI r
   }
 }
 
-TEST_CASE("a sweep killed with SIGKILL resumes with the same command and finishes identical to an uninterrupted run",
-          "[sweep][resume]") {
-  ScratchDir dir;
-  // About 0.05-0.1 s a unit, 24 units: long enough to kill half-way.
-  dir.write("slow.toml", "base = \"" + small_city() + R"("
-scenario = "street_stings"
-replicates = 4
-[grid]
-"population.workers" = [3000, 4000]
-"encounter.rate_per_day" = [1.0, 1.5, 2.0]
-)");
+// Starts `harmsim ARGS...` in `dir` (output to /dev/null), waits until the
+// checkpoint directory `work` holds at least `units` finished units, and
+// kills it with SIGKILL. True if it was killed (rather than finished first).
+bool kill_after_units(const ScratchDir& dir, const std::vector<std::string>& args, const fs::path& work,
+                      std::size_t units) {
+  std::vector<char*> argv{const_cast<char*>(HARMSIM_BINARY)};
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
   const pid_t child = fork();
   REQUIRE(child >= 0);
   if (child == 0) {
@@ -455,19 +472,36 @@ replicates = 4
     const int null = ::open("/dev/null", O_WRONLY);
     dup2(null, 1);
     dup2(null, 2);
-    execl(HARMSIM_BINARY, HARMSIM_BINARY, "sweep", "slow.toml", "-o", "resumed.h5", "-j", "1", static_cast<char*>(nullptr));
+    execv(HARMSIM_BINARY, argv.data());
     _exit(127);
   }
-  const fs::path work = dir.path() / "resumed.h5.work";
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (count_units(work) < 3 && std::chrono::steady_clock::now() < deadline)
+  while (count_units(work) < units && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   ::kill(child, SIGKILL);
   int status = 0;
   REQUIRE(waitpid(child, &status, 0) == child);
+  return WIFSIGNALED(status);
+}
+
+TEST_CASE("a sweep killed with SIGKILL, even while resuming, keeps every finished unit once and resumes identical to an "
+          "uninterrupted run",
+          "[sweep][resume]") {
+  ScratchDir dir;
+  // About 0.05-0.1 s a unit, 24 units: long enough to kill half-way, and
+  // short next to the 0.5 s between syncs, so that the kills come while
+  // finished units are not yet synced.
+  dir.write("slow.toml", "base = \"" + small_city() + R"("
+scenario = "street_stings"
+replicates = 4
+[grid]
+"population.workers" = [3000, 4000]
+"encounter.rate_per_day" = [1.0, 1.5, 2.0]
+)");
+  const fs::path work = dir.path() / "resumed.h5.work";
+  REQUIRE(kill_after_units(dir, {"sweep", "slow.toml", "-o", "resumed.h5", "-j", "1"}, work, 3));
   const std::size_t finished = count_units(work);
-  INFO(finished << " units finished before the kill");
-  REQUIRE(WIFSIGNALED(status));  // killed, not finished
+  INFO(finished << " units finished before the first kill");
   CHECK(finished >= 3);
   CHECK(finished < 24);
   CHECK_FALSE(fs::exists(dir.path() / "resumed.h5"));
@@ -478,9 +512,19 @@ replicates = 4
   CHECK(foreign.exit_code == 2);
   CHECK(foreign.err.find("another sweep") != std::string::npos);
 
+  // Killed again while resuming: every unit finished before either kill is
+  // in the checkpoints exactly once (none lost, none run twice).
+  REQUIRE(kill_after_units(dir, {"sweep", "slow.toml", "-o", "resumed.h5", "-j", "2"}, work, finished + 3));
+  const std::vector<std::pair<std::uint64_t, std::uint64_t>> units = journal_units(work);
+  const std::set<std::pair<std::uint64_t, std::uint64_t>> distinct(units.begin(), units.end());
+  INFO(units.size() << " units finished before the second kill");
+  CHECK(units.size() >= finished + 3);
+  CHECK(units.size() < 24);
+  CHECK(distinct.size() == units.size());
+
   const Outcome resumed = run_in(dir, "sweep slow.toml -o resumed.h5 -j 2");
   REQUIRE(resumed.exit_code == 0);
-  CHECK(resumed.err.find("resuming: " + std::to_string(finished) + " of 24 units") != std::string::npos);
+  CHECK(resumed.err.find("resuming: " + std::to_string(units.size()) + " of 24 units") != std::string::npos);
   CHECK_FALSE(fs::exists(work));
   REQUIRE(run_in(dir, "sweep slow.toml -o whole.h5 -j 2 -q").exit_code == 0);
   check_identical(read_sweep(dir.path() / "whole.h5"), read_sweep(dir.path() / "resumed.h5"));
