@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "io/checkpoint.hpp"
+#include "scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using harmsim::io::CheckpointDir;
@@ -25,26 +26,9 @@ using harmsim::io::JournalIndex;
 using harmsim::io::UnitJournal;
 using harmsim::io::UnitRecord;
 
+using harmsim::test::ScratchDir;
+
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "harmsim-journal-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 constexpr std::uint64_t kDays = 5;
 
@@ -88,7 +72,7 @@ const std::size_t kRecordBytes = CheckpointDir::unit_bytes(kDays, 0);
 }  // namespace
 
 TEST_CASE("a unit appended to a journal is found by another reader at once, before any sync", "[checkpoint]") {
-  TempDir dir;
+  ScratchDir dir("journal");
   const CheckpointDir checkpoints(dir.path() / "work", "sweep-a", "manifest\n");
   checkpoints.open_or_create(0);
   UnitJournal journal(checkpoints);
@@ -122,7 +106,7 @@ TEST_CASE("a unit appended to a journal is found by another reader at once, befo
 
 TEST_CASE("units appended by a process killed with SIGKILL before any sync are all found; a record cut short is not",
           "[checkpoint]") {
-  TempDir dir;
+  ScratchDir dir("journal");
   const CheckpointDir checkpoints(dir.path() / "work", "sweep-a", "manifest\n");
   checkpoints.open_or_create(0);
   const pid_t child = fork();
@@ -182,7 +166,7 @@ TEST_CASE("units appended by a process killed with SIGKILL before any sync are a
 
 TEST_CASE("a record damaged inside is refused when read or verified, and records of another sweep are never taken",
           "[checkpoint]") {
-  TempDir dir;
+  ScratchDir dir("journal");
   const CheckpointDir checkpoints(dir.path() / "work", "sweep-a", "manifest\n");
   checkpoints.open_or_create(0);
   {

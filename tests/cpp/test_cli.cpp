@@ -36,43 +36,13 @@
 #include "app/runner.hpp"
 #include "io/checkpoint.hpp"
 #include "model/metrics.hpp"
+#include "scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 
+using harmsim::test::ScratchDir;
+
 namespace {
-
-// A fresh scratch directory, removed with everything in it.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "harmsim-cli-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::add, ignored);
-    for (const auto& entry : fs::recursive_directory_iterator(path_, ignored))
-      if (entry.is_directory(ignored)) fs::permissions(entry.path(), fs::perms::owner_all, fs::perm_options::add, ignored);
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-  [[nodiscard]] std::set<std::string> entries() const {
-    std::set<std::string> names;
-    for (const auto& entry : fs::directory_iterator(path_)) names.insert(entry.path().filename().string());
-    return names;
-  }
-  void write(const std::string& name, std::string_view text) const {
-    std::ofstream out(path_ / name, std::ios::binary);
-    out << text;
-    REQUIRE(out.good());
-  }
-
- private:
-  fs::path path_;
-};
 
 std::string read_file(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -362,7 +332,7 @@ std::int64_t complete_flag(const fs::path& file) {
 }  // namespace
 
 TEST_CASE("harmsim validate on a bad file exits 2 with one line naming the file and the key", "[cli]") {
-  ScratchDir dir;
+  ScratchDir dir("cli");
   dir.write("bad.toml", "[[policy]]\ntype = \"street_sting\"\noficers = 3\n");
   const Outcome o = run_harmsim(dir, "validate bad.toml");
   CHECK(o.exit_code == 2);
@@ -387,7 +357,7 @@ TEST_CASE("harmsim validate on a bad file exits 2 with one line naming the file 
 
 TEST_CASE("harmsim run writes results.h5, refuses to overwrite it without --force, and replaces it with it",
           "[cli]") {
-  ScratchDir dir;
+  ScratchDir dir("cli");
   dir.write("small.toml", kSmallScenario);
   const fs::path results = dir.path() / "results.h5";
 
@@ -428,7 +398,7 @@ TEST_CASE("harmsim run writes results.h5, refuses to overwrite it without --forc
 
 TEST_CASE("harmsim run with an output path it cannot write exits non-zero naming the path and leaves nothing",
           "[cli]") {
-  ScratchDir dir;
+  ScratchDir dir("cli");
   dir.write("small.toml", kSmallScenario);
 
   const Outcome o = run_harmsim(dir, "run -q -j 1 -o /nonexistent/dir/r.h5 small.toml");
@@ -456,14 +426,14 @@ TEST_CASE("harmsim run with an output path it cannot write exits non-zero naming
 }
 
 TEST_CASE("harmsim --version prints the version", "[cli]") {
-  ScratchDir dir;
+  ScratchDir dir("cli");
   const Outcome o = run_harmsim(dir, "--version");
   CHECK(o.exit_code == 0);
   CHECK(o.out.rfind(std::string("harmsim ") + HARMSIM_VERSION, 0) == 0);
 }
 
 TEST_CASE("harmsim params lists every parameter, rate_per_day among them", "[cli]") {
-  ScratchDir dir;
+  ScratchDir dir("cli");
   const Outcome o = run_harmsim(dir, "params");
   CHECK(o.exit_code == 0);
   CHECK(o.out.find("rate_per_day") != std::string::npos);
@@ -471,14 +441,14 @@ TEST_CASE("harmsim params lists every parameter, rate_per_day among them", "[cli
 }
 
 TEST_CASE("an unknown subcommand or option exits 2", "[cli]") {
-  ScratchDir dir;
+  ScratchDir dir("cli");
   CHECK(run_harmsim(dir, "frobnicate").exit_code == 2);
   CHECK(run_harmsim(dir, "run --no-such-option").exit_code == 2);
   CHECK(dir.entries().empty());
 }
 
 TEST_CASE("the same scenario gives byte-identical datasets on every run and on 1 or 2 threads", "[cli][determinism]") {
-  ScratchDir dir;
+  ScratchDir dir("cli");
   dir.write("small.toml", kSmallScenario);
   REQUIRE(run_harmsim(dir, "run -q -j 2 -o a.h5 small.toml").exit_code == 0);
   REQUIRE(run_harmsim(dir, "run -q -j 2 -o b.h5 small.toml").exit_code == 0);
@@ -521,7 +491,7 @@ TEST_CASE("SIGINT or SIGTERM during harmsim run exits 130 and leaves only an inc
           "[cli][resume]") {
   for (const int sig : {SIGINT, SIGTERM}) {
     INFO("signal " << sig);
-    ScratchDir dir;
+    ScratchDir dir("cli");
     dir.write("slow.toml", kSlowScenario);
     const pid_t child = start_harmsim(dir, {"run", "-j", "1", "-o", "out.h5", "slow.toml"});
     wait_for_units(dir.path() / "out.h5.work", 1);
@@ -561,7 +531,7 @@ TEST_CASE("SIGINT or SIGTERM during harmsim run exits 130 and leaves only an inc
 TEST_CASE("a harmsim run killed with SIGKILL resumes with the same command, redoes no finished replicate and "
           "ends identical to an uninterrupted run",
           "[cli][resume]") {
-  ScratchDir dir;
+  ScratchDir dir("cli");
   dir.write("slow.toml", kSlowScenario);
   const std::vector<std::string> command = {"run", "-j", "1", "-o", "out.h5", "slow.toml"};
   const fs::path work = dir.path() / "out.h5.work";
@@ -660,7 +630,7 @@ std::string only_line(const std::string& err) {
 TEST_CASE("a full disk stops harmsim run with one line naming the file and the system's reason, keeps the finished "
           "replicates, and the same command then resumes",
           "[cli][resume][disk]") {
-  ScratchDir dir;
+  ScratchDir dir("cli");
   dir.write("slow.toml", kSlowScenario);
   const std::vector<std::string> command = {"run", "-q", "-j", "1", "-o", "disk/out.h5", "slow.toml"};
   const fs::path work = dir.path() / "disk" / "out.h5.work";
@@ -748,7 +718,7 @@ TEST_CASE("sizes that cannot fit are refused before anything runs, with the memo
   };
   for (const Case& c : cases) {
     INFO(c.what);
-    ScratchDir dir;
+    ScratchDir dir("cli");
     dir.write("huge.toml", c.toml);
     for (const std::string extra : {"", "--dry-run "}) {
       const Outcome o = run_harmsim(dir, "run " + extra + "-q -j " + c.threads + " -o out.h5 huge.toml");

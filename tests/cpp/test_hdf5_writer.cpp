@@ -17,6 +17,7 @@
 
 #include "io/hdf5_writer.hpp"
 #include "model/summary.hpp"
+#include "scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 using harmsim::io::IoError;
@@ -27,36 +28,11 @@ using harmsim::model::kMetricCount;
 using harmsim::model::Metric;
 using harmsim::model::ReplicateResult;
 
+using harmsim::test::ScratchDir;
+
 namespace {
 
 constexpr std::size_t kCommunities = 2;
-
-// A fresh directory under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "harmsim-writer-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-  [[nodiscard]] std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& entry : fs::directory_iterator(path_)) {
-      names.push_back(entry.path().filename().string());
-    }
-    return names;
-  }
-
- private:
-  fs::path path_;
-};
 
 RunInfo run_info() {
   return {"0.1.0-test", "abc123", "harmsim run test.toml", "2024-01-01T00:00:00Z"};
@@ -196,19 +172,19 @@ std::vector<char> bytes_of(const fs::path& path) {
 }  // namespace
 
 TEST_CASE("a results file is NAME.partial until finish, then NAME with complete = 1") {
-  TempDir dir;
+  ScratchDir dir("writer");
   const fs::path final_path = dir.path() / "results.h5";
   {
     ResultsWriter writer(final_path, run_info(), kCommunities);
     writer.write_scenario(scenario("baseline", 3, 4));
-    CHECK(dir.entries() == std::vector<std::string>{"results.h5.partial"});
+    CHECK(dir.entries() == std::set<std::string>{"results.h5.partial"});
     writer.write_scenario(scenario("street_sting", 2, 4));
-    CHECK(dir.entries() == std::vector<std::string>{"results.h5.partial"});
+    CHECK(dir.entries() == std::set<std::string>{"results.h5.partial"});
     writer.finish();
-    CHECK(dir.entries() == std::vector<std::string>{"results.h5"});
+    CHECK(dir.entries() == std::set<std::string>{"results.h5"});
     CHECK_THROWS_AS(writer.write_scenario(scenario("late", 1, 4)), std::logic_error);
   }
-  CHECK(dir.entries() == std::vector<std::string>{"results.h5"});
+  CHECK(dir.entries() == std::set<std::string>{"results.h5"});
 
   const H5 file = open_file(final_path);
   CHECK(int_attribute(file.get(), "complete") == 1);
@@ -222,33 +198,33 @@ TEST_CASE("a results file is NAME.partial until finish, then NAME with complete 
 }
 
 TEST_CASE("a writer destroyed without finish leaves only the .partial file, without complete") {
-  TempDir dir;
+  ScratchDir dir("writer");
   const fs::path final_path = dir.path() / "results.h5";
   {
     ResultsWriter writer(final_path, run_info(), kCommunities);
     writer.write_scenario(scenario("baseline", 2, 3));
   }
-  CHECK(dir.entries() == std::vector<std::string>{"results.h5.partial"});
+  CHECK(dir.entries() == std::set<std::string>{"results.h5.partial"});
   const H5 file = open_file(dir.path() / "results.h5.partial");
   CHECK_FALSE(has_attribute(file.get(), "complete"));
   CHECK_FALSE(has_attribute(file.get(), "finished_at"));
 }
 
 TEST_CASE("a new run truncates an old .partial and replaces an old final file") {
-  TempDir dir;
+  ScratchDir dir("writer");
   const fs::path final_path = dir.path() / "results.h5";
   std::ofstream(dir.path() / "results.h5.partial") << "stale";
   std::ofstream(final_path) << "old";
   ResultsWriter writer(final_path, run_info(), kCommunities);
   writer.write_scenario(scenario("baseline", 1, 2));
   writer.finish();
-  CHECK(dir.entries() == std::vector<std::string>{"results.h5"});
+  CHECK(dir.entries() == std::set<std::string>{"results.h5"});
   const H5 file = open_file(final_path);
   CHECK(int_attribute(file.get(), "complete") == 1);
 }
 
 TEST_CASE("series, summaries, totals and exposure tables have the documented shapes and values") {
-  TempDir dir;
+  ScratchDir dir("writer");
   const fs::path final_path = dir.path() / "results.h5";
   const std::size_t replicates = 3, days = 4;
   const std::size_t strata = harmsim::model::strata_count(kCommunities);
@@ -333,7 +309,7 @@ TEST_CASE("series, summaries, totals and exposure tables have the documented sha
 }
 
 TEST_CASE("series are chunked one replicate at a time with shuffle and gzip") {
-  TempDir dir;
+  ScratchDir dir("writer");
   const fs::path final_path = dir.path() / "results.h5";
   {
     ResultsWriter writer(final_path, run_info(), kCommunities);
@@ -365,7 +341,7 @@ TEST_CASE("series are chunked one replicate at a time with shuffle and gzip") {
 }
 
 TEST_CASE("the same results written twice differ only in the finishing time") {
-  TempDir dir;
+  ScratchDir dir("writer");
   std::vector<std::vector<char>> files;
   for (const char* name : {"a.h5", "b.h5"}) {
     ResultsWriter writer(dir.path() / name, run_info(), kCommunities);
@@ -395,7 +371,7 @@ TEST_CASE("strata are named all, then the 36 cells in cell_stratum order, then c
 }
 
 TEST_CASE("a results file in a missing directory raises an IoError naming the file") {
-  TempDir dir;
+  ScratchDir dir("writer");
   const fs::path final_path = dir.path() / "no_such_dir" / "results.h5";
   try {
     ResultsWriter writer(final_path, run_info(), kCommunities);
@@ -408,7 +384,7 @@ TEST_CASE("a results file in a missing directory raises an IoError naming the fi
 }
 
 TEST_CASE("a malformed scenario is refused with the scenario's name") {
-  TempDir dir;
+  ScratchDir dir("writer");
   ResultsWriter writer(dir.path() / "results.h5", run_info(), kCommunities);
 
   auto out_of_order = scenario("shuffled", 2, 3);

@@ -32,39 +32,13 @@
 
 #include "core/rng.hpp"
 #include "io/checkpoint.hpp"
+#include "scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 
+using harmsim::test::ScratchDir;
+
 namespace {
-
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern = (fs::temp_directory_path() / "harmsim-sweep-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-  [[nodiscard]] std::set<std::string> entries() const {
-    std::set<std::string> names;
-    for (const auto& entry : fs::directory_iterator(path_)) names.insert(entry.path().filename().string());
-    return names;
-  }
-  void write(const std::string& name, std::string_view text) const {
-    std::ofstream out(path_ / name, std::ios::binary);
-    out << text;
-    REQUIRE(out.good());
-  }
-
- private:
-  fs::path path_;
-};
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -289,7 +263,7 @@ std::size_t count_units(const fs::path& work) { return journal_units(work).size(
 
 TEST_CASE("a grid sweep runs every combination, first parameter slowest, each point on its own streams",
           "[sweep]") {
-  ScratchDir dir;
+  ScratchDir dir("sweep");
   dir.write("grid.toml", grid_sweep());
   const Outcome o = run_in(dir, "sweep grid.toml -o grid.h5 -j 2");
   REQUIRE(o.exit_code == 0);
@@ -325,7 +299,7 @@ TEST_CASE("a grid sweep runs every combination, first parameter slowest, each po
 
 TEST_CASE("a Latin hypercube puts each parameter's values one per stratum and rounds integer parameters",
           "[sweep]") {
-  ScratchDir dir;
+  ScratchDir dir("sweep");
   const std::string lhs = "base = \"" + small_city() + R"("
 replicates = 1
 seed = 7
@@ -373,7 +347,7 @@ points = 12
 
 TEST_CASE("an unknown, out-of-range or mistyped sweep parameter is refused with exit 2 before any output",
           "[sweep]") {
-  ScratchDir dir;
+  ScratchDir dir("sweep");
   const std::string head = "base = \"" + small_city() + "\"\nscenario = \"street_stings\"\n";
   struct Case {
     std::string body, where, key, expected_text;
@@ -413,7 +387,7 @@ TEST_CASE("an unknown, out-of-range or mistyped sweep parameter is refused with 
 }
 
 TEST_CASE("a sweep file that is missing or a directory is named, not read as empty", "[sweep]") {
-  ScratchDir dir;
+  ScratchDir dir("sweep");
   fs::create_directory(dir.path() / "folder");
   const Outcome folder = run_in(dir, "sweep folder -o out.h5");
   CHECK(folder.exit_code == 2);
@@ -426,7 +400,7 @@ TEST_CASE("a sweep file that is missing or a directory is named, not read as emp
 
 TEST_CASE("a sweep gives byte-identical datasets on 1 or 2 threads, 2 or 3 MPI ranks and 3 merged shards",
           "[sweep][determinism]") {
-  ScratchDir dir;
+  ScratchDir dir("sweep");
   dir.write("grid.toml", grid_sweep());
   REQUIRE(run_in(dir, "sweep grid.toml -o j1.h5 -j 1 -q").exit_code == 0);
   const Contents reference = read_sweep(dir.path() / "j1.h5");
@@ -487,7 +461,7 @@ bool kill_after_units(const ScratchDir& dir, const std::vector<std::string>& arg
 TEST_CASE("a sweep killed with SIGKILL, even while resuming, keeps every finished unit once and resumes identical to an "
           "uninterrupted run",
           "[sweep][resume]") {
-  ScratchDir dir;
+  ScratchDir dir("sweep");
   // About 0.05-0.1 s a unit, 24 units: long enough to kill half-way, and
   // short next to the 0.5 s between syncs, so that the kills come while
   // finished units are not yet synced.
@@ -536,7 +510,7 @@ replicates = 4
 }
 
 TEST_CASE("harmsim merge refuses shards of different sweeps, gaps and overlaps", "[sweep]") {
-  ScratchDir dir;
+  ScratchDir dir("sweep");
   dir.write("grid.toml", grid_sweep());
   std::string other = grid_sweep();
   other.replace(other.find("replicates = 3"), 14, "replicates = 2");
@@ -569,7 +543,7 @@ TEST_CASE("harmsim merge refuses shards of different sweeps, gaps and overlaps",
 }
 
 TEST_CASE("a sweep run with --per-replicate keeps every replicate's daily series of every stratum", "[sweep]") {
-  ScratchDir dir;
+  ScratchDir dir("sweep");
   dir.write("grid.toml", grid_sweep());
   REQUIRE(run_in(dir, "sweep grid.toml -q --per-replicate -o per.h5").exit_code == 0);
   const Contents c = read_sweep(dir.path() / "per.h5");
