@@ -1,7 +1,6 @@
 // `harmsim run` and `harmsim validate`.
 #include "app/commands.hpp"
 
-#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -78,7 +77,6 @@ std::size_t take_finished(const io::Scenario& s, std::size_t k, const io::Checkp
 
 // A message if the filesystem of `output` has less room than the checkpoints
 // of the replicates still to run need; empty if they fit or it cannot tell.
-// (results.h5 needs room too, but less, and how much is not known before.)
 std::string check_disk_space(const std::vector<io::Scenario>& scenarios, const io::CheckpointDir& checkpoints,
                              const std::filesystem::path& output) {
   double need = 0;
@@ -87,14 +85,7 @@ std::string check_disk_space(const std::vector<io::Scenario>& scenarios, const i
     for (std::int64_t r = 0; r < scenarios[k].params.replicates; ++r)
       if (!checkpoints.has(k, static_cast<std::uint64_t>(r), bytes)) need += static_cast<double>(bytes);
   }
-  const std::filesystem::path directory = output.has_parent_path() ? output.parent_path() : ".";
-  struct statvfs disk {};
-  if (::statvfs(directory.c_str(), &disk) != 0) return {};  // the results file will say why
-  const double available = static_cast<double>(disk.f_bavail) * static_cast<double>(disk.f_frsize);
-  if (need <= available) return {};
-  return fmt::format("{} needs {:.1f} MiB for the replicates still to run, but {} has {:.1f} MiB free; free "
-                     "space, or write elsewhere with -o",
-                     checkpoints.directory().string(), need / 1048576.0, directory.string(), available / 1048576.0);
+  return check_disk_room(need, checkpoints.directory(), output, "the replicates still to run");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "app/runner.hpp"
 
 #include <signal.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -144,6 +145,17 @@ std::string check_fits(const io::Scenario& s, unsigned threads) {
       s.name, s.source, static_cast<double>(need) / 1073741824.0, s.params.workers, s.params.buyers, s.params.days,
       s.params.replicates, model::strata_count(static_cast<std::size_t>(s.params.communities)), std::max(1u, threads),
       static_cast<double>(have) / 1073741824.0);
+}
+
+std::string check_disk_room(double need, const std::filesystem::path& work, const std::filesystem::path& output,
+                            std::string_view what) {
+  const std::filesystem::path directory = output.has_parent_path() ? output.parent_path() : ".";
+  struct statvfs disk {};
+  if (::statvfs(directory.c_str(), &disk) != 0) return {};  // the output file will say why
+  const double available = static_cast<double>(disk.f_bavail) * static_cast<double>(disk.f_frsize);
+  if (need <= available) return {};
+  return fmt::format("{} needs {:.1f} MiB for {}, but {} has {:.1f} MiB free; free space, or write elsewhere with -o",
+                     work.string(), need / 1048576.0, what, directory.string(), available / 1048576.0);
 }
 
 }  // namespace harmsim::app

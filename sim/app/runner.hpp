@@ -2,9 +2,11 @@
 // Runs scenarios: replicates spread over threads, results in replicate order,
 // so the output is the same on any number of threads.
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "io/hdf5_writer.hpp"
@@ -50,5 +52,12 @@ std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const Ru
 std::uint64_t memory_needed(const io::Scenario& s, unsigned threads);
 std::string check_fits(const io::Scenario& s, unsigned threads);
 std::uint64_t physical_memory();
+
+// A message if the filesystem that is to hold `output` has less room than the
+// `need` bytes of checkpoints that `work` will take for `what` ("the
+// replicates still to run"); empty if they fit or it cannot tell.
+// (The output file needs room too, but less, and how much is not known before.)
+std::string check_disk_room(double need, const std::filesystem::path& work, const std::filesystem::path& output,
+                            std::string_view what);
 
 }  // namespace harmsim::app

@@ -201,6 +201,16 @@ int prepare(const SweepCommand& cmd, const SweepRun& run, const io::CheckpointDi
       return kExitBadInput;
     }
   }
+  // Refused before anything is written if the checkpoints of the units still
+  // to run cannot fit (all of them when there is no checkpoint directory yet).
+  auto no_room = [&](const std::vector<std::uint64_t>& units) {
+    double need = 0;
+    for (std::uint64_t unit : units) need += static_cast<double>(run.unit_bytes(unit / run.replicates()));
+    const std::string message = check_disk_room(need, run.work, run.output, "the units still to run");
+    if (!message.empty()) print_error(message);
+    return !message.empty();
+  };
+  if (!fs::exists(run.work, error) && no_room(run.shard_units)) return kExitBadInput;
   try {
     try {
       checkpoints.open_or_create(0);
@@ -224,6 +234,7 @@ int prepare(const SweepCommand& cmd, const SweepRun& run, const io::CheckpointDi
                                 : ""));
   for (std::uint64_t unit : run.shard_units)
     if (!finished.has(unit / run.replicates(), unit % run.replicates())) pending.push_back(unit);
+  if (no_room(pending)) return kExitBadInput;
   const std::size_t done = run.shard_units.size() - pending.size();
   if (done > 0 && !cmd.quiet)
     std::fprintf(stderr, "harmsim: resuming: %zu of %zu units already finished in %s\n", done,

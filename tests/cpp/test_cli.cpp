@@ -41,6 +41,7 @@
 namespace fs = std::filesystem;
 
 using harmsim::test::ScratchDir;
+using harmsim::test::SmallDisk;
 
 namespace {
 
@@ -584,39 +585,6 @@ TEST_CASE("a harmsim run killed with SIGKILL resumes with the same command, redo
 }
 
 namespace {
-
-// A small tmpfs mounted on `where` for the life of the object (as root; not
-// every machine allows it), removed even when a check fails.
-class SmallDisk {
- public:
-  SmallDisk(const fs::path& where, const std::string& size) : where_(where) {
-    fs::create_directory(where_);
-    mounted_ = geteuid() == 0 && ::mount("tmpfs", where_.c_str(), "tmpfs", 0, ("size=" + size).c_str()) == 0;
-  }
-  ~SmallDisk() {
-    if (mounted_) ::umount2(where_.c_str(), MNT_DETACH);
-  }
-  SmallDisk(const SmallDisk&) = delete;
-  SmallDisk& operator=(const SmallDisk&) = delete;
-  [[nodiscard]] bool mounted() const { return mounted_; }
-
-  // Writes a file until the disk is full, as another program would.
-  void fill() const {
-    std::vector<char> block(64 * 1024, 'x');
-    const int fd = ::open((where_ / "filler").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    REQUIRE(fd >= 0);
-    while (::write(fd, block.data(), block.size()) > 0) {
-    }
-    const int error = errno;
-    ::close(fd);
-    REQUIRE(error == ENOSPC);
-  }
-  void empty() const { fs::remove(where_ / "filler"); }
-
- private:
-  fs::path where_;
-  bool mounted_ = false;
-};
 
 // The one line a failing `harmsim -q run` prints.
 std::string only_line(const std::string& err) {

@@ -37,6 +37,7 @@
 namespace fs = std::filesystem;
 
 using harmsim::test::ScratchDir;
+using harmsim::test::SmallDisk;
 
 namespace {
 
@@ -396,6 +397,26 @@ TEST_CASE("a sweep file that is missing or a directory is named, not read as emp
   CHECK(missing.exit_code == 2);
   CHECK(missing.err == "harmsim: missing.toml: error: expected a readable sweep file, found none could be opened\n");
   CHECK(dir.entries() == std::set<std::string>{"folder"});
+}
+
+TEST_CASE("a sweep whose checkpoints cannot fit on the disk is refused before anything is written", "[sweep][disk]") {
+  ScratchDir dir("sweep");
+  // 4 points × 200 replicates of the small city: about 7 MiB of unit records.
+  std::string many = grid_sweep();
+  many.replace(many.find("replicates = 3"), 14, "replicates = 200");
+  dir.write("many.toml", many);
+  SmallDisk disk(dir.path() / "disk", "1m");
+  if (!disk.mounted()) {
+    WARN("cannot mount a tmpfs here (needs root): skipped");
+    return;
+  }
+  const Outcome o = run_in(dir, "sweep many.toml -q -j 1 -o disk/many.h5");
+  CHECK(o.exit_code == 2);
+  CHECK(o.err.find("harmsim: disk/many.h5.work needs ") == 0);
+  CHECK(o.err.find(" MiB for the units still to run, but disk has 1.0 MiB free; free space, or write elsewhere "
+                   "with -o\n") != std::string::npos);
+  CHECK(std::count(o.err.begin(), o.err.end(), '\n') == 1);
+  CHECK(fs::is_empty(dir.path() / "disk"));
 }
 
 TEST_CASE("a sweep gives byte-identical datasets on 1 or 2 threads, 2 or 3 MPI ranks and 3 merged shards",
