@@ -1,6 +1,9 @@
 # Sourced by scripts/run, scripts/test and scripts/bench: installs the Debian
 # 12 packages harmsim needs if any is missing (apt-get only; sudo when not
 # root), then configures and builds a CMake preset if it is out of date.
+# HARMSIM_ROOT is the checkout (set by the sourcing script, or found here).
+
+: "${HARMSIM_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
 
 HARMSIM_PACKAGES=(
   build-essential cmake ninja-build git pkg-config
