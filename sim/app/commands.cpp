@@ -15,6 +15,7 @@
 #include "app/table.hpp"
 #include "core/rng.hpp"
 #include "io/checkpoint.hpp"
+#include "io/hdf5_file.hpp"
 #include "io/hdf5_writer.hpp"
 #include "io/scenario.hpp"
 #include "model/world.hpp"
@@ -88,6 +89,17 @@ std::string check_disk_space(const std::vector<io::Scenario>& scenarios, const i
   return check_disk_room(need, checkpoints.directory(), output, "the replicates still to run");
 }
 
+// True if `path` is a finished harmsim file (complete = 1).
+bool is_complete(const std::filesystem::path& path) {
+  try {
+    io::h5::Reader reader;
+    reader.open(path);
+    return reader.has_attribute("/", "complete") && reader.attribute_int64("/", "complete") == 1;
+  } catch (const io::IoError&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 int validate_command(const std::vector<std::string>& files) {
@@ -139,18 +151,32 @@ int run_command(const RunCommand& cmd) {
   }
   if (cmd.dry_run) return kExitOk;
 
-  const std::filesystem::path out(cmd.output);
-  std::error_code error;
-  if (std::filesystem::exists(out, error) && !cmd.force) {
-    print_error(fmt::format("{} exists; choose another name with -o or pass --force to replace it", cmd.output));
-    return kExitBadInput;
-  }
   // Finished replicates are kept in OUTPUT.work/ (io/checkpoint.hpp) until
   // results.h5 is complete, so the same command resumes a killed run. A
   // directory left by another run is refused before anything is written.
   const io::RunIdentity identity = io::run_identity(scenarios, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
   const io::CheckpointDir checkpoints(cmd.output + ".work", identity.id, identity.manifest, "run");
   const std::string work = checkpoints.directory().string();
+  const std::filesystem::path out(cmd.output);
+  std::error_code error;
+  if (std::filesystem::exists(out, error) && !cmd.force) {
+    // This run's checkpoints beside a finished results file: the run was
+    // stopped after the file was complete, before it removed them.
+    if (std::filesystem::exists(checkpoints.directory(), error) && is_complete(out)) {
+      try {
+        checkpoints.open_or_create(scenarios.size());  // CheckpointMismatch unless they are this run's
+        checkpoints.remove();
+        if (!cmd.quiet) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
+        return kExitOk;
+      } catch (const io::CheckpointMismatch&) {
+      } catch (const io::IoError& e) {
+        print_error(e.what());
+        return kExitFailure;
+      }
+    }
+    print_error(fmt::format("{} exists; choose another name with -o or pass --force to replace it", cmd.output));
+    return kExitBadInput;
+  }
   if (std::filesystem::exists(checkpoints.directory(), error)) {
     try {
       checkpoints.open_or_create(scenarios.size());

@@ -529,6 +529,43 @@ TEST_CASE("SIGINT or SIGTERM during harmsim run exits 130 and leaves only an inc
   }
 }
 
+TEST_CASE("a run stopped after its results file was complete but before it removed its checkpoints: the same "
+          "command removes them and does nothing else",
+          "[cli][resume]") {
+  ScratchDir dir("cli");
+  dir.write("slow.toml", kSlowScenario);
+  REQUIRE(run_harmsim(dir, "run -q -j 2 -o out.h5 slow.toml").exit_code == 0);
+  const Contents finished = read_results(dir.path() / "out.h5");
+  // Checkpoints of this same run beside the finished file, as a kill between
+  // the rename and the clean-up leaves them: those of the same command
+  // interrupted under another name.
+  const pid_t child = start_harmsim(dir, {"run", "-q", "-j", "1", "-o", "other.h5", "slow.toml"});
+  wait_for_units(dir.path() / "other.h5.work", 1);
+  ::kill(child, SIGKILL);
+  REQUIRE(wait_for(child) == 1000 + SIGKILL);
+  fs::rename(dir.path() / "other.h5.work", dir.path() / "out.h5.work");
+  fs::remove(dir.path() / "other.h5.partial");
+  fs::remove(dir.path() / ".stderr");
+
+  SECTION("the same command") {
+    const Outcome o = run_harmsim(dir, "run -j 2 -o out.h5 slow.toml");
+    CHECK(o.exit_code == 0);
+    CHECK(o.out == "out.h5 is already complete: nothing to do\n");
+    CHECK(o.err.empty());
+    CHECK(dir.entries() == std::set<std::string>{"out.h5", "slow.toml"});
+    check_identical(read_results(dir.path() / "out.h5"), finished);  // not rewritten
+  }
+  SECTION("another run is still refused, and the checkpoints stay") {
+    std::string changed(kSlowScenario);
+    changed.replace(changed.find("replicates = 8"), 14, "replicates = 2");
+    dir.write("slow.toml", changed);
+    const Outcome o = run_harmsim(dir, "run -q -j 2 -o out.h5 slow.toml");
+    CHECK(o.exit_code == 2);
+    CHECK(o.err == "harmsim: out.h5 exists; choose another name with -o or pass --force to replace it\n");
+    CHECK(fs::is_directory(dir.path() / "out.h5.work"));
+  }
+}
+
 TEST_CASE("a harmsim run killed with SIGKILL resumes with the same command, redoes no finished replicate and "
           "ends identical to an uninterrupted run",
           "[cli][resume]") {
