@@ -151,6 +151,11 @@ int run_command(const RunCommand& cmd) {
   }
   if (cmd.dry_run) return kExitOk;
 
+  // Not even --force may take the output from a run still writing it.
+  if (const std::string busy = check_not_being_written(cmd.output + ".partial"); !busy.empty()) {
+    print_error(busy);
+    return kExitBadInput;
+  }
   // Finished replicates are kept in OUTPUT.work/ (io/checkpoint.hpp) until
   // results.h5 is complete, so the same command resumes a killed run. A
   // directory left by another run is refused before anything is written.

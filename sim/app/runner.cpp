@@ -1,11 +1,14 @@
 #include "app/runner.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <mutex>
@@ -145,6 +148,17 @@ std::string check_fits(const io::Scenario& s, unsigned threads) {
       s.name, s.source, static_cast<double>(need) / 1073741824.0, s.params.workers, s.params.buyers, s.params.days,
       s.params.replicates, model::strata_count(static_cast<std::size_t>(s.params.communities)), std::max(1u, threads),
       static_cast<double>(have) / 1073741824.0);
+}
+
+std::string check_not_being_written(const std::filesystem::path& partial) {
+  const int fd = ::open(partial.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // releases the shared lock if it was taken
+  if (!locked) return {};
+  return fmt::format("{} is being written by another harmsim process; wait for it to finish, or choose another name "
+                     "with -o",
+                     partial.string());
 }
 
 std::string check_disk_room(double need, const std::filesystem::path& work, const std::filesystem::path& output,

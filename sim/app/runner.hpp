@@ -57,6 +57,10 @@ std::uint64_t physical_memory();
 // `need` bytes of checkpoints that `work` will take for `what` ("the
 // replicates still to run"); empty if they fit or it cannot tell.
 // (The output file needs room too, but less, and how much is not known before.)
+// A message if another process is writing `partial` (an output's NAME.partial:
+// HDF5 holds a lock on the files it writes); empty if not.
+std::string check_not_being_written(const std::filesystem::path& partial);
+
 std::string check_disk_room(double need, const std::filesystem::path& work, const std::filesystem::path& output,
                             std::string_view what);
 

@@ -185,6 +185,10 @@ constexpr int kProceed = -1;
 // units still to run. Returns kProceed or an exit status.
 int prepare(const SweepCommand& cmd, const SweepRun& run, const io::CheckpointDir& checkpoints,
             io::JournalIndex& finished, std::vector<std::uint64_t>& pending) {
+  if (const std::string busy = check_not_being_written(cmd.output + ".partial"); !busy.empty()) {
+    print_error(busy);
+    return kExitBadInput;
+  }
   std::error_code error;
   if (fs::exists(run.output, error)) {
     const io::SweepFileStatus status = io::inspect_sweep_file(run.output);

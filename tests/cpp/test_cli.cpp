@@ -566,6 +566,24 @@ TEST_CASE("a run stopped after its results file was complete but before it remov
   }
 }
 
+TEST_CASE("a second harmsim writing the same output while the first runs is refused, even with --force",
+          "[cli][resume]") {
+  ScratchDir dir("cli");
+  dir.write("slow.toml", kSlowScenario);
+  const pid_t first = start_harmsim(dir, {"run", "-q", "-j", "1", "-o", "out.h5", "slow.toml"});
+  wait_for_units(dir.path() / "out.h5.work", 1);  // out.h5.partial is open by then
+  for (const char* args : {"run -q -j 1 -o out.h5 slow.toml", "run -q -j 1 --force -o out.h5 slow.toml"}) {
+    const Outcome second = run_harmsim(dir, args);
+    CHECK(second.exit_code == 2);
+    CHECK(second.err ==
+          "harmsim: out.h5.partial is being written by another harmsim process; wait for it to finish, or choose "
+          "another name with -o\n");
+  }
+  CHECK(wait_for(first) == 0);  // the first run is unharmed
+  CHECK(complete_flag(dir.path() / "out.h5") == 1);
+  CHECK(dir.entries() == std::set<std::string>{"out.h5", "slow.toml"});  // no checkpoints left
+}
+
 TEST_CASE("a harmsim run killed with SIGKILL resumes with the same command, redoes no finished replicate and "
           "ends identical to an uninterrupted run",
           "[cli][resume]") {
