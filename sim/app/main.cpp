@@ -2,8 +2,11 @@
 // by the harm they cause and prevent. See README.md and `harmsim --help`.
 #include <unistd.h>
 
+#include <csignal>
+#include <algorithm>
 #include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -11,10 +14,15 @@
 #include "app/commands.hpp"
 #include "app/sweep.hpp"
 #include "io/hdf5_writer.hpp"
+#include "io/scenario.hpp"
 
 int main(int argc, char** argv) {
   using namespace harmsim::app;
   harmsim::io::keep_hdf5_out_of_exit();
+  // Past a file size limit (ulimit -f) a write then fails with EFBIG, which
+  // is reported with the file's name, instead of the signal ending the run
+  // without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   CLI::App cli{"harmsim: discrete-event simulation of policing and service policies on the commercial sex market"};
   cli.set_version_flag("--version", std::string("harmsim ") + HARMSIM_VERSION + " (" + HARMSIM_GIT_COMMIT + ")");
   cli.require_subcommand(1);
@@ -46,6 +54,21 @@ int main(int argc, char** argv) {
   SweepCommands sweeps;  // `sweep` and `merge` (app/sweep.hpp)
   add_sweep_commands(cli, sweeps);
 
+  // A misspelt command gets its name and the nearest one back, rather than
+  // CLI11's "A subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string_view> names;
+    for (const CLI::App* sub : cli.get_subcommands([](const CLI::App*) { return true; })) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), std::string_view(argv[1])) == names.end()) {
+      std::string list;
+      for (std::string_view n : names) list += (list.empty() ? "" : ", ") + std::string(n);
+      const std::string guess = harmsim::io::nearest(argv[1], names);
+      std::fprintf(stderr, "harmsim: expected a command (%s), found `%s`%s\n", list.c_str(),
+                   harmsim::io::printable(argv[1]).c_str(),
+                   guess.empty() ? "; see harmsim --help" : ("; did you mean `" + guess + "`?").c_str());
+      return kExitBadInput;
+    }
+  }
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -17,11 +17,6 @@
 
 namespace harmsim::io {
 
-namespace {
-
-using core::ParamSpec;
-using core::ParamType;
-
 // Control characters written as escapes: TOML allows them in quoted keys and
 // strings ("a\nb" = 1), and a message must stay one line. So must it for
 // readers that split lines the Unicode way (Python's str.splitlines, many
@@ -50,6 +45,11 @@ std::string printable(std::string_view text) {
   }
   return out;
 }
+
+namespace {
+
+using core::ParamSpec;
+using core::ParamType;
 
 std::string format_message(const std::string& file, std::uint32_t line, std::uint32_t column, const std::string& key,
                            const std::string& expected, const std::string& found, const std::string& hint) {

@@ -63,6 +63,10 @@ std::string to_toml(const Scenario& s);
 // (scenarios/compare.toml, embedded at build time).
 std::string_view default_comparison();
 
+// `text` as one line of a message: control characters, NEL, LINE SEPARATOR and
+// PARAGRAPH SEPARATOR written as escapes (\n, \x01, \u2028 ...).
+std::string printable(std::string_view text);
+
 // The closest of `candidates` to `word` by edit distance, or "" if none is close.
 std::string nearest(std::string_view word, const std::vector<std::string_view>& candidates);
 

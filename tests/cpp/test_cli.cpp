@@ -273,8 +273,9 @@ std::size_t count_units(const fs::path& work) {
 }
 
 // `harmsim ARGS` started in `dir` with stderr to dir/.stderr and stdout to
-// /dev/null; `limit_file_bytes` > 0 sets RLIMIT_FSIZE in the child, with
-// SIGXFSZ ignored so that a write past it fails with EFBIG instead of killing.
+// /dev/null; `limit_file_bytes` > 0 sets RLIMIT_FSIZE in the child (as
+// `ulimit -f` does; SIGXFSZ left at its default, which would end a program
+// that did not ignore it).
 pid_t start_harmsim(const ScratchDir& dir, const std::vector<std::string>& args, rlim_t limit_file_bytes = 0) {
   const std::string err = (dir.path() / ".stderr").string();
   std::vector<std::string> argv_text = {HARMSIM_BINARY};
@@ -293,7 +294,7 @@ pid_t start_harmsim(const ScratchDir& dir, const std::vector<std::string>& args,
     dup2(null, 1);
     dup2(error_file, 2);
     if (limit_file_bytes > 0) {
-      signal(SIGXFSZ, SIG_IGN);  // kept across exec
+      signal(SIGXFSZ, SIG_DFL);
       const rlimit limit{limit_file_bytes, limit_file_bytes};
       if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(127);
     }
