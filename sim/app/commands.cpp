@@ -106,7 +106,8 @@ int validate_command(const std::vector<std::string>& files) {
   try {
     const auto scenarios = load_all(files);
     for (const auto& s : scenarios)
-      std::printf("%s: scenario `%s` is valid (%zu policies)\n", s.source.c_str(), s.name.c_str(), s.policies.size());
+      std::printf("%s: scenario `%s` is valid (%zu %s)\n", s.source.c_str(), s.name.c_str(), s.policies.size(),
+                  s.policies.size() == 1 ? "policy" : "policies");
     return kExitOk;
   } catch (const io::ScenarioError& e) {
     print_error(e.what());

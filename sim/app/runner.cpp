@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -168,8 +169,18 @@ std::string check_disk_room(double need, const std::filesystem::path& work, cons
   if (::statvfs(directory.c_str(), &disk) != 0) return {};  // the output file will say why
   const double available = static_cast<double>(disk.f_bavail) * static_cast<double>(disk.f_frsize);
   if (need <= available) return {};
-  return fmt::format("{} needs {:.1f} MiB for {}, but {} has {:.1f} MiB free; free space, or write elsewhere with -o",
-                     work.string(), need / 1048576.0, what, directory.string(), available / 1048576.0);
+  // Both in the unit of the larger, to 0.1: what is needed rounded up, what
+  // is free rounded down, so that they never read alike.
+  const char* unit = "KiB";
+  double scale = 1024.0;
+  for (const char* larger : {"MiB", "GiB", "TiB"}) {
+    if (need < scale * 1024.0) break;
+    scale *= 1024.0;
+    unit = larger;
+  }
+  return fmt::format("{} needs {:.1f} {} for {}, but {} has {:.1f} {} free; free space, or write elsewhere with -o",
+                     work.string(), std::ceil(need / scale * 10.0) / 10.0, unit, what, directory.string(),
+                     std::floor(available / scale * 10.0) / 10.0, unit);
 }
 
 }  // namespace harmsim::app
