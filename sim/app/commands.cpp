@@ -89,12 +89,27 @@ std::string check_disk_space(const std::vector<io::Scenario>& scenarios, const i
   return check_disk_room(need, checkpoints.directory(), output, "the replicates still to run");
 }
 
-// True if `path` is a finished harmsim file (complete = 1).
-bool is_complete(const std::filesystem::path& path) {
+// True if `path` is a finished results file of exactly these scenarios (the
+// same names in the same order, replicates and resolved configurations) by
+// this program: what this same command would have written.
+bool written_by_this_run(const std::filesystem::path& path, const std::vector<io::Scenario>& scenarios) {
   try {
     io::h5::Reader reader;
     reader.open(path);
-    return reader.has_attribute("/", "complete") && reader.attribute_int64("/", "complete") == 1;
+    if (!reader.has_attribute("/", "complete") || reader.attribute_int64("/", "complete") != 1 ||
+        reader.attribute_string("/", "harmsim_version") != HARMSIM_VERSION ||
+        reader.attribute_string("/", "git_commit") != HARMSIM_GIT_COMMIT)
+      return false;
+    const std::vector<std::string> names = reader.strings("/scenario_names");
+    if (names.size() != scenarios.size()) return false;
+    for (std::size_t k = 0; k < scenarios.size(); ++k) {
+      const io::Scenario& s = scenarios[k];
+      const std::string group = "/scenarios/" + s.name;
+      if (names[k] != s.name || reader.attribute_int64(group, "replicates") != s.params.replicates ||
+          reader.string_scalar(group + "/config") != io::to_toml(s))
+        return false;
+    }
+    return true;
   } catch (const io::IoError&) {
     return false;
   }
@@ -152,8 +167,9 @@ int run_command(const RunCommand& cmd) {
   }
   if (cmd.dry_run) return kExitOk;
 
-  // Not even --force may take the output from a run still writing it.
-  if (const std::string busy = check_not_being_written(cmd.output + ".partial"); !busy.empty()) {
+  // Not even --force may take the output from a harmsim still writing it.
+  OutputLock lock(cmd.output);
+  if (const std::string busy = lock.acquire(); !busy.empty()) {
     print_error(busy);
     return kExitBadInput;
   }
@@ -166,18 +182,20 @@ int run_command(const RunCommand& cmd) {
   const std::filesystem::path out(cmd.output);
   std::error_code error;
   if (std::filesystem::exists(out, error) && !cmd.force) {
-    // This run's checkpoints beside a finished results file: the run was
-    // stopped after the file was complete, before it removed them.
-    if (std::filesystem::exists(checkpoints.directory(), error) && is_complete(out)) {
+    // This run's checkpoints beside this run's finished results file: the run
+    // was stopped after the file was complete, before it removed them.
+    if (std::filesystem::exists(checkpoints.directory(), error) && written_by_this_run(out, scenarios)) {
       try {
         checkpoints.open_or_create(scenarios.size());  // CheckpointMismatch unless they are this run's
-        checkpoints.remove();
         if (!cmd.quiet) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
+        try {
+          checkpoints.remove();
+        } catch (const io::IoError& e) {  // as at the end of a run: the results are complete
+          print_error(fmt::format("warning: {}; {} is complete, remove the directory by hand", e.what(), cmd.output));
+        }
         return kExitOk;
       } catch (const io::CheckpointMismatch&) {
-      } catch (const io::IoError& e) {
-        print_error(e.what());
-        return kExitFailure;
+      } catch (const io::IoError&) {
       }
     }
     print_error(fmt::format("{} exists; choose another name with -o or pass --force to replace it", cmd.output));

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "app/commands.hpp"
+#include "app/runner.hpp"
 #include "app/sweep.hpp"
 #include "io/sweep_output.hpp"
 
@@ -95,6 +96,11 @@ int merge_command(const MergeCommand& cmd) {
   }
 
   const std::filesystem::path out(cmd.output);
+  OutputLock lock(out);
+  if (const std::string busy = lock.acquire(); !busy.empty()) {
+    print_error(busy);
+    return kExitBadInput;
+  }
   std::error_code error;
   if (std::filesystem::exists(out, error) && !cmd.force) {
     print_error(fmt::format("{} exists; choose another name or pass --force to replace it", cmd.output));

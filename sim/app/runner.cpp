@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -151,15 +152,39 @@ std::string check_fits(const io::Scenario& s, unsigned threads) {
       static_cast<double>(have) / 1073741824.0);
 }
 
-std::string check_not_being_written(const std::filesystem::path& partial) {
-  const int fd = ::open(partial.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  const bool locked = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  ::close(fd);  // releases the shared lock if it was taken
-  if (!locked) return {};
-  return fmt::format("{} is being written by another harmsim process; wait for it to finish, or choose another name "
-                     "with -o",
-                     partial.string());
+OutputLock::OutputLock(std::filesystem::path output) : output_(std::move(output)) {
+  path_ = output_;
+  path_ += ".lock";
+}
+
+OutputLock::~OutputLock() {
+  if (fd_ < 0) return;
+  ::unlink(path_.c_str());  // before the lock goes, so that nobody takes over a file about to vanish
+  ::close(fd_);
+}
+
+std::string OutputLock::acquire() {
+  for (int attempt = 0; attempt < 3 && fd_ < 0; ++attempt) {
+    const int fd = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return {};
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int error = errno;
+      ::close(fd);
+      if (error != EWOULDBLOCK) return {};  // no locks on this filesystem: cannot tell
+      return fmt::format("{} is being written by another harmsim process ({} is held); wait for it to finish, or "
+                         "choose another name",
+                         output_.string(), path_.string());
+    }
+    // The holder that just let go may have removed the file, and another
+    // process made a new one: the lock counts only on the file of that name.
+    struct stat held {}, named {};
+    if (::fstat(fd, &held) == 0 && ::stat(path_.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
+        held.st_ino == named.st_ino)
+      fd_ = fd;
+    else
+      ::close(fd);
+  }
+  return {};
 }
 
 std::string check_disk_room(double need, const std::filesystem::path& work, const std::filesystem::path& output,

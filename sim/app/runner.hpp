@@ -53,14 +53,36 @@ std::uint64_t memory_needed(const io::Scenario& s, unsigned threads);
 std::string check_fits(const io::Scenario& s, unsigned threads);
 std::uint64_t physical_memory();
 
+// An exclusive lock on NAME.lock beside an output NAME, held from before a
+// command touches anything of NAME (its checkpoints, NAME.partial, NAME) to
+// its end: a second harmsim that would write NAME (run, sweep or merge, with
+// or without --force) is refused instead of truncating or removing the
+// first one's files. It is flock's, so it goes with the process however that
+// ends; the file is removed with the object (one left by a kill -9 is
+// harmless: the next command takes it over and removes it). Where the file
+// cannot be made (the output's own error follows) or the filesystem has no
+// locks, nothing is held and nothing refused.
+class OutputLock {
+ public:
+  explicit OutputLock(std::filesystem::path output);
+  ~OutputLock();
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+
+  // Takes the lock: "" once held (or when it cannot tell), else the message
+  // that refuses the command.
+  [[nodiscard]] std::string acquire();
+
+ private:
+  std::filesystem::path output_, path_;
+  int fd_ = -1;
+};
+
 // A message if the filesystem that is to hold `output` has less room than the
 // `need` bytes of checkpoints that `work` will take for `what` ("the
-// replicates still to run"); empty if they fit or it cannot tell.
-// (The output file needs room too, but less, and how much is not known before.)
-// A message if another process is writing `partial` (an output's NAME.partial:
-// HDF5 holds a lock on the files it writes); empty if not.
-std::string check_not_being_written(const std::filesystem::path& partial);
-
+// replicates still to run"); empty if they fit or it cannot tell. The sizes
+// are in the unit of the need, the need rounded up and the room down. (The
+// output file needs room too, but less, and how much is not known before.)
 std::string check_disk_room(double need, const std::filesystem::path& work, const std::filesystem::path& output,
                             std::string_view what);
 

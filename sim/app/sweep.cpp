@@ -185,17 +185,19 @@ constexpr int kProceed = -1;
 // units still to run. Returns kProceed or an exit status.
 int prepare(const SweepCommand& cmd, const SweepRun& run, const io::CheckpointDir& checkpoints,
             io::JournalIndex& finished, std::vector<std::uint64_t>& pending) {
-  if (const std::string busy = check_not_being_written(cmd.output + ".partial"); !busy.empty()) {
-    print_error(busy);
-    return kExitBadInput;
-  }
   std::error_code error;
   if (fs::exists(run.output, error)) {
     const io::SweepFileStatus status = io::inspect_sweep_file(run.output);
     if (status.sweep && status.complete && status.sweep_id == run.sweep.sweep_id &&
         status.shard_index == run.shard_index && status.shard_count == run.shard_count &&
         status.per_replicate == run.per_replicate && !cmd.force) {
-      if (fs::exists(run.work, error)) checkpoints.remove();  // left by a run killed after its rename
+      if (fs::exists(run.work, error)) {  // left by a run killed after its rename
+        try {
+          checkpoints.remove();
+        } catch (const io::IoError& e) {
+          print_error(fmt::format("warning: {}; {} is complete, remove the directory by hand", e.what(), cmd.output));
+        }
+      }
       if (!cmd.quiet) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
       return kExitOk;
     }
@@ -238,7 +240,17 @@ int prepare(const SweepCommand& cmd, const SweepRun& run, const io::CheckpointDi
                                 : ""));
   for (std::uint64_t unit : run.shard_units)
     if (!finished.has(unit / run.replicates(), unit % run.replicates())) pending.push_back(unit);
-  if (no_room(pending)) return kExitBadInput;
+  if (no_room(pending)) {
+    // A directory with nothing finished in it (just made, or another
+    // sweep's discarded with --force) is not left behind.
+    if (pending.size() == run.shard_units.size()) {
+      try {
+        checkpoints.remove();
+      } catch (const io::IoError&) {
+      }
+    }
+    return kExitBadInput;
+  }
   const std::size_t done = run.shard_units.size() - pending.size();
   if (done > 0 && !cmd.quiet)
     std::fprintf(stderr, "harmsim: resuming: %zu of %zu units already finished in %s\n", done,
@@ -339,7 +351,19 @@ int sweep_on_rank(const SweepCommand& cmd, const MpiSession& session) {
   const io::CheckpointDir checkpoints = run.checkpoints();
   io::JournalIndex finished(checkpoints);  // rank 0's view of the finished units
   std::vector<std::uint64_t> pending;
-  int status = root ? prepare(cmd, run, checkpoints, finished, pending) : kProceed;
+  // Rank 0 holds the output from here to the end (the other ranks only
+  // append to the checkpoints it has prepared).
+  std::optional<OutputLock> lock;
+  int status = kProceed;
+  if (root) {
+    lock.emplace(run.output);
+    if (const std::string busy = lock->acquire(); !busy.empty()) {
+      print_error(busy);
+      status = kExitBadInput;
+    } else {
+      status = prepare(cmd, run, checkpoints, finished, pending);
+    }
+  }
   status = mpi_broadcast(session, status);
   if (status != kProceed) return root ? status : kExitOk;
 

@@ -545,8 +545,7 @@ TEST_CASE("a run stopped after its results file was complete but before it remov
   ::kill(child, SIGKILL);
   REQUIRE(wait_for(child) == 1000 + SIGKILL);
   fs::rename(dir.path() / "other.h5.work", dir.path() / "out.h5.work");
-  fs::remove(dir.path() / "other.h5.partial");
-  fs::remove(dir.path() / ".stderr");
+  for (const char* left : {"other.h5.partial", "other.h5.lock", ".stderr"}) fs::remove(dir.path() / left);
 
   SECTION("the same command") {
     const Outcome o = run_harmsim(dir, "run -j 2 -o out.h5 slow.toml");
@@ -555,6 +554,17 @@ TEST_CASE("a run stopped after its results file was complete but before it remov
     CHECK(o.err.empty());
     CHECK(dir.entries() == std::set<std::string>{"out.h5", "slow.toml"});
     check_identical(read_results(dir.path() / "out.h5"), finished);  // not rewritten
+  }
+  SECTION("the same command beside another run's finished file is refused, and these checkpoints are kept") {
+    const fs::path kept = dir.path() / "kept.work";
+    fs::rename(dir.path() / "out.h5.work", kept);  // --force would discard them: set aside while out.h5 is replaced
+    dir.write("small.toml", kSmallScenario);
+    REQUIRE(run_harmsim(dir, "run -q -j 2 --force -o out.h5 small.toml").exit_code == 0);
+    fs::rename(kept, dir.path() / "out.h5.work");
+    const Outcome o = run_harmsim(dir, "run -q -j 2 -o out.h5 slow.toml");
+    CHECK(o.exit_code == 2);
+    CHECK(o.err == "harmsim: out.h5 exists; choose another name with -o or pass --force to replace it\n");
+    CHECK(count_units(dir.path() / "out.h5.work") >= 1);  // this run's finished work is not thrown away
   }
   SECTION("another run is still refused, and the checkpoints stay") {
     std::string changed(kSlowScenario);
@@ -572,14 +582,16 @@ TEST_CASE("a second harmsim writing the same output while the first runs is refu
   ScratchDir dir("cli");
   dir.write("slow.toml", kSlowScenario);
   const pid_t first = start_harmsim(dir, {"run", "-q", "-j", "1", "-o", "out.h5", "slow.toml"});
-  wait_for_units(dir.path() / "out.h5.work", 1);  // out.h5.partial is open by then
+  wait_for_units(dir.path() / "out.h5.work", 1);
+  ::kill(first, SIGSTOP);  // held where it is, lock and all, while the others try
   for (const char* args : {"run -q -j 1 -o out.h5 slow.toml", "run -q -j 1 --force -o out.h5 slow.toml"}) {
     const Outcome second = run_harmsim(dir, args);
     CHECK(second.exit_code == 2);
     CHECK(second.err ==
-          "harmsim: out.h5.partial is being written by another harmsim process; wait for it to finish, or choose "
-          "another name with -o\n");
+          "harmsim: out.h5 is being written by another harmsim process (out.h5.lock is held); wait for it to finish, "
+          "or choose another name\n");
   }
+  ::kill(first, SIGCONT);
   CHECK(wait_for(first) == 0);  // the first run is unharmed
   CHECK(complete_flag(dir.path() / "out.h5") == 1);
   CHECK(dir.entries() == std::set<std::string>{"out.h5", "slow.toml"});  // no checkpoints left

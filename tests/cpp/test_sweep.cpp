@@ -452,11 +452,11 @@ TEST_CASE("a sweep gives byte-identical datasets on 1 or 2 threads, 2 or 3 MPI r
   }
 }
 
-// Starts `harmsim ARGS...` in `dir` (output to /dev/null), waits until the
-// checkpoint directory `work` holds at least `units` finished units, and
-// kills it with SIGKILL. True if it was killed (rather than finished first).
-bool kill_after_units(const ScratchDir& dir, const std::vector<std::string>& args, const fs::path& work,
-                      std::size_t units) {
+// Starts `harmsim ARGS...` in `dir` (output to /dev/null) and waits until
+// the checkpoint directory `work` holds at least `units` finished units (or
+// 60 s pass).
+pid_t start_until_units(const ScratchDir& dir, const std::vector<std::string>& args, const fs::path& work,
+                        std::size_t units) {
   std::vector<char*> argv{const_cast<char*>(HARMSIM_BINARY)};
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -473,10 +473,29 @@ bool kill_after_units(const ScratchDir& dir, const std::vector<std::string>& arg
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (count_units(work) < units && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  return child;
+}
+
+// The same, then kills it with SIGKILL. True if it was killed (rather than
+// finished first).
+bool kill_after_units(const ScratchDir& dir, const std::vector<std::string>& args, const fs::path& work,
+                      std::size_t units) {
+  const pid_t child = start_until_units(dir, args, work, units);
   ::kill(child, SIGKILL);
   int status = 0;
   REQUIRE(waitpid(child, &status, 0) == child);
   return WIFSIGNALED(status);
+}
+
+// A grid of 24 units of about 0.05-0.1 s each.
+std::string slow_sweep() {
+  return "base = \"" + small_city() + R"("
+scenario = "street_stings"
+replicates = 4
+[grid]
+"population.workers" = [3000, 4000]
+"encounter.rate_per_day" = [1.0, 1.5, 2.0]
+)";
 }
 
 TEST_CASE("a sweep killed with SIGKILL, even while resuming, keeps every finished unit once and resumes identical to an "
@@ -486,13 +505,7 @@ TEST_CASE("a sweep killed with SIGKILL, even while resuming, keeps every finishe
   // About 0.05-0.1 s a unit, 24 units: long enough to kill half-way, and
   // short next to the 0.5 s between syncs, so that the kills come while
   // finished units are not yet synced.
-  dir.write("slow.toml", "base = \"" + small_city() + R"("
-scenario = "street_stings"
-replicates = 4
-[grid]
-"population.workers" = [3000, 4000]
-"encounter.rate_per_day" = [1.0, 1.5, 2.0]
-)");
+  dir.write("slow.toml", slow_sweep());
   const fs::path work = dir.path() / "resumed.h5.work";
   REQUIRE(kill_after_units(dir, {"sweep", "slow.toml", "-o", "resumed.h5", "-j", "1"}, work, 3));
   const std::size_t finished = count_units(work);
@@ -528,6 +541,34 @@ replicates = 4
   const Outcome again = run_in(dir, "sweep slow.toml -o resumed.h5");
   CHECK(again.exit_code == 0);
   CHECK(again.out.find("already complete") != std::string::npos);
+}
+
+TEST_CASE("a second sweep or merge into the output of a sweep still running is refused, even with --force",
+          "[sweep][resume]") {
+  ScratchDir dir("sweep");
+  dir.write("slow.toml", slow_sweep());
+  dir.write("grid.toml", grid_sweep());
+  const pid_t first = start_until_units(dir, {"sweep", "slow.toml", "-o", "big.h5", "-j", "1"}, dir.path() / "big.h5.work", 1);
+  ::kill(first, SIGSTOP);  // held where it is, lock and all, while the others try
+  const std::string busy = "harmsim: big.h5 is being written by another harmsim process (big.h5.lock is held); wait "
+                           "for it to finish, or choose another name\n";
+  for (const char* args : {"sweep slow.toml -q -o big.h5", "sweep grid.toml -q --force -o big.h5"}) {
+    const Outcome second = run_in(dir, args);
+    CHECK(second.exit_code == 2);
+    CHECK(second.err == busy);
+  }
+  REQUIRE(run_in(dir, "sweep grid.toml -q --shard 1/1 -o shard.h5").exit_code == 0);
+  const Outcome merge = run_in(dir, "merge --force big.h5 shard.h5");
+  CHECK(merge.exit_code == 2);
+  CHECK(merge.err == "harmsim: merge: " + busy.substr(std::string("harmsim: ").size()));  // merge's prefix
+  ::kill(first, SIGCONT);
+  int status = 0;
+  REQUIRE(waitpid(first, &status, 0) == first);
+  CHECK(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);  // the first sweep is unharmed
+  CHECK(dir.entries() == std::set<std::string>{"big.h5", "grid.toml", "shard.h5", "slow.toml"});
+  REQUIRE(run_in(dir, "sweep slow.toml -q -j 2 -o whole.h5").exit_code == 0);
+  check_identical(read_sweep(dir.path() / "whole.h5"), read_sweep(dir.path() / "big.h5"));
 }
 
 TEST_CASE("harmsim merge refuses shards of different sweeps, gaps and overlaps", "[sweep]") {
