@@ -3,7 +3,7 @@
 # root), then configures and builds a CMake preset if it is out of date.
 # HARMSIM_ROOT is the checkout (set by the sourcing script, or found here).
 
-: "${HARMSIM_ROOT:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+: "${HARMSIM_ROOT:=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/.." >/dev/null && pwd)}"
 
 HARMSIM_PACKAGES=(
   build-essential cmake ninja-build git pkg-config

@@ -91,6 +91,7 @@ int main(int argc, char** argv) {
     std::vector<char*> argv_out;
     for (auto& a : args) argv_out.push_back(a.data());
     argv_out.push_back(nullptr);
+    std::signal(SIGXFSZ, SIG_DFL);  // the script's own business
     execv(argv_out[0], argv_out.data());
     std::fprintf(stderr, "harmsim: cannot start %s for the report (install python3-h5py python3-pandas "
                          "python3-matplotlib)\n", script.c_str());

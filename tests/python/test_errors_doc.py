@@ -1,8 +1,10 @@
 """Every example of docs/errors.md is what the current harmsim prints.
 
 The doc's examples are fenced blocks whose first line starts with `harmsim: `
-or `$ `. Each is run from tests/errors_doc/ (which holds their input files) and
-its exit code and output must match the doc exactly:
+or `$ `. Each is run in a copy of tests/errors_doc/ (which holds their input
+files; the copy sits at the same depth, beside a link to scenarios/, so that
+nothing is ever written into the checkout) and its exit code and output must
+match the doc exactly:
 
 * a `$ harmsim ARGS` line is run as it stands; the lines after it, up to the
   next `$ ` line, are its output;
@@ -26,6 +28,7 @@ import os
 import pathlib
 import re
 import shlex
+import shutil
 import subprocess
 from dataclasses import dataclass, field
 
@@ -34,7 +37,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "errors.md"
 INPUTS = ROOT / "tests" / "errors_doc"
-BINARY = os.environ.get("HARMSIM_BINARY", str(ROOT / "build" / "release" / "harmsim"))
+# Absolute: the examples run in another directory.
+BINARY = os.path.abspath(os.environ.get("HARMSIM_BINARY", str(ROOT / "build" / "release" / "harmsim")))
 TIME_BOUND_S = 20
 
 UNCHECKED = re.compile(r"^<!-- not checked: \S.* -->$")
@@ -163,17 +167,17 @@ def binary():
     return BINARY
 
 
-@pytest.fixture(scope="module")
-def inputs_unchanged():
-    """No example may write into tests/errors_doc/ (a command that stopped failing might)."""
-    before = sorted(p.name for p in INPUTS.iterdir())
-    yield
-    after = sorted(p.name for p in INPUTS.iterdir())
-    assert after == before, f"an example wrote into tests/errors_doc/: {sorted(set(after) - set(before))}"
+@pytest.fixture
+def workdir(tmp_path):
+    """A copy of tests/errors_doc/ (links followed) two levels below a link to scenarios/."""
+    tree = tmp_path / "tree"
+    shutil.copytree(INPUTS, tree / "tests" / "errors_doc", symlinks=False)
+    (tree / "scenarios").symlink_to(ROOT / "scenarios")
+    return tree / "tests" / "errors_doc"
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.id for e in EXAMPLES])
-def test_example_matches_current_harmsim(example, binary, inputs_unchanged):
+def test_example_matches_current_harmsim(example, binary, workdir):
     assert not example.problems, f"docs/errors.md line {example.doc_line}: " + "; ".join(example.problems)
     if example.toml is not None:
         name = next((a for a in example.args[1:] if a.endswith(".toml")), None)
@@ -181,7 +185,7 @@ def test_example_matches_current_harmsim(example, binary, inputs_unchanged):
                                  "that names no .toml file"
         assert (INPUTS / name).read_text(encoding="utf-8") == example.toml, \
             f"tests/errors_doc/{name} is not the TOML shown before docs/errors.md line {example.doc_line}"
-    p = subprocess.run([binary, *example.args], cwd=INPUTS, capture_output=True, timeout=TIME_BOUND_S)
+    p = subprocess.run([binary, *example.args], cwd=workdir, capture_output=True, timeout=TIME_BOUND_S)
     out = p.stdout.decode("utf-8", "replace")
     err = p.stderr.decode("utf-8", "replace")
     shown, other = (out, err) if p.returncode == 0 else (err, out)
@@ -190,6 +194,8 @@ def test_example_matches_current_harmsim(example, binary, inputs_unchanged):
     assert p.returncode == example.exit_code, f"{where}: exit {p.returncode}, documented {example.exit_code}\n{err}"
     assert shown == expected, f"{where}: the doc shows\n{expected}but harmsim printed\n{shown}"
     assert other == "", f"{where}: unexpected output on the other stream:\n{other}"
+    written = sorted({p.name for p in workdir.iterdir()} - {p.name for p in INPUTS.iterdir()})
+    assert not written, f"{where}: wrote {written} (an error example should write nothing)"
 
 
 def test_every_checked_section_has_examples():

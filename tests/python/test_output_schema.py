@@ -10,7 +10,7 @@ import subprocess
 import h5py
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-BINARY = os.environ.get("HARMSIM_BINARY", str(ROOT / "build" / "release" / "harmsim"))
+BINARY = os.path.abspath(os.environ.get("HARMSIM_BINARY", str(ROOT / "build" / "release" / "harmsim")))
 GOLDEN = ROOT / "tests" / "golden" / "schema.txt"
 
 SCENARIO = """
