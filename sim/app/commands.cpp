@@ -188,11 +188,8 @@ int run_command(const RunCommand& cmd) {
       try {
         checkpoints.open_or_create(scenarios.size());  // CheckpointMismatch unless they are this run's
         if (!cmd.quiet) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
-        try {
-          checkpoints.remove();
-        } catch (const io::IoError& e) {  // as at the end of a run: the results are complete
-          print_error(fmt::format("warning: {}; {} is complete, remove the directory by hand", e.what(), cmd.output));
-        }
+        if (const std::string warning = remove_checkpoints_of_complete(checkpoints, cmd.output); !warning.empty())
+          print_error(warning);
         return kExitOk;
       } catch (const io::CheckpointMismatch&) {
       } catch (const io::IoError&) {
@@ -270,11 +267,8 @@ int run_command(const RunCommand& cmd) {
     }
     writer.finish();
     keeping = false;
-    try {
-      checkpoints.remove();
-    } catch (const io::IoError& e) {  // results.h5 is complete: not a failure of the run
-      print_error(fmt::format("warning: {}; {} is complete, remove the directory by hand", e.what(), cmd.output));
-    }
+    if (const std::string warning = remove_checkpoints_of_complete(checkpoints, cmd.output); !warning.empty())
+      print_error(warning);
     std::vector<ScenarioTotals> table;
     for (std::size_t i = 0; i < scenarios.size(); ++i) table.push_back({scenarios[i].name, &results[i]});
     const std::string text = comparison_table(table, static_cast<std::size_t>(scenarios.front().params.days));

@@ -2,8 +2,8 @@
 // by the harm they cause and prevent. See README.md and `harmsim --help`.
 #include <unistd.h>
 
-#include <csignal>
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <string_view>

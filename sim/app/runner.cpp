@@ -187,6 +187,15 @@ std::string OutputLock::acquire() {
   return {};
 }
 
+std::string remove_checkpoints_of_complete(const io::CheckpointDir& checkpoints, const std::string& output) {
+  try {
+    checkpoints.remove();
+    return {};
+  } catch (const io::IoError& e) {
+    return fmt::format("warning: {}; {} is complete, remove the directory by hand", e.what(), output);
+  }
+}
+
 std::string check_disk_room(double need, const std::filesystem::path& work, const std::filesystem::path& output,
                             std::string_view what) {
   const std::filesystem::path directory = output.has_parent_path() ? output.parent_path() : ".";

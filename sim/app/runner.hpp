@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "io/checkpoint.hpp"
 #include "io/hdf5_writer.hpp"
 #include "io/scenario.hpp"
 
@@ -77,6 +78,11 @@ class OutputLock {
   std::filesystem::path output_, path_;
   int fd_ = -1;
 };
+
+// Removes the checkpoints of `output` once it is complete: "" or, if they
+// cannot be removed, the warning to print (not a failure: the output is
+// complete).
+std::string remove_checkpoints_of_complete(const io::CheckpointDir& checkpoints, const std::string& output);
 
 // A message if the filesystem that is to hold `output` has less room than the
 // `need` bytes of checkpoints that `work` will take for `what` ("the

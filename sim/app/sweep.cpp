@@ -191,13 +191,9 @@ int prepare(const SweepCommand& cmd, const SweepRun& run, const io::CheckpointDi
     if (status.sweep && status.complete && status.sweep_id == run.sweep.sweep_id &&
         status.shard_index == run.shard_index && status.shard_count == run.shard_count &&
         status.per_replicate == run.per_replicate && !cmd.force) {
-      if (fs::exists(run.work, error)) {  // left by a run killed after its rename
-        try {
-          checkpoints.remove();
-        } catch (const io::IoError& e) {
-          print_error(fmt::format("warning: {}; {} is complete, remove the directory by hand", e.what(), cmd.output));
-        }
-      }
+      if (fs::exists(run.work, error))  // left by a run killed after its rename
+        if (const std::string warning = remove_checkpoints_of_complete(checkpoints, cmd.output); !warning.empty())
+          print_error(warning);
       if (!cmd.quiet) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
       return kExitOk;
     }
