@@ -129,6 +129,22 @@ class Simulation {
   void start_chains(std::uint32_t w, double t);
   void record_violence(std::uint32_t w, Perpetrator who, double t);
 
+  // A daily process that each worker undergoes with her own probability, at
+  // most `highest`, without a draw for every worker: f(i) is called for the
+  // workers a trial of probability `highest` picks (only the gaps between
+  // them are drawn, geometric), and f keeps worker i with probability
+  // p / highest (kept_of(p, highest)): the same law as one trial of
+  // probability p for everybody.
+  template <class F>
+  void for_each_candidate(double highest, F&& f) {
+    const double log_miss = std::log1p(-highest);
+    const std::uint64_t n = world_.workers.size();
+    for (std::uint64_t w = rng_.geometric(log_miss); w < n; w += 1 + rng_.geometric(log_miss))
+      f(static_cast<std::uint32_t>(w));
+  }
+  // True with probability p / highest (p <= highest); no draw when p = highest.
+  [[nodiscard]] bool kept_of(double p, double highest) { return p >= highest || rng_.uniform() * highest < p; }
+
   // Recording by stratum.
   [[nodiscard]] std::size_t cell_of(std::uint32_t w) const {
     const WorkerHot& h = world_.workers.hot[w];
