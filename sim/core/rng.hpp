@@ -15,6 +15,7 @@
 
 #include <boost/random/exponential_distribution.hpp>
 #include <boost/random/mersenne_twister.hpp>
+#include <boost/random/poisson_distribution.hpp>
 
 namespace harmsim::core {
 
@@ -92,9 +93,12 @@ class Rng {
     spare_uniform = static_cast<double>(static_cast<std::uint64_t>(m) >> 11) * 0x1.0p-53;
     return static_cast<std::uint32_t>(m >> 64);
   }
-  // Poisson count with small mean (Knuth's product method; mean < 30 here).
+  // Poisson count: Knuth's product method for small means, Boost's
+  // transformed rejection (PTRS) for larger ones, where the product would
+  // underflow.
   [[nodiscard]] std::uint32_t poisson(double mean) noexcept {
     if (mean <= 0.0) return 0;
+    if (mean > 30.0) return boost::random::poisson_distribution<std::uint32_t, double>(mean)(engine_);
     const double limit = std::exp(-mean);
     double product = uniform_pos();
     std::uint32_t k = 0;

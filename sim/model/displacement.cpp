@@ -1,11 +1,31 @@
-// Displacement (MODEL.md §3): street workers in an area whose police heat is
-// above the threshold move away, most of them to isolated areas "where
-// physical and sexual violence become easier" [seed 002]; they drift back
-// home once its heat has decayed below the return threshold. Venue and online
-// workers are not displaced by street heat.
+// Displacement (MODEL.md §3): street workers in an area whose operation heat
+// is above the threshold move away, and routine police contacts move others
+// along (policing.cpp); most go to isolated areas "where physical and sexual
+// violence become easier" [seed 002; Shannon et al. 2009, AJPH]. They drift
+// back home once its heat has decayed below the return threshold. Venue and
+// online workers are not displaced by street heat.
 #include "model/simulation.hpp"
 
 namespace harmsim::model {
+
+bool Simulation::displace(std::uint32_t w, double t) {
+  Workers& ws = world_.workers;
+  const Areas& areas = world_.areas;
+  const auto& isolated = areas.of_kind[static_cast<int>(AreaKind::Isolated)];
+  const auto& peripheral = areas.of_kind[static_cast<int>(AreaKind::Peripheral)];
+  const bool to_isolated = !isolated.empty() && (peripheral.empty() || rng_.bernoulli(p_.isolated_destination_share));
+  const auto& destinations = to_isolated ? isolated : peripheral;
+  if (destinations.empty()) return false;
+  const AreaId dest = destinations[rng_.below(static_cast<std::uint32_t>(destinations.size()))];
+  const std::uint32_t here = ws.hot[w].area;
+  if (dest == here || area_heat(dest, t) > p_.displacement_threshold) return false;
+  ws.hot[w].area = dest;
+  ws.last_displaced[w] = static_cast<float>(t);
+  record_policed(w, t);
+  displaced_any_ = true;
+  count(Metric::displacements, w);
+  return true;
+}
 
 void Simulation::displacement_step(double t) {
   Workers& ws = world_.workers;
@@ -15,12 +35,10 @@ void Simulation::displacement_step(double t) {
   bool any_heat = false;
   for (std::uint32_t a = 0; a < areas.size(); ++a) {
     heat_today_[a] = area_heat(a, t);
-    any_heat = any_heat || heat_today_[a] > 0.0;
+    any_heat = any_heat || heat_today_[a] > p_.displacement_threshold;
   }
   if (!any_heat && !displaced_any_) return;
   displaced_any_ = false;
-  const auto& isolated = areas.of_kind[static_cast<int>(AreaKind::Isolated)];
-  const auto& peripheral = areas.of_kind[static_cast<int>(AreaKind::Peripheral)];
   for (std::uint32_t w = 0; w < ws.size(); ++w) {
     if (ws.hot[w].sector != Sector::Street || ws.hot[w].status != Status::Active) continue;
     const std::uint32_t here = ws.hot[w].area;
@@ -31,17 +49,8 @@ void Simulation::displacement_step(double t) {
         continue;
       }
     }
-    if (heat_today_[here] <= p_.displacement_threshold || !rng_.bernoulli(p_.displacement_rate_per_day))
-      continue;
-    const bool to_isolated = !isolated.empty() && (peripheral.empty() || rng_.bernoulli(p_.isolated_destination_share));
-    const auto& destinations = to_isolated ? isolated : peripheral;
-    if (destinations.empty()) continue;
-    const AreaId dest = destinations[rng_.below(static_cast<std::uint32_t>(destinations.size()))];
-    if (dest == here || heat_today_[dest] > p_.displacement_threshold) continue;
-    ws.hot[w].area = dest;
-    ws.last_displaced[w] = static_cast<float>(t);
-    displaced_any_ = true;
-    count(Metric::displacements, w);
+    if (heat_today_[here] <= p_.displacement_threshold || !rng_.bernoulli(p_.displacement_rate_per_day)) continue;
+    displace(w, t);
   }
 }
 

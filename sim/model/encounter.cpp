@@ -1,13 +1,18 @@
-// Encounter (MODEL.md §3): a worker meets a buyer. Police heat shortens the
-// negotiation, so violent buyers are screened out less often and condoms are
-// negotiated away more often; heat also lowers the price, so more encounters
-// are needed for the same income [seed 002]. Economic stress makes a worker
-// less able to turn anyone away. Violence risk depends on where the
-// encounter happens: isolated areas raise it, peers nearby lower it.
+// Encounter (MODEL.md §3): a worker meets a buyer of the place where she
+// works. Police heat (routine patrols and operations) and buyers' fear of
+// arrest shorten the negotiation, so violent buyers are screened out less
+// often and condoms are negotiated away more often; heat also lowers the
+// price, so more encounters are needed for the same income [seed 002].
+// Economic stress makes a worker less able to turn anyone away. Violence risk
+// depends on the sector and the place: street work in cars and public spaces
+// is riskier than indoor work (Shannon et al. 2009, AJPH), isolated areas
+// raise it and peers nearby lower it; without housing she has no indoor place
+// to work (Shannon et al. 2009, BMJ). Online work allows screening before
+// meeting. A worker under 18 meets mostly buyers who seek minors.
 //
 // This is the model's hottest path (most events are encounters): it reads and
-// writes only the worker's WorkerHot record, and takes no exponential unless
-// police heat or a buyer who refuses condoms calls for one.
+// writes the worker's WorkerHot record and touches her other arrays only when
+// a flag calls for it (no condoms, a debt).
 #include <algorithm>
 #include <cmath>
 
@@ -19,11 +24,11 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   WorkerHot& h = world_.workers.hot[w];
   if (h.status != Status::Active) return;
 
-  const double heat = h.sector == Sector::Online ? online_heat(t) : area_heat(h.area, t);
-  const double negotiation = heat > 0.0 ? negotiation_share(heat) : 1.0;
+  const bool online = h.sector == Sector::Online;
+  const double heat = online ? online_heat(t) : area_heat(h.area, t) + patrol_heat_[h.area];
   const double decay = income_decay(t);
   const double income = static_cast<double>(h.income) * decay;
-  const double net = h.exploiter == kNone ? income : income * (1.0 - p_.exploiter_take);
+  const double net = income * keep_share(h);
   // Income below need: seek more encounters, screen less (pressure < 1).
   const double need_ratio = p_.income_need_30d > 0 ? net / p_.income_need_30d : 1.0;
   const double pressure = std::clamp(need_ratio, 0.25, 1.0);
@@ -36,41 +41,63 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   // A closed venue has no clients for its workers until it re-opens.
   if (h.venue != kNone && t < world_.venues.closed_until[h.venue]) return;
 
-  // The buyer, and from the same draw the uniform that settles condom use.
+  // A buyer of her place, and from the same draw the uniform that settles
+  // condom use.
+  const Buyers& buyers = world_.buyers;
+  const std::uint32_t segment = buyers.segment_of(h.sector, h.area);
   double condom_draw;
-  const std::uint32_t b = rng_.below(static_cast<std::uint32_t>(world_.buyers.size()), condom_draw);
-  const std::uint8_t buyer = world_.buyers.flags(b);
+  const std::uint32_t b = buyers.first[segment] + rng_.below(buyers.segment_size[segment], condom_draw);
+  const std::uint8_t buyer = buyers.flags(b);
+  const bool violent = (buyer & buyer_flag::kViolent) != 0;
+  // Most buyers turn away from a worker under 18; those who seek minors do not.
+  if ((h.flags & worker_flag::kMinor) != 0 && (buyer & buyer_flag::kSeeksMinors) == 0 &&
+      rng_.uniform() < p_.minor_aversion)
+    return;
   // Enforcement risk deters some buyers: the contact is lost demand.
   ++contacts_today_;
-  const double risk = buyer_risk(t);
-  if (risk > 0.0 && rng_.uniform() < world_.buyers.deterrence(b) * std::min(1.0, risk)) {
+  const double risk = online ? online_buyer_risk(t) : area_buyer_risk(h.area, t);
+  if (risk > 0.0 && rng_.uniform() < buyers.deterrence(b, violent) * std::min(1.0, risk)) {
     ++deterred_today_;
     return;
   }
 
-  const bool violent = (buyer & buyer_flag::kViolent) != 0;
-  const double screening = p_.screening_sensitivity * negotiation * pressure;
+  // Police heat and buyers' fear of arrest rush the negotiation (Landsberg et
+  // al. 2017: more rushed negotiations after the end-demand guideline).
+  double rush = heat + p_.risk_rush * risk;
+  bool wary = false;
+  if ((h.flags & worker_flag::kWary) != 0) {
+    wary = world_.workers.wary_until[w] > t;
+    if (wary) rush += p_.wary_heat;
+    else h.flags &= static_cast<std::uint8_t>(~worker_flag::kWary);
+  }
+  const double negotiation = rush > 0.0 ? negotiation_share(rush) : 1.0;
+  double screening = p_.screening_sensitivity * negotiation * pressure;
+  if (online) screening += p_.online_screening_gain * (1.0 - screening);
   if (violent && rng_.uniform() < screening) return;  // refused after screening
 
   const std::size_t cell = cell_of(w), community = community_of(w);
   recorder_.add(Metric::encounters, cell, community);
   if (violent) {
-    const AreaKind k = world_.areas.kind[h.area];
-    double p = p_.violence_given_violent_buyer;
-    if (h.sector == Sector::Venue || (h.sector == Sector::Street && k == AreaKind::Central))
-      p *= p_.peer_violence_multiplier;
-    else if (h.sector == Sector::Street && k == AreaKind::Isolated)
-      p *= p_.isolated_violence_multiplier;
-    if (engaged(w, t)) p *= 1.0 - p_.safety_violence_reduction;
+    // A wary street worker works out of sight, away from the peers who would
+    // otherwise protect her (Platt et al. 2018: policing disrupts peer support).
+    const int kind = static_cast<int>(world_.areas.kind[h.area]);
+    double p = wary && h.sector == Sector::Street ? violence_alone_[kind]
+                                                  : violence_base_[static_cast<int>(h.sector)][kind];
+    if ((h.flags & worker_flag::kHousingLost) != 0) p *= p_.violence_multiplier;
+    if (h.engaged_until > t) p *= 1.0 - p_.safety_violence_reduction;
     if (rng_.uniform() < p) record_violence(w, Perpetrator::Buyer, t);
   }
-  // Condom use: a buyer who refuses one wins unless the negotiation holds;
-  // shorter or pressured negotiations hold less often (the exponent is the
-  // strength of the negotiation: 1 when unhurried and unpressured):
-  // (1 - condom_insistence)^strength, as exp(strength × log(1 - insistence)).
-  const double condomless = (buyer & buyer_flag::kRefusesCondoms) != 0
-                                ? std::exp(negotiation * (0.5 + 0.5 * pressure) * log_condom_refusal_)
-                                : p_.condomless_base;
+  // Condom use: a buyer who pushes for no condom wins unless the negotiation
+  // holds; a rushed or pressured negotiation holds less often. Its strength is
+  // 1 when unhurried and unpressured, and every condomless chance is raised
+  // by rush_condom_effect times the strength lost.
+  const double strength = negotiation * (0.5 + 0.5 * pressure);
+  double condomless = ((buyer & buyer_flag::kRefusesCondoms) != 0 ? condom_refusal_wins_ : p_.condomless_base) *
+                      (1.0 + p_.rush_condom_effect * (1.0 - strength));
+  if ((h.flags & worker_flag::kNoCondoms) != 0) {
+    if (world_.workers.condoms_back[w] > t) condomless = std::max(condomless, p_.no_condom_condomless);
+    else h.flags &= static_cast<std::uint8_t>(~worker_flag::kNoCondoms);
+  }
   if (condom_draw < condomless) {
     recorder_.add(Metric::condomless_acts, cell, community);
     h.last_condomless = static_cast<float>(t);
@@ -80,6 +107,16 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   set_income_decayed(h, income + price, decay);
   // Fines are paid down from what she earns.
   if (h.fines > 0.0f) h.fines = std::max(0.0f, h.fines - static_cast<float>(0.2 * price));
+  // So is a debt, which binds her until it is repaid [seed 000].
+  if ((h.flags & worker_flag::kInDebt) != 0) {
+    float& debt = world_.workers.debt[w];
+    debt -= static_cast<float>(p_.debt_repayment_share * price);
+    if (debt <= 0.0f) {
+      debt = 0.0f;
+      h.flags &= static_cast<std::uint8_t>(~worker_flag::kInDebt);
+      recorder_.add(Metric::debts_repaid, cell, community);
+    }
+  }
 }
 
 }  // namespace harmsim::model

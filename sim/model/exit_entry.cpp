@@ -1,6 +1,7 @@
 // Exit (MODEL.md §3): workers leave the market at a base rate, faster while
-// engaged with services; new entrants replace them (recruitment.cpp).
-// Exits of victims count as helped only when supported by services.
+// engaged with services (Gaines et al. 2015); a worker held by a debt cannot
+// leave until it is repaid [seed 000]. New entrants arrive as supply follows
+// demand (recruitment.cpp). Exits while engaged with services count as helped.
 #include <algorithm>
 #include <cmath>
 
@@ -18,7 +19,7 @@ void Simulation::exit_step(double t) {
   const double highest = std::min(1.0, std::max(base, supported));
   if (highest <= 0.0) return;
   for_each_candidate(highest, [&](std::uint32_t i) {
-    if (ws.hot[i].status != Status::Active) return;
+    if (ws.hot[i].status != Status::Active || (ws.hot[i].flags & worker_flag::kInDebt) != 0) return;
     const bool with_services = engaged(i, t);
     if (!kept_of(with_services ? supported : base, highest)) return;
     count(Metric::exits, i);

@@ -1,6 +1,8 @@
 // Initialisation (ODD "Initialisation"): areas, venues, exploiters, workers
-// and buyers drawn from the parameter table, and a pre-history of violence
-// and condomless sex consistent with the model's own baseline rates.
+// and buyers drawn from the parameter table, and a past for every worker
+// (housing, income, debt, violence, condomless sex, police actions) consistent
+// with the model's own rates under routine policing; entrants get theirs the
+// same way (draw_history).
 #include <algorithm>
 #include <cmath>
 
@@ -24,6 +26,9 @@ void Workers::resize(std::size_t n) {
   for (auto& v : last_violence) v.resize(n, kNever);
   last_arrest.resize(n, kNever);
   last_displaced.resize(n, kNever);
+  last_policed.resize(n, kNever);
+  condoms_back.resize(n, kNever);
+  wary_until.resize(n, kNever);
 }
 
 void Workers::reserve(std::size_t n) {
@@ -36,6 +41,9 @@ void Workers::reserve(std::size_t n) {
   for (auto& v : last_violence) v.reserve(n);
   last_arrest.reserve(n);
   last_displaced.reserve(n);
+  last_policed.reserve(n);
+  condoms_back.reserve(n);
+  wary_until.reserve(n);
 }
 
 void Simulation::build_world() {
@@ -46,6 +54,10 @@ void Simulation::build_world() {
   areas.community.resize(n_areas);
   areas.heat.assign(n_areas, 0.0);
   areas.heat_time.assign(n_areas, 0.0);
+  areas.patrol.resize(n_areas);
+  areas.buyer_risk.assign(n_areas, 0.0);
+  areas.buyer_risk_time.assign(n_areas, 0.0);
+  patrol_heat_.resize(n_areas);
   // Central areas first, then peripheral, then isolated; communities in turn.
   const auto n_isolated = static_cast<std::uint32_t>(p_.isolated_areas);
   const auto n_peripheral = static_cast<std::uint32_t>(p_.peripheral_areas);
@@ -57,6 +69,25 @@ void Simulation::build_world() {
     areas.kind[a] = k;
     areas.community[a] = static_cast<std::uint8_t>(a % static_cast<std::uint32_t>(p_.communities));
     areas.of_kind[static_cast<int>(k)].push_back(static_cast<AreaId>(a));
+    // Routine policing is heaviest where sex work is visible.
+    areas.patrol[a] = k == AreaKind::Central ? 1.0 : k == AreaKind::Peripheral ? p_.peripheral_share : p_.isolated_share;
+    patrol_heat_[a] = p_.patrol_heat * areas.patrol[a];
+  }
+  // Buyer violence per encounter with a violent buyer who was not refused, by
+  // sector and area kind: street work in cars and public spaces is riskier
+  // than indoor work; peers are present in venues and on central streets;
+  // isolated areas raise the risk; online work carries the same risk
+  // everywhere (its screening is better instead).
+  for (int k = 0; k < 3; ++k) {
+    const double place = k == static_cast<int>(AreaKind::Central)    ? p_.peer_violence_multiplier
+                         : k == static_cast<int>(AreaKind::Isolated) ? p_.isolated_violence_multiplier
+                                                                     : 1.0;
+    violence_base_[static_cast<int>(Sector::Street)][k] =
+        p_.violence_given_violent_buyer * p_.street_violence_multiplier * place;
+    violence_alone_[k] = p_.violence_given_violent_buyer * p_.street_violence_multiplier *
+                         (k == static_cast<int>(AreaKind::Isolated) ? p_.isolated_violence_multiplier : 1.0);
+    violence_base_[static_cast<int>(Sector::Venue)][k] = p_.violence_given_violent_buyer * p_.peer_violence_multiplier;
+    violence_base_[static_cast<int>(Sector::Online)][k] = p_.violence_given_violent_buyer;
   }
   // Where most work happens: central and peripheral areas (isolated ones are
   // where displaced street workers go).
@@ -115,70 +146,141 @@ void Simulation::build_world() {
       place_under_control(i, n_venues + rng_.below(n_exploiters - n_venues), 0.0);
     }
   }
+  independent_target_ = static_cast<double>(n_workers - venue_workers);
+  build_buyers();
 
-  // Buyers: drawn on demand from their seed (world.hpp).
-  Buyers& b = w.buyers;
+  for (std::uint32_t i = 0; i < n_workers; ++i) draw_history(i, 0.0);
+  for (std::uint32_t i = 0; i < n_workers; ++i) start_chains(i, 0.0);
+  building_ = false;
+}
+
+void Simulation::build_buyers() {
+  // Buyers: drawn on demand from their seed (world.hpp), in segments sized by
+  // the workers of each place; every segment has some buyers, so that a
+  // worker displaced to an isolated area finds buyers there too (a quarter of
+  // an average street area's share at least).
+  Buyers& b = world_.buyers;
+  const auto n_areas = static_cast<std::uint32_t>(world_.areas.size());
+  b.areas = n_areas;
+  const std::uint32_t segments = 2 * n_areas + 1;
+  std::vector<double> weight(segments, 0.0);
+  const Workers& ws = world_.workers;
+  for (std::uint32_t i = 0; i < ws.size(); ++i)
+    weight[b.segment_of(ws.hot[i].sector, ws.home_area[i])] += 1.0;
+  double street_total = 0;
+  for (std::uint32_t a = 0; a < n_areas; ++a) street_total += weight[a];
+  const double floor = std::max(1.0, 0.25 * street_total / static_cast<double>(n_areas));
+  for (std::uint32_t a = 0; a < n_areas; ++a) weight[a] = std::max(weight[a], floor);
+  double total = 0;
+  for (double v : weight) total += v;
   b.count = static_cast<std::uint32_t>(p_.buyers);
+  b.first.assign(segments, 0);
+  b.segment_size.assign(segments, 1);
+  std::uint32_t next = 0;
+  for (std::uint32_t s = 0; s < segments; ++s) {
+    b.first[s] = std::min(next, b.count - 1);
+    const auto n = static_cast<std::uint32_t>(std::llround(static_cast<double>(b.count) * weight[s] / total));
+    b.segment_size[s] = std::max<std::uint32_t>(1, std::min(n, b.count - b.first[s]));
+    next += n;
+  }
   b.seed = rng_.next_u64();
   b.violent_below = Buyers::threshold(p_.violent_share);
   b.refuses_condoms_below = Buyers::threshold(p_.refuses_condoms_share);
   b.seeks_minors_below = Buyers::threshold(p_.seeks_minors_share);
   b.deterrence_mean = p_.deterrence_mean;
+  b.violent_deterrence = p_.violent_deterrence_ratio;
+}
 
-  // Pre-history: the time since the last violent incident and condomless act
-  // of a Poisson process is exponential with the process's rate, so drawing
-  // it from the model's own steady-state rates gives day 0 of the warm-up a
-  // past year consistent with the model (docs/model.md, "Initialisation").
-  // The steady state of a worker's income balances her encounter rate
-  // (raised while her net income is below need) against her income, with no
-  // police heat; controlled workers keep only part of what they earn.
-  struct SteadyState {
-    double gross, rate_multiplier, pressure;
+void Simulation::draw_history(std::uint32_t i, double t) {
+  // The time since the last event of a Poisson process is exponential with
+  // the process's rate, so drawing it from the model's own steady-state rates
+  // under routine policing and no operation gives a worker a past consistent
+  // with the model (docs/model.md, "Initialisation"), at the start and on
+  // entry alike. The steady state of her income balances her encounter rate
+  // (raised while her net income is below need) against her income.
+  Workers& ws = world_.workers;
+  WorkerHot& h = ws.hot[i];
+  const int s = static_cast<int>(h.sector);
+  const bool online = h.sector == Sector::Online;
+  const bool street = h.sector == Sector::Street;
+  const std::uint32_t area = h.area;
+  const int kind = static_cast<int>(world_.areas.kind[area]);
+  const bool controlled = h.exploiter != kNone;
+  const bool minor = (h.flags & worker_flag::kMinor) != 0;
+  auto last_event = [&](double rate) {
+    return rate > 0.0 ? static_cast<float>(t - rng_.exponential(rate)) : kNever;
   };
-  auto steady_state = [&](bool controlled) {
-    const double keep = controlled ? 1.0 - p_.exploiter_take : 1.0;
-    const double base_income = p_.rate_per_day * p_.price * 30.0;  // gross 30-day income at multiplier 1
-    double multiplier = 1.0;
-    if (p_.income_need_30d > 0 && keep > 0 && base_income > 0)
-      multiplier = std::sqrt(p_.income_need_30d / (base_income * keep));
-    multiplier = std::clamp(multiplier, 1.0 / p_.max_rate_multiplier, p_.max_rate_multiplier);
-    const double gross = base_income * multiplier;
-    const double pressure =
-        p_.income_need_30d > 0 ? std::clamp(gross * keep / p_.income_need_30d, 0.25, 1.0) : 1.0;
-    return SteadyState{gross, multiplier, pressure};
-  };
-  const SteadyState independent = steady_state(false), controlled = steady_state(true);
-  for (std::uint32_t i = 0; i < n_workers; ++i) {
-    const bool is_controlled = ws.hot[i].exploiter != kNone;
-    const SteadyState& st = is_controlled ? controlled : independent;
-    set_income(ws.hot[i], st.gross, 0.0);
-    const double n = negotiation_share(0.0);
-    const Sector s = ws.hot[i].sector;
-    const AreaKind k = w.areas.kind[ws.hot[i].area];
-    // As in encounter.cpp: peers are present in venues and on central streets;
-    // online work carries the same risk in every area.
-    const double place = s == Sector::Venue || (s == Sector::Street && k == AreaKind::Central)
-                             ? p_.peer_violence_multiplier
-                         : (s == Sector::Street && k == AreaKind::Isolated) ? p_.isolated_violence_multiplier
-                                                                            : 1.0;
-    const double encounter_rate = p_.rate_per_day * st.rate_multiplier;
-    const double buyer_rate = encounter_rate * p_.violent_share * (1.0 - p_.screening_sensitivity * n * st.pressure) *
-                              p_.violence_given_violent_buyer * place;
-    double exploiter_rate = 0.0;
-    if (is_controlled) {
-      const bool quota_unmet = st.gross < p_.quota_share_of_need * p_.income_need_30d;
-      exploiter_rate = p_.violence_per_year / 365.0 * (quota_unmet ? p_.quota_violence_multiplier : 1.0);
-    }
-    const double rate = buyer_rate + exploiter_rate;
-    if (rate > 0) ws.last_violence[0][i] = static_cast<float>(-rng_.exponential(rate));
-    const double condomless_rate =
-        encounter_rate *
-        (p_.refuses_condoms_share * std::pow(1.0 - p_.condom_insistence, n * (0.5 + 0.5 * st.pressure)) +
-         (1.0 - p_.refuses_condoms_share) * p_.condomless_base);
-    if (condomless_rate > 0) ws.hot[i].last_condomless = static_cast<float>(-rng_.exponential(condomless_rate));
+
+  // Routine police contacts per day of her sector and area, and housing: the
+  // steady state of losing it (in the background and through arrests) and
+  // finding it again.
+  const double contact_rates[3] = {p_.contacts_per_year_street, p_.contacts_per_year_venue,
+                                   p_.contacts_per_year_online};
+  const double contacts_housed = contact_rates[s] / 365.0 * (online ? 1.0 : world_.areas.patrol[area]);
+  const double loss = (street ? p_.loss_per_year_street : p_.loss_per_year_other) / 365.0 +
+                      contacts_housed * p_.arrest_per_contact * p_.housing_loss;
+  const double regain = p_.regain_per_year / 365.0;
+  const bool unhoused = loss > 0.0 && rng_.bernoulli(loss / (loss + regain));
+  if (unhoused) h.flags |= worker_flag::kHousingLost;
+  else h.flags &= static_cast<std::uint8_t>(~worker_flag::kHousingLost);
+  const double contacts = contacts_housed * (unhoused ? p_.unhoused_multiplier : 1.0);
+
+  // Income. A minor meets fewer buyers: most turn away from her.
+  const double keep = keep_share(h);
+  const double accepted =
+      minor ? p_.seeks_minors_share + (1.0 - p_.seeks_minors_share) * (1.0 - p_.minor_aversion) : 1.0;
+  const double heat = online ? 0.0 : patrol_heat_[area];
+  const double price = p_.price * std::max(0.5, 1.0 - p_.heat_price_drop * heat);
+  const double base_income = p_.rate_per_day * accepted * price * 30.0;  // gross 30-day income at multiplier 1
+  double multiplier = 1.0;
+  if (p_.income_need_30d > 0 && keep > 0 && base_income > 0)
+    multiplier = std::sqrt(p_.income_need_30d / (base_income * keep));
+  multiplier = std::clamp(multiplier, 1.0 / p_.max_rate_multiplier, p_.max_rate_multiplier);
+  const double gross = base_income * multiplier;
+  const double pressure = p_.income_need_30d > 0 ? std::clamp(gross * keep / p_.income_need_30d, 0.25, 1.0) : 1.0;
+  set_income(h, gross, t);
+
+  // Violence by buyers, exploiters and police, each its own process.
+  const double negotiation = heat > 0.0 ? negotiation_share(heat) : 1.0;
+  const double encounters = p_.rate_per_day * multiplier * accepted;
+  double screening = p_.screening_sensitivity * negotiation * pressure;
+  if (online) screening += p_.online_screening_gain * (1.0 - screening);
+  const double buyer_rate = encounters * p_.violent_share * (1.0 - screening) * violence_base_[s][kind] *
+                            (unhoused ? p_.violence_multiplier : 1.0);
+  double exploiter_rate = 0.0;
+  if (controlled) {
+    const bool quota_unmet = gross < p_.quota_share_of_need * p_.income_need_30d;
+    exploiter_rate = exploiter_violence_base(h) * (quota_unmet ? p_.quota_violence_multiplier : 1.0);
   }
-  for (std::uint32_t i = 0; i < n_workers; ++i) start_chains(i, 0.0);
-  building_ = false;
+  const double arrest = p_.arrest_per_contact;
+  const double police_rate = contacts * (arrest * p_.police_violence + (1.0 - arrest) * p_.coercion_per_contact);
+  ws.last_violence[static_cast<int>(Perpetrator::Buyer)][i] = last_event(buyer_rate);
+  ws.last_violence[static_cast<int>(Perpetrator::Exploiter)][i] = last_event(exploiter_rate);
+  ws.last_violence[static_cast<int>(Perpetrator::Police)][i] = last_event(police_rate);
+
+  // Condomless sex, with buyers who push for it and while police have left
+  // her without condoms.
+  const double no_condoms_share =
+      std::min(1.0, contacts * (1.0 - arrest) * p_.condom_confiscation_per_contact * p_.condom_gap_days);
+  const double per_encounter =
+      (p_.refuses_condoms_share * (1.0 - p_.condom_insistence) + (1.0 - p_.refuses_condoms_share) * p_.condomless_base) *
+      (1.0 + p_.rush_condom_effect * (1.0 - negotiation * (0.5 + 0.5 * pressure)));
+  const double condomless_rate =
+      encounters * ((1.0 - no_condoms_share) * per_encounter +
+                    no_condoms_share * std::max(per_encounter, p_.no_condom_condomless));
+  h.last_condomless = last_event(condomless_rate);
+
+  // Police actions: arrests, move-alongs (street) and the others.
+  ws.last_arrest[i] = last_event(contacts * arrest);
+  ws.last_displaced[i] = street ? last_event(contacts * (1.0 - arrest) * p_.move_along_per_contact) : kNever;
+  const double other = contacts * (1.0 - arrest) *
+                       (1.0 - (1.0 - p_.citation_per_contact) * (1.0 - p_.condom_confiscation_per_contact) *
+                                  (1.0 - p_.coercion_per_contact));
+  ws.last_policed[i] = std::max({ws.last_arrest[i], ws.last_displaced[i], last_event(other)});
+
+  // A debt owed at the start is partly repaid: repayment at a steady pace
+  // leaves a uniformly distributed remainder. An entrant's bondage begins now.
+  if ((h.flags & worker_flag::kInDebt) != 0 && building_) ws.debt[i] *= static_cast<float>(rng_.uniform_pos());
 }
 
 void Simulation::init_worker(std::uint32_t i, Sector s, double t) {
@@ -199,13 +301,17 @@ void Simulation::init_worker(std::uint32_t i, Sector s, double t) {
   ws.debt[i] = 0;
   ws.hot[i].fines = 0;
   ws.trust[i] = static_cast<float>(std::clamp(2.0 * p_.trust_mean * rng_.uniform(), 0.0, 1.0));
-  // Start at the income of a worker who meets her need.
+  // Start at the income of a worker who meets her need (draw_history sets
+  // her steady-state income once her situation is known).
   set_income(ws.hot[i], p_.income_need_30d, t);
   ws.status_until[i] = 0;
   ws.hot[i].engaged_until = kNever;
   for (auto& v : ws.last_violence) v[i] = kNever;
   ws.last_arrest[i] = kNever;
   ws.last_displaced[i] = kNever;
+  ws.last_policed[i] = kNever;
+  ws.condoms_back[i] = kNever;
+  ws.wary_until[i] = kNever;
   ws.hot[i].last_condomless = kNever;
 }
 

@@ -24,6 +24,7 @@ enum class OperationKind : std::uint8_t {
 struct Operation {
   OperationKind kind = OperationKind::Arrests;
   std::string policy;          // the policy that created it (for messages)
+  bool routine = false;        // everyday policing rather than a special operation
   double start_day = 0;
   double duration_days = 1;
   double repeat_every_days = 0;  // 0: once
@@ -82,6 +83,7 @@ struct OutreachProgram {
 struct Diversion {
   bool enabled = false;
   double start_day = 0;
+  double end_day = kForever;
   double capacity_per_day = 0;   // referrals the programme can take per day
   double offer_share = 0;        // arrested people not identified as victims who are offered it
 };
@@ -91,6 +93,26 @@ struct Decriminalization {
   double start_day = 0;
   double stigma = 0.2;            // stigma after decriminalisation
   double trust_gain = 0.2;        // one-off rise in every worker's trust at the start
+  double police_contact_share = 0.3;   // routine police contacts that remain (no arrest, citation or move-along)
+  double police_coercion_share = 0.25; // police violence and coercion per remaining contact, relative to before
+};
+
+// An end-demand law (criminalising the purchase, not the sale): from its
+// start, routine police contacts no longer arrest or cite workers; they arrest
+// buyers instead, which raises the perceived risk of the area's buyers.
+struct EndDemand {
+  bool enabled = false;
+  double start_day = 0;
+  double buyer_arrest_per_contact = 0.05;
+};
+
+// Police trained in victim-centred practice: screening at routine arrests
+// while an investigation policy runs.
+struct RoutineScreening {
+  bool enabled = false;
+  double start_day = 0;
+  double end_day = kForever;
+  double sensitivity_adult = -1;  // < 0: the model default
 };
 
 struct Advocacy {
@@ -104,6 +126,8 @@ struct Interventions {
   std::vector<OutreachProgram> outreach;
   Diversion diversion;
   Decriminalization decriminalization;
+  EndDemand end_demand;
+  RoutineScreening routine_screening;
   Advocacy advocacy;
 };
 

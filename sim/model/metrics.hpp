@@ -48,6 +48,17 @@ enum class MetricKind : std::uint8_t {
   X(exits, Count, "workers who left the market")                                           \
   X(exits_helped, Count, "exits with service support")                                     \
   X(entries, Count, "new workers entering the market")                                     \
+  X(police_contacts, Count, "routine police contacts (patrols, stops, venue inspections)") \
+  X(citations, Count, "citations: a fine without arrest")                                  \
+  X(condoms_taken, Count, "police contacts that left a worker without condoms")           \
+  X(operation_arrests, Count, "people arrested by special operations (workers, buyers, exploiters)") \
+  X(operation_arrests_minor, Count, "minors among the workers arrested by special operations") \
+  X(operation_referrals, Count, "referrals to services after arrests by special operations") \
+  X(operation_victims_identified, Count, "victims identified by special operations")       \
+  X(operation_minors_identified, Count, "minors identified by special operations")         \
+  X(operation_ice_referrals, Count, "people handed to immigration by special operations") \
+  X(housing_regained, Count, "unhoused workers who found housing")                         \
+  X(debts_repaid, Count, "coerced workers who repaid their debt (free to leave the market)") \
   X(workers_active, Level, "active workers (not jailed, detained, deported or exited)")    \
   X(exploiters_active, Level, "exploiters not in custody")                                 \
   X(venues_open, Level, "venues open")                                                     \
@@ -55,6 +66,8 @@ enum class MetricKind : std::uint8_t {
   X(buyer_demand, Share, "share of buyer contacts not deterred by enforcement")           \
   X(share_controlled, Share, "active workers under third-party control")                   \
   X(share_isolated, Share, "active street workers working in isolated areas")             \
+  X(share_unhoused, Share, "active workers without housing")                               \
+  X(share_in_debt, Share, "active workers held by a debt to their exploiter")              \
   X(violence_12m, Share, "active workers with any violence in the last 365 days")         \
   X(income_mean, Level, "mean 30-day income of active workers")
 

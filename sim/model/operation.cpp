@@ -44,13 +44,17 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
   const Operation& op = iv_.operations[index];
   const double report_day = std::floor(t - static_cast<double>(p_.warmup_days));
   schedule_operation(index, report_day + 1.0);
+  // Under decriminalisation neither selling nor buying is a crime; under an
+  // end-demand law buying is and selling is not.
   const bool decrim = decriminalized(t);
+  const bool workers_criminalized = !decrim && !end_demand(t);
   Workers& ws = world_.workers;
   Exploiters& ex = world_.exploiters;
 
   // Heat where the operation works (a raid heats only its venues' areas, below).
+  const bool street_or_venue = op.sectors[0] || op.sectors[1];
   if (op.heat_per_day > 0.0 && op.kind != OperationKind::VenueRaid) {
-    if (op.sectors[0] || op.sectors[1]) {
+    if (street_or_venue) {
       if (op.areas.empty())
         for (std::uint32_t a = 0; a < world_.areas.size(); ++a) add_area_heat(a, op.heat_per_day, t);
       else
@@ -61,10 +65,18 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
       world_.online_heat_time = t;
     }
   }
-  if (op.buyer_risk_per_day > 0.0) {
-    world_.buyer_risk = buyer_risk(t) + op.buyer_risk_per_day;
-    world_.buyer_risk_time = t;
-  }
+  // Bots texting buyers and decoys raise the perceived risk of the buyers of
+  // the places the operation works.
+  auto raise_buyer_risk = [&](double amount) {
+    if (street_or_venue) {
+      if (op.areas.empty())
+        for (std::uint32_t a = 0; a < world_.areas.size(); ++a) add_area_buyer_risk(a, amount, t);
+      else
+        for (std::uint32_t a : op.areas) add_area_buyer_risk(a, amount, t);
+    }
+    if (op.sectors[2]) add_online_buyer_risk(amount, t);
+  };
+  if (op.buyer_risk_per_day > 0.0) raise_buyer_risk(op.buyer_risk_per_day);
 
   if (op.kind == OperationKind::VenueRaid) {
     Venues& venues = world_.venues;
@@ -87,7 +99,7 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
       if (t < venues.closed_until[v]) continue;
       // Buyers present are sent home; the workers present are arrested
       // (Club 907 [seed 000]).
-      if (!decrim) {
+      if (workers_criminalized) {
         for (std::uint32_t w = 0; w < ws.size(); ++w)
           if (ws.hot[w].venue == v && ws.hot[w].status == Status::Active && rng_.bernoulli(op.arrest_share_present))
             arrest_worker(w, op, t);
@@ -122,14 +134,24 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
     else if (u < op.buyer_share + op.exploiter_share) ++n_exploiters;
     else ++n_workers;
   }
-  if (decrim) n_buyers = n_workers = 0;  // selling and buying are no longer crimes
+  if (decrim) n_buyers = 0;  // selling and buying are no longer crimes
+  if (!workers_criminalized) n_workers = 0;
 
   if (n_buyers > 0) {
     count_global(Metric::arrests_buyer, n_buyers);
-    // Buyer arrests raise every buyer's perceived risk, per 1,000 buyers.
-    world_.buyer_risk = buyer_risk(t) + p_.buyer_deterrence_gain * n_buyers * 1000.0 /
-                                            static_cast<double>(std::max<std::size_t>(1, world_.buyers.size()));
-    world_.buyer_risk_time = t;
+    count_global(Metric::operation_arrests, n_buyers);
+    // Buyer arrests raise the perceived risk of the buyers where the
+    // operation works, per 1,000 of them.
+    double buyers_there = 0;
+    const Buyers& buyers = world_.buyers;
+    for (std::uint32_t a = 0; a < world_.areas.size(); ++a) {
+      if (!op.areas.empty() && std::find(op.areas.begin(), op.areas.end(), a) == op.areas.end()) continue;
+      for (int s = 0; s < 2; ++s)
+        if (op.sectors[static_cast<std::size_t>(s)])
+          buyers_there += buyers.segment_size[buyers.segment_of(static_cast<Sector>(s), a)];
+    }
+    if (op.sectors[2]) buyers_there += buyers.segment_size[buyers.segment_of(Sector::Online, 0)];
+    raise_buyer_risk(p_.buyer_deterrence_gain * n_buyers * 1000.0 / std::max(1.0, buyers_there));
   }
   for (std::uint32_t i = 0; i < n_exploiters; ++i) {
     for (int k = 0; k < 16; ++k) {
@@ -156,16 +178,25 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
     if (ws.hot[w].sector != Sector::Online && !area_mask_[ws.hot[w].area]) continue;
     candidates.push_back(w);
   }
-  // Without replacement; a minor is op.minor_priority times as likely to be
-  // picked as an adult (operations that search for minors online [seed 004]).
-  const double adult_accept = 1.0 / std::max(1.0, op.minor_priority);
+  // Without replacement, weighted as routine policing weighs who is seen:
+  // a worker without housing or known to police from a recent arrest is
+  // likelier to be picked (visibility); a minor op.minor_priority times as
+  // likely as an adult (operations that search for minors online [seed 004]).
+  const auto year_ago = static_cast<float>(t - 365.0);
+  const double most_visible = p_.unhoused_multiplier * p_.known_multiplier;
+  const double minor_weight = std::max(1.0, op.minor_priority);
   std::uint32_t done = 0;
   std::size_t remaining = candidates.size();
-  for (std::uint64_t attempts = 0; done < n_workers && remaining > 0 && attempts < 100u * n_workers + 1000u;
+  for (std::uint64_t attempts = 0; done < n_workers && remaining > 0 && attempts < 1000u * n_workers + 1000u;
        ++attempts) {
     const std::size_t i = rng_.below(static_cast<std::uint32_t>(remaining));
     const std::uint32_t w = candidates[i];
-    if (!ws.has(w, worker_flag::kMinor) && !rng_.bernoulli(adult_accept)) continue;
+    double weight = ws.has(w, worker_flag::kMinor) ? minor_weight : 1.0;
+    if (ws.hot[w].sector != Sector::Online) {
+      if (ws.has(w, worker_flag::kHousingLost)) weight *= p_.unhoused_multiplier;
+      if (ws.last_arrest[w] >= year_ago) weight *= p_.known_multiplier;
+    }
+    if (!rng_.bernoulli(weight / (minor_weight * most_visible))) continue;
     arrest_worker(w, op, t);
     candidates[i] = candidates[--remaining];
     ++done;

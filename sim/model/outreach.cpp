@@ -1,8 +1,9 @@
 // Low-barrier outreach (MODEL.md §3, §4): services contact workers where they
 // are, before any arrest, up to their daily capacity. Reach is lower in
 // isolated areas; a contact builds trust (less so under stigma [seed 003]),
-// offers safety planning and exit support, and a victim may disclose, the
-// more readily the more she trusts the service.
+// offers safety planning, exit support and, to someone without housing, a
+// chance of housing (Walker et al. 2024), and a victim may disclose, the more
+// readily the more she trusts the service.
 #include <algorithm>
 #include <cmath>
 
@@ -40,9 +41,10 @@ void Simulation::outreach_step(double t) {
       count(Metric::outreach_contacts, w);
       ws.trust[w] = std::min(1.0f, ws.trust[w] + static_cast<float>(gain * (1.0 - stigma_now)));
       ws.hot[w].engaged_until = static_cast<float>(t + p_.engaged_days);
+      if (ws.has(w, worker_flag::kHousingLost) && rng_.bernoulli(p_.housing_offer)) regain_housing(w);
       if (ws.is_victim(w) &&
           rng_.bernoulli(p_.disclosure * static_cast<double>(ws.trust[w]) * (1.0 - stigma_now)))
-        identify_victim(w, Metric::victims_identified_services, t);
+        identify_victim(w, Metric::victims_identified_services, t, false);
     }
   }
 }

@@ -39,42 +39,53 @@ using i64 = std::int64_t;
   X(population, share_street, double, 0.35, 0, 1, "share", "assumed", "workers in the street sector")       \
   X(population, share_venue, double, 0.35, 0, 1, "share", "assumed",                                       \
     "workers in venues; the rest work online")                                                             \
-  X(population, minor_share, double, 0.02, 0, 1, "share", "assumed; seed 004",                             \
+  X(population, minor_share, double, 0.02, 0, 1, "share", "assumed; context Goldenberg et al. 2014",        \
     "workers under 18 (at start and among entrants)")                                                      \
-  X(population, undocumented_share_venue, double, 0.40, 0, 1, "share", "assumed; seed 000",                \
+  X(population, undocumented_share_venue, double, 0.40, 0, 1, "share", "seed 000; Goldenberg et al. 2017", \
     "venue workers without immigration documents")                                                         \
-  X(population, undocumented_share_other, double, 0.10, 0, 1, "share", "assumed",                          \
+  X(population, undocumented_share_other, double, 0.10, 0, 1, "share", "Goldenberg et al. 2017",           \
     "street and online workers without immigration documents")                                             \
-  X(population, controlled_share, double, 0.20, 0, 1, "share", "assumed",                                  \
-    "street and online workers under a pimp at start (venue workers are all under their operator)")       \
+  X(population, controlled_share, double, 0.15, 0, 1, "share", "assumed; context Goldenberg et al. 2014",  \
+    "street and online workers under a pimp at start and among adult entrants (venue workers are all under their operator)") \
   X(population, coerced_share, double, 0.30, 0, 1, "share", "assumed; seed 000",                           \
-    "controlled adults held by force, fraud or coercion (debt bondage)")                                   \
+    "controlled adults held by force, fraud or coercion (debt bondage) when control begins")               \
   X(population, minor_controlled_share, double, 0.5, 0, 1, "share", "assumed; seed 004",                  \
     "entrants under 18 recruited by an exploiter (runaways, online recruitment)")                        \
-  X(population, trust_mean, double, 0.35, 0, 1, "0-1", "assumed; seed 003",                                \
+  X(population, trust_mean, double, 0.35, 0, 1, "0-1", "assumed; seed 003; McBride et al. 2020",           \
     "mean initial trust in services (stigma keeps it low)")                                                \
   X(buyers, violent_share, double, 0.05, 0, 1, "share", "assumed", "buyers who may be violent")            \
-  X(buyers, refuses_condoms_share, double, 0.20, 0, 1, "share", "assumed", "buyers who push for no condom") \
+  X(buyers, refuses_condoms_share, double, 0.20, 0, 1, "share", "calibrated; context Decker et al. 2019",   \
+    "buyers who push for no condom")                                                                       \
   X(buyers, seeks_minors_share, double, 0.005, 0, 1, "share", "assumed", "buyers who seek minors")         \
-  X(buyers, deterrence_mean, double, 0.5, 0, 1, "0-1", "assumed",                                          \
+  X(buyers, minor_aversion, double, 0.7, 0, 1, "probability", "assumed",                                   \
+    "chance a buyer who does not seek minors turns away from a worker under 18")                          \
+  X(buyers, deterrence_mean, double, 0.5, 0, 1, "0-1", "assumed; Demand Abolition 2018",                   \
     "mean sensitivity of a buyer's demand to enforcement risk")                                            \
+  X(buyers, violent_deterrence_ratio, double, 0.5, 0, 1, "ratio", "Krüsi et al. 2014 (qualitative)",        \
+    "deterrence of a violent buyer relative to others: enforcement drives away the safer clients first")  \
   X(encounter, rate_per_day, double, 1.0, 0.001, 100, "1/day", "assumed",                                  \
-    "encounters a worker seeks per day when her income meets her need")                                    \
-  X(encounter, negotiation_minutes, double, 10, 0.1, 240, "minutes", "assumed",                            \
-    "negotiation time without police heat")                                                                \
+    "encounters a worker seeks per day when her income meets her need")                                   \
   X(encounter, heat_halves_negotiation, double, 1.0, 0.01, 100, "heat", "seed 002",                        \
     "police heat at which negotiation time is halved (\"shorter negotiation times\")")                     \
+  X(encounter, risk_rush, double, 0.5, 0, 100, "heat per risk", "assumed; Landsberg et al. 2017; Krüsi et al. 2014", \
+    "heat-equivalent of buyers' perceived risk in the negotiation: buyers who fear arrest rush it")        \
   X(encounter, screening_sensitivity, double, 0.6, 0, 1, "probability", "assumed",                         \
     "chance a full negotiation spots and refuses a violent buyer")                                         \
-  X(encounter, violence_given_violent_buyer, double, 0.05, 0, 1, "probability", "calibrated (docs/model.md)", \
+  X(encounter, online_screening_gain, double, 0.5, 0, 1, "share", "assumed",                               \
+    "share of the violent buyers missed in person that online pre-screening (messages, references) catches") \
+  X(encounter, violence_given_violent_buyer, double, 0.05, 0, 1, "probability", "calibrated",              \
     "chance an encounter with a violent buyer who was not refused turns violent")                          \
-  X(encounter, isolated_violence_multiplier, double, 2.5, 0, 100, "ratio", "assumed; MODEL.md §3",         \
+  X(encounter, street_violence_multiplier, double, 2.0, 0, 100, "ratio", "Shannon et al. 2009 (AJPH); Church et al. 2001", \
+    "violence risk of street work (cars, public spaces) relative to indoor work without peers")           \
+  X(encounter, isolated_violence_multiplier, double, 2.5, 0, 100, "ratio", "Walker et al. 2024; Platt et al. 2018", \
     "violence risk in isolated areas relative to peripheral ones")                                         \
   X(encounter, peer_violence_multiplier, double, 0.6, 0, 100, "ratio", "assumed; MODEL.md §3",             \
     "violence risk where peers are present (central areas, venues)")                                       \
-  X(encounter, condom_insistence, double, 0.99, 0, 1, "probability", "assumed",                             \
+  X(encounter, condom_insistence, double, 0.99, 0, 1, "probability", "calibrated",                          \
     "chance a full negotiation keeps a condom with a buyer who refuses one")                               \
-  X(encounter, condomless_base, double, 0.001, 0, 1, "probability", "assumed",                              \
+  X(encounter, rush_condom_effect, double, 1.0, 0, 100, "ratio", "assumed; Shannon et al. 2009 (AJPH)",     \
+    "rise in the chance of condomless sex per unit of negotiation strength lost to rush or pressure")      \
+  X(encounter, condomless_base, double, 0.001, 0, 1, "probability", "calibrated",                           \
     "condomless share with buyers who do not push for it")                                                 \
   X(encounter, price, double, 60, 0, 100000, "currency", "assumed", "price of an encounter without heat")  \
   X(encounter, heat_price_drop, double, 0.15, 0, 1, "share per heat", "seed 002",                          \
@@ -83,14 +94,22 @@ using i64 = std::int64_t;
     "30-day income a worker needs; below it she seeks more encounters and screens less")                   \
   X(encounter, max_rate_multiplier, double, 2.0, 1, 10, "ratio", "assumed",                                \
     "most a worker can raise her encounter rate under income stress")                                      \
-  X(encounter, exploiter_take, double, 0.5, 0, 1, "share", "assumed; seed 000",                            \
-    "share of a controlled worker's income taken by the exploiter")                                        \
+  X(encounter, exploiter_take, double, 0.5, 0, 1, "share", "assumed; Dank et al. 2014",                    \
+    "share of a pimp-controlled worker's income taken by the pimp")                                        \
+  X(encounter, venue_take, double, 0.4, 0, 1, "share", "assumed; seed 000",                                \
+    "share of a venue worker's income taken by the venue (house fees, quotas)")                           \
   X(exploiter, violence_per_year, double, 0.5, 0, 365, "1/year", "assumed",                                \
-    "violent incidents per controlled worker per year when quotas are met")                                \
+    "violent incidents by a pimp per controlled worker per year when quotas are met")                      \
+  X(exploiter, operator_violence_per_year, double, 0.1, 0, 365, "1/year", "assumed",                       \
+    "violent incidents by a venue operator per worker per year when quotas are met")                       \
   X(exploiter, quota_violence_multiplier, double, 3.0, 1, 100, "ratio", "seed 000",                        \
     "exploiter violence multiplier when the worker's income is below the quota")                           \
   X(exploiter, quota_share_of_need, double, 1.0, 0, 10, "ratio", "seed 000",                               \
     "nightly quota expressed as a share of the worker's income need")                                      \
+  X(exploiter, debt_months, double, 3.0, 0, 1000, "months of need", "assumed; seed 000; Polaris 2018",     \
+    "debt a coerced worker owes when bondage begins, in months of income need")                            \
+  X(exploiter, debt_repayment_share, double, 0.3, 0, 1, "share", "assumed; seed 000",                      \
+    "share of each price that goes to the debt, which binds her: no exit until it is repaid") \
   X(exploiter, recruit_delay_days, double, 7, 0.01, 3650, "days", "seed 001",                              \
     "mean delay before an exploiter replaces a lost worker")                                               \
   X(exploiter, custody_days, double, 365, 1, 36500, "days", "assumed", "mean custody of an arrested exploiter") \
@@ -105,31 +124,77 @@ using i64 = std::int64_t;
     "daily chance a street worker in an over-threshold area moves")                                        \
   X(heat, return_rate_per_day, double, 0.1, 0, 1, "probability/day", "assumed",                            \
     "daily chance a displaced worker returns once her home area has cooled")                              \
-  X(heat, isolated_destination_share, double, 0.6, 0, 1, "share", "seed 002",                              \
+  X(heat, isolated_destination_share, double, 0.6, 0, 1, "share", "seed 002; Shannon et al. 2009 (AJPH)", \
     "share of displaced workers who move to an isolated rather than peripheral area")                     \
+  X(policing, contacts_per_year_street, double, 20, 0, 3650, "1/year", "Footer et al. 2019",               \
+    "routine police contacts of a street worker in a central area per year (patrols, stops)")              \
+  X(policing, contacts_per_year_venue, double, 1.0, 0, 3650, "1/year", "McBride et al. 2019",              \
+    "routine police contacts of a venue worker per year (workplace inspections, visits)")                  \
+  X(policing, contacts_per_year_online, double, 0.5, 0, 3650, "1/year", "assumed",                         \
+    "routine police contacts of an online worker per year (checks of advertisements, call-outs)")          \
+  X(policing, peripheral_share, double, 0.5, 0, 10, "ratio", "assumed",                                    \
+    "routine police contacts in peripheral areas relative to central ones")                                \
+  X(policing, isolated_share, double, 0.2, 0, 10, "ratio", "assumed",                                      \
+    "routine police contacts in isolated areas relative to central ones")                                  \
+  X(policing, unhoused_multiplier, double, 2.0, 1, 100, "ratio", "Walker et al. 2024",                     \
+    "routine police contacts of an unhoused worker relative to a housed one (more visible)")               \
+  X(policing, known_multiplier, double, 2.0, 1, 100, "ratio", "assumed; Fehrenbacher et al. 2020",       \
+    "routine police contacts of a worker arrested in the past year relative to others (known to police)") \
+  X(policing, wary_days, double, 14, 0, 365, "days", "assumed; seed 002",                                  \
+    "days after a police contact during which she rushes negotiations so as not to be seen")               \
+  X(policing, wary_heat, double, 1.0, 0, 100, "heat", "assumed; seed 002",                                 \
+    "heat-equivalent of a wary worker's rush in her negotiations")                                        \
+  X(policing, arrest_per_contact, double, 0.03, 0, 1, "probability", "calibrated; Socías et al. 2015",     \
+    "chance a routine police contact ends in arrest")                                                      \
+  X(policing, citation_per_contact, double, 0.05, 0, 1, "probability", "assumed",                          \
+    "chance a routine contact without arrest ends in a citation (a fine, no jail)")                        \
+  X(policing, move_along_per_contact, double, 0.1, 0, 1, "probability", "calibrated; Walker et al. 2024",  \
+    "chance a routine contact without arrest moves a street worker away from where she works")            \
+  X(policing, coercion_per_contact, double, 0.02, 0, 1, "probability", "calibrated; Footer et al. 2019",   \
+    "chance a routine contact involves police violence or sexual coercion")                                \
+  X(policing, condom_confiscation_per_contact, double, 0.05, 0, 1, "probability", "assumed; Goldenberg et al. 2020", \
+    "chance a routine contact takes her condoms or makes carrying them risky (condoms as evidence)")      \
+  X(policing, condom_gap_days, double, 3, 0, 365, "days", "assumed",                                       \
+    "days a worker works without condoms after they are taken")                                            \
+  X(policing, no_condom_condomless, double, 0.5, 0, 1, "probability", "assumed",                           \
+    "chance an encounter is condomless while she has no condoms")                                          \
+  X(policing, patrol_heat, double, 0.1, 0, 100, "heat", "assumed; Landsberg et al. 2017",                   \
+    "standing police heat of routine patrols in a central area (scaled like contacts in other areas)")     \
+  X(policing, ice_referral, double, 0.1, 0, 1, "probability", "assumed",                                   \
+    "chance an undocumented worker arrested by routine policing is handed to immigration")                \
+  X(housing, loss_per_year_street, double, 1.5, 0, 365, "1/year", "calibrated; Duff et al. 2011",          \
+    "rate at which a housed street worker loses housing, arrests aside")                                   \
+  X(housing, loss_per_year_other, double, 0.1, 0, 365, "1/year", "assumed",                                \
+    "rate at which a housed venue or online worker loses housing, arrests aside")                          \
+  X(housing, regain_per_year, double, 1.4, 0, 365, "1/year", "Walker et al. 2024",                         \
+    "rate at which an unhoused worker finds housing again")                                                \
+  X(housing, violence_multiplier, double, 2.0, 1, 100, "ratio", "Shannon et al. 2009 (BMJ); Walker et al. 2024", \
+    "buyer violence risk of an unhoused worker relative to a housed one (no indoor place to work)")       \
   X(stress, control_per_year, double, 0.5, 0, 365, "1/year", "assumed; seed 002",                          \
     "rate at which a stressed independent worker turns to a third party")                                  \
   X(stress, income_stress_ratio, double, 0.8, 0, 10, "ratio", "assumed",                                   \
     "30-day income below this share of need counts as stress")                                             \
-  X(market, exit_per_year, double, 0.10, 0, 100, "1/year", "MODEL.md §3 (assumed)",                        \
+  X(market, exit_per_year, double, 0.10, 0, 100, "1/year", "Ward and Day 2006",                            \
     "base rate at which workers leave the market")                                                         \
-  X(market, services_exit_per_year, double, 0.8, 0, 100, "1/year", "assumed",                              \
-    "exit rate while engaged with services (exit support)")                                                \
+  X(market, services_exit_per_year, double, 0.2, 0, 100, "1/year", "Gaines et al. 2015",                   \
+    "exit rate while engaged with services (exit support about doubles it)")                               \
   X(market, entry_delay_days, double, 30, 0.01, 3650, "days", "assumed",                                   \
-    "mean delay before a departed worker is replaced by a new entrant (supply follows demand)")           \
+    "mean delay with which new entrants close a gap between supply and demand")                            \
+  X(market, supply_elasticity, double, 1.0, 0, 10, "ratio", "assumed",                                     \
+    "how strongly the number of independent workers follows buyers' demand (1: in proportion)")           \
   X(arrest, jail_days, double, 3, 0, 3650, "days", "assumed", "mean days in jail after an arrest")         \
-  X(arrest, fine, double, 500, 0, 1e9, "currency", "assumed; seed 002", "court fines and fees per arrest")  \
-  X(arrest, housing_loss, double, 0.15, 0, 1, "probability", "assumed; seed 002",                          \
+  X(arrest, fine, double, 250, 0, 1e9, "currency", "assumed; seed 002", "court fines and fees per arrest or citation") \
+  X(arrest, housing_loss, double, 0.10, 0, 1, "probability", "assumed; Socías et al. 2015",                \
     "chance an arrest costs the person her housing")                                                       \
   X(arrest, trust_loss, double, 0.15, 0, 1, "0-1", "assumed; seed 003", "fall in trust in services after an arrest") \
-  X(arrest, police_violence, double, 0.10, 0, 1, "probability", "assumed",                                 \
+  X(arrest, police_violence, double, 0.15, 0, 1, "probability", "assumed; Footer et al. 2019",             \
     "chance an arrest involves violence or coercion by police")                                            \
-  X(arrest, screening_sensitivity_adult, double, 0.3, 0, 1, "probability", "MODEL.md §4 (assumed); seed 003", \
+  X(arrest, screening_sensitivity_adult, double, 0.3, 0, 1, "probability", "seed 003; Ditmore 2009; Barrick et al. 2023", \
     "chance police screening identifies an adult trafficking victim")                                      \
   X(arrest, screening_sensitivity_minor, double, 0.8, 0, 1, "probability", "assumed",                      \
     "chance police screening identifies a minor")                                                          \
   X(arrest, buyer_deterrence_gain, double, 0.2, 0, 1, "0-1", "assumed",                                    \
-    "rise in a buyer's perceived risk after buyer arrests in the market")                                  \
+    "rise in the perceived risk of an area's buyers per buyer arrested there, per 1,000 of them")          \
   X(immigration, detention_days, double, 45, 1, 3650, "days", "assumed",                                   \
     "mean days in immigration detention before the outcome")                                               \
   X(immigration, deportation_probability, double, 0.85, 0, 1, "probability", "assumed; seed 000",          \
@@ -143,13 +208,15 @@ using i64 = std::int64_t;
     "outreach reach in peripheral areas relative to central ones")                                         \
   X(services, reach_isolated, double, 0.35, 0, 1, "0-1", "assumed; seed 002",                              \
     "outreach reach in isolated areas (\"less able to rely on ... service providers\")")                   \
+  X(services, housing_offer, double, 0.1, 0, 1, "probability", "assumed; Walker et al. 2024",              \
+    "chance an outreach contact finds housing for an unhoused worker")                                     \
   X(services, exit_support, double, 0.5, 0, 1, "probability", "assumed",                                   \
     "chance a person in services after identification or diversion leaves the market with support")       \
   X(services, engaged_days, double, 90, 1, 3650, "days", "assumed",                                        \
     "days a contact keeps a worker engaged (safety planning, exit support)")                               \
   X(services, safety_violence_reduction, double, 0.3, 0, 1, "share", "assumed",                            \
     "fall in buyer and exploiter violence while engaged (safety planning)")                                \
-  X(exposure, window_days, double, 180, 1, 3650, "days", "MODEL.md §5",                                    \
+  X(exposure, window_days, double, 180, 1, 3650, "days", "MODEL.md §5; Platt et al. 2018",                 \
     "look-back window of exposure histories for odds ratios")
 
 struct Params {

@@ -1,8 +1,9 @@
 // Recruitment and third-party control (MODEL.md §3): exploiters replace lost
 // workers after a delay (mean 7 days: the club advertised for dancers within a
 // week [seed 001]), preferring the economically stressed and the young
-// [seed 002]; venues re-hire once they re-open; new entrants take the places
-// of those who left, so supply follows demand.
+// [seed 002]; venues re-hire once they re-open; new entrants arrive while
+// fewer independent workers work than buyers' demand supports, so supply
+// follows demand. A coerced worker owes a debt that binds her [seed 000].
 #include <algorithm>
 
 #include "model/simulation.hpp"
@@ -18,10 +19,7 @@ void Simulation::place_under_control(std::uint32_t w, std::uint32_t e, double t)
   Exploiters& ex = world_.exploiters;
   ws.hot[w].exploiter = e;
   ++ex.workers[e];
-  if (!ws.has(w, worker_flag::kMinor) && rng_.bernoulli(p_.coerced_share)) {
-    ws.hot[w].flags |= worker_flag::kCoerced;
-    ws.debt[w] = static_cast<float>(p_.income_need_30d);  // debt bondage [seed 000]
-  }
+  if (!ws.has(w, worker_flag::kMinor) && rng_.bernoulli(p_.coerced_share)) bind_debt(w);
   if (ex.venue[e] != kNone && ws.hot[w].venue == kNone) {
     const std::uint32_t v = ex.venue[e];
     ws.hot[w].venue = v;
@@ -32,6 +30,17 @@ void Simulation::place_under_control(std::uint32_t w, std::uint32_t e, double t)
   if (!building_ && ws.hot[w].status == Status::Active) start_chains(w, t);
 }
 
+void Simulation::bind_debt(std::uint32_t w) {
+  // Debt bondage: she "owes" the exploiter before she can be paid [seed 000].
+  Workers& ws = world_.workers;
+  ws.hot[w].flags |= worker_flag::kCoerced;
+  const double debt = p_.debt_months * p_.income_need_30d;
+  if (debt > 0.0) {
+    ws.hot[w].flags |= worker_flag::kInDebt;
+    ws.debt[w] = static_cast<float>(debt);
+  }
+}
+
 void Simulation::release_from_exploiter(std::uint32_t w, double t) {
   Workers& ws = world_.workers;
   const std::uint32_t e = ws.hot[w].exploiter;
@@ -39,7 +48,7 @@ void Simulation::release_from_exploiter(std::uint32_t w, double t) {
   Exploiters& ex = world_.exploiters;
   --ex.workers[e];
   ws.hot[w].exploiter = kNone;
-  ws.hot[w].flags &= static_cast<std::uint8_t>(~worker_flag::kCoerced);
+  ws.hot[w].flags &= static_cast<std::uint8_t>(~(worker_flag::kCoerced | worker_flag::kInDebt));
   ws.debt[w] = 0.0f;
   const std::uint32_t v = ws.hot[w].venue;
   if (v != kNone) {
@@ -106,13 +115,28 @@ void Simulation::on_venue_hire(std::uint32_t v, double t) {
   if (!world_.exploiters.active[e] || venues.workers[v] >= venues.capacity[v]) return;
   const std::uint32_t w = take_slot();
   init_worker(w, Sector::Venue, t);
-  if (rng_.bernoulli(p_.undocumented_share_venue)) world_.workers.hot[w].flags |= worker_flag::kUndocumented;
-  else world_.workers.hot[w].flags &= static_cast<std::uint8_t>(~worker_flag::kUndocumented);
   place_under_control(w, e, t);  // attaches her to the venue and starts her chains
+  draw_history(w, t);
   count(Metric::entries, w);
 }
 
-void Simulation::on_entry(double t) {
+void Simulation::entry_step(double t) {
+  // The independent (street and online) workers the market holds: the number
+  // at the start, scaled by buyers' demand relative to a market without
+  // enforcement. The gap closes with mean delay entry_delay_days.
+  const Workers& ws = world_.workers;
+  std::uint64_t present = 0;
+  for (const WorkerHot& h : ws.hot)
+    present += (h.status != Status::Exited && h.status != Status::Deported && h.venue == kNone) ? 1 : 0;
+  const double target = independent_target_ * std::pow(std::clamp(demand_index_, 0.0, 1.0), p_.supply_elasticity);
+  const double gap = target - static_cast<double>(present);
+  if (gap <= 0.0) return;
+  // A day closes the share 1 - exp(-1 / delay) of the gap, on average.
+  const std::uint32_t entrants = rng_.poisson(gap * -std::expm1(-1.0 / p_.entry_delay_days));
+  for (std::uint32_t i = 0; i < entrants; ++i) enter_worker(t);
+}
+
+void Simulation::enter_worker(double t) {
   const std::uint32_t w = take_slot();
   const double street = p_.share_street / std::max(1e-9, 1.0 - p_.share_venue);
   init_worker(w, rng_.bernoulli(street) ? Sector::Street : Sector::Online, t);
@@ -126,25 +150,23 @@ void Simulation::on_entry(double t) {
     const auto pimps = static_cast<std::uint32_t>(ex.size() - world_.venues.size());
     const std::uint32_t e = static_cast<std::uint32_t>(world_.venues.size()) + rng_.below(pimps);
     if (ex.active[e]) {
-      place_under_control(w, e, t);
+      place_under_control(w, e, t);  // starts her chains
       placed = true;
     }
   }
   if (!placed) start_chains(w, t);
+  draw_history(w, t);
   count(Metric::entries, w);
 }
 
 void Simulation::remove_worker(std::uint32_t w, Status why, double t) {
   Workers& ws = world_.workers;
-  const bool venue_worker = ws.hot[w].venue != kNone;
   release_from_exploiter(w, t);  // her exploiter recruits a replacement
   ws.hot[w].status = why;
   ++ws.hot[w].generation;
   world_.vacant.push_back(w);
-  // A venue's place is filled by the venue's own hiring; anyone else's by a
-  // new entrant, unless her place was filled already (worker_flag::kReplaced).
-  if (!venue_worker && !ws.has(w, worker_flag::kReplaced))
-    queue_.push(t + rng_.exponential(1.0 / p_.entry_delay_days), static_cast<std::uint16_t>(EventKind::Entry), 0);
+  // A venue's place is filled by the venue's own hiring, anyone else's by
+  // new entrants as supply follows demand (entry_step).
 }
 
 }  // namespace harmsim::model

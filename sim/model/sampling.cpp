@@ -9,7 +9,9 @@ namespace harmsim::model {
 
 namespace {
 // The population levels tallied per worker, in this order.
-enum Field : std::size_t { kActive, kControlled, kVictims, kStreet, kStreetIsolated, kViolence12m, kIncome, kFields };
+enum Field : std::size_t {
+  kActive, kControlled, kVictims, kStreet, kStreetIsolated, kViolence12m, kIncome, kUnhoused, kInDebt, kFields
+};
 }  // namespace
 
 void Simulation::sample_day(std::size_t report_day, double t) {
@@ -23,7 +25,6 @@ void Simulation::sample_day(std::size_t report_day, double t) {
   pairs.assign(kCellStrata * communities * kFields, 0.0);
   const auto year_ago = static_cast<float>(t - 365.0);
   const double decay = income_decay(t);
-  const double keep = 1.0 - p_.exploiter_take;
   for (std::uint32_t w = 0; w < ws.size(); ++w) {
     const WorkerHot& h = ws.hot[w];
     if (h.status != Status::Active) continue;
@@ -39,7 +40,9 @@ void Simulation::sample_day(std::size_t report_day, double t) {
     row[kStreet] += street ? 1.0 : 0.0;
     row[kStreetIsolated] += street && isolated ? 1.0 : 0.0;
     row[kViolence12m] += violence ? 1.0 : 0.0;
-    row[kIncome] += static_cast<double>(h.income) * decay * (controlled ? keep : 1.0);
+    row[kIncome] += static_cast<double>(h.income) * decay * keep_share(h);
+    row[kUnhoused] += (h.flags & worker_flag::kHousingLost) != 0 ? 1.0 : 0.0;
+    row[kInDebt] += (h.flags & worker_flag::kInDebt) != 0 ? 1.0 : 0.0;
   }
   // By stratum: [field][stratum], after the pairs.
   const std::size_t by_stratum = pairs.size();
@@ -65,6 +68,8 @@ void Simulation::sample_day(std::size_t report_day, double t) {
     recorder_.set(Metric::share_isolated, s, ratio(field(kStreetIsolated), field(kStreet)));
     recorder_.set(Metric::violence_12m, s, ratio(field(kViolence12m), active));
     recorder_.set(Metric::income_mean, s, ratio(field(kIncome), active));
+    recorder_.set(Metric::share_unhoused, s, ratio(field(kUnhoused), active));
+    recorder_.set(Metric::share_in_debt, s, ratio(field(kInDebt), active));
   }
   double exploiters_active = 0;
   for (std::uint8_t a : world_.exploiters.active) exploiters_active += a;

@@ -13,15 +13,20 @@ constexpr double kLn2 = 0.69314718055994530942;
 
 Simulation::Simulation(const Params& params, const Interventions& interventions, std::uint64_t seed)
     : p_(params), iv_(interventions), rng_(seed), seed_(seed) {
-  log_condom_refusal_ = std::log(1.0 - p_.condom_insistence);
+  condom_refusal_wins_ = 1.0 - p_.condom_insistence;
   heat_decay_rate_ = kLn2 / p_.half_life_days;
   recorder_.reset(static_cast<std::size_t>(p_.communities));
+  // Routine policing's arrests: no operation's screening or ICE cooperation
+  // but the model's own (policing.ice_referral).
+  routine_op_.policy = "routine policing";
+  routine_op_.routine = true;
+  routine_op_.ice_cooperation = p_.ice_referral;
   build_world();
   // Working storage of the daily processes, sized once (no allocation while
   // the run goes on: tests/allocation).
   heat_today_.assign(world_.areas.size(), 0.0);
   area_mask_.reserve(world_.areas.size());
-  tally_.reserve((kCellStrata * recorder_.communities() + recorder_.strata()) * 7);
+  tally_.reserve((kCellStrata * recorder_.communities() + recorder_.strata()) * 9);  // sampling.cpp's fields
   end_time_ = static_cast<double>(p_.warmup_days + p_.days);
   queue_.push(1.0, static_cast<std::uint16_t>(EventKind::Day), 0);
   for (std::uint32_t op = 0; op < iv_.operations.size(); ++op) schedule_operation(op, 0.0);
@@ -76,7 +81,6 @@ void Simulation::handle(const core::Event& e) {
     case EventKind::OperationDay: on_operation_day(e.subject, t); break;
     case EventKind::Recruit: on_recruit(e.subject, t); break;
     case EventKind::VenueHire: on_venue_hire(e.subject, t); break;
-    case EventKind::Entry: on_entry(t); break;
     case EventKind::CustodyEnd: on_custody_end(e.subject, t); break;
   }
 }
@@ -90,6 +94,12 @@ void Simulation::on_day(double t) {
     sample_day(static_cast<std::size_t>(ended - p_.warmup_days), t);
   recorder_.close_day();
   recorder_.clear_day();
+  // Buyers' demand relative to no enforcement, smoothed over about 30 days:
+  // what new entrants respond to (entry_step).
+  if (contacts_today_ > 0) {
+    const double share = 1.0 - static_cast<double>(deterred_today_) / static_cast<double>(contacts_today_);
+    demand_index_ += (share - demand_index_) / 30.0;
+  }
   contacts_today_ = deterred_today_ = 0;  // every day, warm-up days included
 
   if (iv_.decriminalization.enabled && !decrim_applied_ && decriminalized(t)) {
@@ -98,13 +108,17 @@ void Simulation::on_day(double t) {
     for (std::size_t w = 0; w < ws.size(); ++w)
       ws.trust[w] = std::min(1.0f, ws.trust[w] + static_cast<float>(iv_.decriminalization.trust_gain));
   }
-  diversion_left_ = (iv_.diversion.enabled && t >= report_time(iv_.diversion.start_day))
+  diversion_left_ = (iv_.diversion.enabled && t >= report_time(iv_.diversion.start_day) &&
+                     t < report_time(iv_.diversion.end_day))
                         ? iv_.diversion.capacity_per_day
                         : 0.0;
   if (day >= static_cast<std::int64_t>(end_time_)) return;  // the last sample
+  policing_step(t);
   displacement_step(t);
+  housing_step(t);
   economic_stress_step(t);
   exit_step(t);
+  entry_step(t);
   outreach_step(t);
   queue_.push(t + 1.0, static_cast<std::uint16_t>(EventKind::Day), 0);
 }
@@ -128,9 +142,20 @@ void Simulation::add_area_heat(std::uint32_t area, double amount, double t) {
   a.heat_time[area] = t;
 }
 
+void Simulation::add_area_buyer_risk(std::uint32_t area, double amount, double t) {
+  Areas& a = world_.areas;
+  a.buyer_risk[area] = area_buyer_risk(area, t) + amount;
+  a.buyer_risk_time[area] = t;
+}
+
+void Simulation::add_online_buyer_risk(double amount, double t) {
+  world_.buyer_risk = online_buyer_risk(t) + amount;
+  world_.buyer_risk_time = t;
+}
+
 double Simulation::worker_heat(std::uint32_t w, double t) const {
-  const Workers& ws = world_.workers;
-  return ws.hot[w].sector == Sector::Online ? online_heat(t) : area_heat(ws.hot[w].area, t);
+  const WorkerHot& h = world_.workers.hot[w];
+  return h.sector == Sector::Online ? online_heat(t) : area_heat(h.area, t) + patrol_heat_[h.area];
 }
 
 double Simulation::negotiation_share(double heat) const {
@@ -140,12 +165,15 @@ double Simulation::negotiation_share(double heat) const {
 }
 
 double Simulation::net_income_now(std::uint32_t w, double t) const {
-  const double gross = income_now(w, t);
-  return world_.workers.hot[w].exploiter == kNone ? gross : gross * (1.0 - p_.exploiter_take);
+  return income_now(w, t) * keep_share(world_.workers.hot[w]);
 }
 
 bool Simulation::decriminalized(double t) const {
   return iv_.decriminalization.enabled && t >= report_time(iv_.decriminalization.start_day);
+}
+
+bool Simulation::end_demand(double t) const {
+  return iv_.end_demand.enabled && t >= report_time(iv_.end_demand.start_day);
 }
 
 double Simulation::stigma(double t) const {
@@ -164,7 +192,7 @@ void Simulation::start_chains(std::uint32_t w, double t) {
   const std::uint16_t gen = ++ws.hot[w].generation;
   queue_.push(t + rng_.exponential(p_.rate_per_day), static_cast<std::uint16_t>(EventKind::Encounter), w, gen);
   if (ws.hot[w].exploiter != kNone) {
-    const double max_rate = p_.violence_per_year / 365.0 * p_.quota_violence_multiplier;
+    const double max_rate = exploiter_violence_ceiling();
     if (max_rate > 0)
       queue_.push(t + rng_.exponential(max_rate), static_cast<std::uint16_t>(EventKind::ExploiterViolence), w,
                   gen);

@@ -3,6 +3,7 @@
 // and its recorder, and the handlers of MODEL.md §3. Each process lives in the
 // file named after it (encounter.cpp, displacement.cpp, ...); this class only
 // ties them together and dispatches events with a switch.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -26,7 +27,6 @@ enum class EventKind : std::uint16_t {
   OperationDay,       // subject: operation index
   Recruit,            // subject: exploiter who lost a worker
   VenueHire,          // subject: venue hiring a replacement
-  Entry,              // a new worker enters the market
   CustodyEnd,         // subject: exploiter released from custody
 };
 
@@ -75,8 +75,21 @@ class Simulation {
   }
   void add_area_heat(std::uint32_t area, double amount, double t);
   [[nodiscard]] double online_heat(double t) const { return decayed(world_.online_heat, world_.online_heat_time, t); }
-  [[nodiscard]] double buyer_risk(double t) const { return decayed(world_.buyer_risk, world_.buyer_risk_time, t); }
-  // Heat a worker works under: her area's, or the online heat for online workers.
+  // Routine patrols' standing heat in an area (policing.patrol_heat scaled by
+  // the area's policing): always there, operations add to it.
+  [[nodiscard]] double patrol_heat(std::uint32_t area) const { return patrol_heat_[area]; }
+  // Perceived enforcement risk of the buyers of an area (street and venue
+  // segments) and of online buyers.
+  [[nodiscard]] double area_buyer_risk(std::uint32_t area, double t) const {
+    return decayed(world_.areas.buyer_risk[area], world_.areas.buyer_risk_time[area], t);
+  }
+  [[nodiscard]] double online_buyer_risk(double t) const {
+    return decayed(world_.buyer_risk, world_.buyer_risk_time, t);
+  }
+  void add_area_buyer_risk(std::uint32_t area, double amount, double t);
+  void add_online_buyer_risk(double amount, double t);
+  // Heat a worker works under: her area's (patrols and operations), or the
+  // online heat for online workers.
   [[nodiscard]] double worker_heat(std::uint32_t w, double t) const;
   // Negotiation time as a share of the unpoliced time, in (0, 1].
   [[nodiscard]] double negotiation_share(double heat) const;
@@ -111,15 +124,47 @@ class Simulation {
   }
   void set_income(WorkerHot& h, double income, double t) const { set_income_decayed(h, income, income_decay(t)); }
   [[nodiscard]] double net_income_now(std::uint32_t w, double t) const;
+  // Share of her earnings a worker keeps: all when independent, less what a
+  // pimp or her venue takes.
+  [[nodiscard]] double keep_share(const WorkerHot& h) const {
+    return h.exploiter == kNone ? 1.0 : h.venue != kNone ? 1.0 - p_.venue_take : 1.0 - p_.exploiter_take;
+  }
+  // Exploiter violence per day against a controlled worker whose quota is met:
+  // a venue operator's or a pimp's.
+  [[nodiscard]] double exploiter_violence_base(const WorkerHot& h) const {
+    return (h.venue != kNone ? p_.operator_violence_per_year : p_.violence_per_year) / 365.0;
+  }
+  // The most exploiter violence per day any controlled worker can face: the
+  // rate of her violence chain, thinned to her own (exploiter_violence.cpp).
+  [[nodiscard]] double exploiter_violence_ceiling() const {
+    return std::max(p_.operator_violence_per_year, p_.violence_per_year) / 365.0 * p_.quota_violence_multiplier;
+  }
   [[nodiscard]] bool engaged(std::uint32_t w, double t) const { return world_.workers.hot[w].engaged_until > t; }
   [[nodiscard]] bool decriminalized(double t) const;
   [[nodiscard]] double stigma(double t) const;
 
-  // Arrest of a worker and all its consequences (arrest.cpp).
+  // Arrest of a worker and all its consequences (arrest.cpp); op is a
+  // policy's operation or routine policing (routine_policing()).
   void arrest_worker(std::uint32_t w, const Operation& op, double t);
+  // A citation: a fine, a record of police action and lost trust, no jail.
+  void cite_worker(std::uint32_t w, double t);
+  // A routine police contact and what follows from it (policing.cpp).
+  void police_contact(std::uint32_t w, double t);
+  // Police take her condoms: she works without them for condom_gap_days.
+  void take_condoms(std::uint32_t w, double t);
+  // A street worker moved away from where she works, mostly to an isolated
+  // area (displacement.cpp); false when there was nowhere to go.
+  bool displace(std::uint32_t w, double t);
+  void lose_housing(std::uint32_t w);                            // housing.cpp
+  void regain_housing(std::uint32_t w);                          // housing.cpp
+  [[nodiscard]] const Operation& routine_policing() const { return routine_op_; }
+  // Whether selling and buying are still policed as crimes at time t.
+  [[nodiscard]] bool criminalized(double t) const { return !decriminalized(t); }
+  [[nodiscard]] bool end_demand(double t) const;
   void arrest_exploiter(std::uint32_t e, const Operation& op, double t);
   // A victim identified by any route goes to services (arrest.cpp).
-  void identify_victim(std::uint32_t w, Metric route, double t);
+  // by_operation: found by a special operation (operation_* metrics).
+  void identify_victim(std::uint32_t w, Metric route, double t, bool by_operation);
   // Ends third-party control of a worker; her exploiter will recruit again.
   void release_from_exploiter(std::uint32_t w, double t);
   void place_under_control(std::uint32_t w, std::uint32_t e, double t);
@@ -128,6 +173,9 @@ class Simulation {
   // Starts the event chains of an active worker (after entry, release, ...).
   void start_chains(std::uint32_t w, double t);
   void record_violence(std::uint32_t w, Perpetrator who, double t);
+  // Marks a repressive police action against her (the exposure of Platt et
+  // al. 2018: arrest, citation, displacement, condoms taken, police violence).
+  void record_policed(std::uint32_t w, double t) { world_.workers.last_policed[w] = static_cast<float>(t); }
 
   // A daily process that each worker undergoes with her own probability, at
   // most `highest`, without a draw for every worker: f(i) is called for the
@@ -160,7 +208,14 @@ class Simulation {
  private:
   // Initialisation (initialisation.cpp).
   void build_world();
+  void build_buyers();
   void init_worker(std::uint32_t w, Sector s, double t);
+  // Gives worker w a past consistent with the model's own steady state
+  // without operations: incomes, housing, debt and the times since her last
+  // violence, condomless act, arrest, displacement and police action, so that
+  // entrants look like those already working and turnover alone changes no
+  // rate (docs/model.md, "Initialisation").
+  void draw_history(std::uint32_t w, double t);
   std::uint32_t take_slot();  // a vacant worker slot, or a new one
 
   // Processes, one file each.
@@ -170,7 +225,11 @@ class Simulation {
   void economic_stress_step(double t);                         // economic_stress.cpp
   void on_recruit(std::uint32_t exploiter, double t);          // recruitment.cpp
   void on_venue_hire(std::uint32_t venue, double t);           // recruitment.cpp
-  void on_entry(double t);                                     // recruitment.cpp
+  void entry_step(double t);                                   // recruitment.cpp
+  void enter_worker(double t);                                 // recruitment.cpp
+  void policing_step(double t);                                // policing.cpp
+  void housing_step(double t);                                 // housing.cpp
+  void bind_debt(std::uint32_t w);                             // recruitment.cpp
   void on_operation_day(std::uint32_t op, double t);           // operation.cpp
   void schedule_operation(std::uint32_t op, double after);     // operation.cpp
   void outreach_step(double t);                                // outreach.cpp
@@ -190,13 +249,19 @@ class Simulation {
   Recorder recorder_;
   std::uint64_t seed_;
   double now_ = 0;
-  double log_condom_refusal_ = 0;     // log(1 - condom_insistence)
+  double condom_refusal_wins_ = 0;    // 1 - condom_insistence
   double heat_decay_rate_ = 0;        // ln 2 / half_life_days
   double income_epoch_ = 0;           // see income_decay
   double day_start_ = 0;              // time of the last Day event
   double day_decay_ = 1;              // exp(-(day_start_ - income_epoch_) / 30)
   double end_time_ = 0;
   double diversion_left_ = 0;         // diversion places left today
+  Operation routine_op_;              // routine policing, as the operation its arrests belong to
+  std::vector<double> patrol_heat_;   // standing heat of routine patrols, by area
+  double demand_index_ = 1;           // buyers' demand relative to no enforcement, smoothed over 30 days
+  double independent_target_ = 0;     // independent (non-venue) workers the market holds without enforcement
+  double violence_base_[3][3] = {};   // buyer-violence rate factor by sector and area kind (build_world)
+  double violence_alone_[3] = {};     // the same for a street worker out of her peers' sight, by area kind
   std::uint64_t contacts_today_ = 0;  // buyer contacts today
   std::uint64_t deterred_today_ = 0;  // of which deterred by enforcement risk
   bool decrim_applied_ = false;

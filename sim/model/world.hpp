@@ -34,11 +34,17 @@ namespace worker_flag {
 inline constexpr std::uint8_t kMinor = 1u << 0;
 inline constexpr std::uint8_t kUndocumented = 1u << 1;
 inline constexpr std::uint8_t kCoerced = 1u << 2;       // force, fraud or coercion
-inline constexpr std::uint8_t kHousingLost = 1u << 3;
+inline constexpr std::uint8_t kHousingLost = 1u << 3;  // unhoused
 inline constexpr std::uint8_t kIdentified = 1u << 4;    // identified as a trafficking victim
-// Her place in the market is already taken: her venue hired a replacement
-// while she was in immigration detention, so her leaving calls for no entrant.
-inline constexpr std::uint8_t kReplaced = 1u << 5;
+// Police took her condoms (or carrying them became too risky): until
+// Workers::condoms_back she works without them.
+inline constexpr std::uint8_t kNoCondoms = 1u << 5;
+// A coerced worker who still owes her exploiter (Workers::debt): the debt
+// binds her, she cannot leave the market until it is repaid [seed 000].
+inline constexpr std::uint8_t kInDebt = 1u << 6;
+// A police contact has made her wary: until Workers::wary_until she rushes
+// negotiations so as not to be seen [seed 002: "shorter negotiation times"].
+inline constexpr std::uint8_t kWary = 1u << 7;
 }  // namespace worker_flag
 
 namespace buyer_flag {
@@ -50,8 +56,11 @@ inline constexpr std::uint8_t kSeeksMinors = 1u << 2;
 struct Areas {
   std::vector<AreaKind> kind;
   std::vector<std::uint8_t> community;
-  std::vector<double> heat;       // police heat at heat_time
+  std::vector<double> heat;       // police heat of operations at heat_time (routine patrols come on top)
   std::vector<double> heat_time;
+  std::vector<double> patrol;     // routine policing relative to a central area (policing.*_share)
+  std::vector<double> buyer_risk;       // perceived enforcement risk of the area's buyers at buyer_risk_time
+  std::vector<double> buyer_risk_time;
   std::vector<AreaId> of_kind[3];  // area ids by kind
 
   [[nodiscard]] std::size_t size() const { return kind.size(); }
@@ -100,6 +109,10 @@ struct Workers {
   std::vector<float> last_violence[3];    // by perpetrator
   std::vector<float> last_arrest;
   std::vector<float> last_displaced;
+  std::vector<float> last_policed;   // last repressive police action: arrest, citation, move-along,
+                                     // displacement, condoms taken, police violence (Platt et al. 2018)
+  std::vector<float> condoms_back;   // with worker_flag::kNoCondoms: when she has condoms again
+  std::vector<float> wary_until;     // with worker_flag::kWary: when she stops rushing negotiations
 
   [[nodiscard]] std::size_t size() const { return hot.size(); }
   [[nodiscard]] bool has(std::uint32_t w, std::uint8_t bit) const { return (hot[w].flags & bit) != 0; }
@@ -111,7 +124,7 @@ struct Workers {
   // Bytes of state per worker (for `--dry-run`, the memory check and
   // bench/model_bench).
   static constexpr std::size_t bytes_per_worker() {
-    return sizeof(WorkerHot) + 2 + 2 + 4 * 3 + 4 * 3 + 4 * 2;
+    return sizeof(WorkerHot) + 2 + 2 + 4 * 3 + 4 * 3 + 4 * 5;
   }
 };
 
@@ -120,15 +133,30 @@ struct Workers {
 // core::splitmix64), so the same buyer is the same person at every encounter
 // while the population costs no memory and an encounter no memory access,
 // whatever its size (docs/model.md, "Buyers").
+//
+// Buyers are tied to a place: ids are cut into segments, one per street area,
+// one per area's venues and one for online work, each sized by the workers
+// who work there (segment_of), so that a displaced worker meets the buyers of
+// the place she is displaced to and enforcement in one area deters that
+// area's buyers.
 struct Buyers {
   std::uint32_t count = 0;
   std::uint64_t seed = 0;
+  std::uint32_t areas = 0;
+  std::vector<std::uint32_t> first;  // [segment]: first buyer id of the segment
+  std::vector<std::uint32_t> segment_size;  // [segment]: its buyers (at least 1)
   // Thresholds on 21-bit draws: a buyer is violent iff her draw is below
   // violent_below, and so on (shares resolved to 2^-21).
   std::uint32_t violent_below = 0, refuses_condoms_below = 0, seeks_minors_below = 0;
   double deterrence_mean = 0;
+  double violent_deterrence = 1;
 
   [[nodiscard]] std::size_t size() const { return count; }
+  // Segment of a worker's sector and area: street areas first, then venues'
+  // areas, then online.
+  [[nodiscard]] std::uint32_t segment_of(Sector s, std::uint32_t area) const noexcept {
+    return s == Sector::Online ? 2 * areas : static_cast<std::uint32_t>(s) * areas + area;
+  }
   // buyer_flag bits of buyer b.
   [[nodiscard]] std::uint8_t flags(std::uint32_t b) const noexcept {
     const std::uint64_t h = core::splitmix64(seed + b);
@@ -138,11 +166,13 @@ struct Buyers {
                                      (((h >> 42) & kMask) < seeks_minors_below ? buyer_flag::kSeeksMinors : 0));
   }
   // How much enforcement risk deters buyer b, in [0, 1]: uniform with mean
-  // deterrence_mean, clipped to [0, 1].
-  [[nodiscard]] double deterrence(std::uint32_t b) const noexcept {
+  // deterrence_mean, clipped to [0, 1], and scaled by violent_deterrence for a
+  // violent buyer (enforcement drives away the safer clients first: Krüsi et
+  // al. 2014).
+  [[nodiscard]] double deterrence(std::uint32_t b, bool violent) const noexcept {
     const std::uint64_t h = core::splitmix64(core::splitmix64(seed + b) ^ 0xD1B54A32D192ED03ULL);
     const double u = static_cast<double>(h >> 11) * 0x1.0p-53;
-    return std::clamp(2.0 * deterrence_mean * u, 0.0, 1.0);
+    return std::clamp(2.0 * deterrence_mean * u, 0.0, 1.0) * (violent ? violent_deterrence : 1.0);
   }
   // The threshold that a 21-bit draw falls below with probability `share`.
   [[nodiscard]] static std::uint32_t threshold(double share) noexcept {
@@ -166,7 +196,7 @@ struct World {
   Exploiters exploiters;
   std::vector<std::uint32_t> vacant;  // worker slots free for new entrants
   double online_heat = 0, online_heat_time = 0;  // decoy and bot stings online
-  double buyer_risk = 0, buyer_risk_time = 0;    // buyers' perceived enforcement risk
+  double buyer_risk = 0, buyer_risk_time = 0;    // online buyers' perceived enforcement risk
 };
 
 }  // namespace harmsim::model

@@ -7,6 +7,7 @@
 #include "policy/advocacy.hpp"
 #include "policy/buyer_sting.hpp"
 #include "policy/decriminalization.hpp"
+#include "policy/end_demand.hpp"
 #include "policy/low_barrier_services.hpp"
 #include "policy/post_arrest_diversion.hpp"
 #include "policy/statewide_operation.hpp"
@@ -17,7 +18,7 @@
 namespace harmsim::policy {
 
 using Policy = std::variant<StreetSting, VenueRaid, BuyerSting, StatewideOperation, VictimCenteredInvestigation,
-                            LowBarrierServices, PostArrestDiversion, Decriminalization, Advocacy>;
+                            LowBarrierServices, PostArrestDiversion, Decriminalization, EndDemand, Advocacy>;
 
 // In the variant's order.
 inline constexpr std::array<PolicyInfo, std::variant_size_v<Policy>> kPolicyTypes = {{
@@ -37,6 +38,8 @@ inline constexpr std::array<PolicyInfo, std::variant_size_v<Policy>> kPolicyType
      PostArrestDiversion::kSpecs},
     {"decriminalization", "no arrests of workers or buyers; exploitation and minors still pursued",
      "seed 003", Decriminalization::kSpecs},
+    {"end_demand", "buying is a crime, selling is not: routine policing arrests buyers instead of workers",
+     "Krüsi et al. 2014; Landsberg et al. 2017", EndDemand::kSpecs},
     {"advocacy", "detained workers released instead of deported", "seed 001", Advocacy::kSpecs},
 }};
 

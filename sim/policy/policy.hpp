@@ -36,6 +36,7 @@ struct VictimCenteredInvestigation;
 struct LowBarrierServices;
 struct PostArrestDiversion;
 struct Decriminalization;
+struct EndDemand;
 struct Advocacy;
 
 // A validation problem in one policy: the key and what was wrong.

@@ -43,24 +43,33 @@ inline Params quiet_world() {
   p.violent_share = 0.2;
   p.refuses_condoms_share = 0.2;
   p.seeks_minors_share = 0.0;
+  p.minor_aversion = 0.0;
   p.deterrence_mean = 0.5;
+  p.violent_deterrence_ratio = 1.0;
   // encounter
   p.rate_per_day = 1.0;
-  p.negotiation_minutes = 10;
   p.heat_halves_negotiation = 1.0;
+  p.risk_rush = 0.0;
   p.screening_sensitivity = 0.6;
+  p.online_screening_gain = 0.0;
   p.violence_given_violent_buyer = 0.3;
+  p.street_violence_multiplier = 1.0;
   p.isolated_violence_multiplier = 2.5;
   p.peer_violence_multiplier = 0.6;
   p.condom_insistence = 0.8;
+  p.rush_condom_effect = 1.0;
   p.condomless_base = 0.03;
   p.price = 60;
   p.heat_price_drop = 0.0;
   p.income_need_30d = 1800;
   p.max_rate_multiplier = 2.0;
   p.exploiter_take = 0.5;
+  p.venue_take = 0.5;
   // exploiters and venues
   p.violence_per_year = 0.5;
+  p.operator_violence_per_year = 0.5;
+  p.debt_months = 0.0;  // no debt unless a test turns it on
+  p.debt_repayment_share = 0.3;
   p.quota_violence_multiplier = 3.0;
   p.quota_share_of_need = 1.0;
   p.recruit_delay_days = 7;
@@ -73,6 +82,30 @@ inline Params quiet_world() {
   p.displacement_rate_per_day = 0.5;
   p.return_rate_per_day = 0.1;
   p.isolated_destination_share = 0.6;
+  // routine policing: off unless a test turns it on
+  p.contacts_per_year_street = 0.0;
+  p.contacts_per_year_venue = 0.0;
+  p.contacts_per_year_online = 0.0;
+  p.peripheral_share = 1.0;
+  p.isolated_share = 1.0;
+  p.unhoused_multiplier = 1.0;
+  p.known_multiplier = 1.0;
+  p.wary_days = 0.0;
+  p.wary_heat = 0.0;
+  p.arrest_per_contact = 0.0;
+  p.citation_per_contact = 0.0;
+  p.move_along_per_contact = 0.0;
+  p.coercion_per_contact = 0.0;
+  p.condom_confiscation_per_contact = 0.0;
+  p.condom_gap_days = 3;
+  p.no_condom_condomless = 0.5;
+  p.patrol_heat = 0.0;
+  p.ice_referral = 0.0;
+  // housing: nobody loses or regains it unless a test turns it on
+  p.loss_per_year_street = 0.0;
+  p.loss_per_year_other = 0.0;
+  p.regain_per_year = 0.0;
+  p.violence_multiplier = 1.0;
   // economic stress
   p.control_per_year = 0.0;
   p.income_stress_ratio = 0.8;
@@ -80,6 +113,7 @@ inline Params quiet_world() {
   p.exit_per_year = 0.0;
   p.services_exit_per_year = 0.0;
   p.entry_delay_days = 30;
+  p.supply_elasticity = 1.0;
   // arrest
   p.jail_days = 3;
   p.fine = 500;
@@ -98,6 +132,7 @@ inline Params quiet_world() {
   p.trust_gain = 0.15;
   p.reach_peripheral = 0.7;
   p.reach_isolated = 0.35;
+  p.housing_offer = 0.0;
   p.exit_support = 0.5;
   p.engaged_days = 90;
   p.safety_violence_reduction = 0.3;

@@ -409,15 +409,15 @@ TEST_CASE("buyer stings raise buyers' perceived risk, lower demand and workers' 
   Simulation sim_base(p, baseline, 1302);
   const double warmup_end = static_cast<double>(p.warmup_days);
   sim_stung.advance_to(warmup_end);
-  CHECK(sim_stung.buyer_risk(warmup_end) == 0.0);
+  CHECK(sim_stung.area_buyer_risk(0, warmup_end) == 0.0);
   const ReplicateResult with = sim_stung.run();
   const ReplicateResult without = sim_base.run();
   const auto total = [](const ReplicateResult& r, Metric m) { return r.totals[index(m)]; };
 
   CHECK(total(with, Metric::arrests_buyer) == Approx(40.0 * 60.0));
   CHECK(total(with, Metric::arrests_worker) == 0.0);
-  CHECK(sim_stung.buyer_risk(sim_stung.now()) > 1.0);
-  CHECK(sim_base.buyer_risk(sim_base.now()) == 0.0);
+  CHECK(sim_stung.area_buyer_risk(0, sim_stung.now()) > 1.0);
+  CHECK(sim_base.area_buyer_risk(0, sim_base.now()) == 0.0);
   // Demand: every contact kept without enforcement; about half deterred once
   // the perceived risk passes 1 (mean deterrence 0.5).
   CHECK(total(without, Metric::buyer_demand) == 1.0);
