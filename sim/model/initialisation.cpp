@@ -143,7 +143,8 @@ void Simulation::build_world() {
       ++venues.workers[next_venue];
       place_under_control(i, venues.operator_id[next_venue], 0.0);
     } else if (n_exploiters > n_venues && rng_.bernoulli(p_.controlled_share)) {
-      place_under_control(i, n_venues + rng_.below(n_exploiters - n_venues), 0.0);
+      const std::uint32_t e = n_venues + rng_.below(n_exploiters - n_venues);
+      if (pimp_has_room(e)) place_under_control(i, e, 0.0);
     }
   }
   independent_target_ = static_cast<double>(n_workers - venue_workers);

@@ -18,8 +18,8 @@ using i64 = std::int64_t;
 // X(section, key, type, default, min, max, unit, source, description)
 #define HARMSIM_MODEL_PARAMS(X)                                                                          \
   X(simulation, days, i64, 365, 1, 36500, "days", "MODEL.md §3", "reported horizon after the warm-up")     \
-  X(simulation, warmup_days, i64, 90, 0, 3650, "days", "MODEL.md §3",                                      \
-    "days simulated before day 0 and not reported")                                                       \
+  X(simulation, warmup_days, i64, 365, 0, 3650, "days", "assumed",                                         \
+    "days simulated before day 0 and not reported (long enough for control, housing and debt to settle)")                                                       \
   X(simulation, replicates, i64, 10, 1, 1000000, "runs", "assumed",                                         \
     "independent replicates per scenario")                                                                 \
   X(simulation, seed, i64, 20181121, 0, 9007199254740991.0, "", "assumed", "master seed of all RNG streams") \
@@ -45,7 +45,7 @@ using i64 = std::int64_t;
     "venue workers without immigration documents")                                                         \
   X(population, undocumented_share_other, double, 0.10, 0, 1, "share", "Goldenberg et al. 2017",           \
     "street and online workers without immigration documents")                                             \
-  X(population, controlled_share, double, 0.15, 0, 1, "share", "assumed; context Goldenberg et al. 2014",  \
+  X(population, controlled_share, double, 0.25, 0, 1, "share", "assumed; context Goldenberg et al. 2014",  \
     "street and online workers under a pimp at start and among adult entrants (venue workers are all under their operator)") \
   X(population, coerced_share, double, 0.30, 0, 1, "share", "assumed; seed 000",                           \
     "controlled adults held by force, fraud or coercion (debt bondage) when control begins")               \
@@ -110,6 +110,8 @@ using i64 = std::int64_t;
     "debt a coerced worker owes when bondage begins, in months of income need")                            \
   X(exploiter, debt_repayment_share, double, 0.3, 0, 1, "share", "assumed; seed 000",                      \
     "share of each price that goes to the debt, which binds her: no exit until it is repaid") \
+  X(exploiter, pimp_capacity, double, 2, 0, 1000, "workers", "assumed; Dank et al. 2014",                 \
+    "most workers one pimp controls at once; he recruits only while he has fewer")                         \
   X(exploiter, recruit_delay_days, double, 7, 0.01, 3650, "days", "seed 001",                              \
     "mean delay before an exploiter replaces a lost worker")                                               \
   X(exploiter, custody_days, double, 365, 1, 36500, "days", "assumed", "mean custody of an arrested exploiter") \
@@ -172,6 +174,8 @@ using i64 = std::int64_t;
     "buyer violence risk of an unhoused worker relative to a housed one (no indoor place to work)")       \
   X(stress, control_per_year, double, 0.5, 0, 365, "1/year", "assumed; seed 002",                          \
     "rate at which a stressed independent worker turns to a third party")                                  \
+  X(stress, leave_control_per_year, double, 0.5, 0, 365, "1/year", "assumed",                           \
+    "rate at which an adult worker under a pimp leaves him, once no debt binds her")                 \
   X(stress, income_stress_ratio, double, 0.8, 0, 10, "ratio", "assumed",                                   \
     "30-day income below this share of need counts as stress")                                             \
   X(market, exit_per_year, double, 0.10, 0, 100, "1/year", "Ward and Day 2006",                            \

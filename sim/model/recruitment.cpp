@@ -68,6 +68,7 @@ void Simulation::release_from_exploiter(std::uint32_t w, double t) {
 void Simulation::on_recruit(std::uint32_t e, double t) {
   Exploiters& ex = world_.exploiters;
   if (!ex.active[e]) return;  // custody: recruits again when released
+  if (!pimp_has_room(e)) return;  // filled the place another way meanwhile
   Workers& ws = world_.workers;
   const auto n = static_cast<std::uint32_t>(ws.size());
   std::uint32_t best = kNone;
@@ -149,7 +150,7 @@ void Simulation::enter_worker(double t) {
   if (ex.size() > world_.venues.size() && rng_.bernoulli(controlled)) {
     const auto pimps = static_cast<std::uint32_t>(ex.size() - world_.venues.size());
     const std::uint32_t e = static_cast<std::uint32_t>(world_.venues.size()) + rng_.below(pimps);
-    if (ex.active[e]) {
+    if (ex.active[e] && pimp_has_room(e)) {
       place_under_control(w, e, t);  // starts her chains
       placed = true;
     }

@@ -168,6 +168,10 @@ class Simulation {
   // Ends third-party control of a worker; her exploiter will recruit again.
   void release_from_exploiter(std::uint32_t w, double t);
   void place_under_control(std::uint32_t w, std::uint32_t e, double t);
+  // Whether pimp e controls fewer workers than a pimp can (exploiter.pimp_capacity).
+  [[nodiscard]] bool pimp_has_room(std::uint32_t e) const {
+    return static_cast<double>(world_.exploiters.workers[e]) < p_.pimp_capacity;
+  }
   // Removes a worker from the market for good (exit, deportation).
   void remove_worker(std::uint32_t w, Status why, double t);
   // Starts the event chains of an active worker (after entry, release, ...).

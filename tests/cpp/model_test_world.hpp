@@ -73,6 +73,7 @@ inline Params quiet_world() {
   p.quota_violence_multiplier = 3.0;
   p.quota_share_of_need = 1.0;
   p.recruit_delay_days = 7;
+  p.pimp_capacity = 1000;
   p.custody_days = 365;
   p.reopen_days = 7;
   // heat and displacement
@@ -108,6 +109,7 @@ inline Params quiet_world() {
   p.violence_multiplier = 1.0;
   // economic stress
   p.control_per_year = 0.0;
+  p.leave_control_per_year = 0.0;
   p.income_stress_ratio = 0.8;
   // market
   p.exit_per_year = 0.0;
