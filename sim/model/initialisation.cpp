@@ -1,8 +1,8 @@
 // Initialisation (ODD "Initialisation"): areas, venues, exploiters, workers
 // and buyers drawn from the parameter table, and a past for every worker
 // (housing, income, debt, violence, condomless sex, police actions) consistent
-// with the model's own rates under routine policing; entrants get theirs the
-// same way (draw_history).
+// with the model's own rates under routine policing (draw_history); an
+// entrant inherits the past of a worker of her sector (inherit_history).
 #include <algorithm>
 #include <cmath>
 
@@ -195,10 +195,10 @@ void Simulation::build_buyers() {
 void Simulation::draw_history(std::uint32_t i, double t) {
   // The time since the last event of a Poisson process is exponential with
   // the process's rate, so drawing it from the model's own steady-state rates
-  // under routine policing and no operation gives a worker a past consistent
-  // with the model (docs/model.md, "Initialisation"), at the start and on
-  // entry alike. The steady state of her income balances her encounter rate
-  // (raised while her net income is below need) against her income.
+  // under routine policing and no operation gives a first worker a past
+  // consistent with the model (docs/model.md, "Initialisation"). The steady
+  // state of her income balances her encounter rate (raised while her net
+  // income is below need) against her income.
   Workers& ws = world_.workers;
   WorkerHot& h = ws.hot[i];
   const int s = static_cast<int>(h.sector);
@@ -280,8 +280,43 @@ void Simulation::draw_history(std::uint32_t i, double t) {
   ws.last_policed[i] = std::max({ws.last_arrest[i], ws.last_displaced[i], last_event(other)});
 
   // A debt owed at the start is partly repaid: repayment at a steady pace
-  // leaves a uniformly distributed remainder. An entrant's bondage begins now.
-  if ((h.flags & worker_flag::kInDebt) != 0 && building_) ws.debt[i] *= static_cast<float>(rng_.uniform_pos());
+  // leaves a uniformly distributed remainder.
+  if ((h.flags & worker_flag::kInDebt) != 0) ws.debt[i] *= static_cast<float>(rng_.uniform_pos());
+}
+
+void Simulation::inherit_history(std::uint32_t i, double t) {
+  // An entrant's past is that of a worker drawn at random from those already
+  // working in her sector: the market's own distribution of pasts, whatever
+  // the policies, so that turnover alone (exits, deportations, replacements)
+  // changes no rate. The analytic steady state of draw_history is kept for
+  // the first workers and for a sector with nobody in it yet.
+  Workers& ws = world_.workers;
+  const auto n = static_cast<std::uint32_t>(ws.size());
+  constexpr int kTries = 64;
+  std::uint32_t donor = kNone;
+  for (int k = 0; k < kTries && n > 1; ++k) {
+    const std::uint32_t d = rng_.below(n);
+    if (d != i && ws.hot[d].status == Status::Active && ws.hot[d].sector == ws.hot[i].sector) {
+      donor = d;
+      break;
+    }
+  }
+  if (donor == kNone) {
+    draw_history(i, t);
+    return;
+  }
+  WorkerHot& h = ws.hot[i];
+  const WorkerHot& from = ws.hot[donor];
+  for (auto& v : ws.last_violence) v[i] = v[donor];
+  h.last_condomless = from.last_condomless;
+  h.income = from.income;
+  h.fines = from.fines;
+  ws.last_arrest[i] = ws.last_arrest[donor];
+  ws.last_displaced[i] = ws.last_displaced[donor];
+  ws.last_policed[i] = ws.last_policed[donor];
+  ws.arrests[i] = ws.arrests[donor];
+  constexpr std::uint8_t kUnhoused = worker_flag::kHousingLost;
+  h.flags = static_cast<std::uint8_t>((h.flags & ~kUnhoused) | (from.flags & kUnhoused));
 }
 
 void Simulation::init_worker(std::uint32_t i, Sector s, double t) {

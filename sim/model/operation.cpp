@@ -141,15 +141,16 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
     count_global(Metric::arrests_buyer, n_buyers);
     count_global(Metric::operation_arrests, n_buyers);
     // Buyer arrests raise the perceived risk of the buyers where the
-    // operation works, per 1,000 of them.
+    // operation works (an area's street and venue buyers share one risk),
+    // per 1,000 of them.
     double buyers_there = 0;
-    const Buyers& buyers = world_.buyers;
-    for (std::uint32_t a = 0; a < world_.areas.size(); ++a) {
-      if (!op.areas.empty() && std::find(op.areas.begin(), op.areas.end(), a) == op.areas.end()) continue;
-      for (int s = 0; s < 2; ++s)
-        if (op.sectors[static_cast<std::size_t>(s)])
-          buyers_there += buyers.segment_size[buyers.segment_of(static_cast<Sector>(s), a)];
+    if (street_or_venue) {
+      if (op.areas.empty())
+        for (std::uint32_t a = 0; a < world_.areas.size(); ++a) buyers_there += area_buyers(a);
+      else
+        for (std::uint32_t a : op.areas) buyers_there += area_buyers(a);
     }
+    const Buyers& buyers = world_.buyers;
     if (op.sectors[2]) buyers_there += buyers.segment_size[buyers.segment_of(Sector::Online, 0)];
     raise_buyer_risk(p_.buyer_deterrence_gain * n_buyers * 1000.0 / std::max(1.0, buyers_there));
   }

@@ -63,10 +63,12 @@ void Simulation::police_contact(std::uint32_t w, double t) {
     if (rng_.bernoulli(iv_.end_demand.buyer_arrest_per_contact)) {
       count_global(Metric::arrests_buyer);
       const WorkerHot& h = ws.hot[w];
-      const std::uint32_t segment = world_.buyers.segment_of(h.sector, h.area);
-      const double rise = p_.buyer_deterrence_gain * 1000.0 / static_cast<double>(world_.buyers.segment_size[segment]);
-      if (h.sector == Sector::Online) add_online_buyer_risk(rise, t);
-      else add_area_buyer_risk(h.area, rise, t);
+      const Buyers& buyers = world_.buyers;
+      if (h.sector == Sector::Online)
+        add_online_buyer_risk(
+            p_.buyer_deterrence_gain * 1000.0 / buyers.segment_size[buyers.segment_of(Sector::Online, 0)], t);
+      else
+        add_area_buyer_risk(h.area, p_.buyer_deterrence_gain * 1000.0 / area_buyers(h.area), t);
     }
   } else {
     if (rng_.bernoulli(p_.arrest_per_contact)) {

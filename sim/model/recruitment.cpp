@@ -117,7 +117,7 @@ void Simulation::on_venue_hire(std::uint32_t v, double t) {
   const std::uint32_t w = take_slot();
   init_worker(w, Sector::Venue, t);
   place_under_control(w, e, t);  // attaches her to the venue and starts her chains
-  draw_history(w, t);
+  inherit_history(w, t);
   count(Metric::entries, w);
 }
 
@@ -156,7 +156,7 @@ void Simulation::enter_worker(double t) {
     }
   }
   if (!placed) start_chains(w, t);
-  draw_history(w, t);
+  inherit_history(w, t);
   count(Metric::entries, w);
 }
 

@@ -87,6 +87,12 @@ class Simulation {
     return decayed(world_.buyer_risk, world_.buyer_risk_time, t);
   }
   void add_area_buyer_risk(std::uint32_t area, double amount, double t);
+  // Buyers who share an area's risk: those of its street and its venues.
+  [[nodiscard]] double area_buyers(std::uint32_t area) const {
+    const Buyers& b = world_.buyers;
+    return static_cast<double>(b.segment_size[b.segment_of(Sector::Street, area)]) +
+           static_cast<double>(b.segment_size[b.segment_of(Sector::Venue, area)]);
+  }
   void add_online_buyer_risk(double amount, double t);
   // Heat a worker works under: her area's (patrols and operations), or the
   // online heat for online workers.
@@ -214,12 +220,14 @@ class Simulation {
   void build_world();
   void build_buyers();
   void init_worker(std::uint32_t w, Sector s, double t);
-  // Gives worker w a past consistent with the model's own steady state
-  // without operations: incomes, housing, debt and the times since her last
-  // violence, condomless act, arrest, displacement and police action, so that
-  // entrants look like those already working and turnover alone changes no
-  // rate (docs/model.md, "Initialisation").
+  // Gives a first worker a past consistent with the model's own steady state
+  // under routine policing: incomes, housing, debt and the times since her
+  // last violence, condomless act, arrest, displacement and police action
+  // (docs/model.md, "Initialisation"); the warm-up corrects what this
+  // analytic approximation misses.
   void draw_history(std::uint32_t w, double t);
+  // An entrant's past: that of a worker of her sector already working.
+  void inherit_history(std::uint32_t w, double t);
   std::uint32_t take_slot();  // a vacant worker slot, or a new one
 
   // Processes, one file each.
