@@ -44,8 +44,8 @@ std::vector<io::Scenario> load_all(const std::vector<std::string>& files) {
 void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: %s\n", message.c_str()); }
 
 std::size_t unit_bytes(const model::Params& p) {
-  return io::CheckpointDir::unit_bytes(static_cast<std::uint64_t>(p.days),
-                                       model::strata_count(static_cast<std::size_t>(p.communities)));
+  const std::size_t strata = model::strata_count(static_cast<std::size_t>(p.communities));
+  return io::CheckpointDir::unit_bytes(static_cast<std::uint64_t>(p.days), strata, strata);
 }
 
 // Fills `results` (one slot per replicate of scenario k) with the replicates

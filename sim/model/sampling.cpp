@@ -94,12 +94,13 @@ void Simulation::record_exposure(double t, ReplicateResult& out) const {
     const bool exposures[3] = {arrested, displaced, arrested || displaced};
     const bool violence =
         std::max({ws.last_violence[0][w], ws.last_violence[1][w], ws.last_violence[2][w]}) >= since;
-    const bool outcomes[2] = {violence, ws.hot[w].last_condomless >= since};
-    for (std::size_t e = 0; e < 3; ++e)
-      for (std::size_t o = 0; o < 2; ++o) {
-        const std::size_t cell = (exposures[e] ? 0 : 2) + (outcomes[o] ? 0 : 1);
-        ++out.exposure[(e * 2 + o) * 4 + cell];
-      }
+    const bool by_buyer = ws.last_violence[static_cast<int>(Perpetrator::Buyer)][w] >= since;
+    const bool outcomes[3] = {violence, by_buyer, ws.hot[w].last_condomless >= since};
+    // Stratified by her sector on the last day (kExposureStrata).
+    const auto sector = static_cast<std::size_t>(ws.hot[w].sector);
+    for (std::size_t e = 0; e < kExposures.size(); ++e)
+      for (std::size_t o = 0; o < kOutcomes.size(); ++o)
+        ++out.exposure[exposure_index(sector, e, o, (exposures[e] ? 0 : 2) + (outcomes[o] ? 0 : 1))];
   }
 }
 
