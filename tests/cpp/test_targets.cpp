@@ -469,3 +469,17 @@ areas = [0, 1]
   }
   CHECK(a[3].value > 0.5);  // the stings arrest in central areas 0 and 1
 }
+
+TEST_CASE("the shipped targets file loads, keeps back at least a third of its figures, and cites each", "[targets]") {
+  const TargetsFile t = harmsim::io::load_targets(std::filesystem::path(HARMSIM_SOURCE_DIR) / "scenarios/targets.toml");
+  REQUIRE(t.targets.size() >= 6);
+  std::size_t validation = 0;
+  for (const auto& target : t.targets) {
+    INFO(target.id);
+    CHECK_FALSE(target.source.empty());
+    CHECK_FALSE(target.description.empty());
+    validation += target.use == harmsim::io::TargetUse::Validation ? 1 : 0;
+  }
+  CHECK(3 * validation >= t.targets.size());
+  for (const auto& s : t.scenarios) CHECK(s.file == "compare.toml");
+}
