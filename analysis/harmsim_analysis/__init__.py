@@ -3,13 +3,13 @@
     import harmsim_analysis as ha
     df = ha.load("results.h5", metrics=["violence_buyer"])   # long DataFrame
     ha.summary("results.h5")        # scenario × metric: mean, 95 % CI, difference to baseline
-    ha.odds_ratios("results.h5")    # exposure × outcome odds ratios (Woolf)
+    ha.odds_ratios("results.h5")    # exposure × outcome odds ratios: crude (Woolf) and sector-adjusted (MH)
     ha.write_report("results.h5", "report.html")
     ha.load_sweep("sweep.h5")       # sweeps: parameters, point, replicate, metric, value
     ha.plot_sweep("sweep.h5", "violence_buyer", "encounter.rate_per_day")
 
-Uses only numpy, h5py, pandas and matplotlib (Debian packages; run with
-/usr/bin/python3).
+Uses numpy, h5py, pandas, matplotlib and, for the Mantel–Haenszel odds
+ratios, statsmodels (Debian packages; run with /usr/bin/python3).
 """
 from .io import (
     SUPPORTED_SCHEMA_VERSIONS,
@@ -21,12 +21,33 @@ from .io import (
     info,
     load,
     open_results,
+    ExposureTables,
     read_exposure,
+    read_stratum_totals,
     read_summary,
     read_totals,
 )
-from .sweep import SUPPORTED_SWEEP_SCHEMA_VERSIONS, SweepInfo, load_sweep, open_sweep, plot_sweep, sweep_info
-from .stats import mean_ci, odds_ratios, strata_summary, summary, t_cdf, t_ppf, welch_ci, woolf_odds_ratio
+from .sweep import (
+    SUPPORTED_SWEEP_SCHEMA_VERSIONS,
+    SweepInfo,
+    load_sweep,
+    load_sweep_strata,
+    open_sweep,
+    plot_sweep,
+    read_sweep_exposure,
+    sweep_info,
+)
+from .stats import (
+    mantel_haenszel_odds_ratio,
+    mean_ci,
+    odds_ratios,
+    strata_summary,
+    summary,
+    t_cdf,
+    t_ppf,
+    welch_ci,
+    woolf_odds_ratio,
+)
 
 # Plots and the report need matplotlib; import it only when they are used, so
 # load()/summary() and the command line's error messages stay quick.
@@ -65,12 +86,16 @@ __all__ = [
     "info",
     "load",
     "open_results",
+    "ExposureTables",
     "read_exposure",
+    "read_stratum_totals",
     "read_summary",
     "read_totals",
     "SUPPORTED_SWEEP_SCHEMA_VERSIONS",
     "SweepInfo",
     "load_sweep",
+    "load_sweep_strata",
+    "read_sweep_exposure",
     "open_sweep",
     "plot_sweep",
     "sweep_info",
@@ -80,6 +105,7 @@ __all__ = [
     "mean_ci",
     "welch_ci",
     "woolf_odds_ratio",
+    "mantel_haenszel_odds_ratio",
     "t_cdf",
     "t_ppf",
     "plot_metric",

@@ -12,14 +12,16 @@ import errno
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
 import h5py
 import numpy as np
 import pandas as pd
 
-#: Versions of docs/output.md this package reads.
-SUPPORTED_SCHEMA_VERSIONS = (1,)
+#: Versions of docs/output.md this package reads. Version 2 added the sector
+#: axis and the outcome ``buyer_violence_180d`` to ``exposure``, and
+#: ``stratum_totals``.
+SUPPORTED_SCHEMA_VERSIONS = (1, 2)
 
 #: Root attributes that stamp a result with the program that made it.
 VERSION_ATTRIBUTES = ("harmsim_version", "git_commit", "command_line", "started_at", "finished_at")
@@ -27,7 +29,10 @@ VERSION_ATTRIBUTES = ("harmsim_version", "git_commit", "command_line", "started_
 #: Defaults for the axis names of the ``exposure`` dataset, used only when the
 #: dataset lacks its ``exposures`` / ``outcomes`` / ``cells`` attributes.
 DEFAULT_EXPOSURES = ("arrested_180d", "displaced_180d", "policed_180d")
-DEFAULT_OUTCOMES = ("violence_180d", "condomless_180d")
+DEFAULT_OUTCOMES = ("violence_180d", "buyer_violence_180d", "condomless_180d")
+DEFAULT_OUTCOMES_V1 = ("violence_180d", "condomless_180d")
+#: The strata of the exposure tables (schema 2): the worker's sector on the last day.
+DEFAULT_EXPOSURE_STRATA = ("street", "venue", "online")
 DEFAULT_CELLS = ("exposed_outcome", "exposed_no_outcome", "unexposed_outcome", "unexposed_no_outcome")
 DEFAULT_STATISTICS = ("mean", "sd", "q025", "q500", "q975")
 
@@ -374,8 +379,25 @@ def read_summary(path, metric: str, stratum: str = "all") -> dict:
         return out
 
 
+class ExposureTables(NamedTuple):
+    """The exposure × outcome 2×2 tables of one scenario (docs/output.md).
+
+    ``counts`` is uint64 ``[R, K, E, O, 4]``: replicate, stratum, exposure,
+    outcome, cell. ``strata`` names the K strata (the sector on the last day,
+    ``street, venue, online``); ``stratified`` is False for schema-1 files,
+    whose tables have no strata: they are read as one stratum ``all``.
+    """
+
+    counts: np.ndarray
+    strata: list
+    exposures: list
+    outcomes: list
+    cells: list
+    stratified: bool
+
+
 def read_exposure(path) -> dict:
-    """``{scenario: (counts uint64 [R, E, O, 4], exposures, outcomes, cells)}``."""
+    """``{scenario: ExposureTables}`` from ``/scenarios/<s>/exposure`` (schema 1 or 2)."""
     path = os.fspath(path)
     with open_results(path) as f:
         meta = _read_info(f, path)
@@ -384,19 +406,73 @@ def read_exposure(path) -> dict:
             g = f["scenarios"][scen]
             if "exposure" not in g:
                 continue
-            ds = g["exposure"]
-            counts = np.asarray(ds[()])
-            if counts.ndim != 4:
-                raise ResultsError(f"{path}: scenarios/{scen}/exposure has shape {counts.shape}, expected [R,3,2,4]")
-            exposures = as_texts(ds.attrs["exposures"]) if "exposures" in ds.attrs else list(DEFAULT_EXPOSURES)
-            outcomes = as_texts(ds.attrs["outcomes"]) if "outcomes" in ds.attrs else list(DEFAULT_OUTCOMES)
-            cells = as_texts(ds.attrs["cells"]) if "cells" in ds.attrs else list(DEFAULT_CELLS)
-            if counts.shape[1:] != (len(exposures), len(outcomes), len(cells)) or len(cells) != 4:
-                raise ResultsError(
-                    f"{path}: scenarios/{scen}/exposure has shape {counts.shape}, which does not match "
-                    f"its axis names ({len(exposures)} exposures, {len(outcomes)} outcomes, {len(cells)} cells)"
-                )
-            out[scen] = (counts, exposures, outcomes, cells)
+            out[scen] = _exposure_tables(g["exposure"], f"{path}: scenarios/{scen}/exposure")
+        return out
+
+
+def _exposure_tables(ds, where: str) -> ExposureTables:
+    """The tables of an ``exposure`` dataset of a results or sweep file, either schema."""
+    counts = np.asarray(ds[()])
+    stratified = counts.ndim == 5
+    if counts.ndim not in (4, 5):
+        raise ResultsError(f"{where} has shape {counts.shape}, expected [R, 3, 3, 3, 4] (or [R, 3, 2, 4])")
+    exposures = as_texts(ds.attrs["exposures"]) if "exposures" in ds.attrs else list(DEFAULT_EXPOSURES)
+    default_outcomes = DEFAULT_OUTCOMES if stratified else DEFAULT_OUTCOMES_V1
+    outcomes = as_texts(ds.attrs["outcomes"]) if "outcomes" in ds.attrs else list(default_outcomes)
+    cells = as_texts(ds.attrs["cells"]) if "cells" in ds.attrs else list(DEFAULT_CELLS)
+    if stratified:
+        strata = as_texts(ds.attrs["strata"]) if "strata" in ds.attrs else list(DEFAULT_EXPOSURE_STRATA)
+    else:
+        strata = ["all"]
+        counts = counts[:, None]
+    if counts.shape[1:] != (len(strata), len(exposures), len(outcomes), len(cells)) or len(cells) != 4:
+        raise ResultsError(
+            f"{where} has shape {counts.shape}, which does not match its axis names ({len(strata)} strata, "
+            f"{len(exposures)} exposures, {len(outcomes)} outcomes, {len(cells)} cells)"
+        )
+    return ExposureTables(counts, strata, exposures, outcomes, cells, stratified)
+
+
+def read_stratum_totals(path, metrics=None) -> dict:
+    """``{scenario: DataFrame}`` of every replicate's horizon total in every stratum.
+
+    Columns: ``replicate, metric, stratum, value``: the horizon sum of a
+    ``count``, the horizon mean of a ``level`` or ``share``, as ``totals`` are
+    for stratum ``all``. Schema 2 stores them (``stratum_totals``); for a
+    schema-1 file they are formed from the series by the same rule.
+    """
+    path = os.fspath(path)
+    with open_results(path) as f:
+        meta = _read_info(f, path)
+        metric_sel = _select(metrics, meta.metrics, "metric", path)
+        out = {}
+        for scen in meta.scenarios:
+            g = f["scenarios"][scen]
+            blocks = []  # [R, S] per metric
+            if "stratum_totals" in g:
+                ds = g["stratum_totals"]
+                if ds.ndim != 3 or ds.shape[1:] != (len(meta.metrics), len(meta.strata)):
+                    raise ResultsError(
+                        f"{path}: scenarios/{scen}/stratum_totals has shape {ds.shape}, "
+                        f"expected [R, {len(meta.metrics)}, {len(meta.strata)}]"
+                    )
+                values = np.asarray(ds[()], dtype=np.float64)
+                blocks = [values[:, meta.metrics.index(m), :] for m in metric_sel]
+            else:
+                for m in metric_sel:
+                    series = np.asarray(g["series"][m][()], dtype=np.float64)  # [R, D, S]
+                    blocks.append(series.sum(axis=1) if meta.kinds.get(m) == "count" else series.mean(axis=1))
+            n_rep = blocks[0].shape[0] if blocks else 0
+            n_strata = len(meta.strata)
+            frame = pd.DataFrame({
+                "replicate": np.tile(np.repeat(np.arange(n_rep, dtype=np.int64), n_strata), len(metric_sel)),
+                "metric": pd.Categorical.from_codes(
+                    np.repeat(np.arange(len(metric_sel), dtype=np.int32), n_rep * n_strata), categories=metric_sel),
+                "stratum": pd.Categorical.from_codes(
+                    np.tile(np.arange(n_strata, dtype=np.int32), n_rep * len(metric_sel)), categories=meta.strata),
+                "value": np.concatenate([b.reshape(-1) for b in blocks]) if blocks else np.zeros(0),
+            })
+            out[scen] = frame
         return out
 
 

@@ -139,7 +139,8 @@ def _odds_table(table) -> str:
     if table.empty:
         return "<p class='muted'>No exposure tables in this file.</p>"
     head = ("<tr><th class='t'>scenario</th><th class='t'>exposure</th><th class='t'>outcome</th>"
-            "<th>odds ratio</th><th>95 % CI (Woolf)</th><th>workers (pooled)</th></tr>")
+            "<th>odds ratio</th><th>95 % CI (Woolf)</th><th>sector-adjusted (MH)</th><th>95 % CI (RBG)</th>"
+            "<th>workers (pooled)</th></tr>")
     rows = []
     prev = None
     for _, r in table.iterrows():
@@ -150,6 +151,8 @@ def _odds_table(table) -> str:
             f"<tr{' class=first' if first else ''}><td class='t'>{_e(r['scenario'])}</td>"
             f"<td class='t'>{_e(r['exposure'])}</td><td class='t'>{_e(r['outcome'])}</td>"
             f"<td>{fmt(r['odds_ratio'])}{mark}</td><td>{_interval(r['ci_low'], r['ci_high'])}</td>"
+            f"<td>{fmt(r.get('mh_odds_ratio', float('nan')))}</td>"
+            f"<td>{_interval(r.get('mh_ci_low', float('nan')), r.get('mh_ci_high', float('nan')))}</td>"
             f"<td>{_e(r['n'])}</td></tr>"
         )
     return "<table>" + head + "".join(rows) + "</table>"
@@ -199,7 +202,10 @@ def render_report(path, baseline: str | None = None) -> str:
         "exposure in the last 180 days against outcome in the same window. Tables are pooled over "
         "replicates; OR = ad/bc with a Woolf interval exp(ln OR ± 1.96·√(1/a+1/b+1/c+1/d)). "
         "* marks a table with a zero cell, where 0.5 was added to all four cells "
-        "(Haldane–Anscombe correction); “—” means a whole margin is empty.</p>",
+        "(Haldane–Anscombe correction); “—” means a whole margin is empty. The sector-adjusted ratio is "
+        "the Mantel–Haenszel odds ratio over the street, venue and online tables, as surveys report "
+        "adjusted ratios, with the Robins–Breslow–Greenland interval (no correction; “—” when it cannot "
+        "be estimated).</p>",
         _odds_table(odds),
         "<h2>Over time</h2>",
         "<p class='note'>Daily mean over replicates; the band holds the middle 95 % of replicates "

@@ -1,17 +1,21 @@
-"""Statistics for comparing scenarios, with no dependency beyond numpy/pandas.
+"""Statistics for comparing scenarios.
 
-scipy is not among the project's dependencies (DESIGN.md), so the Student t
-quantile is computed here: the t distribution function from the regularized
-incomplete beta function (Lentz's continued fraction, as in Numerical
-Recipes §6.4), inverted by bisection to machine precision.
+The Student t quantile is computed here (it was written when scipy was not
+among the project's dependencies): the t distribution function from the
+regularized incomplete beta function (Lentz's continued fraction, as in
+Numerical Recipes §6.4), inverted by bisection to machine precision. The
+Mantel–Haenszel odds ratio and its variance come from Debian's
+python3-statsmodels, imported only when they are computed.
 
 Public table functions:
 
 * :func:`summary` — per scenario × metric: mean of the per-replicate horizon
   totals with a 95 % t-interval, and the difference to the baseline with a
   Welch 95 % interval.
-* :func:`odds_ratios` — exposure × outcome odds ratios with Woolf intervals,
-  pooled over replicates; Haldane–Anscombe correction for zero cells.
+* :func:`odds_ratios` — exposure × outcome odds ratios pooled over
+  replicates: crude, with Woolf intervals (Haldane–Anscombe correction for
+  zero cells), and sector-adjusted (Mantel–Haenszel, Robins–Breslow–Greenland
+  interval, computed by statsmodels).
 * :func:`strata_summary` — a metric's horizon value by equity stratum group
   (community, sector, documentation, age, area kind), per scenario.
 """
@@ -287,7 +291,8 @@ def woolf_odds_ratio(a: float, b: float, c: float, d: float, z: float = Z_975):
 # --------------------------------------------------------------------------- tables
 
 SUMMARY_COLUMNS = ["scenario", "metric", "kind", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high"]
-ODDS_COLUMNS = ["scenario", "exposure", "outcome", "odds_ratio", "ci_low", "ci_high", "n", "corrected"]
+ODDS_COLUMNS = ["scenario", "exposure", "outcome", "odds_ratio", "ci_low", "ci_high", "n", "corrected",
+                "mh_odds_ratio", "mh_ci_low", "mh_ci_high", "mh_strata"]
 
 
 def summary(path, baseline: str | None = None, metrics=None, level: float = 0.95) -> pd.DataFrame:
@@ -329,34 +334,78 @@ def summary(path, baseline: str | None = None, metrics=None, level: float = 0.95
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
+def mantel_haenszel_odds_ratio(tables, z: float = Z_975):
+    """Mantel–Haenszel odds ratio over strata with the Robins–Breslow–Greenland interval.
+
+    ``tables`` is ``[K, 4]``: each stratum's cells ``a, b, c, d`` (exposed
+    with and without the outcome, unexposed with and without). Strata with
+    no one in them carry no information and are left out. The pooled
+    ``OR_MH = Σ(a·d/n) / Σ(b·c/n)`` and the variance of its logarithm by
+    Robins, Breslow and Greenland (1986), which holds with sparse strata,
+    come from statsmodels' ``StratifiedTable``; the interval is
+    ``exp(ln OR_MH ± z·se)``. No continuity correction: when ``Σ(a·d/n)`` or
+    ``Σ(b·c/n)`` is zero the ratio is not estimable and ``nan`` is returned.
+
+    Returns ``(odds_ratio, low, high, strata_used)``.
+    """
+    from statsmodels.stats.contingency_tables import StratifiedTable
+
+    cells = np.asarray(tables, dtype=np.float64).reshape(-1, 4)
+    cells = cells[cells.sum(axis=1) > 0]
+    n = cells.sum(axis=1)
+    if cells.shape[0] == 0 or not (np.sum(cells[:, 0] * cells[:, 3] / n) > 0
+                                   and np.sum(cells[:, 1] * cells[:, 2] / n) > 0):
+        return math.nan, math.nan, math.nan, int(cells.shape[0])
+    table = StratifiedTable(cells.reshape(-1, 2, 2).transpose(1, 2, 0))  # 2 × 2 × K
+    ratio = float(table.oddsratio_pooled)
+    se = float(table.logodds_pooled_se)
+    return ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), int(cells.shape[0])
+
+
 def odds_ratios(path, z: float = Z_975) -> pd.DataFrame:
-    """Exposure × outcome odds ratios per scenario, pooled over replicates.
+    """Exposure × outcome odds ratios per scenario, pooled over replicates: crude and sector-adjusted.
 
-    The ``exposure`` dataset [R, 3, 2, 4] is summed over replicates, then each
-    2×2 table (a = exposed_outcome, b = exposed_no_outcome, c =
-    unexposed_outcome, d = unexposed_no_outcome) gives OR = ad/bc with the
-    Woolf interval exp(ln OR ± 1.96·sqrt(1/a + 1/b + 1/c + 1/d)).
+    The ``exposure`` dataset [R, K, E, O, 4] (K = 3 sectors; schema 2) is summed
+    over replicates. For each scenario × exposure × outcome:
 
-    **Zero cells:** if any of the four pooled cells is zero, 0.5 is added to
-    all four (Haldane–Anscombe correction) and ``corrected`` is True. If a
-    whole margin is zero the OR is nan.
+    * the **crude** OR of the table pooled over sectors too (a =
+      exposed_outcome, b = exposed_no_outcome, c = unexposed_outcome, d =
+      unexposed_no_outcome): OR = ad/bc with the Woolf interval
+      exp(ln OR ± 1.96·sqrt(1/a + 1/b + 1/c + 1/d)). If any of the four cells
+      is zero, 0.5 is added to all four (Haldane–Anscombe) and ``corrected``
+      is True; if a whole margin is zero the OR is nan;
+    * the **sector-adjusted** Mantel–Haenszel OR over the sector tables with
+      the Robins–Breslow–Greenland interval (:func:`mantel_haenszel_odds_ratio`),
+      as surveys report adjusted ORs; ``mh_strata`` is the number of sectors
+      with anyone in them. Schema-1 files have no sector axis: these columns
+      are nan (and ``mh_strata`` 0).
 
     Columns: ``scenario, exposure, outcome, odds_ratio, ci_low, ci_high, n,
-    corrected`` where ``n`` is the number of workers in the pooled table.
+    corrected, mh_odds_ratio, mh_ci_low, mh_ci_high, mh_strata`` where ``n``
+    is the number of workers in the pooled table.
     """
     path = os.fspath(path)
     exposure = _io.read_exposure(path)
     rows = []
-    for scen, (counts, exposures, outcomes, cells) in exposure.items():
-        pooled = counts.astype(np.uint64).sum(axis=0)  # [E, O, 4]
+    for scen, tables in exposure.items():
+        by_stratum = tables.counts.astype(np.uint64).sum(axis=0)  # [K, E, O, 4]
+        cells = tables.cells
         order = [cells.index(c) for c in _io.DEFAULT_CELLS] if set(cells) == set(_io.DEFAULT_CELLS) else [0, 1, 2, 3]
-        for ei, exp_name in enumerate(exposures):
-            for oi, out_name in enumerate(outcomes):
-                a, b, c, d = (int(pooled[ei, oi, j]) for j in order)
+        by_stratum = by_stratum[..., order]
+        pooled = by_stratum.sum(axis=0)  # [E, O, 4]
+        for ei, exp_name in enumerate(tables.exposures):
+            for oi, out_name in enumerate(tables.outcomes):
+                a, b, c, d = (int(v) for v in pooled[ei, oi])
                 ratio, lo, hi, corrected = woolf_odds_ratio(a, b, c, d, z)
-                rows.append((scen, exp_name, out_name, ratio, lo, hi, a + b + c + d, corrected))
+                if tables.stratified:
+                    mh, mh_lo, mh_hi, used = mantel_haenszel_odds_ratio(by_stratum[:, ei, oi, :], z)
+                else:
+                    mh, mh_lo, mh_hi, used = math.nan, math.nan, math.nan, 0
+                rows.append((scen, exp_name, out_name, ratio, lo, hi, a + b + c + d, corrected,
+                             mh, mh_lo, mh_hi, used))
     frame = pd.DataFrame(rows, columns=ODDS_COLUMNS)
     frame["n"] = frame["n"].astype(np.int64)
+    frame["mh_strata"] = frame["mh_strata"].astype(np.int64)
     return frame
 
 

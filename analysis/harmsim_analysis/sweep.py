@@ -24,10 +24,20 @@ import h5py
 import numpy as np
 import pandas as pd
 
-from .io import IncompleteResultsError, ResultsError, UnsupportedSchemaError, _select, as_text, as_texts
+from .io import (
+    ExposureTables,
+    IncompleteResultsError,
+    ResultsError,
+    UnsupportedSchemaError,
+    _exposure_tables,
+    _select,
+    as_text,
+    as_texts,
+)
 
 #: Versions of the sweep layout (docs/output.md, "Sweep files") this package reads.
-SUPPORTED_SWEEP_SCHEMA_VERSIONS = (1,)
+#: Version 2 added each point's ``exposure``, ``stratum_totals`` and ``strata``.
+SUPPORTED_SWEEP_SCHEMA_VERSIONS = (1, 2)
 
 
 @dataclass(frozen=True)
@@ -159,6 +169,72 @@ def load_sweep(path, metrics: str | Iterable[str] | None = None) -> pd.DataFrame
     frame["point"] = point
     frame["replicate"] = cat(parts["replicate"], np.int64)
     frame["metric"] = pd.Categorical.from_codes(cat(parts["metric"], np.int32), categories=chosen)
+    frame["value"] = cat(parts["value"], np.float64)
+    return pd.DataFrame(frame)
+
+
+def _points(f: h5py.File, path: str, n_points: int, dataset: str):
+    """Each point's group, refusing a sweep that lacks ``dataset`` (schema 1)."""
+    for k in range(n_points):
+        group = f["points"].get(f"p{k}")
+        if group is None:
+            raise ResultsError(f"{path}: no group /points/p{k} for point {k} of /design/values")
+        if dataset not in group:
+            version = int(np.asarray(f.attrs.get("schema_version", -1)).reshape(-1)[0])
+            raise ResultsError(f"{path}: point p{k} has no {dataset} (sweep schema_version {version}; "
+                               "sweeps keep it from version 2 on: run the sweep again with this harmsim)")
+        yield k, group
+
+
+def read_sweep_exposure(path) -> dict:
+    """``{point: ExposureTables}``: every point's exposure tables (sweep schema 2)."""
+    path = os.fspath(path)
+    with open_sweep(path) as f:
+        meta = _read_sweep_info(f, path)
+        return {k: _exposure_tables(g["exposure"], f"{path}: points/p{k}/exposure")
+                for k, g in _points(f, path, len(meta.design_values), "exposure")}
+
+
+def load_sweep_strata(path, metrics: str | Iterable[str] | None = None, strata=None) -> pd.DataFrame:
+    """Horizon totals of every point, replicate and stratum (sweep schema 2) as a long DataFrame.
+
+    Like :func:`load_sweep`, with a column ``stratum`` (categorical, from each
+    point's ``strata``), read from ``/points/p<k>/stratum_totals``. ``strata``
+    selects strata by name (default: every one); a stratum a point lacks (a
+    ``community/K`` beyond its communities) raises ``ValueError``.
+    """
+    path = os.fspath(path)
+    with open_sweep(path) as f:
+        meta = _read_sweep_info(f, path)
+        chosen = _select(metrics, meta.metrics, "metric", path)
+        metric_index = [meta.metrics.index(m) for m in chosen]
+        names: list[str] = []
+        parts = {"point": [], "replicate": [], "metric": [], "stratum": [], "value": []}
+        for k, group in _points(f, path, len(meta.design_values), "stratum_totals"):
+            point_strata = as_texts(group["strata"][()])
+            picked = _select(strata, point_strata, f"stratum of point p{k}", path)
+            columns = [point_strata.index(s) for s in picked]
+            for s in picked:
+                if s not in names:
+                    names.append(s)
+            codes = np.array([names.index(s) for s in picked], dtype=np.int32)
+            values = np.asarray(group["stratum_totals"][()], dtype=np.float64)[:, metric_index][:, :, columns]
+            n_rep = values.shape[0]
+            parts["point"].append(np.full(values.size, k, dtype=np.int64))
+            parts["replicate"].append(np.repeat(np.arange(n_rep, dtype=np.int64), len(chosen) * len(picked)))
+            parts["metric"].append(np.tile(np.repeat(np.arange(len(chosen), dtype=np.int32), len(picked)), n_rep))
+            parts["stratum"].append(np.tile(codes, n_rep * len(chosen)))
+            parts["value"].append(values.reshape(-1))
+
+    def cat(arrays, dtype):
+        return np.concatenate(arrays) if arrays else np.zeros(0, dtype=dtype)
+
+    point = cat(parts["point"], np.int64)
+    frame = {name: meta.design_values[name].to_numpy()[point] for name in meta.parameters}
+    frame["point"] = point
+    frame["replicate"] = cat(parts["replicate"], np.int64)
+    frame["metric"] = pd.Categorical.from_codes(cat(parts["metric"], np.int32), categories=chosen)
+    frame["stratum"] = pd.Categorical.from_codes(cat(parts["stratum"], np.int32), categories=names)
     frame["value"] = cat(parts["value"], np.float64)
     return pd.DataFrame(frame)
 

@@ -44,8 +44,8 @@ std::vector<io::Scenario> load_all(const std::vector<std::string>& files) {
 void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: %s\n", message.c_str()); }
 
 std::size_t unit_bytes(const model::Params& p) {
-  return io::CheckpointDir::unit_bytes(static_cast<std::uint64_t>(p.days),
-                                       model::strata_count(static_cast<std::size_t>(p.communities)));
+  const std::size_t strata = model::strata_count(static_cast<std::size_t>(p.communities));
+  return io::CheckpointDir::unit_bytes(static_cast<std::uint64_t>(p.days), strata, strata);
 }
 
 // Fills `results` (one slot per replicate of scenario k) with the replicates
@@ -130,6 +130,22 @@ int validate_command(const std::vector<std::string>& files) {
   }
 }
 
+RunInputProblems check_run_inputs(const std::vector<io::Scenario>& scenarios, unsigned threads) {
+  RunInputProblems problems;
+  for (const auto& s : scenarios) {
+    if (const std::string msg = check_fits(s, threads); !msg.empty() && problems.too_big.empty())
+      problems.too_big = msg;
+    if (s.params.communities != scenarios.front().params.communities) {
+      problems.communities = fmt::format(
+          "scenario `{}` has population.communities = {} but `{}` has {}; scenarios written to one file share "
+          "their strata",
+          s.name, s.params.communities, scenarios.front().name, scenarios.front().params.communities);
+      break;
+    }
+  }
+  return problems;
+}
+
 int run_command(const RunCommand& cmd) {
   std::vector<io::Scenario> scenarios;
   try {
@@ -139,16 +155,10 @@ int run_command(const RunCommand& cmd) {
     return kExitBadInput;
   }
   const unsigned threads = cmd.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : cmd.threads;
-  std::string too_big;
-  for (const auto& s : scenarios) {
-    if (const std::string msg = check_fits(s, threads); !msg.empty() && too_big.empty()) too_big = msg;
-    if (s.params.communities != scenarios.front().params.communities) {
-      print_error(fmt::format("scenario `{}` has population.communities = {} but `{}` has {}; scenarios written to "
-                              "one file share their strata",
-                              s.name, s.params.communities, scenarios.front().name,
-                              scenarios.front().params.communities));
-      return kExitBadInput;
-    }
+  const RunInputProblems problems = check_run_inputs(scenarios, threads);
+  if (!problems.communities.empty()) {
+    print_error(problems.communities);
+    return kExitBadInput;
   }
   if (cmd.dry_run) {
     std::printf("%-28s %10s %10s %6s %10s %14s\n", "scenario", "workers", "buyers", "days", "replicates",
@@ -161,12 +171,30 @@ int run_command(const RunCommand& cmd) {
     std::printf("state per worker: %zu bytes; this machine has %.1f GiB\n", model::Workers::bytes_per_worker(),
                 static_cast<double>(physical_memory()) / 1073741824.0);
   }
-  if (!too_big.empty()) {
-    print_error(too_big);
+  if (!problems.too_big.empty()) {
+    print_error(problems.too_big);
     return kExitBadInput;
   }
   if (cmd.dry_run) return kExitOk;
 
+  RunToFile run;
+  const int status = run_to_file(scenarios, cmd, threads, run);
+  if (status != kExitOk || run.already_complete) return status;
+  std::vector<ScenarioTotals> table;
+  for (std::size_t i = 0; i < scenarios.size(); ++i) table.push_back({scenarios[i].name, &run.results[i]});
+  const std::string text = comparison_table(table, static_cast<std::size_t>(scenarios.front().params.days));
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  bool all_met = true;
+  const std::string targets = targets_table(scenarios, run.results, all_met);
+  std::fwrite(targets.data(), 1, targets.size(), stdout);
+  std::printf("\nResults written to %s\n", cmd.output.c_str());
+  if (run.resumed > 0)
+    std::printf("(%zu replicates run now, %zu taken from the interrupted run)\n", run.simulated, run.resumed);
+  return kExitOk;
+}
+
+int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cmd, unsigned threads, RunToFile& run) {
+  std::vector<std::vector<model::ReplicateResult>>& results = run.results;
   // Not even --force may take the output from a harmsim still writing it.
   OutputLock lock(cmd.output);
   if (const std::string busy = lock.acquire(); !busy.empty()) {
@@ -190,6 +218,7 @@ int run_command(const RunCommand& cmd) {
         if (!cmd.quiet) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
         if (const std::string warning = remove_checkpoints_of_complete(checkpoints, cmd.output); !warning.empty())
           print_error(warning);
+        run.already_complete = true;
         return kExitOk;
       } catch (const io::CheckpointMismatch&) {
       } catch (const io::IoError&) {
@@ -231,15 +260,15 @@ int run_command(const RunCommand& cmd) {
     keeping = true;
 
     // The replicates an earlier, interrupted run of this command finished.
-    std::vector<std::vector<model::ReplicateResult>> results(scenarios.size());
+    results.assign(scenarios.size(), {});
     std::vector<std::vector<std::size_t>> pending(scenarios.size());
-    std::size_t resumed = 0, total = 0;
+    std::size_t total = 0;
     for (std::size_t k = 0; k < scenarios.size(); ++k) {
-      resumed += take_finished(scenarios[k], k, checkpoints, cmd.quiet, results[k], pending[k]);
+      run.resumed += take_finished(scenarios[k], k, checkpoints, cmd.quiet, results[k], pending[k]);
       total += results[k].size();
     }
-    if (resumed > 0 && !cmd.quiet)
-      print_error(fmt::format("resuming: {} of {} replicates already finished in {}", resumed, total, work));
+    if (run.resumed > 0 && !cmd.quiet)
+      print_error(fmt::format("resuming: {} of {} replicates already finished in {}", run.resumed, total, work));
 
     std::atomic<std::size_t> simulated{0};  // replicates run by this command
     RunOptions opts;
@@ -267,18 +296,9 @@ int run_command(const RunCommand& cmd) {
     }
     writer.finish();
     keeping = false;
+    run.simulated = simulated.load();
     if (const std::string warning = remove_checkpoints_of_complete(checkpoints, cmd.output); !warning.empty())
       print_error(warning);
-    std::vector<ScenarioTotals> table;
-    for (std::size_t i = 0; i < scenarios.size(); ++i) table.push_back({scenarios[i].name, &results[i]});
-    const std::string text = comparison_table(table, static_cast<std::size_t>(scenarios.front().params.days));
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    bool all_met = true;
-    const std::string targets = targets_table(scenarios, results, all_met);
-    std::fwrite(targets.data(), 1, targets.size(), stdout);
-    std::printf("\nResults written to %s\n", cmd.output.c_str());
-    if (resumed > 0)
-      std::printf("(%zu replicates run now, %zu taken from the interrupted run)\n", simulated.load(), resumed);
     return kExitOk;
   } catch (const Interrupted&) {
     print_error(fmt::format("interrupted by signal {}; the finished replicates are kept in {} and {}.partial is "

@@ -1,8 +1,12 @@
 #pragma once
 // The harmsim subcommands. Each returns the process exit code:
 // 0 success, 1 a failure while running or writing, 2 bad input, 130 interrupted.
+#include <cstddef>
 #include <string>
 #include <vector>
+
+#include "io/scenario.hpp"
+#include "model/results.hpp"
 
 namespace harmsim::app {
 
@@ -22,6 +26,40 @@ struct RunCommand {
 };
 
 int run_command(const RunCommand& cmd);
+
+// What would stop scenarios from running into one results file: one that
+// would not fit in memory on `threads` threads (the first), or communities
+// that differ (the strata of a file are shared). Empty strings if none.
+struct RunInputProblems {
+  std::string communities, too_big;
+};
+[[nodiscard]] RunInputProblems check_run_inputs(const std::vector<io::Scenario>& scenarios, unsigned threads);
+
+// Runs every replicate of `scenarios` into the results file cmd.output,
+// resumably (docs/output.md, "Interrupted runs"): what `harmsim run` does
+// once its scenarios are loaded and checked, and `harmsim targets -o`. Errors
+// are printed; returns the exit code. With kExitOk, `results` holds every
+// replicate of every scenario, unless the output was found already complete
+// (nothing was run).
+struct RunToFile {
+  std::vector<std::vector<model::ReplicateResult>> results;
+  std::size_t resumed = 0, simulated = 0;  // replicates taken from checkpoints, run now
+  bool already_complete = false;
+};
+int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cmd, unsigned threads, RunToFile& run);
+
+// `harmsim targets FILE`: runs the scenarios a targets file needs and prints
+// each target beside the model's value (docs/targets.md).
+struct TargetsCommand {
+  std::string file;
+  std::string output;  // empty: no results file
+  unsigned threads = 0;
+  bool markdown = false;
+  bool force = false;
+  bool quiet = false;
+  std::string command_line;
+};
+int targets_command(const TargetsCommand& cmd);
 int validate_command(const std::vector<std::string>& files);
 int params_command(bool markdown);
 

@@ -45,6 +45,16 @@ int main(int argc, char** argv) {
   auto* params_cmd = cli.add_subcommand("params", "List every parameter with default, range, unit and source");
   params_cmd->add_flag("--markdown", markdown, "As Markdown (docs/parameters.md)");
 
+  TargetsCommand targets;
+  auto* targets_cmd = cli.add_subcommand("targets", "Run the scenarios of a targets file and print every published "
+                                                    "figure beside the model's value (docs/targets.md)");
+  targets_cmd->add_option("file", targets.file, "Targets file (TOML), e.g. scenarios/targets.toml")->required();
+  targets_cmd->add_option("-j,--threads", targets.threads, "Threads (default: every core)");
+  targets_cmd->add_flag("--markdown", targets.markdown, "As Markdown (docs/validation.md)");
+  targets_cmd->add_option("-o,--output", targets.output, "Also write the results of the scenarios (HDF5)");
+  targets_cmd->add_flag("--force", targets.force, "Replace an existing results file (with -o)");
+  targets_cmd->add_flag("-q,--quiet", targets.quiet, "No progress on stderr");
+
   std::vector<std::string> report_args;
   auto* report_cmd = cli.add_subcommand("report", "Write a self-contained HTML report of a results file "
                                                   "(harmsim report results.h5 -o report.html)");
@@ -78,10 +88,12 @@ int main(int argc, char** argv) {
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   run.command_line = command_line;
+  targets.command_line = command_line;
 
   if (const int status = run_sweep_commands(sweeps, command_line); status >= 0) return status;
   if (*run_cmd) return run_command(run);
   if (*validate_cmd) return validate_command(validate_files);
+  if (*targets_cmd) return targets_command(targets);
   if (*params_cmd) return params_command(markdown);
   if (*report_cmd) {
     // The report is made by the analysis package, with Debian's python3.

@@ -124,8 +124,9 @@ struct SweepRun {
   [[nodiscard]] io::CheckpointDir checkpoints() const { return {work, sweep.sweep_id, manifest()}; }
   [[nodiscard]] std::size_t unit_bytes(std::uint64_t point) const {
     const io::Scenario s = sweep.point_scenario(static_cast<std::size_t>(point));
-    const std::size_t strata = per_replicate ? model::strata_count(static_cast<std::size_t>(s.params.communities)) : 0;
-    return io::CheckpointDir::unit_bytes(static_cast<std::uint64_t>(s.params.days), strata);
+    const std::size_t all_strata = model::strata_count(static_cast<std::size_t>(s.params.communities));
+    return io::CheckpointDir::unit_bytes(static_cast<std::uint64_t>(s.params.days), per_replicate ? all_strata : 0,
+                                         all_strata);
   }
 };
 
@@ -274,7 +275,7 @@ int assemble(const SweepCommand& cmd, const SweepRun& run, const MpiSession& ses
         if (!run.in_shard(unit)) continue;
         std::string problem;
         std::optional<io::UnitRecord> record = finished.read(point, replicate, &problem);
-        if (record && io::CheckpointDir::unit_bytes(record->days, record->strata) != bytes) {
+        if (record && io::CheckpointDir::unit_bytes(record->days, record->strata, record->totals_strata) != bytes) {
           problem = fmt::format("{}: unit p{} replicate {} has the wrong shape", run.work.string(), point, replicate);
           record.reset();
         }

@@ -9,7 +9,6 @@
 
 namespace harmsim::app {
 
-namespace {
 std::string number(double v) {
   const double a = std::abs(v);
   if (a != 0 && a < 0.01) return fmt::format("{:.4f}", v);
@@ -17,6 +16,8 @@ std::string number(double v) {
   if (a < 1000) return fmt::format("{:.1f}", v);
   return fmt::format("{:.0f}", v);
 }
+
+namespace {
 std::string signed_number(double v) { return fmt::format("{}{}", v >= 0 ? "+" : "", number(v)); }
 }  // namespace
 

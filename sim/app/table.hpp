@@ -11,6 +11,10 @@
 
 namespace harmsim::app {
 
+// A number for a table: four decimals below 0.01, three below 10, one
+// below 1000, none above.
+std::string number(double v);
+
 struct ScenarioTotals {
   std::string name;
   std::vector<model::ReplicateResult> const* replicates = nullptr;

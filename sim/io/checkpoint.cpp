@@ -24,11 +24,15 @@ namespace harmsim::io {
 
 namespace {
 
-// Version 2 added the exposure tables (runs keep them).
-constexpr std::string_view kMagic = "HSWUNIT2";
+// The magic ends in the record version. Version 2 added the exposure
+// tables; version 3 the stratum totals, and exposure tables by sector with
+// three outcomes (docs/output.md, schema version 2).
+constexpr std::string_view kMagicStem = "HSWUNIT";
+constexpr std::string_view kMagic = "HSWUNIT3";
 constexpr std::uint64_t kByteOrderMark = 0x0102030405060708ULL;
 constexpr std::size_t kIdBytes = 32;
-constexpr std::size_t kHeaderWords = 7;  // point, replicate, seed, events, days, strata, metrics
+// point, replicate, seed, events, days, strata, metrics, totals_strata
+constexpr std::size_t kHeaderWords = 8;
 
 std::string system_error(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -99,7 +103,8 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
 
 // The header of a record: what says which unit it is and how long it is.
 struct RecordHeader {
-  std::uint64_t point = 0, replicate = 0, seed = 0, events = 0, days = 0, strata = 0, metrics = 0;
+  std::uint64_t point = 0, replicate = 0, seed = 0, events = 0, days = 0, strata = 0, metrics = 0,
+                totals_strata = 0;
 };
 constexpr std::size_t kHeaderBytes = 8 + sizeof(std::uint64_t) + kIdBytes + kHeaderWords * sizeof(std::uint64_t);
 
@@ -118,9 +123,10 @@ std::string encode(const UnitRecord& r, const std::string& id) {
   const std::string padded = padded_id(id);
   out.bytes(padded.data(), kIdBytes);
   for (std::uint64_t v : {r.point, r.replicate, r.seed, r.events, r.days, r.strata,
-                          static_cast<std::uint64_t>(model::kMetricCount)})
+                          static_cast<std::uint64_t>(model::kMetricCount), r.totals_strata})
     out.u64(v);
   out.bytes(r.totals.data(), sizeof(double) * r.totals.size());
+  out.bytes(r.stratum_totals.data(), sizeof(double) * r.stratum_totals.size());
   out.bytes(r.exposure.data(), sizeof(std::uint64_t) * r.exposure.size());
   out.bytes(r.daily.data(), sizeof(float) * r.daily.size());
   out.bytes(r.series.data(), sizeof(float) * r.series.size());
@@ -145,7 +151,12 @@ std::optional<RecordHeader> decode_header(std::string_view bytes, const std::str
     return v;
   };
   if (bytes.substr(0, kMagic.size()) != kMagic) {
-    why = "not a harmsim unit record";
+    if (bytes.substr(0, kMagicStem.size()) == kMagicStem)
+      why = fmt::format("written by another version of harmsim (unit record version {}, this one reads {})",
+                        printable(bytes.substr(kMagicStem.size(), kMagic.size() - kMagicStem.size())),
+                        kMagic.substr(kMagicStem.size()));
+    else
+      why = "not a harmsim unit record";
     return std::nullopt;
   }
   at = kMagic.size();
@@ -166,11 +177,12 @@ std::optional<RecordHeader> decode_header(std::string_view bytes, const std::str
   h.days = u64();
   h.strata = u64();
   h.metrics = u64();
+  h.totals_strata = u64();
   if (h.metrics != model::kMetricCount) {
     why = "written by a program with other metrics";
     return std::nullopt;
   }
-  if (h.days > (1ULL << 24) || h.strata > (1ULL << 16)) {
+  if (h.days > (1ULL << 24) || h.strata > (1ULL << 16) || h.totals_strata > (1ULL << 16)) {
     why = "damaged (sizes)";
     return std::nullopt;
   }
@@ -187,7 +199,7 @@ std::optional<UnitRecord> decode(std::string_view bytes, const std::string& id, 
     why = "holds another unit";
     return std::nullopt;
   }
-  if (bytes.size() != CheckpointDir::unit_bytes(h->days, h->strata)) {
+  if (bytes.size() != CheckpointDir::unit_bytes(h->days, h->strata, h->totals_strata)) {
     why = "damaged (wrong size)";
     return std::nullopt;
   }
@@ -204,6 +216,7 @@ std::optional<UnitRecord> decode(std::string_view bytes, const std::string& id, 
   r.events = h->events;
   r.days = h->days;
   r.strata = h->strata;
+  r.totals_strata = h->totals_strata;
   std::size_t at = kHeaderBytes;
   auto take = [&](void* data, std::size_t n) {
     if (n == 0) return;  // data may be null (an empty vector)
@@ -211,6 +224,8 @@ std::optional<UnitRecord> decode(std::string_view bytes, const std::string& id, 
     at += n;
   };
   take(r.totals.data(), sizeof(double) * r.totals.size());
+  r.stratum_totals.resize(model::kMetricCount * r.totals_strata);
+  take(r.stratum_totals.data(), sizeof(double) * r.stratum_totals.size());
   take(r.exposure.data(), sizeof(std::uint64_t) * r.exposure.size());
   r.daily.resize(model::kMetricCount * r.days);
   take(r.daily.data(), sizeof(float) * r.daily.size());
@@ -229,6 +244,8 @@ UnitRecord make_unit_record(std::uint64_t point, const model::ReplicateResult& r
   r.events = rep.events;
   r.days = rep.days;
   r.totals = rep.totals;
+  r.totals_strata = rep.totals_strata();
+  r.stratum_totals = rep.stratum_totals;
   r.exposure = rep.exposure;
   r.daily.resize(model::kMetricCount * rep.days);
   for (std::size_t m = 0; m < model::kMetricCount; ++m)
@@ -249,6 +266,7 @@ model::ReplicateResult to_replicate_result(UnitRecord record) {
   rep.strata = static_cast<std::size_t>(record.strata);
   rep.series = std::move(record.series);
   rep.totals = record.totals;
+  rep.stratum_totals = std::move(record.stratum_totals);
   rep.exposure = record.exposure;
   rep.events = record.events;
   return rep;
@@ -323,11 +341,12 @@ std::filesystem::path CheckpointDir::unit_path(std::uint64_t point, std::uint64_
   return directory_ / fmt::format("p{}", point) / fmt::format("r{}.unit", replicate);
 }
 
-std::size_t CheckpointDir::unit_bytes(std::uint64_t days, std::uint64_t strata) {
+std::size_t CheckpointDir::unit_bytes(std::uint64_t days, std::uint64_t strata, std::uint64_t totals_strata) {
   const std::size_t metrics = model::kMetricCount;
   return kMagic.size() + sizeof(std::uint64_t) + kIdBytes + kHeaderWords * sizeof(std::uint64_t) +
-         metrics * sizeof(double) + std::tuple_size_v<model::ExposureTable> * sizeof(std::uint64_t) + metrics * days * sizeof(float) + metrics * days * strata * sizeof(float) +
-         sizeof(std::uint64_t);
+         metrics * sizeof(double) + metrics * totals_strata * sizeof(double) +
+         std::tuple_size_v<model::ExposureTable> * sizeof(std::uint64_t) + metrics * days * sizeof(float) +
+         metrics * days * strata * sizeof(float) + sizeof(std::uint64_t);
 }
 
 bool CheckpointDir::has(std::uint64_t point, std::uint64_t replicate, std::size_t expected_bytes) const {
@@ -506,7 +525,7 @@ void JournalIndex::scan(bool verify) {
       std::string why;
       const std::optional<RecordHeader> h =
           got == kHeaderBytes ? decode_header(header, directory_.id(), directory_.kind(), why) : std::nullopt;
-      const std::uint64_t bytes = h ? CheckpointDir::unit_bytes(h->days, h->strata) : 0;
+      const std::uint64_t bytes = h ? CheckpointDir::unit_bytes(h->days, h->strata, h->totals_strata) : 0;
       if (!h || h->point >= (1ULL << 32) || h->replicate >= (1ULL << 32) || journal.scanned + bytes > end) {
         // The tail of an append that was killed or cut short by a crash, or
         // not a record at all: nothing after it can be trusted.

@@ -48,7 +48,9 @@ struct UnitRecord {
   std::uint64_t events = 0;  // events processed
   std::uint64_t days = 0;    // reported days
   std::uint64_t strata = 0;  // strata of `series`; 0 when it is not kept
+  std::uint64_t totals_strata = 0;  // strata of `stratum_totals` (always kept)
   std::array<double, model::kMetricCount> totals{};  // horizon totals, stratum "all"
+  std::vector<double> stratum_totals;  // [metric][stratum], horizon totals in every stratum
   model::ExposureTable exposure{};
   std::vector<float> daily;   // [metric][day], stratum "all"
   std::vector<float> series;  // [metric][day][stratum] when kept (runs, sweeps with --per-replicate), else empty
@@ -80,8 +82,9 @@ class CheckpointDir {
   void open_or_create(std::size_t groups) const;
 
   [[nodiscard]] std::filesystem::path unit_path(std::uint64_t point, std::uint64_t replicate) const;
-  // Bytes of a unit file with these sizes.
-  [[nodiscard]] static std::size_t unit_bytes(std::uint64_t days, std::uint64_t strata);
+  // Bytes of a unit file with these sizes: `strata` of the series (0 when
+  // they are not kept) and `totals_strata` of the stratum totals.
+  [[nodiscard]] static std::size_t unit_bytes(std::uint64_t days, std::uint64_t strata, std::uint64_t totals_strata);
   // A finished unit file of the expected size exists.
   [[nodiscard]] bool has(std::uint64_t point, std::uint64_t replicate, std::size_t expected_bytes) const;
   // Writes a unit atomically (temporary file, fsync, rename). Thread-safe.

@@ -4,11 +4,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <stdexcept>
 #include <cstring>
 #include <system_error>
 
 #include "model/metrics.hpp"
+#include "model/results.hpp"
 
 namespace harmsim::io::h5 {
 
@@ -262,6 +265,42 @@ void write_metric_table(const Writer& writer, hid_t parent, const std::string& p
   writer.dataset_strings(metrics.get(), path, "name", names);
   writer.dataset_strings(metrics.get(), path, "kind", kinds);
   writer.dataset_strings(metrics.get(), path, "description", descriptions);
+}
+
+namespace {
+template <std::size_t N>
+std::vector<std::string> to_strings(const std::array<std::string_view, N>& views) {
+  return {views.begin(), views.end()};
+}
+}  // namespace
+
+void write_exposure_tables(const Writer& writer, hid_t parent, const std::string& parent_path,
+                           const std::vector<std::uint64_t>& tables, std::size_t rows) {
+  const std::string object = join_path(parent_path, "exposure");
+  if (tables.size() != rows * std::tuple_size_v<model::ExposureTable>)
+    throw std::invalid_argument(object + ": " + std::to_string(tables.size()) + " values for " +
+                                std::to_string(rows) + " tables");
+  Handle dataset = writer.create_dataset(parent, parent_path, "exposure", H5T_STD_U64LE,
+                                         {rows, model::kExposureStrata.size(), model::kExposures.size(),
+                                          model::kOutcomes.size(), model::kExposureCells.size()},
+                                         false);
+  if (rows > 0) writer.write_whole(dataset, H5T_NATIVE_UINT64, tables.data(), object);
+  writer.attribute_strings(dataset.get(), object, "strata", to_strings(model::kExposureStrata));
+  writer.attribute_strings(dataset.get(), object, "exposures", to_strings(model::kExposures));
+  writer.attribute_strings(dataset.get(), object, "outcomes", to_strings(model::kOutcomes));
+  writer.attribute_strings(dataset.get(), object, "cells", to_strings(model::kExposureCells));
+  writer.close(dataset, object);
+}
+
+void write_stratum_totals(const Writer& writer, hid_t parent, const std::string& parent_path,
+                          const std::vector<double>& values, std::size_t rows, std::size_t strata) {
+  const std::string object = join_path(parent_path, "stratum_totals");
+  if (values.size() != rows * model::kMetricCount * strata)
+    throw std::invalid_argument(object + ": " + std::to_string(values.size()) + " values for " +
+                                std::to_string(rows) + " × " + std::to_string(model::kMetricCount) + " × " +
+                                std::to_string(strata));
+  writer.dataset_nd(parent, parent_path, "stratum_totals", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                    {rows, model::kMetricCount, strata}, values.empty() ? nullptr : values.data(), true);
 }
 
 // --- Reader -------------------------------------------------------------------

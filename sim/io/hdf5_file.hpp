@@ -147,6 +147,18 @@ struct Writer {
 // order of model::kMetrics) as docs/output.md describes it.
 void write_metric_table(const Writer& writer, hid_t parent, const std::string& parent_path);
 
+// The dataset `exposure`, uint64 [rows, strata, exposures, outcomes, cells]
+// from `tables` (rows ExposureTables one after another), with the
+// attributes `strata`, `exposures`, `outcomes` and `cells` naming its axes
+// (docs/output.md): the same in results and sweep files.
+void write_exposure_tables(const Writer& writer, hid_t parent, const std::string& parent_path,
+                           const std::vector<std::uint64_t>& tables, std::size_t rows);
+
+// The dataset `stratum_totals`, float64 [rows, metrics, strata] from
+// `values` (rows blocks of [metric][stratum]); one compressed chunk per row.
+void write_stratum_totals(const Writer& writer, hid_t parent, const std::string& parent_path,
+                          const std::vector<double>& values, std::size_t rows, std::size_t strata);
+
 // A finished file opened read-only, with typed readers. Every failure is an
 // IoError naming the file and the object.
 struct Reader {

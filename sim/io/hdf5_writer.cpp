@@ -72,11 +72,13 @@ void ResultsWriter::write_scenario(const ScenarioOutput& s) {
                                   " (replicates must be 0..R-1 in order)");
     }
     if (rep.days != days || rep.strata != strata_ ||
-        rep.series.size() != model::kMetricCount * days * strata_) {
+        rep.series.size() != model::kMetricCount * days * strata_ ||
+        rep.stratum_totals.size() != model::kMetricCount * strata_) {
       throw std::invalid_argument(where + ": replicate " + std::to_string(i) + " has " +
                                   std::to_string(rep.days) + " days × " +
                                   std::to_string(rep.strata) + " strata (" +
-                                  std::to_string(rep.series.size()) + " values), expected " +
+                                  std::to_string(rep.series.size()) + " values, " +
+                                  std::to_string(rep.stratum_totals.size()) + " stratum totals), expected " +
                                   std::to_string(days) + " × " + std::to_string(strata_) + " (" +
                                   std::to_string(model::kMetricCount * days * strata_) + ")");
     }
@@ -158,25 +160,18 @@ void ResultsWriter::write_scenario(const ScenarioOutput& s) {
     file.dataset_1d(totals.get(), totals_path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, horizon);
   }
 
-  // exposure: uint64 [R, 3, 2, 4], each replicate's ExposureTable in that order.
-  {
-    const std::string object = group_path + "/exposure";
-    std::vector<std::uint64_t> tables;
-    tables.reserve(replicates * std::tuple_size_v<model::ExposureTable>);
-    for (const model::ReplicateResult& rep : reps) {
-      tables.insert(tables.end(), rep.exposure.begin(), rep.exposure.end());
-    }
-    Handle dataset =
-        file.create_dataset(g, group_path, "exposure", H5T_STD_U64LE,
-                            {replicates, model::kExposures.size(), model::kOutcomes.size(),
-                             model::kExposureCells.size()},
-                            false);
-    file.write_whole(dataset, H5T_NATIVE_UINT64, tables.data(), object);
-    file.attribute_strings(dataset.get(), object, "exposures", to_strings(model::kExposures));
-    file.attribute_strings(dataset.get(), object, "outcomes", to_strings(model::kOutcomes));
-    file.attribute_strings(dataset.get(), object, "cells", to_strings(model::kExposureCells));
-    file.close(dataset, object);
+  // exposure: uint64 [R, 3, 3, 3, 4], each replicate's ExposureTable in that
+  // order; stratum_totals: float64 [R, M, S].
+  std::vector<std::uint64_t> tables;
+  std::vector<double> stratum_totals;
+  tables.reserve(replicates * std::tuple_size_v<model::ExposureTable>);
+  stratum_totals.reserve(replicates * model::kMetricCount * strata_);
+  for (const model::ReplicateResult& rep : reps) {
+    tables.insert(tables.end(), rep.exposure.begin(), rep.exposure.end());
+    stratum_totals.insert(stratum_totals.end(), rep.stratum_totals.begin(), rep.stratum_totals.end());
   }
+  h5::write_exposure_tables(file, g, group_path, tables, replicates);
+  h5::write_stratum_totals(file, g, group_path, stratum_totals, replicates, strata_);
 
   scenario_names_.push_back(s.name);
 }

@@ -18,7 +18,9 @@
 namespace harmsim::io {
 
 // docs/output.md "Schema version". Bump with any change to the layout.
-inline constexpr std::int64_t kSchemaVersion = 1;
+// Version 2: exposure tables by sector with the outcome buyer_violence_180d,
+// and stratum_totals.
+inline constexpr std::int64_t kSchemaVersion = 2;
 
 // Root attributes describing the run that wrote the file.
 struct RunInfo {

@@ -3,16 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 
-#define TOML_EXCEPTIONS 1
-#include <toml++/toml.h>
-
 #include "embedded_scenarios.hpp"
+#include "io/toml_input.hpp"
 #include "model/metrics.hpp"
 
 namespace harmsim::io {
@@ -50,6 +46,7 @@ namespace {
 
 using core::ParamSpec;
 using core::ParamType;
+using toml_input::describe;
 
 std::string format_message(const std::string& file, std::uint32_t line, std::uint32_t column, const std::string& key,
                            const std::string& expected, const std::string& found, const std::string& hint) {
@@ -59,29 +56,6 @@ std::string format_message(const std::string& file, std::uint32_t line, std::uin
   else msg = fmt::format("{}: error: key `{}`: expected {}, found {}", where, key, expected, found);
   if (!hint.empty()) msg += "; " + hint;
   return printable(msg);
-}
-
-std::string describe(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string: {
-      std::string s(*n.value<std::string_view>());
-      if (s.size() > 40) {
-        std::size_t cut = 40;  // not inside a UTF-8 character
-        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-        s = s.substr(0, cut) + "...";
-      }
-      return fmt::format("the string \"{}\"", s);
-    }
-    case toml::node_type::integer: return fmt::format("{}", *n.value<std::int64_t>());
-    case toml::node_type::floating_point: return fmt::format("{}", *n.value<double>());
-    case toml::node_type::boolean: return *n.value<bool>() ? "true" : "false";
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "a list";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
-  }
 }
 
 std::string range_text(const ParamSpec& s) {
@@ -329,13 +303,7 @@ class Parser {
   }
 
   std::vector<Scenario> parse(std::string_view text, std::string_view stem) {
-    toml::table root;
-    try {
-      root = toml::parse(text, source_);
-    } catch (const toml::parse_error& e) {
-      throw ScenarioError(source_, e.source().begin.line, e.source().begin.column, "", "valid TOML",
-                          std::string(e.description()));
-    }
+    const toml::table root = toml_input::parse(text, source_);
     Scenario base;
     base.source = source_;
     base.name = std::string(stem);
@@ -437,14 +405,7 @@ std::vector<Scenario> parse_scenarios(std::string_view text, std::string_view so
 }
 
 std::vector<Scenario> load_scenarios(const std::filesystem::path& file) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec))
-    throw ScenarioError(file.string(), 0, 0, "", "a scenario file", "a directory");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw ScenarioError(file.string(), 0, 0, "", "a readable scenario file", "none could be opened");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_scenarios(text.str(), file.string());
+  return parse_scenarios(toml_input::read_file(file, "scenario file"), file.string());
 }
 
 std::string to_toml(const Scenario& s) {

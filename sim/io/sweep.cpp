@@ -4,16 +4,12 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <fstream>
 #include <numeric>
-#include <sstream>
 
 #include <fmt/format.h>
 
-#define TOML_EXCEPTIONS 1
-#include <toml++/toml.h>
-
 #include "core/rng.hpp"
+#include "io/toml_input.hpp"
 #include "model/parameters.hpp"
 #include "policy/policies.hpp"
 
@@ -23,34 +19,13 @@ namespace {
 
 using core::ParamSpec;
 using core::ParamType;
+using toml_input::describe;
+using toml_input::in_file_order;
 
 // More points than this is almost surely a mistake in a grid (and would not
 // fit in memory as a design anyway).
 constexpr std::size_t kMaxPoints = 10'000'000;
 constexpr std::int64_t kMaxLhsPoints = 1'000'000;
-
-std::string describe(const toml::node& n) {
-  switch (n.type()) {
-    case toml::node_type::string: {
-      std::string s(*n.value<std::string_view>());
-      if (s.size() > 40) {
-        std::size_t cut = 40;  // not inside a UTF-8 character
-        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-        s = s.substr(0, cut) + "...";
-      }
-      return fmt::format("the string \"{}\"", s);
-    }
-    case toml::node_type::integer: return fmt::format("{}", *n.value<std::int64_t>());
-    case toml::node_type::floating_point: return fmt::format("{}", *n.value<double>());
-    case toml::node_type::boolean: return *n.value<bool>() ? "true" : "false";
-    case toml::node_type::table: return "a table";
-    case toml::node_type::array: return "a list";
-    case toml::node_type::date: return "a date";
-    case toml::node_type::time: return "a time";
-    case toml::node_type::date_time: return "a date-time";
-    default: return "nothing";
-  }
-}
 
 std::string range_text(const ParamSpec& s) {
   auto num = [](double v) { return std::abs(v) >= 1e15 ? fmt::format("{:g}", v) : fmt::format("{}", v); };
@@ -80,13 +55,7 @@ class SweepParser {
   }
 
   Sweep parse(std::string_view text) {
-    toml::table root;
-    try {
-      root = toml::parse(text, source_);
-    } catch (const toml::parse_error& e) {
-      throw ScenarioError(source_, e.source().begin.line, e.source().begin.column, "", "valid TOML",
-                          std::string(e.description()));
-    }
+    const toml::table root = toml_input::parse(text, source_);
     static constexpr std::array<std::string_view, 7> kKeys = {"base",  "scenario", "replicates", "seed",
                                                               "grid",  "lhs",      "description"};
     for (auto&& [k, v] : root) {
@@ -270,19 +239,6 @@ class SweepParser {
       case ParamType::List: break;
     }
     fail(&n, key, "a value", describe(n));
-  }
-
-  // Keys of a table in the order they are written in the file (toml++ keeps
-  // them sorted).
-  static std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t) {
-    std::vector<std::pair<const toml::key*, const toml::node*>> entries;
-    for (auto&& [k, v] : t) entries.emplace_back(&k, &v);
-    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
-      const auto& x = a.first->source().begin;
-      const auto& y = b.first->source().begin;
-      return x.line != y.line ? x.line < y.line : x.column < y.column;
-    });
-    return entries;
   }
 
   void add_parameter(Sweep& sweep, SweptParameter p, Position at) {
@@ -483,15 +439,9 @@ Sweep parse_sweep(std::string_view text, std::string_view source, const std::fil
 }
 
 Sweep load_sweep(const std::filesystem::path& file) {
-  std::error_code ec;
-  if (std::filesystem::is_directory(file, ec))  // (it would open, and read as an empty file)
-    throw ScenarioError(file.string(), 0, 0, "", "a sweep file", "a directory");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw ScenarioError(file.string(), 0, 0, "", "a readable sweep file", "none could be opened");
-  std::ostringstream text;
-  text << in.rdbuf();
+  const std::string text = toml_input::read_file(file, "sweep file");
   const std::filesystem::path directory = file.has_parent_path() ? file.parent_path() : std::filesystem::path(".");
-  return parse_sweep(text.str(), file.string(), directory);
+  return parse_sweep(text, file.string(), directory);
 }
 
 }  // namespace harmsim::io

@@ -102,7 +102,8 @@ void SweepWriter::write_point(std::size_t point, const std::vector<UnitRecord>& 
     throw std::invalid_argument(fmt::format("{}: written out of order (expected p{})", where, next_point_));
   const PointMeta& meta = header_.points[point];
   const auto days = static_cast<std::size_t>(meta.days);
-  const std::size_t strata = header_.per_replicate ? model::strata_count(static_cast<std::size_t>(meta.communities)) : 0;
+  const std::size_t all_strata = model::strata_count(static_cast<std::size_t>(meta.communities));
+  const std::size_t strata = header_.per_replicate ? all_strata : 0;
   const bool whole = !header_.is_shard();
   if (whole && records.size() != static_cast<std::size_t>(header_.replicates))
     throw std::invalid_argument(fmt::format("{}: {} replicates, expected {}", where, records.size(), header_.replicates));
@@ -111,7 +112,8 @@ void SweepWriter::write_point(std::size_t point, const std::vector<UnitRecord>& 
     if (r.point != point || (whole && r.replicate != i) || (i > 0 && r.replicate <= records[i - 1].replicate) ||
         r.replicate >= static_cast<std::uint64_t>(header_.replicates))
       throw std::invalid_argument(fmt::format("{}: replicate {} out of place", where, r.replicate));
-    if (r.days != days || r.daily.size() != model::kMetricCount * days ||
+    if (r.days != days || r.daily.size() != model::kMetricCount * days || r.totals_strata != all_strata ||
+        r.stratum_totals.size() != model::kMetricCount * all_strata ||
         (header_.per_replicate && (r.strata != strata || r.series.size() != model::kMetricCount * days * strata)))
       throw std::invalid_argument(fmt::format("{}: replicate {} has the wrong shape", where, r.replicate));
   }
@@ -144,12 +146,22 @@ void SweepWriter::write_point(std::size_t point, const std::vector<UnitRecord>& 
   const Handle totals = file.create_group(g, group_path, "totals");
   const std::string second_path = group_path + (whole ? "/summary" : "/daily");
   const Handle second = file.create_group(g, group_path, whole ? "summary" : "daily");
+  // What targets of a stratum or of an odds ratio need (app/evaluate.hpp),
+  // kept for every point whether or not the series are.
+  file.dataset_strings(g, group_path, "strata", model::strata_names(static_cast<std::size_t>(meta.communities)));
+  {
+    std::vector<std::uint64_t> tables;
+    std::vector<double> stratum_totals;
+    for (const UnitRecord& r : records) {
+      tables.insert(tables.end(), r.exposure.begin(), r.exposure.end());
+      stratum_totals.insert(stratum_totals.end(), r.stratum_totals.begin(), r.stratum_totals.end());
+    }
+    h5::write_exposure_tables(file, g, group_path, tables, records.size());
+    h5::write_stratum_totals(file, g, group_path, stratum_totals, records.size(), all_strata);
+  }
   Handle series;
   const std::string series_path = group_path + "/series";
-  if (header_.per_replicate) {
-    file.dataset_strings(g, group_path, "strata", model::strata_names(static_cast<std::size_t>(meta.communities)));
-    series = file.create_group(g, group_path, "series");
-  }
+  if (header_.per_replicate) series = file.create_group(g, group_path, "series");
 
   // The summaries are computed from the daily series of stratum "all", as a
   // scenario's would be from one-stratum replicates.
@@ -301,11 +313,17 @@ std::vector<UnitRecord> ShardReader::read_point(std::size_t point) const {
   const std::vector<std::uint64_t>& reps = replicates_.at(point);
   const std::size_t rows = reps.size();
   const auto days = static_cast<std::size_t>(meta.days);
-  const std::size_t strata =
-      header_.per_replicate ? model::strata_count(static_cast<std::size_t>(meta.communities)) : 0;
+  const std::size_t all_strata = model::strata_count(static_cast<std::size_t>(meta.communities));
+  const std::size_t strata = header_.per_replicate ? all_strata : 0;
   const std::vector<std::uint64_t> seeds = f.uint64s(g + "/replicate_seeds");
   const std::vector<std::uint64_t> events = f.uint64s(g + "/events");
-  if (seeds.size() != rows || events.size() != rows) f.fail("read consistent rows of", g);
+  const std::vector<std::uint64_t> tables = f.uint64s(g + "/exposure");
+  const std::vector<double> stratum_totals = f.doubles(g + "/stratum_totals");
+  constexpr std::size_t kTable = std::tuple_size_v<model::ExposureTable>;
+  const std::size_t totals_block = model::kMetricCount * all_strata;
+  if (seeds.size() != rows || events.size() != rows || tables.size() != rows * kTable ||
+      stratum_totals.size() != rows * totals_block)
+    f.fail("read consistent rows of", g);
   std::vector<UnitRecord> out(rows);
   for (std::size_t i = 0; i < rows; ++i) {
     UnitRecord& r = out[i];
@@ -315,6 +333,10 @@ std::vector<UnitRecord> ShardReader::read_point(std::size_t point) const {
     r.events = events[i];
     r.days = days;
     r.strata = strata;
+    r.totals_strata = all_strata;
+    std::copy_n(tables.begin() + static_cast<std::ptrdiff_t>(i * kTable), kTable, r.exposure.begin());
+    r.stratum_totals.assign(stratum_totals.begin() + static_cast<std::ptrdiff_t>(i * totals_block),
+                            stratum_totals.begin() + static_cast<std::ptrdiff_t>((i + 1) * totals_block));
     r.daily.resize(model::kMetricCount * days);
     r.series.resize(model::kMetricCount * days * strata);
   }

@@ -17,7 +17,8 @@
 namespace harmsim::io {
 
 // docs/output.md "Sweep files". Bump with any change to their layout.
-inline constexpr std::int64_t kSweepSchemaVersion = 1;
+// Version 2 added each point's exposure tables and stratum totals.
+inline constexpr std::int64_t kSweepSchemaVersion = 2;
 
 // What a point group says about its scenario.
 struct PointMeta {

@@ -94,17 +94,27 @@ void Simulation::record_exposure(double t, ReplicateResult& out) const {
   out.exposure.fill(0);
   for (std::uint32_t w = 0; w < ws.size(); ++w) {
     if (ws.hot[w].status != Status::Active) continue;
+    // Exposures as surveys ask about them: arrested; displaced, or still
+    // working away from her usual area because of police (Shannon et al.
+    // 2009, AJPH: "working away from main streets"); any repressive police
+    // action (arrest, citation, displacement, condoms taken, police violence:
+    // Platt et al. 2018).
+    const bool away = ws.hot[w].area != ws.home_area[w];
     const bool arrested = ws.last_arrest[w] >= since;
-    const bool displaced = ws.last_displaced[w] >= since;
-    const bool exposures[3] = {arrested, displaced, arrested || displaced};
-    const bool violence =
-        std::max({ws.last_violence[0][w], ws.last_violence[1][w], ws.last_violence[2][w]}) >= since;
-    const bool outcomes[2] = {violence, ws.hot[w].last_condomless >= since};
-    for (std::size_t e = 0; e < 3; ++e)
-      for (std::size_t o = 0; o < 2; ++o) {
-        const std::size_t cell = (exposures[e] ? 0 : 2) + (outcomes[o] ? 0 : 1);
-        ++out.exposure[(e * 2 + o) * 4 + cell];
-      }
+    const bool displaced = ws.last_displaced[w] >= since || away;
+    const bool policed = ws.last_policed[w] >= since || away;
+    const bool exposures[3] = {arrested, displaced, policed};
+    // Violence "from clients or other parties" (Platt et al. 2018): buyers and
+    // exploiters; violence by police is part of the exposure.
+    const bool violence = std::max(ws.last_violence[static_cast<int>(Perpetrator::Buyer)][w],
+                                   ws.last_violence[static_cast<int>(Perpetrator::Exploiter)][w]) >= since;
+    const bool by_buyer = ws.last_violence[static_cast<int>(Perpetrator::Buyer)][w] >= since;
+    const bool outcomes[3] = {violence, by_buyer, ws.hot[w].last_condomless >= since};
+    // Stratified by her sector on the last day (kExposureStrata).
+    const auto sector = static_cast<std::size_t>(ws.hot[w].sector);
+    for (std::size_t e = 0; e < kExposures.size(); ++e)
+      for (std::size_t o = 0; o < kOutcomes.size(); ++o)
+        ++out.exposure[exposure_index(sector, e, o, (exposures[e] ? 0 : 2) + (outcomes[o] ? 0 : 1))];
   }
 }
 

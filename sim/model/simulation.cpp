@@ -55,10 +55,19 @@ ReplicateResult Simulation::run(DayHook hook, void* hook_context) {
   out_ = nullptr;
   result.events = events;
   record_exposure(end_time_, result);
+  // Horizon totals (a count's sum, a level's or share's mean) in every
+  // stratum; `totals` is stratum "all" of them.
+  const std::size_t strata = result.strata;
+  result.stratum_totals.assign(kMetricCount * strata, 0.0);
   for (std::size_t m = 0; m < kMetricCount; ++m) {
-    double sum = 0;
-    for (std::size_t d = 0; d < result.days; ++d) sum += result.series[(m * result.days + d) * result.strata];
-    result.totals[m] = kMetrics[m].kind == MetricKind::Count ? sum : sum / static_cast<double>(result.days);
+    double* sums = &result.stratum_totals[m * strata];
+    for (std::size_t d = 0; d < result.days; ++d) {
+      const float* day = &result.series[(m * result.days + d) * strata];
+      for (std::size_t s = 0; s < strata; ++s) sums[s] += day[s];
+    }
+    if (kMetrics[m].kind != MetricKind::Count)
+      for (std::size_t s = 0; s < strata; ++s) sums[s] /= static_cast<double>(result.days);
+    result.totals[m] = sums[0];
   }
   return result;
 }

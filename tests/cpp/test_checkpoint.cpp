@@ -31,6 +31,7 @@ using harmsim::test::ScratchDir;
 namespace {
 
 constexpr std::uint64_t kDays = 5;
+constexpr std::uint64_t kTotalsStrata = 3;
 
 // A record whose every number says which unit it is.
 UnitRecord record(std::uint64_t point, std::uint64_t replicate) {
@@ -41,6 +42,10 @@ UnitRecord record(std::uint64_t point, std::uint64_t replicate) {
   r.events = 7 * point + replicate;
   r.days = kDays;
   for (std::size_t m = 0; m < r.totals.size(); ++m) r.totals[m] = static_cast<double>(point * 100 + replicate + m);
+  r.totals_strata = kTotalsStrata;
+  r.stratum_totals.resize(harmsim::model::kMetricCount * kTotalsStrata);
+  for (std::size_t i = 0; i < r.stratum_totals.size(); ++i)
+    r.stratum_totals[i] = static_cast<double>(point) + 0.5 * static_cast<double>(i + replicate);
   for (std::size_t i = 0; i < r.exposure.size(); ++i) r.exposure[i] = point + i;
   r.daily.resize(harmsim::model::kMetricCount * kDays);
   for (std::size_t i = 0; i < r.daily.size(); ++i) r.daily[i] = static_cast<float>(point) + 0.25f * static_cast<float>(i);
@@ -55,6 +60,8 @@ void check_equal(const UnitRecord& a, const UnitRecord& b) {
   CHECK(a.days == b.days);
   CHECK(a.strata == b.strata);
   CHECK(a.totals == b.totals);
+  CHECK(a.totals_strata == b.totals_strata);
+  CHECK(a.stratum_totals == b.stratum_totals);
   CHECK(a.exposure == b.exposure);
   CHECK(a.daily == b.daily);
   CHECK(a.series == b.series);
@@ -67,7 +74,7 @@ std::vector<fs::path> journals(const fs::path& directory) {
   return out;
 }
 
-const std::size_t kRecordBytes = CheckpointDir::unit_bytes(kDays, 0);
+const std::size_t kRecordBytes = CheckpointDir::unit_bytes(kDays, 0, kTotalsStrata);
 
 }  // namespace
 
@@ -207,4 +214,23 @@ TEST_CASE("a record damaged inside is refused when read or verified, and records
   CHECK(verified.has(0, 1));
   REQUIRE(verified.damaged().size() == 1);
   CHECK(verified.damaged()[0].find("at byte 0: unit p0 replicate 0: damaged (checksum)") != std::string::npos);
+}
+
+TEST_CASE("a unit file of an earlier record version is refused, naming both versions, so that it is run again",
+          "[checkpoint]") {
+  ScratchDir dir("unit-version");
+  const CheckpointDir checkpoints(dir.path() / "work", "run-a", "manifest\n", "run");
+  checkpoints.open_or_create(1);
+  checkpoints.write(record(0, 2));
+  REQUIRE(checkpoints.read(0, 2));
+  check_equal(*checkpoints.read(0, 2), record(0, 2));
+  {  // The magic of a version-2 record (before the stratum totals).
+    std::fstream f(checkpoints.unit_path(0, 2), std::ios::binary | std::ios::in | std::ios::out);
+    f.seekp(7);
+    f.put('2');
+  }
+  std::string problem;
+  CHECK_FALSE(checkpoints.read(0, 2, &problem));
+  CHECK(problem == checkpoints.unit_path(0, 2).string() +
+                       ": written by another version of harmsim (unit record version 2, this one reads 3)");
 }

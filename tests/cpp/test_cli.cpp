@@ -720,7 +720,8 @@ TEST_CASE("a full disk stops harmsim run with one line naming the file and the s
   SECTION("a file size limit (RLIMIT_FSIZE: EFBIG, any user) stops the results file after the first scenario") {
     fs::create_directory(dir.path() / "disk");
     // Room for every unit file, not for the results file of a whole scenario.
-    const std::size_t unit = harmsim::io::CheckpointDir::unit_bytes(40, harmsim::model::strata_count(3));
+    const std::size_t unit = harmsim::io::CheckpointDir::unit_bytes(40, harmsim::model::strata_count(3),
+                                                                     harmsim::model::strata_count(3));
     const pid_t child = start_harmsim(dir, command, static_cast<rlim_t>(unit + unit / 2));
     CHECK(wait_for(child) == 1);
     const std::string line = only_line(read_file(dir.path() / ".stderr"));

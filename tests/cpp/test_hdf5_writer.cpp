@@ -69,7 +69,10 @@ ScenarioOutput scenario(const std::string& name, std::size_t replicates, std::si
       }
       rep.totals[m] = static_cast<double>(m) + 0.5 * static_cast<double>(r);
     }
-    for (std::size_t k = 0; k < rep.exposure.size(); ++k) rep.exposure[k] = r * 100 + k;
+    rep.stratum_totals.resize(kMetricCount * strata);
+    for (std::size_t k = 0; k < rep.stratum_totals.size(); ++k)
+      rep.stratum_totals[k] = static_cast<double>(r) * 1e4 + static_cast<double>(k) + 0.25;
+    for (std::size_t k = 0; k < rep.exposure.size(); ++k) rep.exposure[k] = r * 1000 + k;
     s.replicates.push_back(std::move(rep));
   }
   return s;
@@ -262,7 +265,9 @@ TEST_CASE("series, summaries, totals and exposure tables have the documented sha
   CHECK(shape(file.get(), "/scenarios/baseline/totals/arrests_worker") ==
         std::vector<hsize_t>{replicates});
   CHECK(shape(file.get(), "/scenarios/baseline/exposure") ==
-        std::vector<hsize_t>{replicates, 3, 2, 4});
+        std::vector<hsize_t>{replicates, 3, 3, 3, 4});
+  CHECK(shape(file.get(), "/scenarios/baseline/stratum_totals") ==
+        std::vector<hsize_t>{replicates, kMetricCount, strata});
 
   // Every metric has its three datasets.
   for (const auto& metric : harmsim::model::kMetrics) {
@@ -298,14 +303,31 @@ TEST_CASE("series, summaries, totals and exposure tables have the documented sha
 
   const auto exposure =
       read_all<std::uint64_t>(file.get(), "/scenarios/baseline/exposure", H5T_NATIVE_UINT64);
-  CHECK(exposure.at(1 * 24 + 7) == 107);  // replicate 1, table cell 7
+  // replicate 2, sector venue (1), exposure policed_180d (2), outcome
+  // buyer_violence_180d (1), cell unexposed_outcome (2)
+  const std::size_t cell = ((1 * 3 + 2) * 3 + 1) * 4 + 2;
+  CHECK(cell == harmsim::model::exposure_index(1, 2, 1, 2));
+  CHECK(exposure.at(2 * 108 + cell) == 2000 + cell);
   const H5 exposure_set(H5Dopen2(file.get(), "/scenarios/baseline/exposure", H5P_DEFAULT),
                         H5Dclose);
+  CHECK(string_attribute(exposure_set.get(), "strata") ==
+        std::vector<std::string>{"street", "venue", "online"});
   CHECK(string_attribute(exposure_set.get(), "exposures") ==
         std::vector<std::string>{"arrested_180d", "displaced_180d", "policed_180d"});
   CHECK(string_attribute(exposure_set.get(), "outcomes") ==
-        std::vector<std::string>{"violence_180d", "condomless_180d"});
-  CHECK(string_attribute(exposure_set.get(), "cells").size() == 4);
+        std::vector<std::string>{"violence_180d", "buyer_violence_180d", "condomless_180d"});
+  CHECK(string_attribute(exposure_set.get(), "cells") ==
+        std::vector<std::string>{"exposed_outcome", "exposed_no_outcome", "unexposed_outcome",
+                                 "unexposed_no_outcome"});
+
+  // stratum_totals [R, M, S]: each replicate's [metric][stratum] block, in order.
+  const auto stratum_totals =
+      read_all<double>(file.get(), "/scenarios/baseline/stratum_totals", H5T_NATIVE_DOUBLE);
+  std::vector<double> expected_totals;
+  for (const ReplicateResult& rep : baseline.replicates)
+    expected_totals.insert(expected_totals.end(), rep.stratum_totals.begin(), rep.stratum_totals.end());
+  CHECK(stratum_totals == expected_totals);
+  CHECK(stratum_totals.at((1 * kMetricCount + m) * strata + 4) == 1e4 + static_cast<double>(m * strata + 4) + 0.25);
 }
 
 TEST_CASE("series are chunked one replicate at a time with shuffle and gzip") {
@@ -394,6 +416,10 @@ TEST_CASE("a malformed scenario is refused with the scenario's name") {
   auto wrong_strata = scenario("wrong_strata", 2, 3);
   wrong_strata.replicates[1].strata = 5;
   CHECK_THROWS_AS(writer.write_scenario(wrong_strata), std::invalid_argument);
+
+  auto short_totals = scenario("short_totals", 2, 3);
+  short_totals.replicates[1].stratum_totals.pop_back();
+  CHECK_THROWS_WITH(writer.write_scenario(short_totals), Catch::Contains("stratum totals"));
 
   CHECK_THROWS_AS(writer.write_scenario(scenario("a/b", 1, 3)), std::invalid_argument);
   CHECK_THROWS_AS(writer.write_scenario(scenario("empty", 0, 3)), std::invalid_argument);

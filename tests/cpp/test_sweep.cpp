@@ -236,8 +236,8 @@ std::vector<hsize_t> shape_of(const fs::path& file, const std::string& dataset) 
 // The (point, replicate) of every whole unit record in the journals of a
 // sweep's checkpoint directory, read as io/checkpoint.hpp lays them out
 // (magic, byte-order mark, 32-byte id, then point, replicate, seed, events,
-// days, strata, metrics, ...), in journal order; a record cut short by a
-// kill is not one.
+// days, strata, metrics, totals_strata, ...), in journal order; a record
+// cut short by a kill is not one.
 std::vector<std::pair<std::uint64_t, std::uint64_t>> journal_units(const fs::path& work) {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> units;
   std::error_code ignored;
@@ -245,11 +245,11 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> journal_units(const fs::pat
     if (entry.path().extension() != ".journal") continue;
     const std::string bytes = read_text(entry.path());
     constexpr std::size_t kWords = 8 + 8 + 32;  // where the header words start
-    for (std::size_t at = 0; at + kWords + 7 * 8 <= bytes.size();) {
-      REQUIRE(bytes.compare(at, 8, "HSWUNIT2") == 0);
-      std::uint64_t words[7];
+    for (std::size_t at = 0; at + kWords + 8 * 8 <= bytes.size();) {
+      REQUIRE(bytes.compare(at, 8, "HSWUNIT3") == 0);
+      std::uint64_t words[8];
       std::memcpy(words, bytes.data() + at + kWords, sizeof words);
-      const std::size_t size = harmsim::io::CheckpointDir::unit_bytes(words[4], words[5]);
+      const std::size_t size = harmsim::io::CheckpointDir::unit_bytes(words[4], words[5], words[7]);
       if (at + size > bytes.size()) break;
       units.emplace_back(words[0], words[1]);
       at += size;
@@ -291,6 +291,31 @@ TEST_CASE("a grid sweep runs every combination, first parameter slowest, each po
     CHECK(as<double>(c.at(g + "/totals/arrests_worker")).size() == 3);
     CHECK(shape_of(dir.path() / "grid.h5", g + "/summary/arrests_worker") == std::vector<hsize_t>{5, 60});
     CHECK(c.count(g + "/series/arrests_worker") == 0);  // only with --per-replicate
+    // Every point keeps its exposure tables and stratum totals, whose
+    // stratum "all" is the totals.
+    CHECK(shape_of(dir.path() / "grid.h5", g + "/exposure") == std::vector<hsize_t>{3, 3, 3, 3, 4});
+    const std::vector<std::string> strata = as_strings(c.at(g + "/strata"));
+    CHECK(strata == harmsim::model::strata_names(strata.size() - harmsim::model::strata_count(0)));
+    CHECK(shape_of(dir.path() / "grid.h5", g + "/stratum_totals") ==
+          std::vector<hsize_t>{3, harmsim::model::kMetricCount, strata.size()});
+    const std::vector<double> by_stratum = as<double>(c.at(g + "/stratum_totals"));
+    const std::vector<double> totals = as<double>(c.at(g + "/totals/arrests_worker"));
+    const auto m = harmsim::model::index(harmsim::model::Metric::arrests_worker);
+    for (std::size_t r = 0; r < 3; ++r)
+      CHECK(by_stratum[(r * harmsim::model::kMetricCount + m) * strata.size()] == totals[r]);
+    // Each replicate's tables count the same workers whatever the exposure
+    // and outcome: those active on the last day.
+    const std::vector<std::uint64_t> tables = as<std::uint64_t>(c.at(g + "/exposure"));
+    for (std::size_t r = 0; r < 3; ++r) {
+      std::uint64_t first = 0, last = 0;
+      for (std::size_t sector = 0; sector < 3; ++sector)
+        for (std::size_t cell = 0; cell < 4; ++cell) {
+          first += tables[r * 108 + harmsim::model::exposure_index(sector, 0, 0, cell)];
+          last += tables[r * 108 + harmsim::model::exposure_index(sector, 2, 2, cell)];
+        }
+      CHECK(first > 100);
+      CHECK(first == last);
+    }
   }
   // Four times the officers, several times the operation's arrests (routine
   // policing's come on top, the same at every point).
@@ -623,4 +648,16 @@ TEST_CASE("a sweep run with --per-replicate keeps every replicate's daily series
     for (std::size_t d = 0; d < 60; ++d) sum += series[(r * 60 + d) * shape[2]];
     CHECK(sum == Approx(totals[r]));
   }
+  // So do the series of every stratum sum to that stratum's total.
+  const std::vector<double> by_stratum = as<double>(c.at("/points/p3/stratum_totals"));
+  const auto m = harmsim::model::index(harmsim::model::Metric::arrests_worker);
+  double street = 0;
+  for (std::size_t r = 0; r < 3; ++r)
+    for (std::size_t st = 0; st < shape[2]; ++st) {
+      double sum = 0;
+      for (std::size_t d = 0; d < 60; ++d) sum += series[(r * 60 + d) * shape[2] + st];
+      CHECK(by_stratum[(r * harmsim::model::kMetricCount + m) * shape[2] + st] == Approx(sum));
+      if (st >= 1 && st <= 12) street += sum;  // the street cells
+    }
+  CHECK(street > 0);  // street stings arrest street workers
 }

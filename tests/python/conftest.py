@@ -1,4 +1,4 @@
-"""Synthetic results files that follow docs/output.md (schema version 1) exactly.
+"""Synthetic results files that follow docs/output.md (schema version 2, or 1) exactly.
 
 The numbers are known by construction so the tests can assert them:
 
@@ -6,7 +6,9 @@ The numbers are known by construction so the tests can assert them:
   (exact in float32 for the small sizes used here), unless a test passes ``series_fn``;
 * totals are formed from stratum ``all`` as the contract says (sum of a count,
   mean of a level/share) unless a test passes ``totals``;
-* exposure tables are ``DEFAULT_EXPOSURE`` unless a test passes ``exposure``.
+* stratum totals (schema 2) are formed from every stratum the same way;
+* exposure tables are ``default_exposure`` (schema 2: by sector, three
+  outcomes; schema 1: pooled, two outcomes) unless a test passes ``exposure``.
 """
 from __future__ import annotations
 
@@ -36,7 +38,12 @@ AGES = ("adult", "minor")
 AREAS = ("central", "peripheral", "isolated")
 STAT_NAMES = ("mean", "sd", "q025", "q500", "q975")
 EXPOSURES = ("arrested_180d", "displaced_180d", "policed_180d")
-OUTCOMES = ("violence_180d", "condomless_180d")
+OUTCOMES = ("violence_180d", "buyer_violence_180d", "condomless_180d")
+OUTCOMES_V1 = ("violence_180d", "condomless_180d")
+EXPOSURE_STRATA = ("street", "venue", "online")
+#: The arrested_180d × violence_180d tables by sector of default_exposure: they
+#: pool to a=20, b=80, c=10, d=90 (the crude table of the hand-computed tests).
+SECTOR_TABLES = {"street": (12, 28, 2, 18), "venue": (5, 30, 4, 36), "online": (3, 22, 4, 36)}
 CELLS = ("exposed_outcome", "exposed_no_outcome", "unexposed_outcome", "unexposed_no_outcome")
 
 VERSION_STAMP = {
@@ -66,8 +73,29 @@ def default_series(scenario_index: int, metric_index: int, replicates: int, days
     return (metric_index * 1e5 + scenario_index * 1e4 + r * 1e3 + d * 100 + s).astype(np.float32)
 
 
-def default_exposure(replicates: int) -> np.ndarray:
-    """Per-replicate tables whose pooled arrested_180d × violence_180d table is a=20, b=80, c=10, d=90."""
+def default_exposure(replicates: int, schema_version: int = 2) -> np.ndarray:
+    """Per-replicate tables whose pooled arrested_180d × violence_180d table is a=20, b=80, c=10, d=90.
+
+    Schema 2 ([R, 3 sectors, 3, 3, 4]): that table is split by sector as
+    SECTOR_TABLES (replicate 0 holds all of it); the other tables are the
+    schema-1 ones below, in sector ``street``, with the outcome
+    ``buyer_violence_180d`` all ones per replicate.
+    """
+    v1 = default_exposure_v1(replicates)
+    if schema_version == 1:
+        return v1
+    counts = np.zeros((replicates, 3, 3, 3, 4), dtype=np.uint64)
+    counts[:, 0, :, 0, :] = v1[:, :, 0, :]  # violence_180d
+    counts[:, 0, :, 2, :] = v1[:, :, 1, :]  # condomless_180d
+    counts[:, 0, :, 1, :] = 1  # buyer_violence_180d
+    counts[:, :, 0, 0, :] = 0
+    for k, sector in enumerate(EXPOSURE_STRATA):
+        counts[0, k, 0, 0, :] = SECTOR_TABLES[sector]
+    return counts
+
+
+def default_exposure_v1(replicates: int) -> np.ndarray:
+    """Schema 1 ([R, 3, 2, 4]): pooled arrested_180d × violence_180d a=20, b=80, c=10, d=90 over replicates."""
     counts = np.zeros((replicates, 3, 2, 4), dtype=np.uint64)
     base = np.array([20, 80, 10, 90], dtype=np.uint64)
     for r in range(replicates):
@@ -106,7 +134,7 @@ def write_results(
     totals=None,
     exposure=None,
     complete=1,
-    schema_version=1,
+    schema_version=2,
     string_mode="vlen",
     descriptions=None,
     configs=None,
@@ -115,7 +143,9 @@ def write_results(
     """Write a contract-conforming results file; return its path as str.
 
     ``replicates`` may be an int or a dict scenario -> R. ``totals`` is a dict
-    scenario -> {metric: values}; ``exposure`` a dict scenario -> uint64 [R,3,2,4].
+    scenario -> {metric: values}; ``exposure`` a dict scenario -> uint64
+    [R,3,3,3,4] (schema 1: [R,3,2,4]). Schema 1 files have no ``stratum_totals``
+    and no sector axis.
     """
     path = os.fspath(path)
     strata = strata_names(communities)
@@ -145,6 +175,7 @@ def write_results(
                 g.create_dataset("config", data=config, dtype=h5py.string_dtype("utf-8"))
             g.create_dataset("replicate_seeds", data=np.arange(n_rep, dtype=np.uint64) + 77)
             g.create_dataset("events", data=np.full(n_rep, 12345, dtype=np.uint64))
+            by_stratum = np.zeros((n_rep, len(metrics), n_strata))
             for mi, (metric, kind, _) in enumerate(metrics):
                 if series_fn is None:
                     values = default_series(si, mi, n_rep, days, n_strata)
@@ -165,17 +196,23 @@ def write_results(
                 ])
                 ds = g.create_dataset(f"summary/{metric}", data=summ, dtype=np.float64)
                 ds.attrs["statistics"] = _strings(STAT_NAMES, string_mode)
+                by_stratum[:, mi, :] = v64.sum(axis=1) if kind == "count" else v64.mean(axis=1)
                 if totals is not None and metric in totals.get(name, {}):
                     tot = np.asarray(totals[name][metric], dtype=np.float64)
-                elif kind == "count":
-                    tot = v64[:, :, 0].sum(axis=1)
                 else:
-                    tot = v64[:, :, 0].mean(axis=1)
+                    tot = by_stratum[:, mi, 0]
                 g.create_dataset(f"totals/{metric}", data=tot, dtype=np.float64)
-            exp = exposure[name] if exposure is not None and name in exposure else default_exposure(n_rep)
+            if schema_version >= 2:
+                g.create_dataset("stratum_totals", data=by_stratum, dtype=np.float64)
+            if exposure is not None and name in exposure:
+                exp = exposure[name]
+            else:
+                exp = default_exposure(n_rep, 1 if schema_version == 1 else 2)
             ds = g.create_dataset("exposure", data=np.asarray(exp, dtype=np.uint64), dtype=np.uint64)
+            if schema_version >= 2:
+                ds.attrs["strata"] = _strings(EXPOSURE_STRATA, string_mode)
             ds.attrs["exposures"] = _strings(EXPOSURES, string_mode)
-            ds.attrs["outcomes"] = _strings(OUTCOMES, string_mode)
+            ds.attrs["outcomes"] = _strings(OUTCOMES if schema_version >= 2 else OUTCOMES_V1, string_mode)
             ds.attrs["cells"] = _strings(CELLS, string_mode)
         if write_complete:
             f.attrs["complete"] = np.int64(complete)  # the last thing written

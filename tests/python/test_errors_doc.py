@@ -9,8 +9,8 @@ match the doc exactly:
 * a `$ harmsim ARGS` line is run as it stands; the lines after it, up to the
   next `$ ` line, are its output;
 * a plain `harmsim: FILE...` line is the output of `harmsim validate FILE`
-  (`harmsim sweep FILE` in the section "Sweep-file errors"), and FILE must be
-  in tests/errors_doc/.
+  (`harmsim sweep FILE` in the section "Sweep-file errors", `harmsim targets
+  FILE` in "Targets-file errors"), and FILE must be in tests/errors_doc/.
 
 The exit code is the one in the nearest heading that says "(exit code N)".
 The expected lines are compared with stderr when the exit code is not 0, with
@@ -45,11 +45,12 @@ UNCHECKED = re.compile(r"^<!-- not checked: \S.* -->$")
 EXIT_CODE = re.compile(r"\(exit code (\d+)\)")
 PLAIN_LINE = re.compile(r"^harmsim: ([^:\s]+)(?::|$)")
 # The command behind a plain `harmsim: FILE...` line, by section (## heading).
-PLAIN_COMMANDS = {"Sweep-file errors": "sweep"}
+PLAIN_COMMANDS = {"Sweep-file errors": "sweep", "Targets-file errors": "targets"}
 DEFAULT_PLAIN_COMMAND = "validate"
 # Sections that must hold at least one checked example (so a parser that finds
 # nothing cannot pass).
-MUST_CHECK = ("Scenario-file errors", "Sweep-file errors", "Command-line usage errors", "Successful validation")
+MUST_CHECK = ("Scenario-file errors", "Sweep-file errors", "Targets-file errors", "Command-line usage errors",
+              "Successful validation")
 
 
 @dataclass

@@ -66,3 +66,61 @@ def test_every_regression_case_is_accepted_or_refused_with_one_message(tmp_path)
     assert cases, "tests/fuzz/regressions/ holds no case"
     failures = [f for f in (check([BINARY, "validate", str(c)], tmp_path) for c in cases) if f]
     assert not failures, "\n".join(failures)
+
+
+# A stand-in for compare.toml small enough that a mutated targets file that
+# is still valid runs in a moment: the same scenario names, one replicate.
+SMALL_COMPARE = """
+[simulation]
+days = 20
+warmup_days = 5
+replicates = 1
+[population]
+workers = 200
+buyers = 2000
+exploiters = 20
+venues = 3
+
+[[scenario]]
+name = "baseline"
+
+[[scenario]]
+name = "street_stings"
+[[scenario.policy]]
+type = "street_sting"
+start_day = 0
+repeat_every_days = 5
+officers = 20
+areas = [0, 1]
+"""
+
+
+def test_mutated_targets_files_are_reported_or_refused_with_one_message(tmp_path):
+    """harmsim targets on 200 mutations of scenarios/targets.toml: a report (exit 0) or one line and exit 2."""
+    import importlib.util
+    import random
+
+    if not os.path.exists(BINARY):
+        pytest.fail(f"harmsim binary not found at {BINARY}; build it first (scripts/test sets HARMSIM_BINARY)")
+    spec = importlib.util.spec_from_file_location("mutate", ROOT / "tests" / "fuzz" / "mutate.py")
+    mutate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mutate)
+    (tmp_path / "compare.toml").write_text(SMALL_COMPARE)
+    source = (ROOT / "scenarios" / "targets.toml").read_text()
+    rng = random.Random(20261130)
+    files = []
+    for n in range(200):
+        text = source
+        for _ in range(rng.randint(1, 3)):
+            text = mutate.mutate_once(text, rng)
+        path = tmp_path / f"targets_{n:03d}.toml"
+        path.write_bytes(text.encode("utf-8", "surrogateescape"))
+        files.append(path)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda f: check([BINARY, "targets", "-q", "-j", "1", str(f)], tmp_path), files))
+    failures = [f for f in results if f]
+    assert not failures, "\n".join(failures[:10])
+    # Some mutants stay valid and are reported (the corpus is not all refusals).
+    valid = sum(subprocess.run([BINARY, "targets", "-q", "-j", "1", str(f)], cwd=tmp_path, capture_output=True,
+                               timeout=TIME_BOUND_S).returncode == 0 for f in files[:40])
+    assert valid > 0

@@ -133,10 +133,37 @@ def test_refuses_partial_name_even_if_complete(make_results):
 
 
 def test_refuses_unknown_schema_version(make_results):
-    path = make_results("r.h5", schema_version=2)
-    with pytest.raises(ha.UnsupportedSchemaError, match="schema_version 2") as err:
+    path = make_results("r.h5", schema_version=3)
+    with pytest.raises(ha.UnsupportedSchemaError, match="schema_version 3") as err:
         ha.load(path)
     assert path in str(err.value)
+
+
+def test_reads_schema_1_and_2_exposure_tables(make_results):
+    new = ha.read_exposure(make_results("v2.h5"))["sting"]
+    assert new.stratified and new.strata == ["street", "venue", "online"]
+    assert new.counts.shape == (5, 3, 3, 3, 4)
+    assert new.outcomes == ["violence_180d", "buyer_violence_180d", "condomless_180d"]
+    assert list(new.counts[:, :, 0, 0, :].sum(axis=(0, 1))) == [20, 80, 10, 90]
+    old = ha.read_exposure(make_results("v1.h5", schema_version=1))["sting"]
+    assert not old.stratified and old.strata == ["all"]
+    assert old.counts.shape == (5, 1, 3, 2, 4)
+    assert old.outcomes == ["violence_180d", "condomless_180d"]
+    assert list(old.counts[:, 0, 0, 0, :].sum(axis=0)) == [20, 80, 10, 90]
+
+
+def test_stratum_totals_are_read_from_schema_2_and_formed_from_the_series_of_schema_1(make_results):
+    new = ha.read_stratum_totals(make_results("v2.h5"), metrics=["encounters", "violence_12m"])
+    old = ha.read_stratum_totals(make_results("v1.h5", schema_version=1), metrics=["encounters", "violence_12m"])
+    for frame in (new["sting"], old["sting"]):
+        assert list(frame.columns) == ["replicate", "metric", "stratum", "value"]
+        assert len(frame) == 5 * 2 * (1 + 36 + 3)
+        one = frame[(frame.metric == "encounters") & (frame.replicate == 3) & (frame.stratum == "community/2")]
+        # encounters (metric 0), scenario 1, replicate 3, stratum 38: summed over days 0..9
+        assert one["value"].iloc[0] == pytest.approx(10 * (1e4 + 3e3 + 38) + 100 * 45)
+        share = frame[(frame.metric == "violence_12m") & (frame.replicate == 0) & (frame.stratum == "all")]
+        assert share["value"].iloc[0] == pytest.approx(6e5 + 1e4 + 100 * 4.5)  # a share: the mean over days
+    assert new["sting"]["value"].to_numpy() == pytest.approx(old["sting"]["value"].to_numpy())
 
 
 def test_missing_file(tmp_path):

@@ -155,7 +155,7 @@ def odds_row(table, scenario, exposure, outcome):
 def test_odds_ratio_hand_computed(results):
     table = ha.odds_ratios(results)
     assert list(table.columns[:7]) == ["scenario", "exposure", "outcome", "odds_ratio", "ci_low", "ci_high", "n"]
-    assert len(table) == 3 * 3 * 2
+    assert len(table) == 3 * 3 * 3
     r = odds_row(table, "sting", "arrested_180d", "violence_180d")
     # pooled over 5 replicates: a=20, b=80, c=10, d=90
     assert r["n"] == 200
@@ -193,6 +193,62 @@ def test_odds_ratio_empty_margin_is_nan(results):
     r = odds_row(ha.odds_ratios(results), "baseline", "policed_180d", "violence_180d")
     assert r["n"] == 100
     assert math.isnan(r["odds_ratio"]) and math.isnan(r["ci_low"])
+
+
+def test_sector_adjusted_odds_ratio_is_mantel_haenszel_with_the_robins_breslow_greenland_interval(results):
+    """A hand-worked example: three sectors whose tables pool to the crude table above.
+
+        sector   a   b   c   d    n    ad/n          bc/n
+        street  12  28   2  18   60   216/60 = 3.6  56/60
+        venue    5  30   4  36   75   180/75 = 2.4  120/75 = 1.6
+        online   3  22   4  36   65   108/65        88/65
+
+    OR_MH = Σ ad/n / Σ bc/n = (498/65) / (758/195) = 747/379 = 1.97098, below
+    the crude 2.25 because the street, where exposure is common, has the most
+    violence. Robins, Breslow and Greenland (1986), with P = (a+d)/n,
+    Q = (b+c)/n, R = ad/n, S = bc/n:
+
+        var(ln OR_MH) = ΣPR / 2(ΣR)² + Σ(PS + QR) / 2ΣRΣS + ΣQS / 2(ΣS)²
+    """
+    from fractions import Fraction
+
+    r = odds_row(ha.odds_ratios(results), "sting", "arrested_180d", "violence_180d")
+    assert r["odds_ratio"] == pytest.approx(2.25)  # crude, pooled over sectors
+    assert r["mh_strata"] == 3
+    assert r["mh_odds_ratio"] == pytest.approx(747 / 379, rel=1e-12)
+    sum_r = sum_s = pr = ps_qr = qs = Fraction(0)
+    for a, b, c, d in [(12, 28, 2, 18), (5, 30, 4, 36), (3, 22, 4, 36)]:
+        n = a + b + c + d
+        p, q, rr, ss = Fraction(a + d, n), Fraction(b + c, n), Fraction(a * d, n), Fraction(b * c, n)
+        sum_r, sum_s = sum_r + rr, sum_s + ss
+        pr, ps_qr, qs = pr + p * rr, ps_qr + p * ss + q * rr, qs + q * ss
+    assert sum_r / sum_s == Fraction(747, 379)
+    variance = pr / (2 * sum_r**2) + ps_qr / (2 * sum_r * sum_s) + qs / (2 * sum_s**2)
+    assert variance == Fraction(16757698061, 89058856410)
+    se = math.sqrt(variance)
+    assert r["mh_ci_low"] == pytest.approx(747 / 379 * math.exp(-1.959963984540054 * se), rel=1e-12)
+    assert r["mh_ci_high"] == pytest.approx(747 / 379 * math.exp(1.959963984540054 * se), rel=1e-12)
+    assert (r["mh_ci_low"], r["mh_ci_high"]) == (pytest.approx(0.842263, rel=1e-5), pytest.approx(4.61227, rel=1e-5))
+
+
+def test_mantel_haenszel_leaves_out_empty_strata_and_refuses_an_inestimable_ratio():
+    with_empty = ha.mantel_haenszel_odds_ratio([[12, 28, 2, 18], [0, 0, 0, 0], [5, 30, 4, 36], [3, 22, 4, 36]])
+    assert with_empty[0] == pytest.approx(747 / 379) and with_empty[3] == 3
+    # One stratum: the MH ratio is that stratum's ad/bc (no correction).
+    assert ha.mantel_haenszel_odds_ratio([[12, 28, 2, 18]])[0] == pytest.approx(12 * 18 / (28 * 2))
+    # No exposed case in any stratum: Σ ad/n = 0, not estimable.
+    ratio, low, high, used = ha.mantel_haenszel_odds_ratio([[0, 50, 10, 40], [0, 5, 1, 4]])
+    assert math.isnan(ratio) and math.isnan(low) and math.isnan(high) and used == 2
+
+
+def test_odds_ratios_of_a_schema_1_file_are_crude_only(make_results):
+    path = make_results("v1.h5", schema_version=1)
+    table = ha.odds_ratios(path)
+    assert len(table) == 3 * 3 * 2
+    assert set(table.outcome) == {"violence_180d", "condomless_180d"}
+    r = odds_row(table, "sting", "arrested_180d", "violence_180d")
+    assert r["odds_ratio"] == pytest.approx(2.25) and r["n"] == 200
+    assert math.isnan(r["mh_odds_ratio"]) and r["mh_strata"] == 0
 
 
 def test_woolf_function():

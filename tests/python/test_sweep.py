@@ -21,7 +21,14 @@ def total(point: int, metric_index: int, replicate: int) -> float:
     return 1000.0 * metric_index + 10.0 * point + replicate
 
 
-def write_sweep(path, replicates=3, kind="sweep", complete=True, schema_version=1, days=5):
+STRATA = ["all", "street/documented/adult/central", "community/0"]
+
+
+def stratum_total(point: int, metric_index: int, replicate: int, stratum: int) -> float:
+    return total(point, metric_index, replicate) + 0.25 * stratum
+
+
+def write_sweep(path, replicates=3, kind="sweep", complete=True, schema_version=2, days=5):
     strings = h5py.string_dtype("utf-8")
     with h5py.File(path, "w") as f:
         f.attrs["schema_version"] = np.int64(schema_version)
@@ -53,6 +60,15 @@ def write_sweep(path, replicates=3, kind="sweep", complete=True, schema_version=
             for mi, (metric, _) in enumerate(METRICS):
                 g.create_dataset(f"totals/{metric}", data=[total(k, mi, r) for r in range(replicates)])
                 g.create_dataset(f"summary/{metric}", data=np.zeros((5, days)))
+            if schema_version >= 2:
+                g.create_dataset("strata", data=np.array(STRATA, dtype=strings))
+                g.create_dataset("stratum_totals", data=[[[stratum_total(k, mi, r, st) for st in range(len(STRATA))]
+                                                          for mi in range(len(METRICS))] for r in range(replicates)])
+                tables = np.zeros((replicates, 3, 3, 3, 4), dtype=np.uint64)
+                tables[:, :, :, :, 0] = k + 1  # exposed with the outcome: the point's number + 1
+                tables[:, :, :, :, 3] = 10
+                ds = g.create_dataset("exposure", data=tables)
+                ds.attrs["strata"] = np.array(["street", "venue", "online"], dtype=strings)
         if complete:
             f.attrs["complete"] = np.int64(1)
     return str(path)
@@ -92,6 +108,36 @@ def test_load_sweep_refuses_unfinished_files_shards_and_results_files(tmp_path, 
         ha.load_sweep(write_sweep(tmp_path / "z.h5"), metrics=["violence_buyr"])
 
 
+def test_stratum_totals_and_exposure_tables_of_every_point(tmp_path):
+    path = write_sweep(tmp_path / "sweep.h5")
+    df = ha.load_sweep_strata(path, metrics=["violence_buyer"], strata=["community/0", "all"])
+    assert list(df.columns) == PARAMETERS + ["point", "replicate", "metric", "stratum", "value"]
+    assert len(df) == len(VALUES) * 3 * 2
+    assert list(df["stratum"].cat.categories) == ["community/0", "all"]
+    for row in df.itertuples(index=False):
+        point, replicate, stratum, value = row[2], row[3], row[5], row[6]
+        assert value == stratum_total(point, 1, replicate, STRATA.index(stratum))
+    # Stratum "all" is the totals load_sweep gives.
+    every = ha.load_sweep_strata(path, metrics="workers_active")
+    alls = every[every.stratum == "all"].reset_index(drop=True)
+    assert list(alls["value"]) == list(ha.load_sweep(path, metrics="workers_active")["value"])
+    with pytest.raises(ValueError, match="did you mean 'community/0'"):
+        ha.load_sweep_strata(path, strata=["community/O"])
+    exposure = ha.read_sweep_exposure(path)
+    assert sorted(exposure) == [0, 1, 2, 3]
+    assert exposure[2].counts.shape == (3, 3, 3, 3, 4) and exposure[2].strata == ["street", "venue", "online"]
+    assert int(exposure[2].counts[0, 1, 2, 0, 0]) == 3
+
+
+def test_a_schema_1_sweep_still_loads_but_has_no_strata(tmp_path):
+    path = write_sweep(tmp_path / "v1.h5", schema_version=1)
+    assert len(ha.load_sweep(path)) == len(VALUES) * 3 * len(METRICS)
+    with pytest.raises(ha.ResultsError, match="no stratum_totals .*schema_version 1"):
+        ha.load_sweep_strata(path)
+    with pytest.raises(ha.ResultsError, match="no exposure"):
+        ha.read_sweep_exposure(path)
+
+
 def test_plot_sweep_draws_point_means_against_the_parameter(tmp_path):
     path = write_sweep(tmp_path / "sweep.h5")
     ax = ha.plot_sweep(path, "violence_buyer", "population.workers")
@@ -117,3 +163,11 @@ def test_a_real_grid_sweep_loads_with_its_design(tmp_path):
     assert list(means.index) == [7, 14, 28]
     assert means[28] > 2 * means[7]  # four times the officers, several times the arrests
     ha.plot_sweep(out, "arrests_worker", "policy.0.officers")
+    # Each point's stratum totals: "all" is the totals, the cells add up to it.
+    strata = ha.load_sweep_strata(out, metrics=["arrests_worker"])
+    alls = strata[strata.stratum == "all"]
+    assert list(alls["value"]) == list(df["value"])
+    cells = strata[strata.stratum.str.count("/") == 3].groupby(["point", "replicate"])["value"].sum()
+    assert cells.to_numpy() == pytest.approx(alls["value"].to_numpy())
+    exposure = ha.read_sweep_exposure(out)
+    assert exposure[0].counts.shape == (4, 3, 3, 3, 4)

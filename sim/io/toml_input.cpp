@@ -1,0 +1,67 @@
+#include "io/toml_input.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "io/scenario.hpp"  // ScenarioError
+
+namespace harmsim::io::toml_input {
+
+std::string describe(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string: {
+      std::string s(*n.value<std::string_view>());
+      if (s.size() > 40) {
+        std::size_t cut = 40;  // not inside a UTF-8 character
+        while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+        s = s.substr(0, cut) + "...";
+      }
+      return fmt::format("the string \"{}\"", s);
+    }
+    case toml::node_type::integer: return fmt::format("{}", *n.value<std::int64_t>());
+    case toml::node_type::floating_point: return fmt::format("{}", *n.value<double>());
+    case toml::node_type::boolean: return *n.value<bool>() ? "true" : "false";
+    case toml::node_type::table: return "a table";
+    case toml::node_type::array: return "a list";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    default: return "nothing";
+  }
+}
+
+std::string read_file(const std::filesystem::path& file, std::string_view noun) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(file, ec))  // (it would open, and read as an empty file)
+    throw ScenarioError(file.string(), 0, 0, "", fmt::format("a {}", noun), "a directory");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw ScenarioError(file.string(), 0, 0, "", fmt::format("a readable {}", noun), "none could be opened");
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+toml::table parse(std::string_view text, const std::string& source) {
+  try {
+    return toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    throw ScenarioError(source, e.source().begin.line, e.source().begin.column, "", "valid TOML",
+                        std::string(e.description()));
+  }
+}
+
+std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t) {
+  std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+  for (auto&& [k, v] : t) entries.emplace_back(&k, &v);
+  std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+    const auto& x = a.first->source().begin;
+    const auto& y = b.first->source().begin;
+    return x.line != y.line ? x.line < y.line : x.column < y.column;
+  });
+  return entries;
+}
+
+}  // namespace harmsim::io::toml_input
