@@ -52,8 +52,22 @@ const Replicates& replicates_of(const io::Quantity& q, const std::vector<const R
   return reps;
 }
 
-// A level, rate or total in one replicate.
+// The share of workers exposed, or with the outcome, in one replicate's tables.
+double share_value(const io::Quantity& q, const model::ReplicateResult& r) {
+  double with = 0, all = 0;
+  for (std::size_t k : q.sectors)
+    for (std::size_t c = 0; c < 4; ++c) {
+      // Cells: exposed with outcome, exposed without, unexposed with, unexposed without.
+      const double n = static_cast<double>(r.exposure[model::exposure_index(k, q.exposure, q.outcome, c)]);
+      all += n;
+      if (q.of_exposure ? c < 2 : c % 2 == 0) with += n;
+    }
+  return all > 0 ? with / all : kNaN;
+}
+
+// A level, rate, total or share in one replicate.
 double replicate_value(const io::Quantity& q, const model::ReplicateResult& r) {
+  if (q.kind == io::QuantityKind::Share) return share_value(q, r);
   double sum = 0, workers = 0, weighted = 0;
   for (std::size_t s : q.strata) {
     const double v = r.stratum_total(q.metric, s);
@@ -71,7 +85,8 @@ double replicate_value(const io::Quantity& q, const model::ReplicateResult& r) {
       if (!(workers * days > 0)) return kNaN;
       return q.per == io::RateUnit::WorkerYear ? sum / (workers * days / kDaysPerYear) : 1000.0 * sum / (workers * days);
     case io::QuantityKind::Total: return q.per_year ? sum * kDaysPerYear / days : sum;
-    case io::QuantityKind::OddsRatio: break;
+    case io::QuantityKind::OddsRatio:
+    case io::QuantityKind::Share: break;
   }
   return kNaN;
 }

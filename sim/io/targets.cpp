@@ -25,21 +25,21 @@ constexpr std::array<std::string_view, 9> kTargetKeys = {"id",       "descriptio
 // The keys of a quantity, and the kinds each one belongs to.
 struct QuantityKey {
   std::string_view key;
-  std::array<bool, 4> kinds;  // level, rate, total, odds_ratio
+  std::array<bool, 5> kinds;  // level, rate, total, odds_ratio, share
 };
 constexpr std::array<QuantityKey, 10> kQuantityKeys = {{
-    {"file", {true, true, true, true}},
-    {"scenario", {true, true, true, true}},
-    {"kind", {true, true, true, true}},
-    {"metric", {true, true, true, false}},
-    {"stratum", {true, true, true, true}},
-    {"per", {false, true, false, false}},
-    {"per_year", {false, false, true, false}},
-    {"exposure", {false, false, false, true}},
-    {"outcome", {false, false, false, true}},
-    {"adjust", {false, false, false, true}},
+    {"file", {true, true, true, true, true}},
+    {"scenario", {true, true, true, true, true}},
+    {"kind", {true, true, true, true, true}},
+    {"metric", {true, true, true, false, false}},
+    {"stratum", {true, true, true, true, true}},
+    {"per", {false, true, false, false, false}},
+    {"per_year", {false, false, true, false, false}},
+    {"exposure", {false, false, false, true, true}},
+    {"outcome", {false, false, false, true, true}},
+    {"adjust", {false, false, false, true, false}},
 }};
-constexpr std::array<std::string_view, 4> kKindNames = {"level", "rate", "total", "odds_ratio"};
+constexpr std::array<std::string_view, 5> kKindNames = {"level", "rate", "total", "odds_ratio", "share"};
 
 // Metrics recorded in stratum "all" only: they belong to no worker
 // (docs/output.md, sim/model's count_global and the levels of the market).
@@ -367,6 +367,10 @@ class TargetsParser {
       odds_ratio(q, quantity, stratum_node, where);
       return quantity;
     }
+    if (quantity.kind == QuantityKind::Share) {
+      share(q, quantity, stratum_node, where);
+      return quantity;
+    }
 
     const toml::node* metric_node = q.get("metric");
     if (metric_node == nullptr) fail(&where, q.name("metric"), "a metric name (see docs/output.md)", "none", context_);
@@ -460,6 +464,39 @@ class TargetsParser {
              "adjust = \"none\" in one sector (one table: nothing to adjust over)",
              q.get("adjust") != nullptr ? describe(*q.get("adjust")) : "\"sector\" (the default)", context_);
     }
+  }
+
+  // A share of workers from the exposure tables: exactly one of `exposure`
+  // and `outcome`, in all sectors or one.
+  void share(const QuantityNodes& q, Quantity& quantity, const toml::node* stratum_node,
+             const toml::table& where) const {
+    const toml::node* exposure = q.get("exposure");
+    const toml::node* outcome = q.get("outcome");
+    if ((exposure == nullptr) == (outcome == nullptr))
+      fail(exposure != nullptr ? exposure : &where, q.name(exposure != nullptr ? "outcome" : "exposure"),
+           "exactly one of `exposure` and `outcome` for a `share` quantity",
+           exposure != nullptr ? "both" : "neither", context_);
+    quantity.of_exposure = exposure != nullptr;
+    const std::string_view key = quantity.of_exposure ? "exposure" : "outcome";
+    const std::vector<std::string_view> list =
+        quantity.of_exposure ? views(model::kExposures) : views(model::kOutcomes);
+    const std::string expected = fmt::format("one of {}", quoted_list(list));
+    const std::string name = text(q, key, expected);
+    const auto it = std::find(list.begin(), list.end(), name);
+    if (it == list.end()) fail(q.get(key), q.name(key), expected, describe(*q.get(key)), hint_nearest(name, list));
+    (quantity.of_exposure ? quantity.exposure : quantity.outcome) = static_cast<std::size_t>(it - list.begin());
+    std::vector<std::string> sectors = {"all"};
+    for (std::string_view s : model::kExposureStrata) sectors.push_back(fmt::format("sector/{}", s));
+    const auto sector = std::find(sectors.begin(), sectors.end(), quantity.stratum);
+    if (sector == sectors.end()) {
+      const std::vector<std::string_view> names(sectors.begin(), sectors.end());
+      fail(stratum_node, q.name("stratum"), "\"all\" or \"sector/NAME\" for a share (its tables are by sector)",
+           fmt::format("\"{}\"", quantity.stratum), hint_nearest(quantity.stratum, names));
+    }
+    if (sector == sectors.begin())
+      for (std::size_t k = 0; k < model::kExposureStrata.size(); ++k) quantity.sectors.push_back(k);
+    else
+      quantity.sectors.push_back(static_cast<std::size_t>(sector - sectors.begin() - 1));
   }
 
   // The scenarios of a file, read once.
@@ -561,6 +598,10 @@ std::string describe_quantity(const TargetsFile& file, const Quantity& q) {
       return fmt::format("OR {} -> {}, {}{}, {}", model::kExposures[q.exposure], model::kOutcomes[q.outcome],
                          q.adjust == OddsAdjustment::Sector ? "sector-adjusted" : "crude",
                          q.stratum == "all" ? "" : " in " + q.stratum, scenario);
+    case QuantityKind::Share:
+      return fmt::format("share {} in {}, {}",
+                         q.of_exposure ? model::kExposures[q.exposure] : model::kOutcomes[q.outcome], q.stratum,
+                         scenario);
   }
   return {};
 }

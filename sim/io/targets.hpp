@@ -3,8 +3,9 @@
 // with its value, its interval, its source, and whether calibration uses it
 // or validation keeps it back (docs/targets.md). Each target names a
 // quantity of the model's results: a level or a rate of a metric in a group
-// of strata, a horizon total, or an odds ratio from the exposure tables, in
-// a scenario of a scenario file; or the ratio of two such quantities.
+// of strata, a horizon total, an odds ratio or a share of workers exposed or
+// with an outcome from the exposure tables, in a scenario of a scenario file;
+// or the ratio of two such quantities.
 // app/evaluate.hpp computes them; `harmsim targets` runs and prints them.
 //
 // Errors are ScenarioErrors in the style of scenario files: file, line,
@@ -23,7 +24,7 @@
 namespace harmsim::io {
 
 enum class TargetUse : std::uint8_t { Calibration, Validation };
-enum class QuantityKind : std::uint8_t { Level, Rate, Total, OddsRatio };
+enum class QuantityKind : std::uint8_t { Level, Rate, Total, OddsRatio, Share };
 enum class Comparison : std::uint8_t { None, Ratio, Change };
 enum class RateUnit : std::uint8_t { WorkerYear, ThousandWorkerDays };
 enum class OddsAdjustment : std::uint8_t { None, Sector };
@@ -47,6 +48,9 @@ struct Quantity {
   std::size_t exposure = 0, outcome = 0;
   OddsAdjustment adjust = OddsAdjustment::Sector;
   std::vector<std::size_t> sectors;
+  // share: the share of workers active on the last day who were exposed
+  // (of_exposure) or had the outcome, in `sectors`, from the same tables.
+  bool of_exposure = false;
 };
 
 struct PublishedTarget {
