@@ -56,13 +56,13 @@ class SweepParser {
 
   Sweep parse(std::string_view text) {
     const toml::table root = toml_input::parse(text, source_);
-    static constexpr std::array<std::string_view, 7> kKeys = {"base",  "scenario", "replicates", "seed",
-                                                              "grid",  "lhs",      "description"};
+    static constexpr std::array<std::string_view, 8> kKeys = {"base", "scenario", "replicates", "seed",
+                                                              "grid", "lhs",      "points",     "description"};
     for (auto&& [k, v] : root) {
       if (std::find(kKeys.begin(), kKeys.end(), k.str()) != kKeys.end()) continue;
       const std::string near = nearest(k.str(), {kKeys.begin(), kKeys.end()});
       fail(position_of(k.source()), std::string(k.str()),
-           "a sweep key (base, scenario, replicates, seed, description, and [grid] or [lhs])",
+           "a sweep key (base, scenario, replicates, seed, description, and [grid], [lhs] or [points])",
            fmt::format("unknown key `{}`", k.str()), near.empty() ? "" : fmt::format("did you mean `{}`?", near));
     }
     Sweep sweep;
@@ -86,13 +86,27 @@ class SweepParser {
 
     const toml::node* grid = root.get("grid");
     const toml::node* lhs = root.get("lhs");
+    const toml::node* list = root.get("points");
     if (grid != nullptr && lhs != nullptr)
       fail(lhs, "lhs", "either a [grid] or an [lhs] table", "both [grid] and [lhs]",
            "run them as two sweeps");
-    if (grid == nullptr && lhs == nullptr)
-      fail(Position{}, "grid", "a [grid] table (every combination) or an [lhs] table (Latin hypercube)",
+    if (list != nullptr && (grid != nullptr || lhs != nullptr))
+      fail(list, "points", "one design: a [grid], an [lhs] or a [points] table",
+           fmt::format("[points] and [{}]", grid != nullptr ? "grid" : "lhs"), "run them as two sweeps");
+    if (grid == nullptr && lhs == nullptr && list == nullptr)
+      fail(Position{}, "grid",
+           "a [grid] table (every combination), an [lhs] table (Latin hypercube) or a [points] table (a list of "
+           "points)",
            "neither");
-    if (grid != nullptr) {
+    if (list != nullptr) {
+      const toml::table* t = list->as_table();
+      if (t == nullptr)
+        fail(list, "points", "a table [points] of \"section.key\" = [values], one value per point", describe(*list));
+      sweep.design = SweepDesign::Points;
+      design_table_ = t;
+      design_prefix_ = "points.";
+      parse_points(*t, sweep);
+    } else if (grid != nullptr) {
       const toml::table* t = grid->as_table();
       if (t == nullptr) fail(grid, "grid", "a table [grid] of \"section.key\" = [values]", describe(*grid));
       sweep.design = SweepDesign::Grid;
@@ -187,23 +201,11 @@ class SweepParser {
       }
       p.policy = static_cast<std::ptrdiff_t>(index);
     } else {
-      const ParamSpec* spec = nullptr;
-      std::vector<std::string> names;
-      for (const ParamSpec& s : model::kModelParamSpecs) {
-        names.push_back(full_name(s));
-        if (names.back() == name) spec = &s;
-      }
-      if (spec == nullptr) {
-        std::vector<std::string_view> views(names.begin(), names.end());
-        std::string near = nearest(name, views);
-        if (near.empty()) {  // a bare key, or a key under the wrong section
-          const std::string last = name.substr(name.rfind('.') == std::string::npos ? 0 : name.rfind('.') + 1);
-          for (const ParamSpec& s : model::kModelParamSpecs)
-            if (s.key == last) near = full_name(s);
-        }
+      std::string near;
+      const ParamSpec* spec = resolve_model_parameter(name, &near);
+      if (spec == nullptr)
         fail(at, key, "a model parameter \"section.key\" (see `harmsim params`) or \"policy.N.key\"",
              fmt::format("unknown parameter `{}`", name), near.empty() ? "" : fmt::format("did you mean `{}`?", near));
-      }
       p.spec = *spec;
       if (name == "simulation.replicates")
         fail(at, key, "a parameter other than simulation.replicates", "`simulation.replicates`",
@@ -314,42 +316,46 @@ class SweepParser {
         fail(v, key, "a range [low, high] with low <= high", fmt::format("[{}, {}]", p.low, p.high));
       add_parameter(sweep, std::move(p), at);
     }
-    // Each parameter's range is cut into `points` equal strata; a random
-    // permutation gives each point one stratum, and a uniform draw the place
-    // in it. An integer parameter takes the floor of a draw on [low, high + 1),
-    // so each integer of the range is equally likely. Every parameter draws
-    // from its own stream (seed, "lhs/<name>"), so adding a parameter leaves
-    // the others' columns unchanged.
-    sweep.values.assign(points, std::vector<double>(sweep.parameters.size()));
-    for (std::size_t j = 0; j < sweep.parameters.size(); ++j) {
-      const SweptParameter& p = sweep.parameters[j];
-      core::Rng rng(core::stream_seed(sweep.design_seed, "lhs/" + p.name, 0));
-      std::vector<std::uint32_t> stratum(points);
-      std::iota(stratum.begin(), stratum.end(), 0u);
-      for (std::size_t i = points; i-- > 1;)
-        std::swap(stratum[i], stratum[rng.below(static_cast<std::uint32_t>(i + 1))]);
-      const double n = static_cast<double>(points);
-      for (std::size_t i = 0; i < points; ++i) {
-        const double u = (static_cast<double>(stratum[i]) + rng.uniform()) / n;
-        double v = 0;
-        if (p.spec.type == ParamType::Int) {
-          v = std::min(std::floor(p.low + u * (p.high - p.low + 1.0)), p.high);
-        } else {
-          v = std::clamp(p.low + u * (p.high - p.low), p.low, p.high);
-        }
-        sweep.values[i][j] = v;
+    sweep.values = latin_hypercube(sweep.parameters, points, sweep.design_seed);
+  }
+
+  // A list of points: every parameter's column of values, all of one length.
+  void parse_points(const toml::table& t, Sweep& sweep) {
+    if (t.empty())
+      fail(&t, "points", "at least one parameter: \"section.key\" = [values], one value per point",
+           "an empty [points]");
+    std::size_t points = 0;
+    std::string first;
+    for (auto [k, v] : in_file_order(t)) {
+      const Position at = position_of(k->source());
+      SweptParameter p = resolve(std::string(k->str()), at, sweep.base);
+      const std::string key = design_prefix_ + p.name;
+      const toml::array* values = v->as_array();
+      if (values == nullptr || values->empty())
+        fail(v, key, "a non-empty list of values, one per point, e.g. [0.03, 0.05, 0.08]", describe(*v));
+      if (values->size() > kMaxPoints)
+        fail(v, key, fmt::format("at most {} points", kMaxPoints), fmt::format("{} values", values->size()));
+      if (first.empty()) {
+        first = p.name;
+        points = values->size();
+      } else if (values->size() != points) {
+        fail(v, key, fmt::format("{} values, one per point, as `{}{}` has", points, design_prefix_, first),
+             fmt::format("{} values", values->size()));
       }
+      for (const toml::node& e : *values) p.grid.push_back(value_of(p, e, key, true));
+      add_parameter(sweep, std::move(p), at);
     }
+    sweep.values.assign(points, std::vector<double>(sweep.parameters.size()));
+    for (std::size_t k = 0; k < points; ++k)
+      for (std::size_t j = 0; j < sweep.parameters.size(); ++j) sweep.values[k][j] = sweep.parameters[j].grid[k];
   }
 
   // Every point is checked as a scenario file would be (the rules across
   // keys, the policies' own checks) before anything runs.
   void validate_points(const Sweep& sweep) const {
     for (std::size_t k = 0; k < sweep.points(); ++k) {
-      Scenario s = sweep.base;
-      for (std::size_t j = 0; j < sweep.parameters.size(); ++j) set_parameter(s, sweep.parameters[j], sweep.values[k][j]);
       try {
-        (void)parse_scenarios(to_toml(s), fmt::format("{} point p{}", source_, k));
+        check_point(sweep, k);
       } catch (const ScenarioError& e) {
         Position at = design_table_ != nullptr ? position_of(design_table_->source()) : Position{};
         for (std::size_t j = 0; j < sweep.parameters.size(); ++j) {
@@ -386,7 +392,9 @@ void assign(T& field, double value) {
 
 }  // namespace
 
-std::string Sweep::stream_name(std::size_t point) const { return fmt::format("{}/p{}", base.name, point); }
+std::string Sweep::stream_name(std::size_t point) const {
+  return fmt::format("{}/p{}", streams.empty() ? base.name : streams, point);
+}
 
 Scenario Sweep::point_scenario(std::size_t point) const {
   Scenario s = base;
@@ -398,6 +406,8 @@ Scenario Sweep::point_scenario(std::size_t point) const {
 std::string Sweep::canonical_text() const {
   std::string text = "harmsim sweep definition 1\n";
   text += fmt::format("scenario = {}\nreplicates = {}\ndesign = {}\n", base.name, replicates, design_name(design));
+  // (Only when set, so that the ids of sweeps of earlier versions stay.)
+  if (!streams.empty()) text += fmt::format("streams = {}\n", streams);
   for (const SweptParameter& p : parameters) text += fmt::format("parameter = {}\n", p.name);
   for (std::size_t k = 0; k < values.size(); ++k) {
     text += fmt::format("p{} =", k);
@@ -420,6 +430,78 @@ void set_parameter(Scenario& s, const SweptParameter& p, double value) {
                            if (spec.key == p.spec.key) assign(field, value);
                          });
   }
+}
+
+Sweep make_sweep(Scenario base, std::vector<SweptParameter> parameters, std::vector<std::vector<double>> values,
+                 SweepDesign design, std::uint64_t design_seed, std::string streams) {
+  Sweep sweep;
+  sweep.source = base.source;
+  sweep.replicates = base.params.replicates;
+  sweep.base = std::move(base);
+  sweep.design = design;
+  sweep.design_seed = design_seed;
+  sweep.parameters = std::move(parameters);
+  sweep.values = std::move(values);
+  sweep.streams = std::move(streams);
+  sweep.sweep_id = sweep_hash(sweep.canonical_text());
+  return sweep;
+}
+
+void check_point(const Sweep& sweep, std::size_t point) {
+  Scenario s = sweep.base;
+  for (std::size_t j = 0; j < sweep.parameters.size(); ++j)
+    set_parameter(s, sweep.parameters[j], sweep.values.at(point)[j]);
+  (void)parse_scenarios(to_toml(s), fmt::format("{} point p{}", sweep.source, point));
+}
+
+std::vector<std::vector<double>> latin_hypercube(const std::vector<SweptParameter>& parameters, std::size_t points,
+                                                 std::uint64_t seed) {
+  // Each parameter's range is cut into `points` equal strata; a random
+  // permutation gives each point one stratum, and a uniform draw the place
+  // in it. An integer parameter takes the floor of a draw on [low, high + 1),
+  // so each integer of the range is equally likely. Every parameter draws
+  // from its own stream (seed, "lhs/<name>"), so adding a parameter leaves
+  // the others' columns unchanged.
+  std::vector<std::vector<double>> values(points, std::vector<double>(parameters.size()));
+  for (std::size_t j = 0; j < parameters.size(); ++j) {
+    const SweptParameter& p = parameters[j];
+    core::Rng rng(core::stream_seed(seed, "lhs/" + p.name, 0));
+    std::vector<std::uint32_t> stratum(points);
+    std::iota(stratum.begin(), stratum.end(), 0u);
+    for (std::size_t i = points; i-- > 1;)
+      std::swap(stratum[i], stratum[rng.below(static_cast<std::uint32_t>(i + 1))]);
+    const double n = static_cast<double>(points);
+    for (std::size_t i = 0; i < points; ++i) {
+      const double u = (static_cast<double>(stratum[i]) + rng.uniform()) / n;
+      double v = 0;
+      if (p.spec.type == ParamType::Int) {
+        v = std::min(std::floor(p.low + u * (p.high - p.low + 1.0)), p.high);
+      } else {
+        v = std::clamp(p.low + u * (p.high - p.low), p.low, p.high);
+      }
+      values[i][j] = v;
+    }
+  }
+  return values;
+}
+
+const ParamSpec* resolve_model_parameter(const std::string& name, std::string* nearest_name) {
+  std::vector<std::string> names;
+  for (const ParamSpec& s : model::kModelParamSpecs) {
+    names.push_back(full_name(s));
+    if (names.back() == name) return &s;
+  }
+  if (nearest_name != nullptr) {
+    std::vector<std::string_view> views(names.begin(), names.end());
+    std::string near = nearest(name, views);
+    if (near.empty()) {  // a bare key, or a key under the wrong section
+      const std::string last = name.substr(name.rfind('.') == std::string::npos ? 0 : name.rfind('.') + 1);
+      for (const ParamSpec& s : model::kModelParamSpecs)
+        if (s.key == last) near = full_name(s);
+    }
+    *nearest_name = near;
+  }
+  return nullptr;
 }
 
 std::string sweep_hash(std::string_view text) {
