@@ -330,6 +330,32 @@ int mpi_broadcast([[maybe_unused]] const MpiSession& session, int value) {
   return value;
 }
 
+int mpi_broadcast_patient([[maybe_unused]] const MpiSession& session, int value) {
+#ifdef HARMSIM_HAVE_MPI
+  if (session.active) {
+    MPI_Request request = MPI_REQUEST_NULL;
+    MPI_Ibcast(&value, 1, MPI_INT, 0, MPI_COMM_WORLD, &request);
+    // A look every 10 ms: nothing next to a fit of seconds.
+    for (int done = 0;;) {
+      MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+      if (done != 0) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+#endif
+  return value;
+}
+
+void mpi_broadcast_doubles([[maybe_unused]] const MpiSession& session, [[maybe_unused]] std::vector<double>& values) {
+#ifdef HARMSIM_HAVE_MPI
+  if (!session.active) return;
+  std::uint64_t size = values.size();
+  MPI_Bcast(&size, 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
+  values.resize(static_cast<std::size_t>(size));
+  if (size > 0) MPI_Bcast(values.data(), static_cast<int>(size), MPI_DOUBLE, 0, MPI_COMM_WORLD);
+#endif
+}
+
 int distribute(const MpiSession& session, const std::vector<std::uint64_t>& units, unsigned threads,
                const MakeWorker& make_worker, const std::function<void(std::uint64_t)>& done,
                const std::function<bool()>& stop) {

@@ -36,6 +36,12 @@ void mpi_stop(const MpiSession& session);
 int launched_ranks();
 // Rank 0's value on every rank (the value itself when inactive).
 int mpi_broadcast(const MpiSession& session, int value);
+// The same for a wait of seconds or minutes (calibration's fit step runs on
+// rank 0 while the others wait): the other ranks nap between looks instead
+// of spinning in a blocking call, leaving their cores to rank 0's work.
+int mpi_broadcast_patient(const MpiSession& session, int value);
+// Rank 0's numbers on every rank (resized on the others).
+void mpi_broadcast_doubles(const MpiSession& session, std::vector<double>& values);
 
 // What one worker thread does with the units it is given. Both return 0, or
 // an exit status that stops the distribution (they report their own error).

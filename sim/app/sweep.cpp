@@ -52,9 +52,9 @@ std::string duration_text(double seconds) {
 // redrawn in place on a terminal, a line every 10 s otherwise (--progress).
 class SweepProgress {
  public:
-  SweepProgress(std::size_t replicates, const std::vector<std::uint64_t>& shard_units,
+  SweepProgress(std::string label, std::size_t replicates, const std::vector<std::uint64_t>& shard_units,
                 const std::vector<std::uint64_t>& pending, bool enabled)
-      : replicates_(replicates), enabled_(enabled), terminal_(isatty(STDERR_FILENO) != 0) {
+      : label_(std::move(label)), replicates_(replicates), enabled_(enabled), terminal_(isatty(STDERR_FILENO) != 0) {
     for (std::uint64_t u : shard_units) ++remaining_[u / replicates_];
     total_units_ = shard_units.size();
     points_total_ = remaining_.size();
@@ -89,13 +89,15 @@ class SweepProgress {
     const double rate = elapsed > 0 ? static_cast<double>(done_units_ - resumed_units_) / elapsed : 0.0;
     const double eta = rate > 0 ? static_cast<double>(total_units_ - done_units_) / rate : -1.0;
     const std::string line =
-        fmt::format("sweep: points {}/{}, replicates {}/{}, {:.1f} replicates/s, ETA {}", points_done_, points_total_,
-                    done_units_, total_units_, rate, done_units_ == total_units_ ? "0s" : duration_text(eta));
+        fmt::format("{}: points {}/{}, replicates {}/{}, {:.1f} replicates/s, ETA {}", label_, points_done_,
+                    points_total_, done_units_, total_units_, rate,
+                    done_units_ == total_units_ ? "0s" : duration_text(eta));
     if (terminal_) std::fprintf(stderr, "\r%s   %s", line.c_str(), final ? "\n" : "");
     else std::fprintf(stderr, "%s\n", line.c_str());
     std::fflush(stderr);
   }
 
+  std::string label_;
   std::size_t replicates_;
   bool enabled_, terminal_;
   std::map<std::uint64_t, std::size_t> remaining_;  // point -> units left
@@ -184,7 +186,7 @@ constexpr int kProceed = -1;
 
 // Rank 0 before anything runs: the output, the checkpoint directory, and the
 // units still to run. Returns kProceed or an exit status.
-int prepare(const SweepCommand& cmd, const SweepRun& run, const io::CheckpointDir& checkpoints,
+int prepare(const SweepRunOptions& cmd, const SweepRun& run, const io::CheckpointDir& checkpoints,
             io::JournalIndex& finished, std::vector<std::uint64_t>& pending) {
   std::error_code error;
   if (fs::exists(run.output, error)) {
@@ -195,7 +197,7 @@ int prepare(const SweepCommand& cmd, const SweepRun& run, const io::CheckpointDi
       if (fs::exists(run.work, error))  // left by a run killed after its rename
         if (const std::string warning = remove_checkpoints_of_complete(checkpoints, cmd.output); !warning.empty())
           print_error(warning);
-      if (!cmd.quiet) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
+      if (!cmd.quiet && cmd.announce) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
       return kExitOk;
     }
     if (!cmd.force) {
@@ -258,7 +260,7 @@ int prepare(const SweepCommand& cmd, const SweepRun& run, const io::CheckpointDi
 // Rank 0 once every unit is in: the sweep (or shard) file, then the
 // checkpoint directory goes. A unit that is missing or damaged is run again
 // here.
-int assemble(const SweepCommand& cmd, const SweepRun& run, const MpiSession& session,
+int assemble(const SweepRunOptions& cmd, const SweepRun& run, const MpiSession& session,
              const io::CheckpointDir& checkpoints, io::JournalIndex& finished, const std::string& started_at) {
   try {
     finished.scan();  // what every rank appended
@@ -302,7 +304,7 @@ int assemble(const SweepCommand& cmd, const SweepRun& run, const MpiSession& ses
     print_error(fmt::format("internal error: {}", e.what()));
     return kExitFailure;
   }
-  if (!cmd.quiet) {
+  if (!cmd.quiet && cmd.announce) {
     if (run.shard_count > 0)
       std::printf("Shard %lld/%lld (%zu of %zu units) written to %s\n", static_cast<long long>(run.shard_index),
                   static_cast<long long>(run.shard_count), run.shard_units.size(), run.sweep.units(),
@@ -315,77 +317,30 @@ int assemble(const SweepCommand& cmd, const SweepRun& run, const MpiSession& ses
 }
 
 int sweep_on_rank(const SweepCommand& cmd, const MpiSession& session) {
-  const bool root = session.root();
   auto refuse = [&](const std::string& message) {
-    if (root) print_error(message);
+    if (session.root()) print_error(message);
     return kExitBadInput;
   };
   if (!session.active && launched_ranks() > 1)
     return refuse("started as one of several MPI ranks, but this harmsim was built without MPI; rebuild with "
                   "libopenmpi-dev installed, or run shards with --shard i/n");
-  SweepRun run;
-  if (!cmd.shard.empty() && !parse_shard(cmd.shard, run.shard_index, run.shard_count))
+  SweepRunOptions opts;
+  if (!cmd.shard.empty() && !parse_shard(cmd.shard, opts.shard_index, opts.shard_count))
     return refuse(fmt::format("--shard: expected i/n with 1 <= i <= n (e.g. --shard 2/8), found \"{}\"", cmd.shard));
-  run.per_replicate = cmd.per_replicate;
-  run.output = cmd.output;
-  run.work = cmd.output + ".work";
-  const std::string started_at = io::iso8601_utc_now();
+  io::Sweep sweep;
   try {
-    run.sweep = io::load_sweep(cmd.file);
+    sweep = io::load_sweep(cmd.file);
   } catch (const io::ScenarioError& e) {
     return refuse(e.what());
   }
-  const unsigned threads =
-      cmd.threads != 0 ? cmd.threads : session.active ? 1u : std::max(1u, std::thread::hardware_concurrency());
-  for (std::size_t k = 0; k < run.sweep.points(); ++k) {
-    io::Scenario s = run.sweep.point_scenario(k);
-    s.params.replicates = 1;  // a sweep keeps one replicate per thread in memory
-    if (const std::string too_big = check_fits(s, threads); !too_big.empty()) return refuse(too_big);
-  }
-  for (std::uint64_t unit = 0; unit < run.sweep.units(); ++unit)
-    if (run.in_shard(unit)) run.shard_units.push_back(unit);
-
-  const io::CheckpointDir checkpoints = run.checkpoints();
-  io::JournalIndex finished(checkpoints);  // rank 0's view of the finished units
-  std::vector<std::uint64_t> pending;
-  // Rank 0 holds the output from here to the end (the other ranks only
-  // append to the checkpoints it has prepared).
-  std::optional<OutputLock> lock;
-  int status = kProceed;
-  if (root) {
-    lock.emplace(run.output);
-    if (const std::string busy = lock->acquire(); !busy.empty()) {
-      print_error(busy);
-      status = kExitBadInput;
-    } else {
-      status = prepare(cmd, run, checkpoints, finished, pending);
-    }
-  }
-  status = mpi_broadcast(session, status);
-  if (status != kProceed) return root ? status : kExitOk;
-
-  install_interrupt_handlers();
-  SweepProgress progress(static_cast<std::size_t>(run.replicates()), run.shard_units, pending,
-                         root && !cmd.quiet && (cmd.progress || isatty(STDERR_FILENO) != 0));
-  status = distribute(
-      session, pending, threads, [&] { return std::make_unique<SweepWorker>(run, checkpoints); },
-      [&](std::uint64_t unit) { progress.unit_done(unit); }, [] { return interrupted(); });
-  status = mpi_broadcast(session, status);
-  if (status == kExitInterrupted || interrupted()) {
-    if (root)
-      print_error(fmt::format("interrupted; the finished units are kept in {}; rerun the same command to resume",
-                              run.work.string()));
-    return kExitInterrupted;
-  }
-  if (status != kExitOk) {
-    if (root)
-      print_error(fmt::format("sweep stopped; the finished units are kept in {}; rerun the same command to resume",
-                              run.work.string()));
-    return status;
-  }
-  if (!root) return kExitOk;
-  progress.finish();
-  return assemble(cmd, run, session, checkpoints, finished, started_at);
+  opts.output = cmd.output;
+  opts.threads = cmd.threads;
+  opts.per_replicate = cmd.per_replicate;
+  opts.force = cmd.force;
+  opts.quiet = cmd.quiet;
+  opts.progress = cmd.progress;
+  opts.command_line = cmd.command_line;
+  return run_sweep(sweep, opts, session);
 }
 
 }  // namespace
@@ -439,6 +394,73 @@ int run_sweep_commands(SweepCommands& c, const std::string& command_line) {
   if (c.sweep_app != nullptr && *c.sweep_app) return sweep_command(c.sweep);
   if (c.merge_app != nullptr && *c.merge_app) return merge_command(c.merge);
   return -1;
+}
+
+int run_sweep(const io::Sweep& sweep, const SweepRunOptions& cmd, const MpiSession& session) {
+  const bool root = session.root();
+  auto refuse = [&](const std::string& message) {
+    if (root) print_error(message);
+    return kExitBadInput;
+  };
+  SweepRun run;
+  run.sweep = sweep;
+  run.shard_index = cmd.shard_index;
+  run.shard_count = cmd.shard_count;
+  run.per_replicate = cmd.per_replicate;
+  run.output = cmd.output;
+  run.work = cmd.output + ".work";
+  const std::string started_at = io::iso8601_utc_now();
+  const unsigned threads =
+      cmd.threads != 0 ? cmd.threads : session.active ? 1u : std::max(1u, std::thread::hardware_concurrency());
+  for (std::size_t k = 0; k < run.sweep.points(); ++k) {
+    io::Scenario s = run.sweep.point_scenario(k);
+    s.params.replicates = 1;  // a sweep keeps one replicate per thread in memory
+    if (const std::string too_big = check_fits(s, threads); !too_big.empty()) return refuse(too_big);
+  }
+  for (std::uint64_t unit = 0; unit < run.sweep.units(); ++unit)
+    if (run.in_shard(unit)) run.shard_units.push_back(unit);
+
+  const io::CheckpointDir checkpoints = run.checkpoints();
+  io::JournalIndex finished(checkpoints);  // rank 0's view of the finished units
+  std::vector<std::uint64_t> pending;
+  // Rank 0 holds the output from here to the end (the other ranks only
+  // append to the checkpoints it has prepared).
+  std::optional<OutputLock> lock;
+  int status = kProceed;
+  if (root) {
+    lock.emplace(run.output);
+    if (const std::string busy = lock->acquire(); !busy.empty()) {
+      print_error(busy);
+      status = kExitBadInput;
+    } else {
+      status = prepare(cmd, run, checkpoints, finished, pending);
+    }
+  }
+  status = mpi_broadcast(session, status);
+  if (status != kProceed) return root ? status : kExitOk;
+
+  install_interrupt_handlers();
+  SweepProgress progress(cmd.label, static_cast<std::size_t>(run.replicates()), run.shard_units, pending,
+                         root && !cmd.quiet && (cmd.progress || isatty(STDERR_FILENO) != 0));
+  status = distribute(
+      session, pending, threads, [&] { return std::make_unique<SweepWorker>(run, checkpoints); },
+      [&](std::uint64_t unit) { progress.unit_done(unit); }, [] { return interrupted(); });
+  status = mpi_broadcast(session, status);
+  if (status == kExitInterrupted || interrupted()) {
+    if (root)
+      print_error(fmt::format("interrupted; the finished units are kept in {}; rerun the same command to resume",
+                              run.work.string()));
+    return kExitInterrupted;
+  }
+  if (status != kExitOk) {
+    if (root)
+      print_error(fmt::format("sweep stopped; the finished units are kept in {}; rerun the same command to resume",
+                              run.work.string()));
+    return status;
+  }
+  if (!root) return kExitOk;
+  progress.finish();
+  return assemble(cmd, run, session, checkpoints, finished, started_at);
 }
 
 int sweep_command(const SweepCommand& cmd) {

@@ -12,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "app/distribute.hpp"
+#include "io/sweep.hpp"
+
 namespace CLI {
 class App;
 }
@@ -29,6 +32,28 @@ struct SweepCommand {
   bool force = false;        // replace an existing output (and a foreign checkpoint directory)
   std::string command_line;
 };
+
+// One sweep run by the machinery of `harmsim sweep` (threads, MPI ranks,
+// shards, checkpoints, resuming, assembly): what `harmsim sweep` does once
+// its file is read, and what `harmsim calibrate` does for every scenario of
+// every wave.
+struct SweepRunOptions {
+  std::string output;        // the sweep (or shard) file; checkpoints in OUTPUT.work/
+  unsigned threads = 0;      // 0: every core (1 per rank under MPI)
+  std::int64_t shard_index = 0, shard_count = 0;  // shard i of n; 0 of 0: the whole sweep
+  bool per_replicate = false;
+  bool force = false;        // replace an existing output (and a foreign checkpoint directory)
+  bool quiet = false;        // only errors
+  bool progress = false;     // a progress line even when stderr is not a terminal
+  bool announce = true;      // say on stdout that the file was written, or was complete already
+  std::string label = "sweep";  // what the progress line calls it
+  std::string command_line;
+};
+
+// Runs `sweep` on every rank of `session` (rank 0 prepares, hands out the
+// units and assembles the file). Returns the exit status (on ranks other
+// than 0: 0, or their own failure); the errors are printed.
+int run_sweep(const io::Sweep& sweep, const SweepRunOptions& options, const MpiSession& session);
 
 struct MergeCommand {
   std::string output;
