@@ -187,6 +187,10 @@ void Writer::attribute_uint64(hid_t owner, const std::string& owner_path, const 
   write_attribute(owner, owner_path, name, H5T_STD_U64LE, H5T_NATIVE_UINT64, scalar_space(owner_path), &value);
 }
 
+void Writer::attribute_double(hid_t owner, const std::string& owner_path, const char* name, double value) const {
+  write_attribute(owner, owner_path, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, scalar_space(owner_path), &value);
+}
+
 Handle Writer::create_dataset(hid_t parent, const std::string& parent_path, std::string_view name, hid_t file_type,
                               const std::vector<hsize_t>& dims, bool chunk_rows) const {
   const std::string object = join_path(parent_path, name);
@@ -389,6 +393,18 @@ std::uint64_t Reader::attribute_uint64(const std::string& object, const char* na
   const Handle attribute(id, H5Aclose);
   std::uint64_t value = 0;
   if (H5Aread(attribute.get(), H5T_NATIVE_UINT64, &value) < 0) fail("read", what);
+  return value;
+}
+
+double Reader::attribute_double(const std::string& object, const char* name) const {
+  const std::string what = "attribute " + std::string(name) + " of " + object;
+  const hid_t id = H5Aopen_by_name(file.get(), object.c_str(), name, H5P_DEFAULT, H5P_DEFAULT);
+  if (id < 0) fail("open", what);
+  const Handle attribute(id, H5Aclose);
+  const Handle space(H5Aget_space(attribute.get()), H5Sclose);
+  if (space.get() < 0 || H5Sget_simple_extent_npoints(space.get()) != 1) fail("read one number from", what);
+  double value = 0;
+  if (H5Aread(attribute.get(), H5T_NATIVE_DOUBLE, &value) < 0) fail("read", what);
   return value;
 }
 

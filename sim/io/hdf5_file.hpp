@@ -117,6 +117,7 @@ struct Writer {
                          const std::vector<std::string>& values) const;
   void attribute_int64(hid_t owner, const std::string& owner_path, const char* name, std::int64_t value) const;
   void attribute_uint64(hid_t owner, const std::string& owner_path, const char* name, std::uint64_t value) const;
+  void attribute_double(hid_t owner, const std::string& owner_path, const char* name, double value) const;
 
   // --- datasets ---------------------------------------------------------------
   // Creates a dataset; with `chunk_rows`, it is chunked one index of the first
@@ -173,6 +174,7 @@ struct Reader {
   [[nodiscard]] std::string attribute_string(const std::string& object, const char* name) const;
   [[nodiscard]] std::int64_t attribute_int64(const std::string& object, const char* name) const;
   [[nodiscard]] std::uint64_t attribute_uint64(const std::string& object, const char* name) const;
+  [[nodiscard]] double attribute_double(const std::string& object, const char* name) const;
 
   [[nodiscard]] Handle open_dataset(const std::string& object) const;
   // The shape of a dataset.

@@ -250,6 +250,60 @@ SweepFileStatus inspect_sweep_file(const std::filesystem::path& path) {
   return status;
 }
 
+struct SweepFileReader::File : h5::Reader {};
+
+SweepFileReader::SweepFileReader(const std::filesystem::path& path) : path_(path), file_(std::make_unique<File>()) {
+  File& f = *file_;
+  f.open(path);
+  auto refuse = [&](const std::string& why) { throw IoError(path.string() + ": " + why); };
+  if (!f.has_attribute("/", "sweep_id") || !f.has_attribute("/", "file_kind")) refuse("not a sweep file");
+  if (const std::string kind = f.attribute_string("/", "file_kind"); kind != kWholeKind)
+    refuse(kind == kShardKind ? "a shard of a sweep, not a whole sweep" : "not a sweep file (file_kind " + kind + ")");
+  if (!f.has_attribute("/", "complete") || f.attribute_int64("/", "complete") != 1) refuse("not finished");
+  if (const std::int64_t v = f.attribute_int64("/", "schema_version"); v != kSweepSchemaVersion)
+    refuse(fmt::format("sweep schema version {}, this program reads {}", v, kSweepSchemaVersion));
+  const std::vector<std::string> metrics = f.strings("/metrics/name");
+  bool same = metrics.size() == model::kMetricCount;
+  for (std::size_t i = 0; same && i < metrics.size(); ++i) same = metrics[i] == model::kMetrics[i].name;
+  if (!same) refuse("written by a harmsim with other metrics");
+  sweep_id_ = f.attribute_string("/", "sweep_id");
+  const std::vector<hsize_t> dims = f.shape("/design/values");
+  if (dims.size() != 2) refuse("/design/values is not a table");
+  points_ = static_cast<std::size_t>(dims[0]);
+}
+
+SweepFileReader::~SweepFileReader() = default;
+SweepFileReader::SweepFileReader(SweepFileReader&&) noexcept = default;
+SweepFileReader& SweepFileReader::operator=(SweepFileReader&&) noexcept = default;
+
+std::vector<model::ReplicateResult> SweepFileReader::read_point(std::size_t point) const {
+  const File& f = *file_;
+  const std::string g = fmt::format("/points/p{}", point);
+  if (point >= points_ || !f.exists(g)) f.fail("find", g);
+  const auto rows = static_cast<std::size_t>(f.attribute_int64(g, "replicates"));
+  const std::int64_t days = f.attribute_int64(g, "days");
+  const std::int64_t communities = f.attribute_int64(g, "communities");
+  if (days < 0 || communities < 0 || communities > 1'000'000) f.fail("read sensible sizes of", g);
+  const std::size_t strata = model::strata_count(static_cast<std::size_t>(communities));
+  const std::vector<std::uint64_t> tables = f.uint64s(g + "/exposure");
+  const std::vector<double> stratum_totals = f.doubles(g + "/stratum_totals");
+  constexpr std::size_t kTable = std::tuple_size_v<model::ExposureTable>;
+  const std::size_t block = model::kMetricCount * strata;
+  if (tables.size() != rows * kTable || stratum_totals.size() != rows * block) f.fail("read consistent rows of", g);
+  std::vector<model::ReplicateResult> out(rows);
+  for (std::size_t i = 0; i < rows; ++i) {
+    model::ReplicateResult& r = out[i];
+    r.replicate = i;
+    r.days = static_cast<std::size_t>(days);
+    r.strata = 0;
+    std::copy_n(tables.begin() + static_cast<std::ptrdiff_t>(i * kTable), kTable, r.exposure.begin());
+    r.stratum_totals.assign(stratum_totals.begin() + static_cast<std::ptrdiff_t>(i * block),
+                            stratum_totals.begin() + static_cast<std::ptrdiff_t>((i + 1) * block));
+    for (std::size_t m = 0; m < model::kMetricCount; ++m) r.totals[m] = r.stratum_totals[m * strata];
+  }
+  return out;
+}
+
 struct ShardReader::File : h5::Reader {};
 
 ShardReader::ShardReader(const std::filesystem::path& path) : path_(path), file_(std::make_unique<File>()) {

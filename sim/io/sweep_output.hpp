@@ -13,6 +13,7 @@
 #include "io/hdf5_writer.hpp"
 #include "io/sweep.hpp"
 #include "io/checkpoint.hpp"
+#include "model/results.hpp"
 
 namespace harmsim::io {
 
@@ -91,6 +92,33 @@ struct SweepFileStatus {
   bool per_replicate = false;
 };
 [[nodiscard]] SweepFileStatus inspect_sweep_file(const std::filesystem::path& path);
+
+// A finished sweep file (not a shard), read point by point as the
+// evaluation of targets needs it (app/evaluate.hpp): of every replicate its
+// days, stratum totals and exposure tables (no daily series). Calibration
+// reads its waves' sweeps with it.
+class SweepFileReader {
+ public:
+  // Opens and checks the file: complete, a whole sweep, a schema this
+  // program reads, this program's metrics. IoError with the reason otherwise.
+  explicit SweepFileReader(const std::filesystem::path& path);
+  ~SweepFileReader();
+  SweepFileReader(SweepFileReader&&) noexcept;
+  SweepFileReader& operator=(SweepFileReader&&) noexcept;
+
+  [[nodiscard]] const std::string& sweep_id() const noexcept { return sweep_id_; }
+  [[nodiscard]] std::size_t points() const noexcept { return points_; }
+  // Point k's replicates, in replicate order (replicate, days, stratum
+  // totals and exposure tables set; series empty).
+  [[nodiscard]] std::vector<model::ReplicateResult> read_point(std::size_t point) const;
+
+ private:
+  struct File;
+  std::filesystem::path path_;
+  std::string sweep_id_;
+  std::size_t points_ = 0;
+  std::unique_ptr<File> file_;
+};
 
 // A finished shard file, read by `harmsim merge`.
 class ShardReader {
