@@ -11,6 +11,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "app/calibrate.hpp"
 #include "app/commands.hpp"
 #include "app/sweep.hpp"
 #include "io/hdf5_writer.hpp"
@@ -64,6 +65,9 @@ int main(int argc, char** argv) {
   SweepCommands sweeps;  // `sweep` and `merge` (app/sweep.hpp)
   add_sweep_commands(cli, sweeps);
 
+  CalibrateCommand calibrate;
+  CLI::App* calibrate_cmd = add_calibrate_command(cli, calibrate);
+
   // A misspelt command gets its name and the nearest one back, rather than
   // CLI11's "A subcommand is required".
   if (argc > 1 && argv[1][0] != '-') {
@@ -90,7 +94,10 @@ int main(int argc, char** argv) {
   run.command_line = command_line;
   targets.command_line = command_line;
 
+  calibrate.command_line = command_line;
+
   if (const int status = run_sweep_commands(sweeps, command_line); status >= 0) return status;
+  if (*calibrate_cmd) return calibrate_command(calibrate);
   if (*run_cmd) return run_command(run);
   if (*validate_cmd) return validate_command(validate_files);
   if (*targets_cmd) return targets_command(targets);

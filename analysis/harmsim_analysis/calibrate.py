@@ -1,0 +1,612 @@
+"""Bayesian history matching for ``harmsim calibrate`` (docs/calibration.md), and reading its output.
+
+The fit step of one wave, run by ``harmsim calibrate`` as::
+
+    /usr/bin/python3 -m harmsim_analysis.calibrate fit WORKDIR WAVE
+
+reads ``WORKDIR/problem.h5`` (parameters, prior ranges, targets, settings)
+and ``WORKDIR/wave<j>/simulated.h5`` for every wave j <= WAVE (the design
+and every fitted target's value and Monte-Carlo variance at each point,
+computed by harmsim from the wave's sweeps), and writes
+``WORKDIR/wave<WAVE>/emulators.pkl`` and ``WORKDIR/wave<WAVE>/fit.h5``, each
+under a temporary name, synced and renamed (fit.h5 last: it is what says the
+wave is fitted).
+
+The method is history matching with Gaussian-process emulators (Vernon,
+Goldstein & Bower 2010; Andrianakis et al. 2015):
+
+* inputs are scaled to [0, 1] over the prior box; each target is compared on
+  its scale (odds ratios and ratios on the log scale, a change A/B - 1 as
+  log(1 + value), the rest as it is);
+* per target, an emulator: a linear trend by least squares plus a Gaussian
+  process on its residuals (scikit-learn's GaussianProcessRegressor with an
+  anisotropic Matern(nu = 2.5) kernel times a constant, plus a WhiteKernel
+  nugget that takes up the Monte-Carlo noise of the simulated values;
+  normalize_y, fixed random_state, two optimizer restarts);
+* implausibility I_t(x) = d_t(x) / sqrt(Var_emulator + Var_mc + Var_obs): d
+  is |z - E[f(x)]| for a target with a finite interval (z its value, or the
+  interval's midpoint on the target's scale; Var_obs = (half-width / 2)^2),
+  and the distance from the interval for a bound such as [1, inf] (Var_obs =
+  0); Var_emulator + Var_mc is the emulator's predictive variance of a
+  simulated value, its nugget being the Monte-Carlo variance;
+* a point is non-implausible when max_t I_t < cutoff under the emulators of
+  every wave so far;
+* the next wave's design: candidates from a Latin hypercube
+  (scipy.stats.qmc) over the bounding box of the points found
+  non-implausible at the previous wave (the prior box at first), rejected by
+  the emulators, then a greedy maximin subset of the survivors; all draws
+  seeded from the calibration's seed and the wave;
+* the share of the prior box kept: the box's share of the prior box times
+  the share of its candidates kept;
+* stop after the last wave, when nothing is non-implausible, or when the kept
+  share falls by less than 10 % from one wave to the next.
+
+Accepted sets: every simulated point (all waves) whose simulated values are
+all non-implausible with Var_obs + Var_mc alone (Var_mc: the point's own
+Monte-Carlo variance); ``within`` flags those whose every value lies in its
+target's interval. The best point: among the accepted points within every
+interval, else among all accepted points, else among all points, the one
+with the smallest maximum implausibility (ties: the earliest).
+
+The reader, for any Python user::
+
+    import harmsim_analysis as ha
+    cal = ha.read_calibration("calibration.h5")
+    cal.accepted          # DataFrame: one column per parameter, then the targets' values, within, wave, index
+    cal.best              # Series: the best point's parameters
+"""
+from __future__ import annotations
+
+import errno
+import os
+import pickle
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Values on the log scale are floored here (an odds ratio or ratio of 0).
+LOG_FLOOR = 1e-3
+#: Fewer simulated values than this: no emulator; the target rules nothing out.
+MIN_TRAINING_POINTS = 5
+#: The kept share must fall by more than this fraction from one wave to the next to go on.
+MIN_SHRINK = 0.10
+#: Candidate points per batch: at least this many, and 50 per design point.
+MIN_CANDIDATES = 20000
+#: Batches drawn at most to find enough non-implausible candidates for a design.
+MAX_BATCHES = 20
+#: The next wave's candidate box is the bounding box of the non-implausible
+#: candidates, widened by this share of its width on each side.
+BOX_MARGIN = 0.10
+
+#: Version of the calibration file layout (docs/output.md, "Calibration files") this package reads.
+SUPPORTED_CALIBRATION_SCHEMA_VERSIONS = (1,)
+
+
+class FitError(RuntimeError):
+    """A fit that cannot proceed; the message is one line for the user."""
+
+
+# --- the problem ------------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    id: str
+    scale: str  # identity, log, log1p
+    low: float  # the interval on the target's scale (±inf allowed)
+    high: float
+    z: float  # the observation on the target's scale (NaN for a bound)
+    sd_obs: float  # its standard deviation (0 for a bound)
+
+    @property
+    def bound(self) -> bool:
+        return not np.isfinite(self.z)
+
+
+def to_scale(values, scale: str):
+    """Values of a target on its scale (NaN stays NaN)."""
+    v = np.asarray(values, dtype=np.float64)
+    if scale == "identity":
+        return v.copy()
+    x = v + 1.0 if scale == "log1p" else v
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isnan(x), np.nan, np.log(np.maximum(x, LOG_FLOOR)))
+
+
+def variance_to_scale(values, variance, scale: str):
+    """Monte-Carlo variances of values, on the target's scale (the delta method)."""
+    v = np.asarray(values, dtype=np.float64)
+    var = np.asarray(variance, dtype=np.float64)
+    if scale == "identity":
+        return var.copy()
+    x = v + 1.0 if scale == "log1p" else v
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return var / np.maximum(x, LOG_FLOOR) ** 2
+
+
+def interval_to_scale(low: float, high: float, scale: str):
+    if scale == "identity":
+        return low, high
+    offset = 1.0 if scale == "log1p" else 0.0
+    def one(x):
+        if x == np.inf:
+            return np.inf
+        return -np.inf if x + offset <= 0 else float(np.log(x + offset))
+    return one(low), one(high)
+
+
+def make_target(id_, scale, value, low, high) -> Target:
+    lo, hi = interval_to_scale(low, high, scale)
+    if np.isfinite(lo) and np.isfinite(hi):
+        z = float(to_scale([value], scale)[0]) if np.isfinite(value) else 0.5 * (lo + hi)
+        return Target(id_, scale, lo, hi, z, (hi - lo) / 4.0)
+    return Target(id_, scale, lo, hi, np.nan, 0.0)
+
+
+def implausibility(target: Target, mean, variance):
+    """I = d / sqrt(variance + Var_obs); NaN means are infinitely implausible."""
+    m = np.asarray(mean, dtype=np.float64)
+    var = np.maximum(np.asarray(variance, dtype=np.float64), 0.0) + target.sd_obs ** 2
+    if target.bound:
+        d = np.maximum(np.maximum(target.low - m, m - target.high), 0.0)
+    else:
+        d = np.abs(target.z - m)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.where(var > 0, d / np.sqrt(np.where(var > 0, var, 1.0)), np.where(d > 0, np.inf, 0.0))
+    return np.where(np.isnan(m) | np.isnan(out), np.inf, out)
+
+
+# --- emulators --------------------------------------------------------------------
+
+
+class Emulator:
+    """A linear trend plus a Gaussian process on its residuals, for one target on its scale."""
+
+    def __init__(self, u: np.ndarray, y: np.ndarray, seed: int):
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+
+        self.points = len(y)
+        self.kernel_text = "none: too few simulated values"
+        self.r2 = np.nan
+        self.gp = None
+        self.constant = float(np.mean(y)) if len(y) else 0.0
+        self.spread = float(np.var(y)) if len(y) > 1 else 1.0
+        if len(y) < MIN_TRAINING_POINTS:
+            self.coefficients = None
+            return
+        n, p = u.shape
+        design = np.hstack([np.ones((n, 1)), u])
+        if n > p + 2:
+            self.coefficients, *_ = np.linalg.lstsq(design, y, rcond=None)
+        else:
+            self.coefficients = np.zeros(p + 1)
+            self.coefficients[0] = self.constant
+        residual = y - design @ self.coefficients
+        kernel = (ConstantKernel(1.0, (1e-3, 1e3))
+                  * Matern(length_scale=np.full(p, 0.5), length_scale_bounds=(0.05, 100.0), nu=2.5)
+                  + WhiteKernel(noise_level=0.1, noise_level_bounds=(1e-6, 10.0)))
+        self.gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=2,
+                                           random_state=seed)
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # convergence notes of the optimizer
+            self.gp.fit(u, residual)
+        self.kernel_text = str(self.gp.kernel_)
+        self.r2 = self._loo_r2(u, y, residual)
+
+    def _loo_r2(self, u, y, residual) -> float:
+        """Leave-one-out R² of the emulator (Rasmussen & Williams 2006, eq. 5.12), hyperparameters held."""
+        gp = self.gp
+        std = float(np.atleast_1d(gp._y_train_std)[0])
+        mean = float(np.atleast_1d(gp._y_train_mean)[0])
+        k = gp.kernel_(u) + gp.alpha * np.eye(len(u))
+        try:
+            k_inv = np.linalg.inv(k)
+        except np.linalg.LinAlgError:
+            return np.nan
+        a = k_inv @ ((residual - mean) / std)
+        loo = a / np.diag(k_inv) * std
+        total = float(np.sum((y - y.mean()) ** 2))
+        return float(1.0 - np.sum(loo ** 2) / total) if total > 0 else np.nan
+
+    def predict(self, u: np.ndarray):
+        """Mean and variance of a simulated value at u (the emulator's predictive variance, nugget included)."""
+        if self.gp is None:
+            return np.full(len(u), self.constant), np.full(len(u), np.inf)
+        design = np.hstack([np.ones((len(u), 1)), u])
+        mean, sd = self.gp.predict(u, return_std=True)
+        return design @ self.coefficients + mean, sd ** 2
+
+
+# --- the steps of a wave ------------------------------------------------------------
+
+
+@dataclass
+class Problem:
+    parameters: list
+    low: np.ndarray
+    high: np.ndarray
+    targets: list
+    target_low: np.ndarray  # the targets' intervals as published (original scale)
+    target_high: np.ndarray
+    cutoff: float
+    seed: int
+    waves: int
+    points: int
+
+
+def read_problem(path: str) -> Problem:
+    import h5py
+
+    from .io import as_texts
+
+    with h5py.File(path, "r") as f:
+        _require_complete(f, path)
+        names = as_texts(f["parameters/names"][()])
+        ids = as_texts(f["targets/ids"][()])
+        scales = as_texts(f["targets/scale"][()])
+        value = np.asarray(f["targets/value"][()], dtype=np.float64)
+        low = np.asarray(f["targets/low"][()], dtype=np.float64)
+        high = np.asarray(f["targets/high"][()], dtype=np.float64)
+        targets = [make_target(i, s, v, lo, hi) for i, s, v, lo, hi in zip(ids, scales, value, low, high)]
+        return Problem(
+            parameters=names,
+            low=np.asarray(f["parameters/low"][()], dtype=np.float64),
+            high=np.asarray(f["parameters/high"][()], dtype=np.float64),
+            targets=targets,
+            target_low=low,
+            target_high=high,
+            cutoff=float(f.attrs["cutoff"]),
+            seed=int(f.attrs["seed"]),
+            waves=int(f.attrs["waves"]),
+            points=int(f.attrs["points"]),
+        )
+
+
+def _require_complete(f, path):
+    if "complete" not in f.attrs or int(np.asarray(f.attrs["complete"]).reshape(-1)[0]) != 1:
+        raise FitError(f"{path}: not finished (no complete = 1)")
+
+
+@dataclass
+class Simulated:
+    points: np.ndarray  # [n, p] parameter values
+    values: np.ndarray  # [n, T] on the original scale
+    variance: np.ndarray  # [n, T]
+
+
+def read_simulated(path: str, problem: Problem) -> Simulated:
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        _require_complete(f, path)
+        s = Simulated(np.asarray(f["points"][()], dtype=np.float64), np.asarray(f["values"][()], dtype=np.float64),
+                      np.asarray(f["variance"][()], dtype=np.float64))
+    p, t = len(problem.parameters), len(problem.targets)
+    if s.points.ndim != 2 or s.points.shape[1] != p or s.values.shape != (len(s.points), t) \
+            or s.variance.shape != s.values.shape:
+        raise FitError(f"{path}: shapes do not match the problem ({p} parameters, {t} targets)")
+    return s
+
+
+def scaled_inputs(problem: Problem, points: np.ndarray) -> np.ndarray:
+    return (points - problem.low) / (problem.high - problem.low)
+
+
+def on_scale(problem: Problem, values: np.ndarray, variance: np.ndarray):
+    y = np.column_stack([to_scale(values[:, t], tg.scale) for t, tg in enumerate(problem.targets)]) \
+        if values.size else np.zeros(values.shape)
+    v = np.column_stack([variance_to_scale(values[:, t], variance[:, t], tg.scale)
+                         for t, tg in enumerate(problem.targets)]) if values.size else np.zeros(values.shape)
+    return y, np.where(np.isnan(v), 0.0, v)
+
+
+def simulated_implausibility(problem: Problem, values: np.ndarray, variance: np.ndarray) -> np.ndarray:
+    """[n, T]: each simulated value's implausibility with Var_obs + its own Monte-Carlo variance."""
+    y, v = on_scale(problem, values, variance)
+    out = np.empty(values.shape)
+    for t, target in enumerate(problem.targets):
+        out[:, t] = implausibility(target, y[:, t], v[:, t])
+    return out
+
+
+def emulated_implausibility(problem: Problem, emulators, u: np.ndarray) -> np.ndarray:
+    """[n, T]: implausibility of each target's emulator at u."""
+    out = np.empty((len(u), len(problem.targets)))
+    for t, (target, emulator) in enumerate(zip(problem.targets, emulators)):
+        mean, var = emulator.predict(u)
+        out[:, t] = implausibility(target, mean, var)
+    return out
+
+
+def survives(problem: Problem, waves_emulators, u: np.ndarray) -> np.ndarray:
+    """Whether each point of u is non-implausible under every wave's emulators (cheap rejection first)."""
+    keep = np.ones(len(u), dtype=bool)
+    for emulators in waves_emulators:
+        for target, emulator in zip(problem.targets, emulators):
+            index = np.flatnonzero(keep)
+            if index.size == 0:
+                return keep
+            mean, var = emulator.predict(u[index])
+            keep[index[implausibility(target, mean, var) >= problem.cutoff]] = False
+    return keep
+
+
+def latin_hypercube(box_low, box_high, n: int, seed_parts) -> np.ndarray:
+    from scipy.stats import qmc
+
+    sampler = qmc.LatinHypercube(d=len(box_low), seed=np.random.default_rng(list(seed_parts)))
+    return box_low + sampler.random(n) * (box_high - box_low)
+
+
+def maximin_subset(candidates: np.ndarray, n: int) -> np.ndarray:
+    """Indices of n well-spread candidates: greedy maximin over their own ranges, from the one nearest the centre."""
+    if len(candidates) <= n:
+        return np.arange(len(candidates))
+    lo, hi = candidates.min(axis=0), candidates.max(axis=0)
+    x = (candidates - lo) / np.where(hi > lo, hi - lo, 1.0)
+    chosen = [int(np.argmin(np.sum((x - x.mean(axis=0)) ** 2, axis=1)))]
+    nearest = np.sum((x - x[chosen[0]]) ** 2, axis=1)
+    for _ in range(n - 1):
+        nxt = int(np.argmax(nearest))
+        chosen.append(nxt)
+        nearest = np.minimum(nearest, np.sum((x - x[nxt]) ** 2, axis=1))
+    return np.array(sorted(chosen))
+
+
+def accepted_sets(problem: Problem, simulated: list):
+    """The accepted points of every wave so far, and the best point (docs/calibration.md)."""
+    rows = []
+    for w, s in enumerate(simulated, start=1):
+        imp = simulated_implausibility(problem, s.values, s.variance)
+        worst = imp.max(axis=1) if imp.size else np.full(len(s.values), np.inf)
+        with np.errstate(invalid="ignore"):
+            within = np.all((s.values >= problem.target_low) & (s.values <= problem.target_high), axis=1)
+        for i in range(len(s.values)):
+            rows.append((w, i, float(worst[i]), bool(within[i])))
+    accepted = [r for r in rows if r[2] < problem.cutoff]
+    pool = [r for r in accepted if r[3]] or accepted or [r for r in rows if np.isfinite(r[2])]
+    best = min(pool, key=lambda r: (r[2], r[0], r[1])) if pool else None
+    return accepted, best
+
+
+def fit_wave(workdir: str, wave: int) -> dict:
+    """The fit step of one wave; returns what it wrote to fit.h5."""
+    started = time.monotonic()
+    problem = read_problem(os.path.join(workdir, "problem.h5"))
+    simulated = [read_simulated(os.path.join(workdir, f"wave{j}", "simulated.h5"), problem)
+                 for j in range(1, wave + 1)]
+    earlier = [load_or_fit_emulators(workdir, problem, simulated, j) for j in range(1, wave)]
+    emulators = fit_emulators(problem, simulated, earlier, wave)
+    write_atomically(os.path.join(workdir, f"wave{wave}", "emulators.pkl"), pickle.dumps(emulators))
+    all_emulators = earlier + [emulators]
+
+    n_params = len(problem.parameters)
+    if wave == 1:
+        box_low, box_high, previous_share = np.zeros(n_params), np.ones(n_params), 1.0
+    else:
+        box_low, box_high, previous_share = read_box(os.path.join(workdir, f"wave{wave - 1}", "fit.h5"))
+    batch = max(MIN_CANDIDATES, 50 * problem.points)
+    candidates = latin_hypercube(box_low, box_high, batch, (problem.seed, wave, 0))
+    # Every target of this wave on the survivors of the earlier waves, for
+    # the share each target alone keeps.
+    before = survives(problem, earlier, candidates)
+    index = np.flatnonzero(before)
+    alone = np.zeros(len(problem.targets))
+    keep = np.zeros(len(candidates), dtype=bool)
+    if index.size:
+        imp = emulated_implausibility(problem, emulators, candidates[index])
+        alone = (imp < problem.cutoff).sum(axis=0) / len(candidates)
+        keep[index] = imp.max(axis=1) < problem.cutoff
+    box_share = float(np.prod(box_high - box_low))
+    kept_share = box_share * float(keep.mean())
+    found = candidates[keep]
+    drawn = len(candidates)
+
+    stop_reason = ""
+    if found.size == 0:
+        stop_reason = "empty"
+    elif wave >= problem.waves:
+        stop_reason = "waves"
+    elif wave >= 2 and kept_share > (1.0 - MIN_SHRINK) * previous_share:
+        stop_reason = "converged"
+
+    next_points = np.zeros((0, n_params))
+    next_low, next_high = box_low, box_high
+    if found.size:
+        width = found.max(axis=0) - found.min(axis=0)
+        next_low = np.clip(found.min(axis=0) - BOX_MARGIN * width, 0.0, 1.0)
+        next_high = np.clip(found.max(axis=0) + BOX_MARGIN * width, 0.0, 1.0)
+    if not stop_reason:
+        pool = found
+        for b in range(1, MAX_BATCHES + 1):
+            if len(pool) >= problem.points:
+                break
+            more = latin_hypercube(next_low, next_high, batch, (problem.seed, wave, b))
+            pool = np.vstack([pool, more[survives(problem, all_emulators, more)]])
+        chosen = pool[maximin_subset(pool, problem.points)]
+        next_points = problem.low + chosen * (problem.high - problem.low)
+        next_points = np.clip(next_points, problem.low, problem.high)
+
+    wave_sim = simulated[-1]
+    imp = simulated_implausibility(problem, wave_sim.values, wave_sim.variance)
+    accepted, best = accepted_sets(problem, simulated)
+    result = {
+        "wave": wave,
+        "kept_share": kept_share,
+        "box_share": box_share,
+        "stop_reason": stop_reason,
+        "candidates": drawn,
+        "non_implausible": int(keep.sum()),
+        "implausibility": imp.max(axis=1) if imp.size else np.zeros(0),
+        "target_implausibility": imp,
+        "emulator_r2": np.array([e.r2 for e in emulators], dtype=np.float64),
+        "emulator_points": np.array([e.points for e in emulators], dtype=np.int64),
+        "target_kept_share": np.asarray(alone, dtype=np.float64),
+        "kernels": [e.kernel_text for e in emulators],
+        "next_points": next_points,
+        "box_low": next_low,
+        "box_high": next_high,
+        "accepted": accepted,
+        "best": best,
+        "cutoff": problem.cutoff,
+    }
+    result["seconds"] = time.monotonic() - started
+    write_fit(os.path.join(workdir, f"wave{wave}", "fit.h5"), result)
+    return result
+
+
+def training_set(problem: Problem, simulated: list, earlier: list, wave: int):
+    """Points of waves <= `wave` inside the region the earlier waves left (all of wave 1's at first)."""
+    u = np.vstack([scaled_inputs(problem, s.points) for s in simulated[:wave]])
+    values = np.vstack([s.values for s in simulated[:wave]])
+    variance = np.vstack([s.variance for s in simulated[:wave]])
+    inside = survives(problem, earlier, u) if earlier else np.ones(len(u), dtype=bool)
+    y, _ = on_scale(problem, values[inside], variance[inside])
+    return u[inside], y
+
+
+def fit_emulators(problem: Problem, simulated: list, earlier: list, wave: int) -> list:
+    u, y = training_set(problem, simulated, earlier, wave)
+    out = []
+    for t in range(len(problem.targets)):
+        ok = np.isfinite(y[:, t])
+        out.append(Emulator(u[ok], y[ok, t], seed=(problem.seed * 1000003 + wave * 1009 + t) % (2 ** 32)))
+    return out
+
+
+def load_or_fit_emulators(workdir: str, problem: Problem, simulated: list, wave: int) -> list:
+    """Wave `wave`'s emulators as its fit step kept them (refitted, identically, if the file is gone)."""
+    path = os.path.join(workdir, f"wave{wave}", "emulators.pkl")
+    try:
+        with open(path, "rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
+        earlier = [load_or_fit_emulators(workdir, problem, simulated, j) for j in range(1, wave)]
+        return fit_emulators(problem, simulated, earlier, wave)
+
+
+def read_box(path: str):
+    import h5py
+
+    with h5py.File(path, "r") as f:
+        _require_complete(f, path)
+        return (np.asarray(f["box_low"][()], dtype=np.float64), np.asarray(f["box_high"][()], dtype=np.float64),
+                float(f.attrs["kept_share"]))
+
+
+def write_atomically(path: str, data: bytes) -> None:
+    directory = os.path.dirname(path) or "."
+    fd, temporary = tempfile.mkstemp(prefix=os.path.basename(path) + ".", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+    _sync_directory(directory)
+
+
+def _sync_directory(directory: str) -> None:
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_fit(path: str, r: dict) -> None:
+    """fit.h5 of a wave, under a temporary name, synced and renamed; complete = 1 written last."""
+    import h5py
+
+    directory = os.path.dirname(path) or "."
+    fd, temporary = tempfile.mkstemp(prefix="fit.h5.", suffix=".tmp", dir=directory)
+    os.close(fd)
+    try:
+        with h5py.File(temporary, "w", track_order=False) as f:
+            f.attrs["wave"] = np.int64(r["wave"])
+            f.attrs["kept_share"] = np.float64(r["kept_share"])
+            f.attrs["box_share"] = np.float64(r["box_share"])
+            f.attrs["stop"] = np.int64(1 if r["stop_reason"] else 0)
+            f.attrs["stop_reason"] = r["stop_reason"]
+            f.attrs["candidates"] = np.int64(r["candidates"])
+            f.attrs["non_implausible"] = np.int64(r["non_implausible"])
+            f.attrs["seconds"] = np.float64(r["seconds"])
+            f["implausibility"] = np.asarray(r["implausibility"], dtype=np.float64)
+            f["target_implausibility"] = np.asarray(r["target_implausibility"], dtype=np.float64)
+            f["emulator_r2"] = r["emulator_r2"]
+            f["emulator_points"] = r["emulator_points"]
+            f["target_kept_share"] = r["target_kept_share"]
+            f["kernels"] = np.array(r["kernels"], dtype=h5py.string_dtype("utf-8"))
+            f["next_points"] = np.asarray(r["next_points"], dtype=np.float64).reshape(-1, len(r["box_low"]))
+            f["box_low"] = np.asarray(r["box_low"], dtype=np.float64)
+            f["box_high"] = np.asarray(r["box_high"], dtype=np.float64)
+            accepted = r["accepted"]
+            f["accepted_wave"] = np.array([a[0] for a in accepted], dtype=np.int64)
+            f["accepted_index"] = np.array([a[1] for a in accepted], dtype=np.int64)
+            f["accepted_implausibility"] = np.array([a[2] for a in accepted], dtype=np.float64)
+            f["accepted_within"] = np.array([1 if a[3] else 0 for a in accepted], dtype=np.uint8)
+            best = r["best"]
+            f.attrs["best_wave"] = np.int64(best[0] if best else -1)
+            f.attrs["best_index"] = np.int64(best[1] if best else -1)
+            f.attrs["best_implausibility"] = np.float64(best[2] if best else np.inf)
+            f.attrs["best_within"] = np.int64(1 if best and best[3] else 0)
+            f.attrs["best_accepted"] = np.int64(1 if best and best[2] < r["cutoff"] else 0)
+            f.flush()
+            f.attrs["complete"] = np.int64(1)
+        with open(temporary, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
+    _sync_directory(directory)
+
+
+def main(argv=None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) != 3 or argv[0] != "fit" or not argv[2].isdigit():
+        print("usage: python3 -m harmsim_analysis.calibrate fit WORKDIR WAVE", file=sys.stderr)
+        return 2
+    try:
+        import h5py  # noqa: F401
+        import scipy  # noqa: F401
+        import sklearn  # noqa: F401
+    except ImportError as exc:
+        print(f"harmsim: calibrate: the fit needs Debian's python3-sklearn, python3-scipy and python3-h5py "
+              f"({exc})", file=sys.stderr)
+        return 1
+    try:
+        fit_wave(argv[1], int(argv[2]))
+    except FitError as exc:
+        print(f"harmsim: calibrate: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            print(f"harmsim: calibrate: cannot write in {argv[1]}: {exc.strerror}", file=sys.stderr)
+            return 1
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
