@@ -109,10 +109,25 @@ std::string text_table(const std::vector<Row>& rows) {
   return out;
 }
 
+// A table cell: a `|` in free text (a source) would end it.
+std::string markdown_cell(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '|') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
 std::string markdown_table(const std::vector<Row>& rows) {
   std::string out = fmt::format("| {} |\n", fmt::join(kColumns, " | "));
   out += "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |\n";
-  for (const Row& r : rows) out += fmt::format("| {} |\n", fmt::join(cells(r, true), " | "));
+  for (const Row& r : rows) {
+    std::vector<std::string> row = cells(r, true);
+    for (std::string& cell : row) cell = markdown_cell(cell);
+    out += fmt::format("| {} |\n", fmt::join(row, " | "));
+  }
   return out;
 }
 
