@@ -53,16 +53,22 @@ const Replicates& replicates_of(const io::Quantity& q, const std::vector<const R
 }
 
 // The share of workers exposed, or with the outcome, in one replicate's tables.
+// Every exposure × outcome table counts the same workers; a share of an
+// outcome reads the first exposure's table that has anyone in it.
 double share_value(const io::Quantity& q, const model::ReplicateResult& r) {
-  double with = 0, all = 0;
-  for (std::size_t k : q.sectors)
-    for (std::size_t c = 0; c < 4; ++c) {
-      // Cells: exposed with outcome, exposed without, unexposed with, unexposed without.
-      const double n = static_cast<double>(r.exposure[model::exposure_index(k, q.exposure, q.outcome, c)]);
-      all += n;
-      if (q.of_exposure ? c < 2 : c % 2 == 0) with += n;
-    }
-  return all > 0 ? with / all : kNaN;
+  for (std::size_t e = 0; e < model::kExposures.size(); ++e) {
+    const std::size_t exposure = q.of_exposure ? q.exposure : e;
+    double with = 0, all = 0;
+    for (std::size_t k : q.sectors)
+      for (std::size_t c = 0; c < 4; ++c) {
+        // Cells: exposed with outcome, exposed without, unexposed with, unexposed without.
+        const double n = static_cast<double>(r.exposure[model::exposure_index(k, exposure, q.outcome, c)]);
+        all += n;
+        if (q.of_exposure ? c < 2 : c % 2 == 0) with += n;
+      }
+    if (all > 0 || q.of_exposure) return all > 0 ? with / all : kNaN;
+  }
+  return kNaN;
 }
 
 // A level, rate, total or share in one replicate.

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -55,9 +56,16 @@ std::string verdict(const io::PublishedTarget& t, const TargetValue& v) {
 }
 
 std::string section_title(io::TargetUse use) {
-  return use == io::TargetUse::Calibration ? "Calibration targets (used to fit the model)"
-                                           : "Validation targets (kept back from calibration)";
+  switch (use) {
+    case io::TargetUse::Calibration: return "Calibration targets (used to fit the model)";
+    case io::TargetUse::Validation: return "Validation targets (kept back from calibration)";
+    case io::TargetUse::Case: return "Seed cases (each operation's own figures, met through its case file's inputs)";
+  }
+  return {};
 }
+
+// Rows by use: calibration, validation, seed cases.
+using RowsByUse = std::array<std::vector<Row>, 3>;
 
 std::size_t count_within(const std::vector<Row>& rows) {
   return static_cast<std::size_t>(std::count_if(rows.begin(), rows.end(), [](const Row& r) { return r.value->within; }));
@@ -109,10 +117,25 @@ std::string text_table(const std::vector<Row>& rows) {
   return out;
 }
 
+// A table cell: a `|` in free text (a source) would end it.
+std::string markdown_cell(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '|') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
 std::string markdown_table(const std::vector<Row>& rows) {
   std::string out = fmt::format("| {} |\n", fmt::join(kColumns, " | "));
   out += "| --- | --- | --- | ---: | ---: | ---: | ---: | --- |\n";
-  for (const Row& r : rows) out += fmt::format("| {} |\n", fmt::join(cells(r, true), " | "));
+  for (const Row& r : rows) {
+    std::vector<std::string> row = cells(r, true);
+    for (std::string& cell : row) cell = markdown_cell(cell);
+    out += fmt::format("| {} |\n", fmt::join(row, " | "));
+  }
   return out;
 }
 
@@ -130,20 +153,23 @@ constexpr std::string_view kHowToRead =
     "ratio of their means, with a delta-method interval. A target is within when the model's value lies in the "
     "target's interval.";
 
-std::string text_report(const TargetsCommand& cmd, const io::TargetsFile& targets, const std::vector<Row>& by_use_0,
-                        const std::vector<Row>& by_use_1, double seconds, unsigned threads) {
+std::string text_report(const TargetsCommand& cmd, const io::TargetsFile& targets, const RowsByUse& by_use,
+                        double seconds, unsigned threads) {
+  const std::vector<Row>& by_use_0 = by_use[0];
+  const std::vector<Row>& by_use_1 = by_use[1];
   std::string out = fmt::format("Targets of {}: {} for calibration, {} kept back for validation\n", cmd.file,
                                 by_use_0.size(), by_use_1.size());
+  if (!by_use[2].empty()) out += fmt::format("and {} figures of the seed cases\n", by_use[2].size());
   out += fmt::format("Scenarios: {}; run in {:.1f} s on {} threads\n", scenario_list(targets), seconds, threads);
   out += std::string(kHowToRead) + "\n";
-  for (const std::vector<Row>* rows : {&by_use_0, &by_use_1}) {
+  for (const std::vector<Row>* rows : {&by_use_0, &by_use_1, &by_use[2]}) {
     if (rows->empty()) continue;
     out += fmt::format("\n{}: {} of {} within\n\n", section_title(rows->front().target->use), count_within(*rows),
                        rows->size());
     out += text_table(*rows);
   }
   bool first = true;
-  for (const std::vector<Row>* rows : {&by_use_0, &by_use_1})
+  for (const std::vector<Row>* rows : {&by_use_0, &by_use_1, &by_use[2]})
     for (const Row& r : *rows) {
       if (r.value->within) continue;
       if (first) out += "\nMissed:\n";
@@ -154,15 +180,19 @@ std::string text_report(const TargetsCommand& cmd, const io::TargetsFile& target
   return out;
 }
 
-std::string markdown_report(const TargetsCommand& cmd, const io::TargetsFile& targets,
-                            const std::vector<Row>& calibration, const std::vector<Row>& validation, double seconds,
-                            unsigned threads) {
+std::string markdown_report(const TargetsCommand& cmd, const io::TargetsFile& targets, const RowsByUse& by_use,
+                            double seconds, unsigned threads) {
+  const std::vector<Row>& calibration = by_use[0];
+  const std::vector<Row>& validation = by_use[1];
+  const std::vector<Row>& cases = by_use[2];
   std::string out = "# Validation: the model beside the published evidence\n\n";
   out += fmt::format(
       "Every published figure the model should reproduce is a target of `{}` (its format: docs/targets.md). "
       "Calibration targets are the figures calibration fits the model's assumed parameters to; validation "
-      "targets are kept back from it, to show whether the model reproduces evidence it was not fitted to. This "
-      "page is what the model gives now: a target it misses is listed with the reason at the end.\n\n",
+      "targets are kept back from it, to show whether the model reproduces evidence it was not fitted to. The "
+      "seed cases' figures (MODEL.md §6) are met through each case file's own inputs (officers, arrest "
+      "shares, screening), so they are reported apart. This page is what the model gives now: a target it "
+      "misses is listed with the reason at the end.\n\n",
       cmd.file);
   out += fmt::format("- Generated by: `harmsim targets {} --markdown` (do not edit by hand: "
                      "tests/python/test_validation_doc.py regenerates it and fails when it differs)\n",
@@ -171,13 +201,16 @@ std::string markdown_report(const TargetsCommand& cmd, const io::TargetsFile& ta
   out += fmt::format("- Wall time: {:.1f} s on {} threads\n", seconds, threads);
   out += fmt::format("- Scenarios: {}\n\n", scenario_list(targets));
   out += std::string(kHowToRead) + "\n";
-  for (const std::vector<Row>* rows : {&calibration, &validation}) {
-    const io::TargetUse use = rows == &calibration ? io::TargetUse::Calibration : io::TargetUse::Validation;
+  for (const std::vector<Row>* rows : {&calibration, &validation, &cases}) {
+    const io::TargetUse use = rows == &calibration   ? io::TargetUse::Calibration
+                              : rows == &validation ? io::TargetUse::Validation
+                                                    : io::TargetUse::Case;
+    if (use == io::TargetUse::Case && rows->empty()) continue;
     out += fmt::format("\n## {}: {} of {} within\n\n", section_title(use), count_within(*rows), rows->size());
     out += rows->empty() ? std::string("None.\n") : markdown_table(*rows);
   }
   out += "\n## The targets\n\n";
-  for (const std::vector<Row>* rows : {&calibration, &validation})
+  for (const std::vector<Row>* rows : {&calibration, &validation, &cases})
     for (const Row& r : *rows) {
       const io::PublishedTarget& t = *r.target;
       out += fmt::format("- `{}` ({}): {}. Quantity: {}. Source: {}.{}\n", t.id, io::use_name(t.use), t.description,
@@ -185,7 +218,7 @@ std::string markdown_report(const TargetsCommand& cmd, const io::TargetsFile& ta
     }
   out += "\n## Targets the model misses\n\n";
   bool any = false;
-  for (const std::vector<Row>* rows : {&calibration, &validation})
+  for (const std::vector<Row>* rows : {&calibration, &validation, &cases})
     for (const Row& r : *rows) {
       if (r.value->within) continue;
       any = true;
@@ -274,14 +307,12 @@ int targets_command(const TargetsCommand& cmd) {
     print_error(fmt::format("internal error: {}", e.what()));
     return kExitFailure;
   }
-  std::vector<Row> calibration, validation;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    const Row row{&targets.targets[i], &values[i]};
-    (targets.targets[i].use == io::TargetUse::Calibration ? calibration : validation).push_back(row);
-  }
+  RowsByUse by_use;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    by_use[static_cast<std::size_t>(targets.targets[i].use)].push_back(Row{&targets.targets[i], &values[i]});
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  const std::string report = cmd.markdown ? markdown_report(cmd, targets, calibration, validation, seconds, threads)
-                                          : text_report(cmd, targets, calibration, validation, seconds, threads);
+  const std::string report = cmd.markdown ? markdown_report(cmd, targets, by_use, seconds, threads)
+                                          : text_report(cmd, targets, by_use, seconds, threads);
   std::fwrite(report.data(), 1, report.size(), stdout);
   return kExitOk;
 }

@@ -212,13 +212,15 @@ class TargetsParser {
     }
     if (source == nullptr)
       fail(&t, "target.source", "the published source of the figure (authors, year)", "none", context_);
-    if (use == nullptr) fail(&t, "target.use", "`use = \"calibration\"` or \"validation\"", "none", context_);
+    if (use == nullptr)
+      fail(&t, "target.use", "`use = \"calibration\"`, \"validation\" or \"case\"", "none", context_);
     const std::string use_text = use->is_string() ? *use->value<std::string>() : std::string();
     if (use_text == "calibration") target.use = TargetUse::Calibration;
     else if (use_text == "validation") target.use = TargetUse::Validation;
+    else if (use_text == "case") target.use = TargetUse::Case;
     else
-      fail(use, "target.use", "\"calibration\" or \"validation\"", describe(*use),
-           hint_nearest(use_text, {"calibration", "validation"}));
+      fail(use, "target.use", "\"calibration\", \"validation\" or \"case\"", describe(*use),
+           hint_nearest(use_text, {"calibration", "validation", "case"}));
     parse_interval(interval, &t, target);
     if (value != nullptr) {
       if (!value->is_number() || !std::isfinite(number(*value)))
@@ -535,7 +537,14 @@ class TargetsParser {
 
 }  // namespace
 
-std::string_view use_name(TargetUse u) noexcept { return u == TargetUse::Calibration ? "calibration" : "validation"; }
+std::string_view use_name(TargetUse u) noexcept {
+  switch (u) {
+    case TargetUse::Calibration: return "calibration";
+    case TargetUse::Validation: return "validation";
+    case TargetUse::Case: return "case";
+  }
+  return "?";
+}
 
 std::string_view kind_name(QuantityKind k) noexcept { return kKindNames[static_cast<std::size_t>(k)]; }
 

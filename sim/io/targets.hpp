@@ -23,7 +23,9 @@
 
 namespace harmsim::io {
 
-enum class TargetUse : std::uint8_t { Calibration, Validation };
+// Calibration fits the model to a target, validation keeps it back; a seed
+// case's figure is met through the inputs of its case file (MODEL.md §6).
+enum class TargetUse : std::uint8_t { Calibration, Validation, Case };
 enum class QuantityKind : std::uint8_t { Level, Rate, Total, OddsRatio, Share };
 enum class Comparison : std::uint8_t { None, Ratio, Change };
 enum class RateUnit : std::uint8_t { WorkerYear, ThousandWorkerDays };

@@ -61,8 +61,9 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
     return;
   }
 
-  // Police heat and buyers' fear of arrest rush the negotiation (Landsberg et
-  // al. 2017: more rushed negotiations after the end-demand guideline).
+  // Police heat and buyers' fear of arrest rush the negotiation (J Urban
+  // Health 2017, Vancouver: more rushed negotiations after the end-demand
+  // guideline, 8.9 % to 14.8 % of women; docs/literature.md).
   double rush = heat + p_.risk_rush * risk;
   bool wary = false;
   if ((h.flags & worker_flag::kWary) != 0) {

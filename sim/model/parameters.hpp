@@ -67,7 +67,7 @@ using i64 = std::int64_t;
     "encounters a worker seeks per day when her income meets her need")                                   \
   X(encounter, heat_halves_negotiation, double, 1.0, 0.01, 100, "heat", "seed 002",                        \
     "police heat at which negotiation time is halved (\"shorter negotiation times\")")                     \
-  X(encounter, risk_rush, double, 0.5, 0, 100, "heat per risk", "assumed; Landsberg et al. 2017; Krüsi et al. 2014", \
+  X(encounter, risk_rush, double, 0.5, 0, 100, "heat per risk", "assumed; J Urban Health 2017 rushed-negotiation study; Krüsi et al. 2014", \
     "heat-equivalent of buyers' perceived risk in the negotiation: buyers who fear arrest rush it")        \
   X(encounter, screening_sensitivity, double, 0.6, 0, 1, "probability", "assumed",                         \
     "chance a full negotiation spots and refuses a violent buyer")                                         \
@@ -160,7 +160,7 @@ using i64 = std::int64_t;
     "days a worker works without condoms after they are taken")                                            \
   X(policing, no_condom_condomless, double, 0.5, 0, 1, "probability", "assumed",                           \
     "chance an encounter is condomless while she has no condoms")                                          \
-  X(policing, patrol_heat, double, 0.1, 0, 100, "heat", "assumed; Landsberg et al. 2017",                   \
+  X(policing, patrol_heat, double, 0.1, 0, 100, "heat", "assumed; J Urban Health 2017 rushed-negotiation study",                   \
     "standing police heat of routine patrols in a central area (scaled like contacts in other areas)")     \
   X(policing, ice_referral, double, 0.1, 0, 1, "probability", "assumed",                                   \
     "chance an undocumented worker arrested by routine policing is handed to immigration")                \

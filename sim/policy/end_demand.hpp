@@ -7,8 +7,9 @@ namespace harmsim::policy {
 // "Nordic model"; Canada's 2014 law). Routine police contacts no longer
 // arrest or cite workers; they arrest buyers, whose fear of arrest deters
 // some and rushes negotiations with the rest, while police remain visible,
-// move workers along and take condoms (Krüsi et al. 2014; Landsberg et al.
-// 2017). Combine it with buyer_sting for decoy and bot operations.
+// move workers along and take condoms (Krüsi et al. 2014; the J Urban Health
+// 2017 rushed-negotiation study). Combine it with buyer_sting for decoy and
+// bot operations.
 #define HARMSIM_END_DEMAND_PARAMS(X)                                                                       \
   X(end_demand, start_day, double, 0, 0, 36500, "day", "assumed", "day the law takes effect")             \
   X(end_demand, buyer_arrest_per_contact, double, 0.05, 0, 1, "probability", "assumed",                     \

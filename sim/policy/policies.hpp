@@ -39,7 +39,7 @@ inline constexpr std::array<PolicyInfo, std::variant_size_v<Policy>> kPolicyType
     {"decriminalization", "no arrests of workers or buyers; exploitation and minors still pursued",
      "seed 003", Decriminalization::kSpecs},
     {"end_demand", "buying is a crime, selling is not: routine policing arrests buyers instead of workers",
-     "Krüsi et al. 2014; Landsberg et al. 2017", EndDemand::kSpecs},
+     "Krüsi et al. 2014; J Urban Health 2017 rushed-negotiation study", EndDemand::kSpecs},
     {"advocacy", "detained workers released instead of deported", "seed 001", Advocacy::kSpecs},
 }};
 

@@ -241,13 +241,13 @@ TEST_CASE("every mistake in a targets file is one line naming file, line, column
     CHECK(e.key == "target.stratum");
     CHECK(e.expected.find("belongs to no worker") != std::string::npos);
   }
-  SECTION("`use` other than calibration or validation") {
+  SECTION("`use` other than calibration, validation or case") {
     std::string text = std::string(kHeader) + target("a", good);
     text.replace(text.find("\"calibration\""), 13, "\"calibrate\"");
     const ScenarioError e = f.error_of(text);
-    CHECK(std::string(e.what()) == "targets.toml:6:7: error: key `target.use`: expected \"calibration\" or "
-                                   "\"validation\", found the string \"calibrate\"; in target `a`; did you mean "
-                                   "`calibration`?");
+    CHECK(std::string(e.what()) == "targets.toml:6:7: error: key `target.use`: expected \"calibration\", "
+                                   "\"validation\" or \"case\", found the string \"calibrate\"; in target `a`; did "
+                                   "you mean `calibration`?");
   }
   SECTION("an interval the wrong way round, and a value outside it") {
     CHECK(std::string(f.error_of(std::string(kHeader) + target("a", good, "[0.5, 0.2]")).what()) ==
@@ -387,6 +387,39 @@ TEST_CASE("a sector-adjusted odds ratio is the Mantel-Haenszel ratio of the pool
   CHECK_FALSE(v[3].problem.empty());
 }
 
+TEST_CASE("a share is the part of a sector's workers exposed or with the outcome, per replicate", "[targets]") {
+  const Fixture f;
+  const std::string street = "scenario = \"baseline\"\nkind = \"share\"\nstratum = \"sector/street\"\n";
+  const TargetsFile t = f.parse(std::string(kHeader) + target("exposed", street + "exposure = \"policed_180d\"") +
+                                target("outcome", street + "outcome = \"violence_180d\"") +
+                                target("all", "scenario = \"baseline\"\nkind = \"share\"\nexposure = \"policed_180d\"") +
+                                target("street_over_venue",
+                                       street + "outcome = \"violence_180d\"\ncompare = \"ratio\"\n"
+                                                "over = { stratum = \"sector/venue\" }",
+                                       "[0, 10]"));
+  const auto reps = hand_made();
+  const std::vector<TargetValue> v = evaluate_targets(t, pointers(t, reps));
+  // Street in replicate 0: 12 28 2 18 (exposed 40 of 60, outcome 14 of 60);
+  // replicate 1 has online only and replicate 2 nobody: undefined there.
+  REQUIRE(v[0].per_replicate.size() == 3);
+  CHECK(v[0].per_replicate[0] == Approx(40.0 / 60.0));
+  CHECK(v[1].per_replicate[0] == Approx(14.0 / 60.0));
+  CHECK(std::isnan(v[0].per_replicate[1]));
+  CHECK(std::isnan(v[0].value));  // a replicate without street workers leaves the mean undefined
+  CHECK_FALSE(v[0].problem.empty());
+  // All sectors in replicate 1: online 3 22 4 36, exposed 25 of 65.
+  CHECK(v[2].per_replicate[1] == Approx(25.0 / 65.0));
+  // Street against venue: undefined where a replicate has neither.
+  CHECK(std::isnan(v[3].value));
+  CHECK_FALSE(v[3].problem.empty());
+  // With replicate 0 alone, street (outcome 14 of 60) over venue (5 30 4 36:
+  // 9 of 75).
+  const std::vector<std::vector<ReplicateResult>> first = {{reps[0][0]}, {reps[1][0]}};
+  const std::vector<TargetValue> one = evaluate_targets(t, pointers(t, first));
+  CHECK(one[3].value == Approx((14.0 / 60.0) / (9.0 / 75.0)));
+  CHECK(one[0].value == Approx(40.0 / 60.0));
+}
+
 TEST_CASE("a ratio within a scenario pairs its replicates, a change across scenarios treats them as independent",
           "[targets]") {
   const Fixture f;
@@ -473,13 +506,19 @@ areas = [0, 1]
 TEST_CASE("the shipped targets file loads, keeps back at least a third of its figures, and cites each", "[targets]") {
   const TargetsFile t = harmsim::io::load_targets(std::filesystem::path(HARMSIM_SOURCE_DIR) / "scenarios/targets.toml");
   REQUIRE(t.targets.size() >= 6);
-  std::size_t validation = 0;
+  std::size_t calibration = 0, validation = 0;
   for (const auto& target : t.targets) {
     INFO(target.id);
     CHECK_FALSE(target.source.empty());
     CHECK_FALSE(target.description.empty());
+    calibration += target.use == harmsim::io::TargetUse::Calibration ? 1 : 0;
     validation += target.use == harmsim::io::TargetUse::Validation ? 1 : 0;
+    // Calibration and validation use the default comparison; the seed cases their own files.
+    const std::string& file = t.scenarios.at(target.quantity.scenario).file;
+    if (target.use == harmsim::io::TargetUse::Case) CHECK(file.rfind("cases/", 0) == 0);
+    else CHECK(file == "compare.toml");
   }
-  CHECK(3 * validation >= t.targets.size());
-  for (const auto& s : t.scenarios) CHECK(s.file == "compare.toml");
+  REQUIRE(calibration > 0);
+  // At least a third of the published figures calibration could use are kept back.
+  CHECK(3 * validation >= calibration + validation);
 }

@@ -177,3 +177,13 @@ def test_an_existing_results_file_is_not_replaced_without_force(work):
     assert p.stderr == "harmsim: t.h5 exists; choose another name with -o or pass --force to replace it\n"
     assert harmsim(work, "targets", "targets.toml", "-q", "-o", "t.h5", "--force").returncode == 0
     assert ha.info(work / "t.h5").scenarios == ["baseline", "stings"]
+
+
+def test_markdown_cells_escape_a_bar_in_free_text(work):
+    (work / "targets.toml").write_text(TARGETS.replace('source = "Platt et al. 2018"', 'source = "Platt | Grenfell 2018"'))
+    p = harmsim(work, "targets", "targets.toml", "-q", "--markdown")
+    assert p.returncode == 0, p.stderr
+    row = next(l for l in p.stdout.splitlines() if l.startswith("| `policed_violence` |"))
+    assert "| Platt \\| Grenfell 2018 |" in row
+    import re
+    assert len(re.split(r"(?<!\\)\|", row)) == 8 + 2  # eight cells between the outer bars
