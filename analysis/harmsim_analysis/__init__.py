@@ -7,6 +7,7 @@
     ha.write_report("results.h5", "report.html")
     ha.load_sweep("sweep.h5")       # sweeps: parameters, point, replicate, metric, value
     ha.plot_sweep("sweep.h5", "violence_buyer", "encounter.rate_per_day")
+    cal = ha.read_calibration("calibration.h5")   # harmsim calibrate: accepted sets, best point, waves
 
 Uses numpy, h5py, pandas, matplotlib and, for the Mantel–Haenszel odds
 ratios, statsmodels (Debian packages; run with /usr/bin/python3).
@@ -51,7 +52,12 @@ from .stats import (
 
 # Plots and the report need matplotlib; import it only when they are used, so
 # load()/summary() and the command line's error messages stay quick.
+# The calibration reader lives beside the fit step, which harmsim runs as
+# `python3 -m harmsim_analysis.calibrate`: imported when first used.
 _LAZY = {
+    "read_calibration": "calibrate",
+    "Calibration": "calibrate",
+    "SUPPORTED_CALIBRATION_SCHEMA_VERSIONS": "calibrate",
     "plot_metric": "plots",
     "plot_comparison": "plots",
     "plot_strata": "plots",
@@ -99,6 +105,9 @@ __all__ = [
     "open_sweep",
     "plot_sweep",
     "sweep_info",
+    "SUPPORTED_CALIBRATION_SCHEMA_VERSIONS",
+    "Calibration",
+    "read_calibration",
     "summary",
     "odds_ratios",
     "strata_summary",

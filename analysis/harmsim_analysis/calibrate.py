@@ -22,7 +22,7 @@ Goldstein & Bower 2010; Andrianakis et al. 2015):
   process on its residuals (scikit-learn's GaussianProcessRegressor with an
   anisotropic Matern(nu = 2.5) kernel times a constant, plus a WhiteKernel
   nugget that takes up the Monte-Carlo noise of the simulated values;
-  normalize_y, fixed random_state, two optimizer restarts);
+  normalize_y, fixed random_state, one restart of the optimizer);
 * implausibility I_t(x) = d_t(x) / sqrt(Var_emulator + Var_mc + Var_obs): d
   is |z - E[f(x)]| for a target with a finite interval (z its value, or the
   interval's midpoint on the target's scale; Var_obs = (half-width / 2)^2),
@@ -34,8 +34,10 @@ Goldstein & Bower 2010; Andrianakis et al. 2015):
 * the next wave's design: candidates from a Latin hypercube
   (scipy.stats.qmc) over the bounding box of the points found
   non-implausible at the previous wave (the prior box at first), rejected by
-  the emulators, then a greedy maximin subset of the survivors; all draws
-  seeded from the calibration's seed and the wave;
+  the emulators; while fewer than a design survive, more batches, half from
+  a hypercube over the survivors' box, half scattered around the survivors;
+  then a greedy maximin subset of the survivors; all draws seeded from the
+  calibration's seed and the wave;
 * the share of the prior box kept: the box's share of the prior box times
   the share of its candidates kept;
 * stop after the last wave, when nothing is non-implausible, or when the kept
@@ -189,7 +191,7 @@ class Emulator:
         kernel = (ConstantKernel(1.0, (1e-3, 1e3))
                   * Matern(length_scale=np.full(p, 0.5), length_scale_bounds=(0.05, 100.0), nu=2.5)
                   + WhiteKernel(noise_level=0.1, noise_level_bounds=(1e-6, 10.0)))
-        self.gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=2,
+        self.gp = GaussianProcessRegressor(kernel=kernel, normalize_y=True, n_restarts_optimizer=1,
                                            random_state=seed)
         import warnings
 
@@ -344,6 +346,13 @@ def latin_hypercube(box_low, box_high, n: int, seed_parts) -> np.ndarray:
     return box_low + sampler.random(n) * (box_high - box_low)
 
 
+def widened_box(points: np.ndarray):
+    """The bounding box of points in [0, 1]^p, widened by BOX_MARGIN of its width on each side."""
+    width = points.max(axis=0) - points.min(axis=0)
+    return (np.clip(points.min(axis=0) - BOX_MARGIN * width, 0.0, 1.0),
+            np.clip(points.max(axis=0) + BOX_MARGIN * width, 0.0, 1.0))
+
+
 def maximin_subset(candidates: np.ndarray, n: int) -> np.ndarray:
     """Indices of n well-spread candidates: greedy maximin over their own ranges, from the one nearest the centre."""
     if len(candidates) <= n:
@@ -417,21 +426,24 @@ def fit_wave(workdir: str, wave: int) -> dict:
         stop_reason = "converged"
 
     next_points = np.zeros((0, n_params))
-    next_low, next_high = box_low, box_high
-    if found.size:
-        width = found.max(axis=0) - found.min(axis=0)
-        next_low = np.clip(found.min(axis=0) - BOX_MARGIN * width, 0.0, 1.0)
-        next_high = np.clip(found.max(axis=0) + BOX_MARGIN * width, 0.0, 1.0)
+    pool = found
     if not stop_reason:
-        pool = found
+        # Too few survivors for a design: more candidates, half from a Latin
+        # hypercube over the survivors' box, half scattered around the
+        # survivors themselves (a region much smaller than its box is found
+        # far more often so), until there are enough or the batches run out.
         for b in range(1, MAX_BATCHES + 1):
             if len(pool) >= problem.points:
                 break
-            more = latin_hypercube(next_low, next_high, batch, (problem.seed, wave, b))
+            low, high = widened_box(pool)
+            rng = np.random.default_rng([problem.seed, wave, b, 1])
+            near = pool[rng.integers(len(pool), size=batch - batch // 2)]
+            near = np.clip(near + rng.normal(size=near.shape) * np.maximum(0.25 * (high - low), 0.01), 0.0, 1.0)
+            more = np.vstack([latin_hypercube(low, high, batch // 2, (problem.seed, wave, b)), near])
             pool = np.vstack([pool, more[survives(problem, all_emulators, more)]])
         chosen = pool[maximin_subset(pool, problem.points)]
-        next_points = problem.low + chosen * (problem.high - problem.low)
-        next_points = np.clip(next_points, problem.low, problem.high)
+        next_points = np.clip(problem.low + chosen * (problem.high - problem.low), problem.low, problem.high)
+    next_low, next_high = widened_box(pool) if len(pool) else (box_low, box_high)
 
     wave_sim = simulated[-1]
     imp = simulated_implausibility(problem, wave_sim.values, wave_sim.variance)
@@ -582,6 +594,131 @@ def write_fit(path: str, r: dict) -> None:
     _sync_directory(directory)
 
 
+# --- reading a calibration file -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A calibration file (docs/output.md, "Calibration files") as DataFrames.
+
+    * ``parameters``: index ``name`` (``section.key``), columns ``low``, ``high`` (the prior range) and
+      ``default`` (the parameter table's default when the calibration ran);
+    * ``targets``: index ``id``, columns ``value`` (NaN for a bound), ``low``, ``high``, ``scale``,
+      ``quantity``, ``source``, ``description``;
+    * ``waves``: one row per simulated point of every wave: ``wave``, ``index``, one column per
+      parameter, one per target (its simulated value), ``implausibility``;
+    * ``kept_share``: Series by wave, the share of the prior box not implausible after it;
+    * ``emulator_r2``: DataFrame wave × target, leave-one-out R² of the emulators;
+    * ``accepted``: the accepted points: one column per parameter, one per target (simulated value),
+      ``implausibility``, ``within`` (bool), ``wave``, ``index``;
+    * ``best``: Series, the best point's parameter values (empty values as NaN when no point qualified);
+      ``best_values``: Series by target; ``best_info``: dict of ``wave``, ``index``, ``accepted``,
+      ``within``, ``implausibility``;
+    * ``attributes``: the root attributes (method, cutoff, seed, stop_reason, ...).
+
+    ``points()`` gives the accepted sets as the [n, p] float64 array the file holds, with
+    ``parameter_names`` in the same order (``section.key``), for drawing parameter sets.
+    """
+
+    path: str
+    parameter_names: list
+    parameters: "object"
+    targets: "object"
+    waves: "object"
+    kept_share: "object"
+    emulator_r2: "object"
+    accepted: "object"
+    best: "object"
+    best_values: "object"
+    best_info: dict
+    attributes: dict
+
+    def points(self) -> np.ndarray:
+        return self.accepted[self.parameter_names].to_numpy(dtype=np.float64)
+
+
+def read_calibration(path) -> Calibration:
+    """Read a finished calibration file written by ``harmsim calibrate`` (refuses unfinished ones)."""
+    import h5py
+    import pandas as pd
+
+    from .io import IncompleteResultsError, ResultsError, UnsupportedSchemaError, as_text, as_texts
+
+    path = os.fspath(path)
+    if path.endswith(".partial"):
+        raise IncompleteResultsError(f"{path}: a '.partial' file is an unfinished calibration; rerun the same "
+                                     "`harmsim calibrate` command to finish it")
+    if not os.path.exists(path):
+        raise FileNotFoundError(errno.ENOENT, "no such calibration file", path)
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot be read as an HDF5 file ({exc})") from None
+    with f:
+        kind = as_text(f.attrs["file_kind"]) if "file_kind" in f.attrs else None
+        if kind != "calibration":
+            raise ResultsError(f"{path}: not a calibration file (file_kind {kind!r})")
+        if "complete" not in f.attrs or int(np.asarray(f.attrs["complete"]).reshape(-1)[0]) != 1:
+            raise IncompleteResultsError(f"{path}: not a finished calibration (no root attribute complete = 1)")
+        version = int(np.asarray(f.attrs.get("schema_version", -1)).reshape(-1)[0])
+        if version not in SUPPORTED_CALIBRATION_SCHEMA_VERSIONS:
+            raise UnsupportedSchemaError(f"{path}: calibration schema_version {version} is not supported by this "
+                                         f"analysis package (it reads "
+                                         f"{', '.join(map(str, SUPPORTED_CALIBRATION_SCHEMA_VERSIONS))})")
+        try:
+            names = as_texts(f["parameters/names"][()])
+            ids = as_texts(f["targets/ids"][()])
+            parameters = pd.DataFrame({
+                "low": f["parameters/low"][()], "high": f["parameters/high"][()],
+                "default": f["parameters/default"][()]}, index=pd.Index(names, name="name"))
+            targets = pd.DataFrame({
+                "value": f["targets/value"][()], "low": f["targets/low"][()], "high": f["targets/high"][()],
+                "scale": as_texts(f["targets/scale"][()]), "quantity": as_texts(f["targets/quantity"][()]),
+                "source": as_texts(f["targets/source"][()]),
+                "description": as_texts(f["targets/description"][()])}, index=pd.Index(ids, name="id"))
+            frames, shares, r2 = [], {}, {}
+            wave_names = sorted(f["waves"].keys(), key=lambda k: int(k[1:]))
+            for name in wave_names:
+                g = f["waves"][name]
+                k = int(name[1:])
+                frame = pd.DataFrame(np.asarray(g["points"][()], dtype=np.float64).reshape(-1, len(names)),
+                                     columns=names)
+                values = np.asarray(g["values"][()], dtype=np.float64).reshape(len(frame), len(ids))
+                for t, target in enumerate(ids):
+                    frame[target] = values[:, t]
+                frame["implausibility"] = g["implausibility"][()]
+                frame.insert(0, "index", np.arange(len(frame), dtype=np.int64))
+                frame.insert(0, "wave", np.full(len(frame), k, dtype=np.int64))
+                frames.append(frame)
+                shares[k] = float(g.attrs["kept_share"])
+                r2[k] = np.asarray(g["emulator_r2"][()], dtype=np.float64)
+            waves = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["wave", "index"])
+            a = f["accepted"]
+            accepted = pd.DataFrame(np.asarray(a["points"][()], dtype=np.float64).reshape(-1, len(names)),
+                                    columns=names)
+            values = np.asarray(a["values"][()], dtype=np.float64).reshape(len(accepted), len(ids))
+            for t, target in enumerate(ids):
+                accepted[target] = values[:, t]
+            accepted["implausibility"] = a["implausibility"][()]
+            accepted["within"] = np.asarray(a["within"][()]).astype(bool)
+            accepted["wave"] = np.asarray(a["wave"][()], dtype=np.int64)
+            accepted["index"] = np.asarray(a["index"][()], dtype=np.int64)
+            b = f["best"]
+            best = pd.Series(np.asarray(b["point"][()], dtype=np.float64), index=names, name="best")
+            best_values = pd.Series(np.asarray(b["values"][()], dtype=np.float64), index=ids, name="best")
+            best_info = {key: (float(b.attrs[key]) if key == "implausibility" else int(b.attrs[key]))
+                         for key in ("wave", "index", "accepted", "within", "implausibility")}
+            attributes = {key: (as_text(v) if isinstance(v, (str, bytes, np.bytes_)) else np.asarray(v).item())
+                          for key, v in f.attrs.items()}
+        except KeyError as exc:
+            raise ResultsError(f"{path}: missing a dataset required by docs/output.md ({exc})") from None
+    return Calibration(
+        path=path, parameter_names=names, parameters=parameters, targets=targets, waves=waves,
+        kept_share=pd.Series(shares, name="kept_share").rename_axis("wave"),
+        emulator_r2=pd.DataFrame.from_dict(r2, orient="index", columns=ids).rename_axis("wave"),
+        accepted=accepted, best=best, best_values=best_values, best_info=best_info, attributes=attributes)
+
+
 def main(argv=None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if len(argv) != 3 or argv[0] != "fit" or not argv[2].isdigit():
@@ -609,4 +746,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as the package's module, so that the pickled emulators name their
+    # class harmsim_analysis.calibrate.Emulator, not __main__.Emulator.
+    from harmsim_analysis.calibrate import main as _main
+
+    sys.exit(_main())
