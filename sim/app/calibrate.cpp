@@ -707,6 +707,12 @@ int calibrate_on_rank(const CalibrateCommand& cmd, const MpiSession& session) {
         status = kExitBadInput;
       }
     }
+    if (status == kProceed && cmd.fit_only && !fs::exists(run.layout.work, error)) {
+      print_error(fmt::format("--fit-only: nothing to fit, {} does not exist; run the shards of wave 1 first (`{} "
+                              "--shard i/n`), or run without --fit-only",
+                              run.layout.work.string(), run.again()));
+      status = kExitBadInput;
+    }
     if (status == kProceed) {
       try {
         try {

@@ -340,7 +340,7 @@ class SweepParser {
         points = values->size();
       } else if (values->size() != points) {
         fail(v, key, fmt::format("{} values, one per point, as `{}{}` has", points, design_prefix_, first),
-             fmt::format("{} values", values->size()));
+             fmt::format("{} value{}", values->size(), values->size() == 1 ? "" : "s"));
       }
       for (const toml::node& e : *values) p.grid.push_back(value_of(p, e, key, true));
       add_parameter(sweep, std::move(p), at);
