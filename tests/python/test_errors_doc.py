@@ -10,7 +10,8 @@ match the doc exactly:
   next `$ ` line, are its output;
 * a plain `harmsim: FILE...` line is the output of `harmsim validate FILE`
   (`harmsim sweep FILE` in the section "Sweep-file errors", `harmsim targets
-  FILE` in "Targets-file errors"), and FILE must be in tests/errors_doc/.
+  FILE` in "Targets-file errors", `harmsim calibrate FILE` in
+  "Calibration-file errors"), and FILE must be in tests/errors_doc/.
 
 The exit code is the one in the nearest heading that says "(exit code N)".
 The expected lines are compared with stderr when the exit code is not 0, with
@@ -45,12 +46,12 @@ UNCHECKED = re.compile(r"^<!-- not checked: \S.* -->$")
 EXIT_CODE = re.compile(r"\(exit code (\d+)\)")
 PLAIN_LINE = re.compile(r"^harmsim: ([^:\s]+)(?::|$)")
 # The command behind a plain `harmsim: FILE...` line, by section (## heading).
-PLAIN_COMMANDS = {"Sweep-file errors": "sweep", "Targets-file errors": "targets"}
+PLAIN_COMMANDS = {"Sweep-file errors": "sweep", "Targets-file errors": "targets", "Calibration-file errors": "calibrate"}
 DEFAULT_PLAIN_COMMAND = "validate"
 # Sections that must hold at least one checked example (so a parser that finds
 # nothing cannot pass).
-MUST_CHECK = ("Scenario-file errors", "Sweep-file errors", "Targets-file errors", "Command-line usage errors",
-              "Successful validation")
+MUST_CHECK = ("Scenario-file errors", "Sweep-file errors", "Targets-file errors", "Calibration-file errors",
+              "Command-line usage errors", "Successful validation")
 
 
 @dataclass
@@ -212,6 +213,10 @@ def test_every_input_file_belongs_to_an_example():
         used.update(a.split("/")[0] for a in e.args[1:])
     for sweep in INPUTS.glob("s_*.toml"):  # the base files the sweep files vary
         m = re.search(r'^base = "([^"/]+)"', sweep.read_text(encoding="utf-8"), re.M)
+        if m:
+            used.add(m.group(1))
+    for calibration in INPUTS.glob("c_*.toml"):  # the targets files the calibration files fit
+        m = re.search(r'^targets = "([^"/]+)"', calibration.read_text(encoding="utf-8"), re.M)
         if m:
             used.add(m.group(1))
     unused = sorted(p.name for p in INPUTS.iterdir() if p.name not in used)
