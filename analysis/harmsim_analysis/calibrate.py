@@ -31,15 +31,16 @@ Goldstein & Bower 2010; Andrianakis et al. 2015):
   simulated value, its nugget being the Monte-Carlo variance;
 * a point is non-implausible when max_t I_t < cutoff under the emulators of
   every wave so far;
-* the next wave's design: candidates from a Latin hypercube
-  (scipy.stats.qmc) over the bounding box of the points found
-  non-implausible at the previous wave (the prior box at first), rejected by
-  the emulators; while fewer than a design survive, more batches, half from
-  a hypercube over the survivors' box, half scattered around the survivors;
-  then a greedy maximin subset of the survivors; all draws seeded from the
-  calibration's seed and the wave;
-* the share of the prior box kept: the box's share of the prior box times
-  the share of its candidates kept;
+* the region is followed by a sample of it: after wave 1, the points of a
+  Latin hypercube over the prior box (scipy.stats.qmc) that survive; after
+  wave k, the points of wave k-1's sample that survive wave k's emulators;
+  either is then spread uniformly over the region by a random walk (a
+  Metropolis sampler whose target is uniform on the region), and the next
+  wave's design is a greedy maximin subset of it; all draws are seeded from
+  the calibration's seed and the wave;
+* the share of the prior box kept: wave 1's surviving share of the
+  hypercube, then times the share of each wave's sample that the next
+  wave's emulators keep;
 * stop after the last wave, when nothing is non-implausible, or when the kept
   share falls by less than 10 % from one wave to the next.
 
@@ -77,11 +78,15 @@ MIN_TRAINING_POINTS = 5
 MIN_SHRINK = 0.10
 #: Candidate points per batch: at least this many, and 50 per design point.
 MIN_CANDIDATES = 20000
-#: Batches drawn at most to find enough non-implausible candidates for a design.
+#: Batches drawn at most to find a non-implausible candidate.
 MAX_BATCHES = 20
-#: The next wave's candidate box is the bounding box of the non-implausible
-#: candidates, widened by this share of its width on each side.
+#: A box around a sample is its bounding box widened by this share of its width on each side.
 BOX_MARGIN = 0.10
+#: The sample of the non-implausible region kept from wave to wave: at least this many points, and 5 per design point.
+POOL_MIN = 1000
+POOL_PER_POINT = 5
+#: Steps of the random walk that spreads the sample over the region.
+SPREAD_STEPS = 20
 
 #: Version of the calibration file layout (docs/output.md, "Calibration files") this package reads.
 SUPPORTED_CALIBRATION_SCHEMA_VERSIONS = (1,)
@@ -396,29 +401,40 @@ def fit_wave(workdir: str, wave: int) -> dict:
     all_emulators = earlier + [emulators]
 
     n_params = len(problem.parameters)
-    if wave == 1:
-        box_low, box_high, previous_share = np.zeros(n_params), np.ones(n_params), 1.0
-    else:
-        box_low, box_high, previous_share = read_box(os.path.join(workdir, f"wave{wave - 1}", "fit.h5"))
     batch = max(MIN_CANDIDATES, 50 * problem.points)
-    candidates = latin_hypercube(box_low, box_high, batch, (problem.seed, wave, 0))
-    # Every target of this wave on the survivors of the earlier waves, for
-    # the share each target alone keeps.
-    before = survives(problem, earlier, candidates)
-    index = np.flatnonzero(before)
-    alone = np.zeros(len(problem.targets))
-    keep = np.zeros(len(candidates), dtype=bool)
-    if index.size:
-        imp = emulated_implausibility(problem, emulators, candidates[index])
-        alone = (imp < problem.cutoff).sum(axis=0) / len(candidates)
-        keep[index] = imp.max(axis=1) < problem.cutoff
-    box_share = float(np.prod(box_high - box_low))
-    kept_share = box_share * float(keep.mean())
-    found = candidates[keep]
-    drawn = len(candidates)
+    if wave == 1:
+        # A Latin hypercube over the prior box (more batches while none
+        # survives): the share it keeps, and the first sample of the region.
+        references, imps = [], []
+        for b in range(MAX_BATCHES):
+            references.append(latin_hypercube(np.zeros(n_params), np.ones(n_params), batch, (problem.seed, wave, b)))
+            imps.append(emulated_implausibility(problem, emulators, references[-1]))
+            if (imps[-1].max(axis=1) < problem.cutoff).any():
+                break
+        reference, imp = np.vstack(references), np.vstack(imps)
+        previous_share = 1.0
+    else:
+        # The previous wave's sample of its region, uniform over it: the share
+        # of it this wave's emulators keep is the share of the region kept.
+        reference, previous_share = read_pool(os.path.join(workdir, f"wave{wave - 1}", "fit.h5"))
+        imp = emulated_implausibility(problem, emulators, reference)
+    keep = imp.max(axis=1) < problem.cutoff
+    alone = (imp < problem.cutoff).mean(axis=0) if len(reference) else np.zeros(len(problem.targets))
+    kept_share = previous_share * float(keep.mean()) if len(reference) else 0.0
+    pool = reference[keep]
+    if wave > 1 and not len(pool) and len(reference):
+        # Nothing of the previous sample is left: a last look, Latin
+        # hypercubes over its widened box, before the calibration fails.
+        low, high = widened_box(reference)
+        for b in range(MAX_BATCHES):
+            more = latin_hypercube(low, high, batch, (problem.seed, wave, b))
+            pool = more[survives(problem, all_emulators, more)]
+            if len(pool):
+                kept_share = float(np.prod(high - low)) * len(pool) / batch
+                break
 
     stop_reason = ""
-    if found.size == 0:
+    if not len(pool):
         stop_reason = "empty"
     elif wave >= problem.waves:
         stop_reason = "waves"
@@ -426,24 +442,11 @@ def fit_wave(workdir: str, wave: int) -> dict:
         stop_reason = "converged"
 
     next_points = np.zeros((0, n_params))
-    pool = found
     if not stop_reason:
-        # Too few survivors for a design: more candidates, half from a Latin
-        # hypercube over the survivors' box, half scattered around the
-        # survivors themselves (a region much smaller than its box is found
-        # far more often so), until there are enough or the batches run out.
-        for b in range(1, MAX_BATCHES + 1):
-            if len(pool) >= problem.points:
-                break
-            low, high = widened_box(pool)
-            rng = np.random.default_rng([problem.seed, wave, b, 1])
-            near = pool[rng.integers(len(pool), size=batch - batch // 2)]
-            near = np.clip(near + rng.normal(size=near.shape) * np.maximum(0.25 * (high - low), 0.01), 0.0, 1.0)
-            more = np.vstack([latin_hypercube(low, high, batch // 2, (problem.seed, wave, b)), near])
-            pool = np.vstack([pool, more[survives(problem, all_emulators, more)]])
+        pool = spread(problem, all_emulators, pool, max(POOL_MIN, POOL_PER_POINT * problem.points),
+                      np.random.default_rng([problem.seed, wave, 2]))
         chosen = pool[maximin_subset(pool, problem.points)]
         next_points = np.clip(problem.low + chosen * (problem.high - problem.low), problem.low, problem.high)
-    next_low, next_high = widened_box(pool) if len(pool) else (box_low, box_high)
 
     wave_sim = simulated[-1]
     imp = simulated_implausibility(problem, wave_sim.values, wave_sim.variance)
@@ -451,9 +454,8 @@ def fit_wave(workdir: str, wave: int) -> dict:
     result = {
         "wave": wave,
         "kept_share": kept_share,
-        "box_share": box_share,
         "stop_reason": stop_reason,
-        "candidates": drawn,
+        "candidates": len(reference),
         "non_implausible": int(keep.sum()),
         "implausibility": imp.max(axis=1) if imp.size else np.zeros(0),
         "target_implausibility": imp,
@@ -462,8 +464,7 @@ def fit_wave(workdir: str, wave: int) -> dict:
         "target_kept_share": np.asarray(alone, dtype=np.float64),
         "kernels": [e.kernel_text for e in emulators],
         "next_points": next_points,
-        "box_low": next_low,
-        "box_high": next_high,
+        "pool": pool if not stop_reason else np.zeros((0, n_params)),
         "accepted": accepted,
         "best": best,
         "cutoff": problem.cutoff,
@@ -503,13 +504,36 @@ def load_or_fit_emulators(workdir: str, problem: Problem, simulated: list, wave:
         return fit_emulators(problem, simulated, earlier, wave)
 
 
-def read_box(path: str):
+def read_pool(path: str):
+    """The sample of the non-implausible region a wave's fit kept (scaled to [0, 1]), and its kept share."""
     import h5py
 
     with h5py.File(path, "r") as f:
         _require_complete(f, path)
-        return (np.asarray(f["box_low"][()], dtype=np.float64), np.asarray(f["box_high"][()], dtype=np.float64),
-                float(f.attrs["kept_share"]))
+        return np.asarray(f["pool"][()], dtype=np.float64), float(f.attrs["kept_share"])
+
+
+def spread(problem: Problem, waves_emulators, pool: np.ndarray, n: int, rng) -> np.ndarray:
+    """n points spread uniformly over the non-implausible region, from the sample `pool` of it.
+
+    A random-walk Metropolis sampler whose target is uniform on the region
+    (a move is accepted when it stays inside the prior box and
+    non-implausible), started from n draws of the pool; the steps are normal,
+    of the pool's spread per parameter, scaled towards a quarter of the moves
+    accepted. A region found by a handful of points is so filled out before a
+    design is chosen in it.
+    """
+    x = pool[rng.integers(len(pool), size=n)].copy()
+    scale, step = np.maximum(pool.std(axis=0) if len(pool) > 1 else np.zeros(pool.shape[1]), 0.02), 0.5
+    for _ in range(SPREAD_STEPS):
+        proposal = x + rng.normal(size=x.shape) * scale * step
+        ok = np.all((proposal >= 0.0) & (proposal <= 1.0), axis=1)
+        index = np.flatnonzero(ok)
+        ok[index] = survives(problem, waves_emulators, proposal[index])
+        x[ok] = proposal[ok]
+        step = float(np.clip(step * np.exp(ok.mean() - 0.25), 0.05, 2.0))
+        scale = np.maximum(x.std(axis=0), 0.01)
+    return x
 
 
 def write_atomically(path: str, data: bytes) -> None:
@@ -554,7 +578,6 @@ def write_fit(path: str, r: dict) -> None:
         with h5py.File(temporary, "w", track_order=False) as f:
             f.attrs["wave"] = np.int64(r["wave"])
             f.attrs["kept_share"] = np.float64(r["kept_share"])
-            f.attrs["box_share"] = np.float64(r["box_share"])
             f.attrs["stop"] = np.int64(1 if r["stop_reason"] else 0)
             f.attrs["stop_reason"] = r["stop_reason"]
             f.attrs["candidates"] = np.int64(r["candidates"])
@@ -566,9 +589,8 @@ def write_fit(path: str, r: dict) -> None:
             f["emulator_points"] = r["emulator_points"]
             f["target_kept_share"] = r["target_kept_share"]
             f["kernels"] = np.array(r["kernels"], dtype=h5py.string_dtype("utf-8"))
-            f["next_points"] = np.asarray(r["next_points"], dtype=np.float64).reshape(-1, len(r["box_low"]))
-            f["box_low"] = np.asarray(r["box_low"], dtype=np.float64)
-            f["box_high"] = np.asarray(r["box_high"], dtype=np.float64)
+            f["next_points"] = np.asarray(r["next_points"], dtype=np.float64)
+            f["pool"] = np.asarray(r["pool"], dtype=np.float64)
             accepted = r["accepted"]
             f["accepted_wave"] = np.array([a[0] for a in accepted], dtype=np.int64)
             f["accepted_index"] = np.array([a[1] for a in accepted], dtype=np.int64)

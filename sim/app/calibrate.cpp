@@ -405,7 +405,7 @@ void print_wave(const Run& run, const io::WaveSimulation& sim, const io::WaveFit
   std::printf("wave %lld: %zu points simulated in %s, fitted in %s\n", static_cast<long long>(sim.wave), sim.points,
               duration_text(sim.seconds).c_str(), duration_text(fit.seconds).c_str());
   std::printf("  emulators, leave-one-out R^2: %s\n", fmt::format("{}", fmt::join(r2, ", ")).c_str());
-  std::printf("  not implausible: %s of the prior box (%lld of %lld candidates); accepted so far: %zu points, %zu "
+  std::printf("  not implausible: %s of the prior box (%lld of %lld points tried); accepted so far: %zu points, %zu "
               "within every interval\n",
               percent(fit.kept_share).c_str(), static_cast<long long>(fit.non_implausible),
               static_cast<long long>(fit.candidates), fit.accepted_wave.size(), within);
@@ -420,7 +420,7 @@ std::string failure_text(const Run& run, const io::WaveFit& fit) {
   for (std::size_t t = 0; t < run.n_targets(); ++t)
     alone.push_back(fmt::format("{} {}", c.targets.targets[c.fitted[t]].id, percent(fit.target_kept_share[t])));
   return fmt::format("no parameter set in the prior ranges is non-implausible for the {} targets together; each "
-                     "alone keeps this share of the candidates of wave {}: {}",
+                     "alone keeps this share of the points tried at wave {}: {}",
                      run.n_targets(), fit.wave, fmt::join(alone, ", "));
 }
 
@@ -465,16 +465,20 @@ void print_result(const Run& run, const std::vector<io::WaveSimulation>& sims, c
                     fmt::format("[{}, {}]", shown(target.low), shown(target.high)), shown(v), in ? "yes" : "NO"});
   }
   std::printf("\n%s", table(rows, {true, false, false, false, true}).c_str());
+  // Each section once (a table may not be opened twice in TOML), in the
+  // order of its first parameter in the calibration file.
   std::printf("\nThe best point as TOML (for the parameter table's defaults, or a scenario file):\n");
-  std::string section;
-  for (std::size_t j = 0; j < run.n_params(); ++j) {
-    const io::SweptParameter& p = c.parameters[j];
-    if (p.spec.section != section) {
-      section = std::string(p.spec.section);
-      std::printf("[%s]\n", section.c_str());
+  std::vector<std::string_view> sections;
+  for (const io::SweptParameter& p : c.parameters)
+    if (std::find(sections.begin(), sections.end(), p.spec.section) == sections.end()) sections.push_back(p.spec.section);
+  for (std::string_view section : sections) {
+    std::printf("[%s]\n", std::string(section).c_str());
+    for (std::size_t j = 0; j < run.n_params(); ++j) {
+      const io::SweptParameter& p = c.parameters[j];
+      if (p.spec.section == section)
+        std::printf("%s = %s\n", std::string(p.spec.key).c_str(),
+                    fmt::format("{:.4g}", w.design[index * run.n_params() + j]).c_str());
     }
-    std::printf("%s = %s\n", std::string(p.spec.key).c_str(),
-                fmt::format("{:.4g}", w.design[index * run.n_params() + j]).c_str());
   }
   std::fflush(stdout);
 }

@@ -297,8 +297,16 @@ def test_a_tiny_calibration_finds_the_parameter_set_its_targets_were_made_from(p
     assert shares[0] < 1.0 and np.all(np.diff(shares) <= 1e-12)
     # The posterior sets, for `harmsim run --posterior`: [n, p] float64.
     assert c.points().shape == (len(c.accepted), 2) and c.points().dtype == np.float64
+    # The best point as TOML, ready for the parameter table: it parses, each
+    # section once, and gives the best point to four significant digits.
+    import tomllib
+
     out = (problem_dir / "ref.out").read_text()
-    assert "The best point as TOML" in out and "[encounter]\nviolence_given_violent_buyer = " in out
+    block = out.split("The best point as TOML (for the parameter table's defaults, or a scenario file):\n")[1]
+    pasted = tomllib.loads(block)
+    for name in PARAMETERS:
+        section, key = name.split(".")
+        assert pasted[section][key] == pytest.approx(c.best[name], rel=5e-4)
     assert not (problem_dir / "ref.h5.work").exists()  # the work directory goes once the file is written
 
 
