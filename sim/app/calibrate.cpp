@@ -488,7 +488,7 @@ std::string read_started_at(const Layout& layout) {
   std::string text;
   if (in && std::getline(in, text) && !text.empty()) return text;
   text = io::iso8601_utc_now();
-  const fs::path temporary = layout.started().string() + ".tmp";
+  const fs::path temporary = layout.started().string() + fmt::format(".tmp.{}", static_cast<long>(::getpid()));
   {
     std::ofstream out(temporary);
     out << text << "\n";
@@ -680,6 +680,23 @@ int calibrate_on_rank(const CalibrateCommand& cmd, const MpiSession& session) {
     one.params.replicates = 1;  // a sweep keeps one replicate per thread in memory
     if (const std::string too_big = check_fits(one, run.threads); !too_big.empty()) return refuse(too_big);
   }
+  if (cmd.dry_run) {
+    if (root) {
+      const io::Calibration& c = run.calibration;
+      std::vector<std::string> scenarios;
+      for (std::size_t s : c.scenarios)
+        scenarios.push_back(fmt::format("{} ({})", run.scenario_name(s), c.targets.scenarios[s].file));
+      std::printf("%s: history matching of %zu parameters to the %zu calibration targets of %s; at most %lld waves "
+                  "of %lld points x %lld replicates x %zu scenarios = %lld simulations each; scenarios %s; nothing "
+                  "run\n",
+                  cmd.file.c_str(), c.parameters.size(), c.fitted.size(), c.targets_file.c_str(),
+                  static_cast<long long>(c.waves), static_cast<long long>(c.points),
+                  static_cast<long long>(c.replicates), c.scenarios.size(),
+                  static_cast<long long>(c.points * c.replicates * static_cast<std::int64_t>(c.scenarios.size())),
+                  fmt::format("{}", fmt::join(scenarios, ", ")).c_str());
+    }
+    return kExitOk;
+  }
   install_interrupt_handlers();
 
   // Rank 0: the output and OUT.work.
@@ -816,6 +833,8 @@ CLI::App* add_calibrate_command(CLI::App& cli, CalibrateCommand& c) {
                                       "--fit-only once every shard is done");
   app->add_flag("--fit-only", c.fit_only, "Merge the current wave's shards and fit it, then stop (or write the "
                                           "output after the last wave)");
+  app->add_flag("--dry-run", c.dry_run, "Check the calibration file, its targets and scenarios; run and write "
+                                        "nothing");
   app->add_flag("--keep-sweeps", c.keep_sweeps, "Keep every wave's sweep files in OUTPUT.work (kept after the end)");
   app->add_flag("--force", c.force, "Replace an existing output and discard the work of another calibration");
   auto* progress = app->add_flag("--progress", c.progress, "Progress on stderr even when it is not a terminal");

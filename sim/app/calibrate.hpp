@@ -24,6 +24,7 @@ struct CalibrateCommand {
   bool fit_only = false;       // finish the current wave (merge its shards, fit) and stop; no simulation
   bool keep_sweeps = false;    // keep every wave's sweep files (and OUT.work once OUT is written)
   bool force = false;          // replace an existing OUT, discard another calibration's OUT.work
+  bool dry_run = false;        // check the file, its targets and scenarios; run and write nothing
   bool progress = false;
   bool quiet = false;
   std::string command_line;

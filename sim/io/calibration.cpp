@@ -79,7 +79,8 @@ class CalibrationParser {
                            "an integer in [2, 100000] (replicates per point and scenario; two at least, for the "
                            "Monte-Carlo variance)");
     c.seed = static_cast<std::uint64_t>(integer(root, "seed", static_cast<std::int64_t>(c.seed), 0,
-                                                9007199254740991LL, "an integer >= 0 (the seed of the designs)"));
+                                                9007199254740991LL,
+                                                "an integer in [0, 9007199254740991] (the seed of the designs)"));
     if (const toml::node* n = root.get("cutoff")) {
       const double v = n->is_integer()  ? static_cast<double>(*n->value<std::int64_t>())
                        : n->is_number() ? *n->value<double>()
@@ -166,7 +167,8 @@ class CalibrationParser {
       const toml::array* pair = v->as_array();
       auto number = [&](const toml::node* n) {
         if (n == nullptr || !n->is_number())
-          fail(v, key, fmt::format("a prior range [low, high] of numbers within {}", range), describe(*v));
+          fail(n, key, fmt::format("a prior range [low, high] of numbers within {}", range),
+               fmt::format("an element {}", n != nullptr ? describe(*n) : std::string("nothing")));
         const double x = n->is_integer() ? static_cast<double>(*n->value<std::int64_t>()) : *n->value<double>();
         if (!std::isfinite(x) || x < spec->min || x > spec->max)
           fail(n, key, fmt::format("a prior range [low, high] within {}, the parameter's range", range),

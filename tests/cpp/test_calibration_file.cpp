@@ -257,8 +257,12 @@ TEST_CASE("every mistake in a calibration file is one line naming file, line, co
   CHECK(f.error_of(with_parameters("\"policing.arrest_per_contact\" = 0.1\n")) ==
         "cal.toml:3:33: error: key `parameters.policing.arrest_per_contact`: expected a prior range [low, high] of "
         "numbers within [0, 1], found 0.1");
-  CHECK(f.error_of(with_parameters("\"policing.arrest_per_contact\" = [\"a\", 0.1]\n")).find("found a list") !=
-        std::string::npos);
+  CHECK(f.error_of(with_parameters("\"policing.arrest_per_contact\" = [\"a\", 0.1]\n")) ==
+        "cal.toml:3:34: error: key `parameters.policing.arrest_per_contact`: expected a prior range [low, high] of "
+        "numbers within [0, 1], found an element the string \"a\"");
+  CHECK(f.error_of(with_parameters("\"policing.arrest_per_contact\" = [0.1]\n")) ==
+        "cal.toml:3:33: error: key `parameters.policing.arrest_per_contact`: expected a prior range [low, high] of "
+        "numbers within [0, 1], found a list");
   // TOML itself.
   CHECK(f.error_of("targets = = 1\n").find("cal.toml:1:11: error: expected valid TOML") == 0);
 }

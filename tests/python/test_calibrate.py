@@ -482,6 +482,17 @@ def test_an_existing_output_or_another_calibrations_work_is_refused_in_one_line(
     assert code == 2 and err == 'harmsim: --shard: expected i/n with 1 <= i <= n (e.g. --shard 2/8), found "3/2"\n'
 
 
+def test_a_dry_run_checks_the_file_and_runs_nothing(problem_dir, tmp_path):
+    for name in ("city.toml", "targets.toml", "cal.toml"):
+        shutil.copy(problem_dir / name, tmp_path / name)
+    code, out, err = run(["calibrate", "cal.toml", "--dry-run"], tmp_path)
+    assert code == 0 and err == ""
+    assert out == ("cal.toml: history matching of 2 parameters to the 3 calibration targets of targets.toml; at most 3 "
+                   "waves of 16 points x 2 replicates x 2 scenarios = 64 simulations each; scenarios baseline "
+                   "(city.toml), stings (city.toml); nothing run\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cal.toml", "city.toml", "targets.toml"]
+
+
 def test_the_reader_refuses_unfinished_and_foreign_files(problem_dir, tmp_path):
     partial = tmp_path / "c.h5.partial"
     shutil.copy(problem_dir / "ref.h5", partial)
