@@ -498,10 +498,14 @@ def load_or_fit_emulators(workdir: str, problem: Problem, simulated: list, wave:
     path = os.path.join(workdir, f"wave{wave}", "emulators.pkl")
     try:
         with open(path, "rb") as f:
-            return pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError):
-        earlier = [load_or_fit_emulators(workdir, problem, simulated, j) for j in range(1, wave)]
-        return fit_emulators(problem, simulated, earlier, wave)
+            emulators = pickle.load(f)
+        if isinstance(emulators, list) and len(emulators) == len(problem.targets) \
+                and all(isinstance(e, Emulator) for e in emulators):
+            return emulators
+    except Exception:  # noqa: BLE001 - a missing or damaged file (whatever pickle makes of it) is refitted
+        pass
+    earlier = [load_or_fit_emulators(workdir, problem, simulated, j) for j in range(1, wave)]
+    return fit_emulators(problem, simulated, earlier, wave)
 
 
 def read_pool(path: str):

@@ -112,6 +112,22 @@ def test_history_matching_keeps_the_truth_and_shrinks_towards_it(tmp_path):
     assert np.all(np.abs(best_point - TRUTH) < 0.1), best_point
 
 
+def test_a_damaged_or_missing_emulators_file_is_refitted_to_the_same_result(tmp_path):
+    rng = np.random.default_rng(5)
+    write_problem(tmp_path, waves=3, points=8)
+    write_simulated(tmp_path, 1, cal.latin_hypercube(np.zeros(2), np.ones(2), 8, (1,)), rng)
+    first = cal.fit_wave(str(tmp_path), 1)
+    write_simulated(tmp_path, 2, first["next_points"], rng)
+    second = cal.fit_wave(str(tmp_path), 2)
+    for damage in (b"not a pickle", b""):
+        (tmp_path / "wave1" / "emulators.pkl").write_bytes(damage)
+        again = cal.fit_wave(str(tmp_path), 2)
+        assert again["kept_share"] == second["kept_share"]
+        assert np.array_equal(again["next_points"], second["next_points"])
+    (tmp_path / "wave1" / "emulators.pkl").unlink()
+    assert np.array_equal(cal.fit_wave(str(tmp_path), 2)["next_points"], second["next_points"])
+
+
 def test_implausibility_of_values_bounds_and_the_log_scale():
     point = cal.make_target("t", "identity", 0.45, 0.32, 0.55)
     assert point.z == pytest.approx(0.45) and point.sd_obs == pytest.approx(0.23 / 4)
@@ -491,6 +507,50 @@ def test_a_dry_run_checks_the_file_and_runs_nothing(problem_dir, tmp_path):
                    "waves of 16 points x 2 replicates x 2 scenarios = 64 simulations each; scenarios baseline "
                    "(city.toml), stings (city.toml); nothing run\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cal.toml", "city.toml", "targets.toml"]
+
+
+def test_mutated_calibration_files_are_checked_or_refused_with_one_message(problem_dir, tmp_path):
+    """harmsim calibrate --dry-run on 300 mutations of scenarios/calibration.toml: exit 0, or one line and exit 2."""
+    import importlib.util
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    spec = importlib.util.spec_from_file_location("mutate", ROOT / "tests" / "fuzz" / "mutate.py")
+    mutate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mutate)
+    for name in ("city.toml", "targets.toml"):
+        shutil.copy(problem_dir / name, tmp_path / name)
+    source = (ROOT / "scenarios" / "calibration.toml").read_text()
+    rng = random.Random(20261129)
+    files = []
+    for n in range(300):
+        text = source
+        for _ in range(rng.randint(1, 3)):
+            text = mutate.mutate_once(text, rng)
+        path = tmp_path / f"cal_{n:03d}.toml"
+        path.write_bytes(text.encode("utf-8", "surrogateescape"))
+        files.append(path)
+
+    def check(path):
+        try:
+            p = subprocess.run([BINARY, "calibrate", "--dry-run", path.name, "-o", "never.h5"], cwd=tmp_path,
+                               capture_output=True, timeout=20)
+        except subprocess.TimeoutExpired:
+            return 1, f"{path.name}: no answer within 20 s"
+        err = p.stderr.decode("utf-8", "replace")
+        if p.returncode == 0:
+            return 0, None if err == "" else f"{path.name}: exit 0 with {err[:200]}"
+        if p.returncode != 2 or err.count("\n") != 1 or not err.startswith("harmsim: "):
+            return p.returncode, f"{path.name}: exit {p.returncode}: {err[:300]}"
+        return 2, None
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(check, files))
+    failures = [f for _, f in results if f]
+    assert not failures, "\n".join(failures[:10])
+    # Some mutants stay valid (the corpus is not all refusals).
+    assert sum(code == 0 for code, _ in results) >= 10
+    assert not (tmp_path / "never.h5").exists() and not (tmp_path / "never.h5.work").exists()
 
 
 def test_the_reader_refuses_unfinished_and_foreign_files(problem_dir, tmp_path):
