@@ -42,8 +42,9 @@ void Simulation::policing_step(double t) {
 void Simulation::police_contact(std::uint32_t w, double t) {
   Workers& ws = world_.workers;
   count(Metric::police_contacts, w);
-  // Seen by police, she rushes her negotiations for a while.
-  if (p_.wary_days > 0.0) {
+  // Seen by police, she rushes her negotiations for a while (not where
+  // selling is no crime).
+  if (p_.wary_days > 0.0 && !decriminalized(t)) {
     ws.hot[w].flags |= worker_flag::kWary;
     ws.wary_until[w] = std::max(ws.wary_until[w], static_cast<float>(t + p_.wary_days));
   }
