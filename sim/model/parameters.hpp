@@ -45,6 +45,10 @@ using i64 = std::int64_t;
     "venue workers without immigration documents")                                                         \
   X(population, undocumented_share_other, double, 0.10, 0, 1, "share", "Goldenberg et al. 2017",           \
     "street and online workers without immigration documents")                                             \
+  X(population, drug_use_share_street, double, 0.6, 0, 1, "share", "assumed; context Shannon et al. 2009 (BMJ); Footer et al. 2019", \
+    "street workers who use drugs daily (most street-based cohorts recruit among people who use drugs)")   \
+  X(population, drug_use_share_other, double, 0.1, 0, 1, "share", "assumed",                               \
+    "venue and online workers who use drugs daily")                                                        \
   X(population, controlled_share, double, 0.25, 0, 1, "share", "assumed; context Goldenberg et al. 2014",  \
     "street and online workers under a pimp at start and among adult entrants (venue workers are all under their operator)") \
   X(population, coerced_share, double, 0.30, 0, 1, "share", "assumed; seed 000",                           \
@@ -77,10 +81,14 @@ using i64 = std::int64_t;
     "chance an encounter with a violent buyer who was not refused turns violent")                          \
   X(encounter, street_violence_multiplier, double, 2.0, 0, 100, "ratio", "Shannon et al. 2009 (AJPH); Church et al. 2001", \
     "violence risk of street work (cars, public spaces) relative to indoor work without peers")           \
+  X(encounter, drug_use_violence_multiplier, double, 1.5, 1, 100, "ratio", "calibrated; context Shannon et al. 2009 (BMJ); Deering et al. 2014", \
+    "buyer violence risk of a worker who uses drugs daily relative to one who does not")                   \
   X(encounter, isolated_violence_multiplier, double, 2.5, 0, 100, "ratio", "Walker et al. 2024; Platt et al. 2018", \
     "violence risk in isolated areas relative to peripheral ones")                                         \
   X(encounter, peer_violence_multiplier, double, 0.6, 0, 100, "ratio", "assumed; MODEL.md §3",             \
-    "violence risk where peers are present (central areas, venues)")                                       \
+    "violence risk on central streets, where peers are present, relative to peripheral ones")             \
+  X(encounter, venue_violence_multiplier, double, 0.6, 0, 100, "ratio", "calibrated; context Church et al. 2001", \
+    "violence risk in a venue (peers and management nearby) relative to a street worker alone in a peripheral area")                                       \
   X(encounter, condom_insistence, double, 0.99, 0, 1, "probability", "calibrated",                          \
     "chance a full negotiation keeps a condom with a buyer who refuses one")                               \
   X(encounter, rush_condom_effect, double, 1.0, 0, 100, "ratio", "assumed; Shannon et al. 2009 (AJPH)",     \
@@ -140,6 +148,8 @@ using i64 = std::int64_t;
     "routine police contacts in isolated areas relative to central ones")                                  \
   X(policing, unhoused_multiplier, double, 2.0, 1, 100, "ratio", "Walker et al. 2024",                     \
     "routine police contacts of an unhoused worker relative to a housed one (more visible)")               \
+  X(policing, drug_use_multiplier, double, 1.56, 1, 100, "ratio", "Footer et al. 2019",                     \
+    "routine police contacts of a worker who uses drugs daily relative to others (2.5 against 1.6 kinds of abusive encounter)") \
   X(policing, known_multiplier, double, 2.0, 1, 100, "ratio", "assumed; Fehrenbacher et al. 2020",       \
     "routine police contacts of a worker arrested in the past year relative to others (known to police)") \
   X(policing, wary_days, double, 14, 0, 365, "days", "assumed; seed 002",                                  \
@@ -168,6 +178,8 @@ using i64 = std::int64_t;
     "rate at which a housed street worker loses housing, arrests aside")                                   \
   X(housing, loss_per_year_other, double, 0.1, 0, 365, "1/year", "assumed",                                \
     "rate at which a housed venue or online worker loses housing, arrests aside")                          \
+  X(housing, drug_use_loss_multiplier, double, 1.65, 1, 100, "ratio", "Duff et al. 2011",                        \
+    "housing loss of a worker who uses drugs daily relative to others (daily crack use, aOR 1.65)")       \
   X(housing, regain_per_year, double, 1.4, 0, 365, "1/year", "Walker et al. 2024",                         \
     "rate at which an unhoused worker finds housing again")                                                \
   X(housing, violence_multiplier, double, 2.0, 1, 100, "ratio", "Shannon et al. 2009 (BMJ); Walker et al. 2024", \
