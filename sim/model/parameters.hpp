@@ -17,27 +17,27 @@ using i64 = std::int64_t;
 
 // X(section, key, type, default, min, max, unit, source, description)
 #define HARMSIM_MODEL_PARAMS(X)                                                                          \
-  X(simulation, days, i64, 365, 1, 36500, "days", "MODEL.md §3", "reported horizon after the warm-up")     \
-  X(simulation, warmup_days, i64, 365, 0, 3650, "days", "assumed",                                         \
+  X(simulation, days, i64, 365, 1, 36500, "days", "run setting", "reported horizon after the warm-up")     \
+  X(simulation, warmup_days, i64, 365, 0, 3650, "days", "run setting",                                         \
     "days simulated before day 0 and not reported (long enough for control, housing and debt to settle)")                                                       \
-  X(simulation, replicates, i64, 10, 1, 1000000, "runs", "assumed",                                         \
+  X(simulation, replicates, i64, 10, 1, 1000000, "runs", "run setting",                                         \
     "independent replicates per scenario")                                                                 \
-  X(simulation, seed, i64, 20181121, 0, 9007199254740991.0, "", "assumed", "master seed of all RNG streams") \
-  X(population, workers, i64, 2000, 1, 50000000, "people", "MODEL.md §2", "people who sell or trade sex")   \
-  X(population, exploiters, i64, 200, 0, 5000000, "people", "MODEL.md §2",                                 \
+  X(simulation, seed, i64, 20181121, 0, 9007199254740991.0, "", "run setting", "master seed of all RNG streams") \
+  X(population, workers, i64, 2000, 1, 50000000, "people", "scenario input (MODEL.md §2)", "people who sell or trade sex")   \
+  X(population, exploiters, i64, 200, 0, 5000000, "people", "scenario input (MODEL.md §2)",                                 \
     "pimps, traffickers and venue operators")                                                              \
-  X(population, buyers, i64, 40000, 1, 1000000000, "people", "MODEL.md §2", "people who buy sex")           \
-  X(population, areas, i64, 12, 1, 60000, "areas", "MODEL.md §2", "areas of the city")                     \
-  X(population, isolated_areas, i64, 3, 0, 60000, "areas", "assumed",                                      \
+  X(population, buyers, i64, 40000, 1, 1000000000, "people", "scenario input (MODEL.md §2)", "people who buy sex")           \
+  X(population, areas, i64, 12, 1, 60000, "areas", "scenario input (MODEL.md §2)", "areas of the city")                     \
+  X(population, isolated_areas, i64, 3, 0, 60000, "areas", "scenario input",                                      \
     "areas of kind isolated (few peers, little help)")                                                     \
-  X(population, peripheral_areas, i64, 4, 0, 60000, "areas", "assumed",                                    \
+  X(population, peripheral_areas, i64, 4, 0, 60000, "areas", "scenario input",                                    \
     "areas of kind peripheral; the rest are central")                                                      \
   X(population, communities, i64, 3, 1, 64, "groups", "seed 002",                                          \
     "community labels for equity strata, assigned to areas in turn")                                       \
   X(population, venues, i64, 30, 0, 1000000, "venues", "MODEL.md §2; seeds 000, 003",                     \
     "clubs and massage parlors, each run by an exploiter")                                                 \
-  X(population, share_street, double, 0.35, 0, 1, "share", "assumed", "workers in the street sector")       \
-  X(population, share_venue, double, 0.35, 0, 1, "share", "assumed",                                       \
+  X(population, share_street, double, 0.35, 0, 1, "share", "scenario input; context Elmes et al. 2021 (46 % street-based, East London)", "workers in the street sector")       \
+  X(population, share_venue, double, 0.35, 0, 1, "share", "scenario input",                                       \
     "workers in venues; the rest work online")                                                             \
   X(population, minor_share, double, 0.02, 0, 1, "share", "assumed; context Goldenberg et al. 2014",        \
     "workers under 18 (at start and among entrants)")                                                      \
