@@ -11,6 +11,8 @@ HARMSIM_PACKAGES=(
   libopenmpi-dev openmpi-bin libbenchmark-dev
   python3 python3-numpy python3-h5py python3-pandas python3-matplotlib python3-pytest
   python3-scipy python3-sklearn python3-statsmodels
+  python3-venv python3-pip python3-setuptools python3-wheel
+  r-base-core r-cran-hdf5r
 )
 
 harmsim_install_packages() {

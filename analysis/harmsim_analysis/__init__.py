@@ -9,8 +9,9 @@
     ha.plot_sweep("sweep.h5", "violence_buyer", "encounter.rate_per_day")
     cal = ha.read_calibration("calibration.h5")   # harmsim calibrate: accepted sets, best point, waves
 
-Uses numpy, h5py, pandas, matplotlib and, for the Mantel–Haenszel odds
-ratios, statsmodels (Debian packages; run with /usr/bin/python3).
+Uses numpy, h5py, pandas, matplotlib, scipy (the t distribution) and
+statsmodels (the odds ratios): Debian packages; run with /usr/bin/python3,
+or install it (analysis/README.md).
 """
 from .io import (
     SUPPORTED_SCHEMA_VERSIONS,

@@ -1,11 +1,10 @@
 """Statistics for comparing scenarios.
 
-The Student t quantile is computed here (it was written when scipy was not
-among the project's dependencies): the t distribution function from the
-regularized incomplete beta function (Lentz's continued fraction, as in
-Numerical Recipes §6.4), inverted by bisection to machine precision. The
-Mantel–Haenszel odds ratio and its variance come from Debian's
-python3-statsmodels, imported only when they are computed.
+The distributions come from Debian's python3-scipy (``scipy.stats.t``,
+``scipy.stats.norm``) and the odds ratios and their variances from
+python3-statsmodels (``Table2x2``, ``StratifiedTable``); both are imported
+only when a statistic is computed, so that ``import harmsim_analysis`` and
+the report's error messages stay quick.
 
 Public table functions:
 
@@ -32,157 +31,50 @@ from . import io as _io
 
 # --------------------------------------------------------------------------- distributions
 
-_EPS = 1e-15
-_FPMIN = 1e-300
-_MAXIT = 100000
-
-#: 97.5 % quantile of the standard normal distribution (the "1.96").
+#: 97.5 % quantile of the standard normal distribution (the "1.96"), as
+#: ``scipy.stats.norm.ppf(0.975)`` gives it; a literal so that it can be a
+#: default argument without importing scipy when this module is imported.
 Z_975 = 1.959963984540054
 
 
-def _betacf(a: float, b: float, x: float) -> float:
-    """Continued fraction for the incomplete beta function (modified Lentz)."""
-    qab, qap, qam = a + b, a + 1.0, a - 1.0
-    c = 1.0
-    d = 1.0 - qab * x / qap
-    if abs(d) < _FPMIN:
-        d = _FPMIN
-    d = 1.0 / d
-    h = d
-    for m in range(1, _MAXIT + 1):
-        m2 = 2 * m
-        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = 1.0 + aa * d
-        if abs(d) < _FPMIN:
-            d = _FPMIN
-        c = 1.0 + aa / c
-        if abs(c) < _FPMIN:
-            c = _FPMIN
-        d = 1.0 / d
-        h *= d * c
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = 1.0 + aa * d
-        if abs(d) < _FPMIN:
-            d = _FPMIN
-        c = 1.0 + aa / c
-        if abs(c) < _FPMIN:
-            c = _FPMIN
-        d = 1.0 / d
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < _EPS:
-            return h
-    raise ArithmeticError(f"incomplete beta continued fraction did not converge (a={a}, b={b}, x={x})")
+def _scipy_stats():
+    """``scipy.stats``, imported when first needed: it takes a noticeable part of a second."""
+    from scipy import stats
+
+    return stats
 
 
-#: Above this many degrees of freedom the t quantile comes from the Cornish–Fisher
-#: expansion around the normal one; the omitted terms are then below 1e-20.
-_LARGE_DF = 1e5
-
-
-def _cornish_fisher(z: float, df: float) -> float:
-    """t quantile from the normal quantile z (Abramowitz & Stegun 26.7.5)."""
-    z2 = z * z
-    g1 = (z2 + 1) * z / 4
-    g2 = ((5 * z2 + 16) * z2 + 3) * z / 96
-    g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384
-    g4 = ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160
-    return z + (g1 + (g2 + (g3 + g4 / df) / df) / df) / df
-
-
-def _cornish_fisher_slope(z: float, df: float) -> float:
-    z2 = z * z
-    d1 = (3 * z2 + 1) / 4
-    d2 = ((25 * z2 + 48) * z2 + 3) / 96
-    d3 = (((21 * z2 + 95) * z2 + 51) * z2 - 15) / 384
-    d4 = ((((711 * z2 + 5432) * z2 + 7410) * z2 - 5760) * z2 - 945) / 92160
-    return 1.0 + (d1 + (d2 + (d3 + d4 / df) / df) / df) / df
-
-
-def _lgamma_ratio(a: float, b: float) -> float:
-    """ln Γ(a+b) − ln Γ(a), without the cancellation of two large lgamma values."""
-    if a < 1e3:
-        return math.lgamma(a + b) - math.lgamma(a)
-    # Stirling series of both terms, subtracted term by term
-    ab = a + b
-    value = (a - 0.5) * math.log1p(b / a) + b * math.log(ab) - b
-    for coef, power in ((1 / 12, 1), (-1 / 360, 3), (1 / 1260, 5), (-1 / 1680, 7)):
-        value += coef * (ab ** -power - a ** -power)
-    return value
-
-
-def _betainc(a: float, b: float, x: float, y: float, log_x: float, log_y: float) -> float:
-    """I_x(a, b) with y = 1 − x and both logarithms supplied accurately by the caller."""
-    if x <= 0.0:
-        return 0.0
-    if y <= 0.0:
-        return 1.0
-    if a >= b:
-        log_beta = _lgamma_ratio(a, b) - math.lgamma(b)
-    else:
-        log_beta = _lgamma_ratio(b, a) - math.lgamma(a)
-    front = math.exp(log_beta + a * log_x + b * log_y)
-    if x < (a + 1.0) / (a + b + 2.0):
-        return front * _betacf(a, b, x) / a
-    return 1.0 - front * _betacf(b, a, y) / b
-
-
-def betainc(a: float, b: float, x: float) -> float:
-    """Regularized incomplete beta function I_x(a, b) for a, b > 0, 0 <= x <= 1."""
-    if not (a > 0 and b > 0):
-        raise ValueError(f"betainc needs a, b > 0 (got a={a}, b={b})")
-    if math.isnan(x):
-        return math.nan
-    if x <= 0.0:
-        return 0.0
-    if x >= 1.0:
-        return 1.0
-    return _betainc(a, b, x, 1.0 - x, math.log(x), math.log1p(-x))
-
-
-def _t_upper_tail(t: float, df: float) -> float:
-    """P(T > t) for t >= 0."""
-    if math.isinf(df):
-        return 0.5 * math.erfc(t / math.sqrt(2.0))
-    if t == 0.0:
-        return 0.5
-    if df > _LARGE_DF and t < 38.0:
-        # The continued fraction needs ~sqrt(df) terms near the centre; for
-        # large df invert the Cornish–Fisher expansion instead (Newton).
-        z = t
-        for _ in range(50):
-            step = (_cornish_fisher(z, df) - t) / _cornish_fisher_slope(z, df)
-            z -= step
-            if abs(step) <= 1e-16 * max(1.0, abs(z)):
-                break
-        return 0.5 * math.erfc(z / math.sqrt(2.0))
-    # I_x(df/2, 1/2) with x = df/(df+t²) and 1-x = t²/(df+t²), each formed without cancellation
-    r = t * t / df
-    x = 1.0 / (1.0 + r)
-    y = r / (1.0 + r)
-    log_x = -math.log1p(r)
-    log_y = math.log(r) - math.log1p(r) if r > 0 else -math.inf
-    return 0.5 * _betainc(df / 2.0, 0.5, x, y, log_x, log_y)
+def _check_df(df: float) -> None:
+    if df <= 0:
+        raise ValueError(f"degrees of freedom must be positive (got {df})")
 
 
 def t_cdf(t: float, df: float) -> float:
-    """Distribution function of Student's t with ``df`` > 0 degrees of freedom (inf = normal)."""
+    """Distribution function of Student's t with ``df`` > 0 degrees of freedom (inf = normal).
+
+    ``scipy.stats.t.cdf`` (scipy.special.stdtr).
+    """
     if math.isnan(t) or math.isnan(df):
         return math.nan
-    if df <= 0:
-        raise ValueError(f"degrees of freedom must be positive (got {df})")
-    if math.isinf(t):
-        return 1.0 if t > 0 else 0.0
-    tail = _t_upper_tail(abs(t), df)
-    return 1.0 - tail if t >= 0 else tail
+    _check_df(df)
+    return float(_scipy_stats().t.cdf(t, df))
 
 
 def t_ppf(p: float, df: float) -> float:
-    """Quantile of Student's t: the ``x`` with ``t_cdf(x, df) == p`` (df = inf: normal)."""
+    """Quantile of Student's t: the ``x`` with ``t_cdf(x, df) == p`` (df = inf: normal).
+
+    ``scipy.stats.t.ppf``, then Newton steps on ``scipy.stats.t.cdf``: Debian
+    12's scipy (1.10) finds the quantile with cdflib's root finder, whose
+    relative tolerance is 1e-8 (t.ppf(0.95, 30) is 1.69726089436 instead of
+    1.69726088659), while its distribution function is good to about 1e-14.
+    One or two steps from there give the quantile to machine precision, so
+    intervals do not depend on the scipy version beyond the last digits.
+    The steps work on the lower tail (``1 - p`` is exact for p >= 0.5), so
+    ``t_ppf(1 - p) == -t_ppf(p)``.
+    """
     if math.isnan(p) or math.isnan(df):
         return math.nan
-    if df <= 0:
-        raise ValueError(f"degrees of freedom must be positive (got {df})")
+    _check_df(df)
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"probability must be in [0, 1] (got {p})")
     if p == 0.0:
@@ -191,29 +83,24 @@ def t_ppf(p: float, df: float) -> float:
         return math.inf
     if p == 0.5:
         return 0.0
-    if not math.isinf(df) and df > _LARGE_DF:
-        return _cornish_fisher(t_ppf(p, math.inf), df)
-    target = 1.0 - p if p > 0.5 else p  # upper tail probability of |quantile|
-    lo, hi = 0.0, 1.0
-    while _t_upper_tail(hi, df) > target:
-        lo, hi = hi, hi * 2.0
-        if hi > 1e300:
-            break
-    for _ in range(200):
-        mid = 0.5 * (lo + hi)
-        if mid <= lo or mid >= hi:
-            break
-        if _t_upper_tail(mid, df) > target:
-            lo = mid
-        else:
-            hi = mid
-    x = 0.5 * (lo + hi)
-    return x if p > 0.5 else -x
+    stats = _scipy_stats()
+    lower = 1.0 - p if p > 0.5 else p
+    x = float(stats.t.ppf(lower, df))
+    with np.errstate(all="ignore"):
+        for _ in range(3):
+            density = float(stats.t.pdf(x, df))
+            if not (math.isfinite(x) and density > 0.0 and math.isfinite(density)):
+                break
+            step = (float(stats.t.cdf(x, df)) - lower) / density
+            x -= step
+            if abs(step) <= 2e-16 * abs(x):
+                break
+    return -x if p > 0.5 else x
 
 
 def norm_ppf(p: float) -> float:
-    """Quantile of the standard normal distribution."""
-    return t_ppf(p, math.inf)
+    """Quantile of the standard normal distribution (``scipy.stats.norm.ppf``)."""
+    return float(_scipy_stats().norm.ppf(p))
 
 
 # --------------------------------------------------------------------------- intervals
@@ -222,7 +109,10 @@ def norm_ppf(p: float) -> float:
 def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
     """Mean and two-sided t-interval of the mean: ``(mean, low, high)``.
 
-    With one value the interval is ``(nan, nan)``; with no value everything is nan.
+    ``mean ± t_{(1+level)/2, n-1} · s/√n`` (what ``scipy.stats.t.interval``
+    gives, with :func:`t_ppf`'s quantile). With one value the interval is
+    ``(nan, nan)``; with no value everything is nan; with no spread it is the
+    mean itself.
     """
     x = np.asarray(values, dtype=np.float64).reshape(-1)
     n = x.size
@@ -242,7 +132,10 @@ def welch_ci(x, y, level: float = 0.95) -> tuple[float, float, float, float]:
     """Difference of means ``mean(x) - mean(y)`` with a Welch t-interval.
 
     Returns ``(diff, low, high, df)`` where df is the Welch–Satterthwaite
-    degrees of freedom. Both samples need at least two values, else the
+    degrees of freedom, ``(vx + vy)² / (vx²/(nx−1) + vy²/(ny−1))`` with
+    ``v = s²/n`` (statsmodels' ``CompareMeans.dof_satt``; scipy 1.10's
+    ``ttest_ind(equal_var=False)`` gives no interval), and the quantile is
+    :func:`t_ppf`'s. Both samples need at least two values, else the
     interval is nan; if both samples are constant the interval is the
     difference itself (df = inf).
     """
@@ -275,16 +168,26 @@ def woolf_odds_ratio(a: float, b: float, c: float, d: float, z: float = Z_975):
     with or no one without the outcome) the ratio is not identifiable and
     nan is returned.
 
+    The ratio and the standard error of its logarithm,
+    ``sqrt(1/a + 1/b + 1/c + 1/d)``, are statsmodels' ``Table2x2``; the
+    interval is ``exp(ln OR ± z·se)``. The correction is applied here and the
+    table is given with ``shift_zeros=False``: statsmodels' own
+    ``shift_zeros`` replaces only the zero cells by 0.5 (statsmodels issue
+    #7011), which is not Haldane–Anscombe.
+
     Returns ``(odds_ratio, low, high, corrected)``.
     """
     a, b, c, d = (float(v) for v in (a, b, c, d))
     if min(a + b, c + d, a + c, b + d) <= 0:
         return math.nan, math.nan, math.nan, False
+    from statsmodels.stats.contingency_tables import Table2x2
+
     corrected = min(a, b, c, d) == 0
     if corrected:
         a, b, c, d = a + 0.5, b + 0.5, c + 0.5, d + 0.5
-    ratio = (a * d) / (b * c)
-    se = math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+    table = Table2x2(np.array([[a, b], [c, d]]), shift_zeros=False)
+    ratio = float(table.oddsratio)
+    se = float(table.log_oddsratio_se)
     return ratio, ratio * math.exp(-z * se), ratio * math.exp(z * se), corrected
 
 

@@ -16,9 +16,15 @@ bool Simulation::displace(std::uint32_t w, double t) {
   const bool to_isolated = !isolated.empty() && (peripheral.empty() || rng_.bernoulli(p_.isolated_destination_share));
   const auto& destinations = to_isolated ? isolated : peripheral;
   if (destinations.empty()) return false;
-  const AreaId dest = destinations[rng_.below(static_cast<std::uint32_t>(destinations.size()))];
   const std::uint32_t here = ws.hot[w].area;
-  if (dest == here || area_heat(dest, t) > p_.displacement_threshold) return false;
+  const auto n = static_cast<std::uint32_t>(destinations.size());
+  std::uint32_t pick = rng_.below(n);
+  if (destinations[pick] == here) {
+    if (n == 1) return false;  // nowhere else of that kind
+    pick = (pick + 1 + rng_.below(n - 1)) % n;  // another area of the kind, each equally likely
+  }
+  const AreaId dest = destinations[pick];
+  if (area_heat(dest, t) > p_.displacement_threshold) return false;
   ws.hot[w].area = dest;
   ws.last_displaced[w] = static_cast<float>(t);
   record_policed(w, t);

@@ -85,6 +85,7 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
     double p = wary && h.sector == Sector::Street ? violence_alone_[kind]
                                                   : violence_base_[static_cast<int>(h.sector)][kind];
     if ((h.flags & worker_flag::kHousingLost) != 0) p *= p_.violence_multiplier;
+    if ((h.traits & worker_trait::kDrugUse) != 0) p *= p_.drug_use_violence_multiplier;
     if (h.engaged_until > t) p *= 1.0 - p_.safety_violence_reduction;
     if (rng_.uniform() < p) record_violence(w, Perpetrator::Buyer, t);
   }

@@ -86,7 +86,7 @@ void Simulation::build_world() {
         p_.violence_given_violent_buyer * p_.street_violence_multiplier * place;
     violence_alone_[k] = p_.violence_given_violent_buyer * p_.street_violence_multiplier *
                          (k == static_cast<int>(AreaKind::Isolated) ? p_.isolated_violence_multiplier : 1.0);
-    violence_base_[static_cast<int>(Sector::Venue)][k] = p_.violence_given_violent_buyer * p_.peer_violence_multiplier;
+    violence_base_[static_cast<int>(Sector::Venue)][k] = p_.violence_given_violent_buyer * p_.venue_violence_multiplier;
     violence_base_[static_cast<int>(Sector::Online)][k] = p_.violence_given_violent_buyer;
   }
   // Where most work happens: central and peripheral areas (isolated ones are
@@ -217,8 +217,11 @@ void Simulation::draw_history(std::uint32_t i, double t) {
   // finding it again.
   const double contact_rates[3] = {p_.contacts_per_year_street, p_.contacts_per_year_venue,
                                    p_.contacts_per_year_online};
-  const double contacts_housed = contact_rates[s] / 365.0 * (online ? 1.0 : world_.areas.patrol[area]);
-  const double loss = (street ? p_.loss_per_year_street : p_.loss_per_year_other) / 365.0 +
+  const bool drugs = (h.traits & worker_trait::kDrugUse) != 0;
+  const double contacts_housed = contact_rates[s] / 365.0 * (online ? 1.0 : world_.areas.patrol[area]) *
+                                 (drugs ? p_.drug_use_multiplier : 1.0);
+  const double loss = (street ? p_.loss_per_year_street : p_.loss_per_year_other) / 365.0 *
+                          (drugs ? p_.drug_use_loss_multiplier : 1.0) +
                       contacts_housed * p_.arrest_per_contact * p_.housing_loss;
   const double regain = p_.regain_per_year / 365.0;
   const bool unhoused = loss > 0.0 && rng_.bernoulli(loss / (loss + regain));
@@ -247,7 +250,7 @@ void Simulation::draw_history(std::uint32_t i, double t) {
   double screening = p_.screening_sensitivity * negotiation * pressure;
   if (online) screening += p_.online_screening_gain * (1.0 - screening);
   const double buyer_rate = encounters * p_.violent_share * (1.0 - screening) * violence_base_[s][kind] *
-                            (unhoused ? p_.violence_multiplier : 1.0);
+                            (unhoused ? p_.violence_multiplier : 1.0) * (drugs ? p_.drug_use_violence_multiplier : 1.0);
   double exploiter_rate = 0.0;
   if (controlled) {
     const bool quota_unmet = gross < p_.quota_share_of_need * p_.income_need_30d;
@@ -286,7 +289,8 @@ void Simulation::draw_history(std::uint32_t i, double t) {
 
 void Simulation::inherit_history(std::uint32_t i, double t) {
   // An entrant's past is that of a worker drawn at random from those already
-  // working in her sector: the market's own distribution of pasts, whatever
+  // working in her sector with her traits: the market's own distribution of
+  // pasts, whatever
   // the policies, so that turnover alone (exits, deportations, replacements)
   // changes no rate. The analytic steady state of draw_history is kept for
   // the first workers and for a sector with nobody in it yet.
@@ -296,7 +300,8 @@ void Simulation::inherit_history(std::uint32_t i, double t) {
   std::uint32_t donor = kNone;
   for (int k = 0; k < kTries && n > 1; ++k) {
     const std::uint32_t d = rng_.below(n);
-    if (d != i && ws.hot[d].status == Status::Active && ws.hot[d].sector == ws.hot[i].sector) {
+    if (d != i && ws.hot[d].status == Status::Active && ws.hot[d].sector == ws.hot[i].sector &&
+        ws.hot[d].traits == ws.hot[i].traits) {
       donor = d;
       break;
     }
@@ -328,6 +333,8 @@ void Simulation::init_worker(std::uint32_t i, Sector s, double t) {
   const double undocumented = s == Sector::Venue ? p_.undocumented_share_venue : p_.undocumented_share_other;
   if (rng_.bernoulli(undocumented)) f |= worker_flag::kUndocumented;
   ws.hot[i].flags = f;
+  const double drugs = s == Sector::Street ? p_.drug_use_share_street : p_.drug_use_share_other;
+  ws.hot[i].traits = rng_.bernoulli(drugs) ? worker_trait::kDrugUse : 0;
   ws.arrests[i] = 0;
   const auto settled = static_cast<std::uint32_t>(p_.areas - p_.isolated_areas);
   ws.hot[i].area = ws.home_area[i] =

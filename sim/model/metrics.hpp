@@ -24,7 +24,7 @@ enum class MetricKind : std::uint8_t {
   X(condomless_acts, Count, "encounters without a condom")                                 \
   X(violence_buyer, Count, "violent incidents by buyers")                                  \
   X(violence_exploiter, Count, "violent incidents by exploiters (pimps, operators)")       \
-  X(violence_police, Count, "violent or coercive incidents by police during arrests")     \
+  X(violence_police, Count, "violent or coercive incidents by police (arrests, routine contacts)")     \
   X(arrests_worker, Count, "workers arrested")                                             \
   X(arrests_minor, Count, "minors among the workers arrested")                             \
   X(arrests_buyer, Count, "buyers arrested")                                               \

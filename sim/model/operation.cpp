@@ -180,11 +180,12 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
     candidates.push_back(w);
   }
   // Without replacement, weighted as routine policing weighs who is seen:
-  // a worker without housing or known to police from a recent arrest is
+  // a worker without housing, using drugs or known to police from a recent
+  // arrest is
   // likelier to be picked (visibility); a minor op.minor_priority times as
   // likely as an adult (operations that search for minors online [seed 004]).
   const auto year_ago = static_cast<float>(t - 365.0);
-  const double most_visible = p_.unhoused_multiplier * p_.known_multiplier;
+  const double most_visible = p_.unhoused_multiplier * p_.known_multiplier * p_.drug_use_multiplier;
   const double minor_weight = std::max(1.0, op.minor_priority);
   std::uint32_t done = 0;
   std::size_t remaining = candidates.size();
@@ -196,6 +197,7 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
     if (ws.hot[w].sector != Sector::Online) {
       if (ws.has(w, worker_flag::kHousingLost)) weight *= p_.unhoused_multiplier;
       if (ws.last_arrest[w] >= year_ago) weight *= p_.known_multiplier;
+      if ((ws.hot[w].traits & worker_trait::kDrugUse) != 0) weight *= p_.drug_use_multiplier;
     }
     if (!rng_.bernoulli(weight / (minor_weight * most_visible))) continue;
     arrest_worker(w, op, t);

@@ -17,27 +17,27 @@ using i64 = std::int64_t;
 
 // X(section, key, type, default, min, max, unit, source, description)
 #define HARMSIM_MODEL_PARAMS(X)                                                                          \
-  X(simulation, days, i64, 365, 1, 36500, "days", "MODEL.md §3", "reported horizon after the warm-up")     \
-  X(simulation, warmup_days, i64, 365, 0, 3650, "days", "assumed",                                         \
+  X(simulation, days, i64, 365, 1, 36500, "days", "run setting", "reported horizon after the warm-up")     \
+  X(simulation, warmup_days, i64, 365, 0, 3650, "days", "run setting",                                         \
     "days simulated before day 0 and not reported (long enough for control, housing and debt to settle)")                                                       \
-  X(simulation, replicates, i64, 10, 1, 1000000, "runs", "assumed",                                         \
+  X(simulation, replicates, i64, 10, 1, 1000000, "runs", "run setting",                                         \
     "independent replicates per scenario")                                                                 \
-  X(simulation, seed, i64, 20181121, 0, 9007199254740991.0, "", "assumed", "master seed of all RNG streams") \
-  X(population, workers, i64, 2000, 1, 50000000, "people", "MODEL.md §2", "people who sell or trade sex")   \
-  X(population, exploiters, i64, 200, 0, 5000000, "people", "MODEL.md §2",                                 \
+  X(simulation, seed, i64, 20181121, 0, 9007199254740991.0, "", "run setting", "master seed of all RNG streams") \
+  X(population, workers, i64, 2000, 1, 50000000, "people", "scenario input (MODEL.md §2)", "people who sell or trade sex")   \
+  X(population, exploiters, i64, 200, 0, 5000000, "people", "scenario input (MODEL.md §2)",                                 \
     "pimps, traffickers and venue operators")                                                              \
-  X(population, buyers, i64, 40000, 1, 1000000000, "people", "MODEL.md §2", "people who buy sex")           \
-  X(population, areas, i64, 12, 1, 60000, "areas", "MODEL.md §2", "areas of the city")                     \
-  X(population, isolated_areas, i64, 3, 0, 60000, "areas", "assumed",                                      \
+  X(population, buyers, i64, 40000, 1, 1000000000, "people", "scenario input (MODEL.md §2)", "people who buy sex")           \
+  X(population, areas, i64, 12, 1, 60000, "areas", "scenario input (MODEL.md §2)", "areas of the city")                     \
+  X(population, isolated_areas, i64, 3, 0, 60000, "areas", "scenario input",                                      \
     "areas of kind isolated (few peers, little help)")                                                     \
-  X(population, peripheral_areas, i64, 4, 0, 60000, "areas", "assumed",                                    \
+  X(population, peripheral_areas, i64, 4, 0, 60000, "areas", "scenario input",                                    \
     "areas of kind peripheral; the rest are central")                                                      \
   X(population, communities, i64, 3, 1, 64, "groups", "seed 002",                                          \
     "community labels for equity strata, assigned to areas in turn")                                       \
   X(population, venues, i64, 30, 0, 1000000, "venues", "MODEL.md §2; seeds 000, 003",                     \
     "clubs and massage parlors, each run by an exploiter")                                                 \
-  X(population, share_street, double, 0.35, 0, 1, "share", "assumed", "workers in the street sector")       \
-  X(population, share_venue, double, 0.35, 0, 1, "share", "assumed",                                       \
+  X(population, share_street, double, 0.35, 0, 1, "share", "scenario input; context Elmes et al. 2021 (46 % street-based, East London)", "workers in the street sector")       \
+  X(population, share_venue, double, 0.35, 0, 1, "share", "scenario input",                                       \
     "workers in venues; the rest work online")                                                             \
   X(population, minor_share, double, 0.02, 0, 1, "share", "assumed; context Goldenberg et al. 2014",        \
     "workers under 18 (at start and among entrants)")                                                      \
@@ -45,6 +45,10 @@ using i64 = std::int64_t;
     "venue workers without immigration documents")                                                         \
   X(population, undocumented_share_other, double, 0.10, 0, 1, "share", "Goldenberg et al. 2017",           \
     "street and online workers without immigration documents")                                             \
+  X(population, drug_use_share_street, double, 0.6, 0, 1, "share", "assumed; context Shannon et al. 2009 (BMJ); Footer et al. 2019", \
+    "street workers who use drugs daily (most street-based cohorts recruit among people who use drugs)")   \
+  X(population, drug_use_share_other, double, 0.1, 0, 1, "share", "assumed",                               \
+    "venue and online workers who use drugs daily")                                                        \
   X(population, controlled_share, double, 0.25, 0, 1, "share", "assumed; context Goldenberg et al. 2014",  \
     "street and online workers under a pimp at start and among adult entrants (venue workers are all under their operator)") \
   X(population, coerced_share, double, 0.30, 0, 1, "share", "assumed; seed 000",                           \
@@ -77,10 +81,14 @@ using i64 = std::int64_t;
     "chance an encounter with a violent buyer who was not refused turns violent")                          \
   X(encounter, street_violence_multiplier, double, 2.0, 0, 100, "ratio", "Shannon et al. 2009 (AJPH); Church et al. 2001", \
     "violence risk of street work (cars, public spaces) relative to indoor work without peers")           \
+  X(encounter, drug_use_violence_multiplier, double, 1.5, 1, 100, "ratio", "calibrated; context Shannon et al. 2009 (BMJ); Deering et al. 2014", \
+    "buyer violence risk of a worker who uses drugs daily relative to one who does not")                   \
   X(encounter, isolated_violence_multiplier, double, 2.5, 0, 100, "ratio", "Walker et al. 2024; Platt et al. 2018", \
     "violence risk in isolated areas relative to peripheral ones")                                         \
   X(encounter, peer_violence_multiplier, double, 0.6, 0, 100, "ratio", "assumed; MODEL.md §3",             \
-    "violence risk where peers are present (central areas, venues)")                                       \
+    "violence risk on central streets, where peers are present, relative to peripheral ones")             \
+  X(encounter, venue_violence_multiplier, double, 0.6, 0, 100, "ratio", "calibrated; context Church et al. 2001", \
+    "violence risk in a venue (peers and management nearby) relative to a street worker alone in a peripheral area")                                       \
   X(encounter, condom_insistence, double, 0.99, 0, 1, "probability", "calibrated",                          \
     "chance a full negotiation keeps a condom with a buyer who refuses one")                               \
   X(encounter, rush_condom_effect, double, 1.0, 0, 100, "ratio", "assumed; Shannon et al. 2009 (AJPH)",     \
@@ -140,6 +148,8 @@ using i64 = std::int64_t;
     "routine police contacts in isolated areas relative to central ones")                                  \
   X(policing, unhoused_multiplier, double, 2.0, 1, 100, "ratio", "Walker et al. 2024",                     \
     "routine police contacts of an unhoused worker relative to a housed one (more visible)")               \
+  X(policing, drug_use_multiplier, double, 1.56, 1, 100, "ratio", "Footer et al. 2019",                     \
+    "routine police contacts of a worker who uses drugs daily relative to others (2.5 against 1.6 kinds of abusive encounter)") \
   X(policing, known_multiplier, double, 2.0, 1, 100, "ratio", "assumed; Fehrenbacher et al. 2020",       \
     "routine police contacts of a worker arrested in the past year relative to others (known to police)") \
   X(policing, wary_days, double, 14, 0, 365, "days", "assumed; seed 002",                                  \
@@ -168,6 +178,8 @@ using i64 = std::int64_t;
     "rate at which a housed street worker loses housing, arrests aside")                                   \
   X(housing, loss_per_year_other, double, 0.1, 0, 365, "1/year", "assumed",                                \
     "rate at which a housed venue or online worker loses housing, arrests aside")                          \
+  X(housing, drug_use_loss_multiplier, double, 1.65, 1, 100, "ratio", "Duff et al. 2011",                        \
+    "housing loss of a worker who uses drugs daily relative to others (daily crack use, aOR 1.65)")       \
   X(housing, regain_per_year, double, 1.4, 0, 365, "1/year", "Walker et al. 2024",                         \
     "rate at which an unhoused worker finds housing again")                                                \
   X(housing, violence_multiplier, double, 2.0, 1, 100, "ratio", "Shannon et al. 2009 (BMJ); Walker et al. 2024", \

@@ -23,7 +23,7 @@ void Simulation::policing_step(double t) {
   double highest_area = 0.0;
   for (double patrol : areas.patrol) highest_area = std::max(highest_area, patrol);
   const double highest_rate = std::max({rates[0] * highest_area, rates[1] * highest_area, rates[2]}) *
-                              p_.unhoused_multiplier * p_.known_multiplier * policy;
+                              p_.unhoused_multiplier * p_.known_multiplier * p_.drug_use_multiplier * policy;
   const auto year_ago = static_cast<float>(t - 365.0);
   const double highest = std::min(1.0, highest_rate / 365.0);
   if (highest <= 0.0) return;
@@ -34,6 +34,7 @@ void Simulation::policing_step(double t) {
     if (h.sector != Sector::Online) rate *= areas.patrol[h.area];
     if ((h.flags & worker_flag::kHousingLost) != 0) rate *= p_.unhoused_multiplier;
     if (ws.last_arrest[i] >= year_ago) rate *= p_.known_multiplier;
+    if ((h.traits & worker_trait::kDrugUse) != 0) rate *= p_.drug_use_multiplier;
     if (!kept_of(std::min(1.0, rate / 365.0), highest)) return;
     police_contact(i, t);
   });
@@ -42,8 +43,9 @@ void Simulation::policing_step(double t) {
 void Simulation::police_contact(std::uint32_t w, double t) {
   Workers& ws = world_.workers;
   count(Metric::police_contacts, w);
-  // Seen by police, she rushes her negotiations for a while.
-  if (p_.wary_days > 0.0) {
+  // Seen by police, she rushes her negotiations for a while (not where
+  // selling is no crime).
+  if (p_.wary_days > 0.0 && !decriminalized(t)) {
     ws.hot[w].flags |= worker_flag::kWary;
     ws.wary_until[w] = std::max(ws.wary_until[w], static_cast<float>(t + p_.wary_days));
   }

@@ -124,11 +124,13 @@ void Simulation::on_venue_hire(std::uint32_t v, double t) {
 void Simulation::entry_step(double t) {
   // The independent (street and online) workers the market holds: the number
   // at the start, scaled by buyers' demand relative to a market without
-  // enforcement. The gap closes with mean delay entry_delay_days.
+  // enforcement. The gap closes with mean delay entry_delay_days. Those
+  // working or in jail for a few days count; those detained for weeks or in
+  // services do not hold their place.
   const Workers& ws = world_.workers;
   std::uint64_t present = 0;
   for (const WorkerHot& h : ws.hot)
-    present += (h.status != Status::Exited && h.status != Status::Deported && h.venue == kNone) ? 1 : 0;
+    present += ((h.status == Status::Active || h.status == Status::Jailed) && h.venue == kNone) ? 1 : 0;
   const double target = independent_target_ * std::pow(std::clamp(demand_index_, 0.0, 1.0), p_.supply_elasticity);
   const double gap = target - static_cast<double>(present);
   if (gap <= 0.0) return;

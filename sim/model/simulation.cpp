@@ -113,6 +113,8 @@ void Simulation::on_day(double t) {
 
   if (iv_.decriminalization.enabled && !decrim_applied_ && decriminalized(t)) {
     decrim_applied_ = true;
+    // Police on patrol no longer threaten arrest: nobody rushes because of them.
+    std::fill(patrol_heat_.begin(), patrol_heat_.end(), 0.0);
     Workers& ws = world_.workers;
     for (std::size_t w = 0; w < ws.size(); ++w)
       ws.trust[w] = std::min(1.0f, ws.trust[w] + static_cast<float>(iv_.decriminalization.trust_gain));

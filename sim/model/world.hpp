@@ -47,6 +47,14 @@ inline constexpr std::uint8_t kInDebt = 1u << 6;
 inline constexpr std::uint8_t kWary = 1u << 7;
 }  // namespace worker_flag
 
+// Lasting traits of a worker (WorkerHot::traits).
+namespace worker_trait {
+// Uses drugs daily: more visible to police (Footer et al. 2019: more kinds of
+// abusive police encounters among those who use heroin), more often unhoused
+// (Duff et al. 2011) and more exposed to violence (Shannon et al. 2009, BMJ).
+inline constexpr std::uint8_t kDrugUse = 1u << 0;
+}  // namespace worker_trait
+
 namespace buyer_flag {
 inline constexpr std::uint8_t kViolent = 1u << 0;
 inline constexpr std::uint8_t kRefusesCondoms = 1u << 1;
@@ -86,7 +94,7 @@ struct alignas(32) WorkerHot {
   Status status;
   Sector sector;
   std::uint8_t flags;         // worker_flag bits
-  std::uint8_t spare = 0;
+  std::uint8_t traits = 0;    // worker_trait bits
   std::uint16_t generation;   // bumps invalidate pending events
   AreaId area;                // where she works now
   std::uint32_t exploiter;    // kNone: independent

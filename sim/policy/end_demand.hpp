@@ -11,8 +11,8 @@ namespace harmsim::policy {
 // 2017 rushed-negotiation study). Combine it with buyer_sting for decoy and
 // bot operations.
 #define HARMSIM_END_DEMAND_PARAMS(X)                                                                       \
-  X(end_demand, start_day, double, 0, 0, 36500, "day", "assumed", "day the law takes effect")             \
-  X(end_demand, buyer_arrest_per_contact, double, 0.05, 0, 1, "probability", "assumed",                     \
+  X(end_demand, start_day, double, 0, 0, 36500, "day", "policy input", "day the law takes effect")             \
+  X(end_demand, buyer_arrest_per_contact, double, 0.05, 0, 1, "probability", "policy input",                     \
     "chance a routine police contact ends in the arrest of one of the area's buyers")
 
 HARMSIM_PARAM_STRUCT(EndDemand, HARMSIM_END_DEMAND_PARAMS);

@@ -7,11 +7,11 @@ namespace harmsim::policy {
 // needed [seed 002: resources "available before an arrest or booking"].
 #define HARMSIM_LOW_BARRIER_SERVICES_PARAMS(X)                                                             \
   HARMSIM_SCHEDULE_PARAMS(X, low_barrier_services, 0, 36500, 0)                                           \
-  X(low_barrier_services, contacts_per_day, double, 20, 0, 1000000, "contacts", "assumed",                \
+  X(low_barrier_services, contacts_per_day, double, 20, 0, 1000000, "contacts", "policy input",                \
     "outreach contacts the services can make per day")                                                     \
-  X(low_barrier_services, areas, IntList, IntList{}, 0, 60000, "area ids", "assumed",                      \
+  X(low_barrier_services, areas, IntList, IntList{}, 0, 60000, "area ids", "policy input",                      \
     "areas covered on foot; empty: every area (online outreach is not tied to an area)")                  \
-  X(low_barrier_services, trust_gain, double, -1, -1, 1, "0-1", "assumed",                                 \
+  X(low_barrier_services, trust_gain, double, -1, -1, 1, "0-1", "policy input",                                 \
     "trust gained per contact; -1 uses services.trust_gain")
 
 HARMSIM_PARAM_STRUCT(LowBarrierServices, HARMSIM_LOW_BARRIER_SERVICES_PARAMS);

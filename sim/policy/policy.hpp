@@ -21,11 +21,11 @@ using i64 = std::int64_t;
 
 // Schedule keys shared by every policy that runs for a while.
 #define HARMSIM_SCHEDULE_PARAMS(X, policy, start, duration, repeat)                                           \
-  X(policy, start_day, double, start, 0, 36500, "day", "assumed", "first day (day 0 is the first reported day)") \
-  X(policy, duration_days, double, duration, 1, 36500, "days", "assumed", "days it works each time")           \
-  X(policy, repeat_every_days, double, repeat, 0, 36500, "days", "assumed",                                   \
+  X(policy, start_day, double, start, 0, 36500, "day", "policy input", "first day (day 0 is the first reported day)") \
+  X(policy, duration_days, double, duration, 1, 36500, "days", "policy input", "days it works each time")           \
+  X(policy, repeat_every_days, double, repeat, 0, 36500, "days", "policy input",                                   \
     "days between the starts of repeats; 0 for once")                                                         \
-  X(policy, end_day, double, 36500, 0, 36500, "day", "assumed", "no working day on or after this day")
+  X(policy, end_day, double, 36500, 0, 36500, "day", "policy input", "no working day on or after this day")
 
 // One policy of a scenario: its type and its parameters.
 struct StreetSting;

@@ -7,9 +7,9 @@ namespace harmsim::policy {
 // screening [seed 002: 10 of 33 arrested were sent to providers after police
 // screening], routine arrests and operations' alike.
 #define HARMSIM_POST_ARREST_DIVERSION_PARAMS(X)                                                            \
-  X(post_arrest_diversion, start_day, double, 0, 0, 36500, "day", "assumed", "first day of the programme") \
-  X(post_arrest_diversion, end_day, double, 36500, 0, 36500, "day", "assumed", "no referral on or after this day") \
-  X(post_arrest_diversion, capacity_per_day, double, 10, 0, 1000000, "people", "assumed",                 \
+  X(post_arrest_diversion, start_day, double, 0, 0, 36500, "day", "policy input", "first day of the programme") \
+  X(post_arrest_diversion, end_day, double, 36500, 0, 36500, "day", "policy input", "no referral on or after this day") \
+  X(post_arrest_diversion, capacity_per_day, double, 10, 0, 1000000, "people", "policy input",                 \
     "referrals the programme can take per day")                                                            \
   X(post_arrest_diversion, offer_share, double, 0.3, 0, 1, "share", "seed 002",                            \
     "share of arrested people not identified as victims whom police screening refers")

@@ -23,7 +23,7 @@ namespace harmsim::policy {
     "police heat per task-force day, spread over every area and online")                                  \
   X(statewide_operation, screening_sensitivity, double, 0.5, -1, 1, "probability", "assumed; seed 004",   \
     "screening sensitivity for adult victims in a trafficking-focused operation")                        \
-  X(statewide_operation, ice_cooperation, double, 0, 0, 1, "probability", "assumed",                       \
+  X(statewide_operation, ice_cooperation, double, 0, 0, 1, "probability", "policy input",                       \
     "chance an undocumented arrestee is handed to immigration")
 
 HARMSIM_PARAM_STRUCT(StatewideOperation, HARMSIM_STATEWIDE_OPERATION_PARAMS);

@@ -17,9 +17,9 @@ namespace harmsim::policy {
     "areas swept (two communities in Lynwood/Compton); empty: every area")                                \
   X(street_sting, heat_per_officer_day, double, 0.04, 0, 100, "heat", "assumed",                           \
     "police heat left per officer-day, shared among the areas swept")                                     \
-  X(street_sting, ice_cooperation, double, 0, 0, 1, "probability", "assumed",                              \
+  X(street_sting, ice_cooperation, double, 0, 0, 1, "probability", "policy input",                              \
     "chance an undocumented arrestee is handed to immigration")                                            \
-  X(street_sting, screening_sensitivity, double, -1, -1, 1, "probability", "assumed",                      \
+  X(street_sting, screening_sensitivity, double, -1, -1, 1, "probability", "policy input",                      \
     "police screening sensitivity for adult victims; -1 uses arrest.screening_sensitivity_adult")
 
 HARMSIM_PARAM_STRUCT(StreetSting, HARMSIM_STREET_STING_PARAMS);

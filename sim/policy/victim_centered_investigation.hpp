@@ -10,9 +10,9 @@ namespace harmsim::policy {
 // trained in victim-centred practice screen better at routine arrests.
 #define HARMSIM_VICTIM_CENTERED_INVESTIGATION_PARAMS(X)                                                    \
   HARMSIM_SCHEDULE_PARAMS(X, victim_centered_investigation, 0, 36500, 0)                                  \
-  X(victim_centered_investigation, investigators, double, 4, 0, 100000, "people", "assumed",              \
+  X(victim_centered_investigation, investigators, double, 4, 0, 100000, "people", "policy input",              \
     "investigators assigned")                                                                              \
-  X(victim_centered_investigation, cases_per_investigator_year, double, 6, 0, 1000, "exploiters", "assumed", \
+  X(victim_centered_investigation, cases_per_investigator_year, double, 6, 0, 1000, "exploiters", "policy input", \
     "exploiters an investigator brings to arrest per year")                                                \
   X(victim_centered_investigation, routine_screening_sensitivity, double, 0.5, -1, 1, "probability", "assumed; seed 003", \
     "police screening sensitivity for adult victims at routine arrests while it runs; -1 leaves arrest.screening_sensitivity_adult")

@@ -38,6 +38,8 @@ inline Params quiet_world() {
   p.controlled_share = 0.0;
   p.coerced_share = 0.0;
   p.minor_controlled_share = 0.0;
+  p.drug_use_share_street = 0.0;
+  p.drug_use_share_other = 0.0;
   p.trust_mean = 0.35;
   // buyers
   p.violent_share = 0.2;
@@ -54,8 +56,10 @@ inline Params quiet_world() {
   p.online_screening_gain = 0.0;
   p.violence_given_violent_buyer = 0.3;
   p.street_violence_multiplier = 1.0;
+  p.drug_use_violence_multiplier = 1.0;
   p.isolated_violence_multiplier = 2.5;
   p.peer_violence_multiplier = 0.6;
+  p.venue_violence_multiplier = 0.6;
   p.condom_insistence = 0.8;
   p.rush_condom_effect = 1.0;
   p.condomless_base = 0.03;
@@ -91,6 +95,7 @@ inline Params quiet_world() {
   p.isolated_share = 1.0;
   p.unhoused_multiplier = 1.0;
   p.known_multiplier = 1.0;
+  p.drug_use_multiplier = 1.0;
   p.wary_days = 0.0;
   p.wary_heat = 0.0;
   p.arrest_per_contact = 0.0;
@@ -107,6 +112,7 @@ inline Params quiet_world() {
   p.loss_per_year_other = 0.0;
   p.regain_per_year = 0.0;
   p.violence_multiplier = 1.0;
+  p.drug_use_loss_multiplier = 1.0;
   // economic stress
   p.control_per_year = 0.0;
   p.leave_control_per_year = 0.0;

@@ -221,3 +221,40 @@ def test_every_input_file_belongs_to_an_example():
             used.add(m.group(1))
     unused = sorted(p.name for p in INPUTS.iterdir() if p.name not in used)
     assert not unused, f"tests/errors_doc/ files that no example of docs/errors.md uses: {unused}"
+
+
+def regenerate(binary: str = BINARY) -> int:
+    """Rewrites the expected output of every checked example with what harmsim
+    prints now (exit codes and inputs are left for a person to check: the
+    test still compares them). Returns how many examples changed."""
+    import tempfile
+    lines = DOC.read_text(encoding="utf-8").split("\n")
+    changed = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        tree = pathlib.Path(tmp) / "tree"
+        shutil.copytree(INPUTS, tree / "tests" / "errors_doc", symlinks=False)
+        (tree / "scenarios").symlink_to(ROOT / "scenarios")
+        workdir = tree / "tests" / "errors_doc"
+        # From the bottom up, so that earlier line numbers stay valid.
+        for ex in sorted(EXAMPLES, key=lambda e: e.doc_line, reverse=True):
+            if ex.problems:
+                continue
+            p = subprocess.run([binary, *ex.args], cwd=workdir, capture_output=True, timeout=TIME_BOUND_S)
+            shown = (p.stdout if p.returncode == 0 else p.stderr).decode("utf-8", "replace").rstrip("\n").split("\n")
+            if lines[ex.doc_line - 1].startswith("$ "):
+                first, count = ex.doc_line, len(ex.expected)  # the lines after the command
+            else:
+                first, count = ex.doc_line - 1, 1  # the message line itself
+            if lines[first:first + count] != shown:
+                lines[first:first + count] = shown
+                changed += 1
+    DOC.write_text("\n".join(lines), encoding="utf-8")
+    return changed
+
+
+if __name__ == "__main__":
+    import sys
+    if sys.argv[1:] != ["--regenerate"]:
+        sys.exit("usage: HARMSIM_BINARY=build/release/harmsim /usr/bin/python3 tests/python/test_errors_doc.py "
+                 "--regenerate")
+    print(f"docs/errors.md: {regenerate()} examples rewritten")

@@ -156,17 +156,17 @@ def test_a_real_grid_sweep_loads_with_its_design(tmp_path):
     sweep = os.path.join(ROOT, "scenarios", "sweeps", "example_grid.toml")
     out = tmp_path / "grid.h5"
     subprocess.run([os.environ["HARMSIM_BINARY"], "sweep", sweep, "-o", str(out), "-q", "-j", "2"], check=True)
-    df = ha.load_sweep(out, metrics=["arrests_worker"])
+    df = ha.load_sweep(out, metrics=["operation_arrests"])
     assert list(df.columns[:2]) == ["encounter.violence_given_violent_buyer", "policy.0.officers"]
     assert len(df) == 9 * 4
     means = df.groupby("policy.0.officers")["value"].mean()
     assert list(means.index) == [7, 14, 28]
-    assert means[28] > 2 * means[7]  # four times the officers, several times the arrests
+    assert means[28] > 2 * means[7]  # four times the officers, several times the operation's arrests
     ha.plot_sweep(out, "arrests_worker", "policy.0.officers")
     # Each point's stratum totals: "all" is the totals, the cells add up to it.
     strata = ha.load_sweep_strata(out, metrics=["arrests_worker"])
     alls = strata[strata.stratum == "all"]
-    assert list(alls["value"]) == list(df["value"])
+    assert list(alls["value"]) == list(ha.load_sweep(out, metrics=["arrests_worker"])["value"])
     cells = strata[strata.stratum.str.count("/") == 3].groupby(["point", "replicate"])["value"].sum()
     assert cells.to_numpy() == pytest.approx(alls["value"].to_numpy())
     exposure = ha.read_sweep_exposure(out)
