@@ -193,16 +193,16 @@ def calibration_toml(waves=3, points=16, replicates=2, targets="targets.toml"):
 
 
 def known_values(directory: pathlib.Path) -> tuple[float, float]:
-    """violence_12m and arrests per worker-year (stratum all) of the baseline at KNOWN, 12 replicates."""
+    """Violence by buyers and arrests per worker-year (stratum all) of the baseline at KNOWN, 12 replicates."""
     sweep = ['base = "city.toml"', 'scenario = "baseline"', "replicates = 12", "[points]"]
     sweep += [f'"{name}" = [{value}]' for name, value in KNOWN.items()]
     (directory / "known.toml").write_text("\n".join(sweep) + "\n")
     code, _, err = run(["sweep", "known.toml", "-o", "known.h5", "-q"], directory)
     assert code == 0, err
-    df = ha.load_sweep(directory / "known.h5", metrics=["violence_12m", "arrests_worker", "workers_active"])
-    mean = df.groupby("metric", observed=True)["value"].mean()
-    days = 60
-    return float(mean["violence_12m"]), float(mean["arrests_worker"] / (mean["workers_active"] * days / 365))
+    df = ha.load_sweep(directory / "known.h5", metrics=["violence_buyer", "arrests_worker", "workers_active"])
+    per = df.pivot(index="replicate", columns="metric", values="value")
+    worker_years = per["workers_active"] * 60 / 365  # days = 60 (SCENARIOS)
+    return float((per["violence_buyer"] / worker_years).mean()), float((per["arrests_worker"] / worker_years).mean())
 
 
 @pytest.fixture(scope="module")
@@ -221,8 +221,8 @@ use = "calibration"
 value = {violence}
 interval = [{violence * 0.9}, {violence * 1.1}]
 scenario = "baseline"
-kind = "level"
-metric = "violence_12m"
+kind = "rate"
+metric = "violence_buyer"
 
 [[target]]
 id = "arrests"
@@ -458,11 +458,11 @@ def test_a_calibration_killed_in_a_wave_and_in_a_fit_resumes_to_the_same_file(pr
 def test_an_impossible_calibration_fails_honestly_and_says_which_targets(problem_dir, tmp_path):
     shutil.copy(problem_dir / "city.toml", tmp_path / "city.toml")
     targets = (problem_dir / "targets.toml").read_text()
-    # No violence at all is impossible with violent buyers about.
-    targets = targets.replace('id = "violence"\n', 'id = "violence"\n', 1)
+    # Fifty violent incidents by buyers per worker-year: far more than any
+    # violence per violent-buyer encounter in the prior range can give.
     start = targets.index("value =")
     end = targets.index("scenario =", start)
-    targets = targets[:start] + "value = 0.9\ninterval = [0.85, 0.95]\n" + targets[end:]
+    targets = targets[:start] + "value = 50\ninterval = [45, 55]\n" + targets[end:]
     (tmp_path / "targets.toml").write_text(targets)
     (tmp_path / "cal.toml").write_text(calibration_toml(waves=2))
     code, out, err = run(["calibrate", "cal.toml", "-o", "none.h5", "-j", "2"], tmp_path)
