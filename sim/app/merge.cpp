@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 #include "app/commands.hpp"
 #include "app/runner.hpp"
 #include "app/sweep.hpp"
+#include "io/hdf5_file.hpp"
 #include "io/sweep_output.hpp"
 
 namespace harmsim::app {
@@ -27,6 +29,8 @@ int merge_command(const MergeCommand& cmd) {
     print_error("no shard files given (harmsim merge OUT shard1.h5 shard2.h5 ...)");
     return kExitBadInput;
   }
+  // A shard the HDF5 library crashes on is named like any other bad shard.
+  io::h5::set_read_guard_prefix("harmsim: merge: ");
   std::vector<io::ShardReader> shards;
   try {
     for (const std::string& path : cmd.shards) shards.emplace_back(path);
@@ -106,26 +110,38 @@ int merge_command(const MergeCommand& cmd) {
     print_error(fmt::format("{} exists; choose another name or pass --force to replace it", cmd.output));
     return kExitBadInput;
   }
+  // A shard whose points cannot be read (damaged after its header) is bad
+  // input, like one refused above; a failure to write the output is not.
+  // Either way the output is only ever OUT.partial, and a merge has nothing
+  // to resume, so the .partial of a damaged shard is removed.
+  std::optional<io::SweepWriter> writer;
+  bool reading = false;
   try {
     io::SweepHeader header = first;
     header.shard_index = 0;
     header.shard_count = 0;
-    io::SweepWriter writer(out, header, cmd.command_line, io::iso8601_utc_now());
+    writer.emplace(out, header, cmd.command_line, io::iso8601_utc_now());
     for (std::size_t k = 0; k < points; ++k) {
       std::vector<io::UnitRecord> records;
       for (const io::ShardReader& shard : shards) {
         if (shard.replicates(k).empty()) continue;
+        reading = true;
         std::vector<io::UnitRecord> part = shard.read_point(k);
+        reading = false;
         std::move(part.begin(), part.end(), std::back_inserter(records));
       }
       std::sort(records.begin(), records.end(),
                 [](const io::UnitRecord& a, const io::UnitRecord& b) { return a.replicate < b.replicate; });
-      writer.write_point(k, records);
+      writer->write_point(k, records);
     }
-    writer.finish();
+    writer->finish();
   } catch (const io::IoError& e) {
     print_error(e.what());
-    return kExitFailure;
+    if (!reading) return kExitFailure;
+    const std::filesystem::path partial = writer ? writer->partial_path() : std::filesystem::path();
+    writer.reset();
+    if (!partial.empty()) std::filesystem::remove(partial, error);
+    return kExitBadInput;
   } catch (const std::exception& e) {
     print_error(fmt::format("internal error: {}", e.what()));
     return kExitFailure;

@@ -1,12 +1,16 @@
 #include "io/hdf5_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
+
+#include <fmt/format.h>
 
 #include "model/metrics.hpp"
 
@@ -264,6 +268,64 @@ void write_metric_table(const Writer& writer, hid_t parent, const std::string& p
   writer.dataset_strings(metrics.get(), path, "description", descriptions);
 }
 
+// --- ReadGuard ----------------------------------------------------------------
+
+namespace {
+
+constexpr std::array<int, 4> kFaults = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+std::string g_guard_prefix = "harmsim: ";
+// The line a fault prints, made before the read (a handler may not allocate).
+char g_guard_line[4096];
+std::size_t g_guard_length = 0;
+thread_local int g_guard_depth = 0;
+std::array<struct sigaction, kFaults.size()> g_guard_saved{};
+
+extern "C" void on_fault_while_reading(int sig) {
+  // Only write(2) and _exit(2): async-signal-safe.
+  char digits[4] = {};
+  int n = 0;
+  for (int v = sig; v > 0 && n < 3; v /= 10) ++n;
+  for (int i = n - 1, v = sig; i >= 0; --i, v /= 10) digits[i] = static_cast<char>('0' + v % 10);
+  [[maybe_unused]] ssize_t ignored = ::write(STDERR_FILENO, g_guard_line, g_guard_length);
+  ignored = ::write(STDERR_FILENO, digits, static_cast<std::size_t>(n));
+  ignored = ::write(STDERR_FILENO, ")\n", 2);
+  ::_exit(2);  // bad input (app/commands.hpp kExitBadInput)
+}
+
+// An alternate stack for the handler, so that a fault from a stack overflow
+// (a loop of links followed too deep) can still print its line.
+void ensure_alternate_stack() {
+  thread_local std::vector<char> stack;
+  if (!stack.empty()) return;
+  stack.resize(64 * 1024);
+  stack_t alternate{};
+  alternate.ss_sp = stack.data();
+  alternate.ss_size = stack.size();
+  ::sigaltstack(&alternate, nullptr);
+}
+
+}  // namespace
+
+void set_read_guard_prefix(std::string_view prefix) { g_guard_prefix = std::string(prefix); }
+
+ReadGuard::ReadGuard(const std::string& path) {
+  if (g_guard_depth++ > 0) return;
+  const std::string line = g_guard_prefix + path + ": damaged: the HDF5 library crashed reading it (signal ";
+  g_guard_length = std::min(line.size(), sizeof g_guard_line);
+  std::memcpy(g_guard_line, line.data(), g_guard_length);
+  ensure_alternate_stack();
+  struct sigaction action {};
+  action.sa_handler = on_fault_while_reading;
+  action.sa_flags = SA_ONSTACK;
+  sigemptyset(&action.sa_mask);
+  for (std::size_t i = 0; i < kFaults.size(); ++i) ::sigaction(kFaults[i], &action, &g_guard_saved[i]);
+}
+
+ReadGuard::~ReadGuard() {
+  if (--g_guard_depth > 0) return;
+  for (std::size_t i = 0; i < kFaults.size(); ++i) ::sigaction(kFaults[i], &g_guard_saved[i], nullptr);
+}
+
 // --- Reader -------------------------------------------------------------------
 
 void Reader::fail(std::string_view action, std::string_view object) const {
@@ -276,6 +338,7 @@ void Reader::fail(std::string_view action, std::string_view object) const {
 void Reader::open(const std::filesystem::path& file_path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   path = file_path.string();
+  const ReadGuard guard(path);
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     std::error_code error;
@@ -288,6 +351,7 @@ void Reader::open(const std::filesystem::path& file_path) {
 }
 
 bool Reader::exists(const std::string& object) const {
+  const ReadGuard guard(path);
   // Every ancestor must exist before H5Lexists may be asked about a child.
   std::size_t start = 1;
   while (start <= object.size()) {
@@ -304,12 +368,14 @@ bool Reader::exists(const std::string& object) const {
 }
 
 bool Reader::has_attribute(const std::string& object, const char* name) const {
+  const ReadGuard guard(path);
   const htri_t status = H5Aexists_by_name(file.get(), object.c_str(), name, H5P_DEFAULT);
   if (status < 0) H5Eclear2(H5E_DEFAULT);
   return status > 0;
 }
 
 std::string Reader::attribute_string(const std::string& object, const char* name) const {
+  const ReadGuard guard(path);
   const std::string what = "attribute " + std::string(name) + " of " + object;
   const hid_t id = H5Aopen_by_name(file.get(), object.c_str(), name, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) fail("open", what);
@@ -334,6 +400,7 @@ std::string Reader::attribute_string(const std::string& object, const char* name
 }
 
 std::int64_t Reader::attribute_int64(const std::string& object, const char* name) const {
+  const ReadGuard guard(path);
   const std::string what = "attribute " + std::string(name) + " of " + object;
   const hid_t id = H5Aopen_by_name(file.get(), object.c_str(), name, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) fail("open", what);
@@ -344,6 +411,7 @@ std::int64_t Reader::attribute_int64(const std::string& object, const char* name
 }
 
 std::uint64_t Reader::attribute_uint64(const std::string& object, const char* name) const {
+  const ReadGuard guard(path);
   const std::string what = "attribute " + std::string(name) + " of " + object;
   const hid_t id = H5Aopen_by_name(file.get(), object.c_str(), name, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) fail("open", what);
@@ -354,12 +422,14 @@ std::uint64_t Reader::attribute_uint64(const std::string& object, const char* na
 }
 
 Handle Reader::open_dataset(const std::string& object) const {
+  const ReadGuard guard(path);
   const hid_t id = H5Dopen2(file.get(), object.c_str(), H5P_DEFAULT);
   if (id < 0) fail("open dataset", object);
   return Handle(id, H5Dclose);
 }
 
 std::vector<hsize_t> Reader::shape(const std::string& object) const {
+  const ReadGuard guard(path);
   const Handle dataset = open_dataset(object);
   const Handle space(H5Dget_space(dataset.get()), H5Sclose);
   if (space.get() < 0) fail("get the dataspace of", object);
@@ -371,13 +441,14 @@ std::vector<hsize_t> Reader::shape(const std::string& object) const {
 }
 
 std::vector<std::string> Reader::strings(const std::string& object) const {
+  const ReadGuard guard(path);
   const Handle dataset = open_dataset(object);
   const Handle type(H5Dget_type(dataset.get()), H5Tclose);
   if (type.get() < 0 || H5Tget_class(type.get()) != H5T_STRING) fail("read strings from", object);
   const Handle space(H5Dget_space(dataset.get()), H5Sclose);
   const hssize_t points = H5Sget_simple_extent_npoints(space.get());
   if (points < 0) fail("get the size of", object);
-  const auto n = static_cast<std::size_t>(points);
+  const std::size_t n = values_in({static_cast<hsize_t>(points)}, H5Tget_size(type.get()) + sizeof(char*), object);
   std::vector<std::string> out;
   out.reserve(n);
   if (n == 0) return out;
@@ -400,6 +471,21 @@ std::vector<std::string> Reader::strings(const std::string& object) const {
     out.push_back(std::move(text));
   }
   return out;
+}
+
+std::size_t Reader::values_in(const std::vector<hsize_t>& dims, std::size_t bytes_each,
+                              const std::string& object) const {
+  // Half the machine's memory at most: a file harmsim wrote never asks for
+  // that much in one dataset (it reads a point, a shard or a scenario at a
+  // time), a damaged one may.
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  const double memory = pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 1e12;
+  double values = 1;
+  for (hsize_t d : dims) values *= static_cast<double>(d);
+  if (values * static_cast<double>(std::max<std::size_t>(bytes_each, 1)) > memory / 2)
+    throw IoError(fmt::format("{}: cannot read {}: its shape claims {:.0f} values, more than fit in memory", path,
+                              object, values));
+  return static_cast<std::size_t>(values);
 }
 
 std::string Reader::string_scalar(const std::string& object) const {

@@ -303,9 +303,16 @@ std::vector<UnitRecord> ShardReader::read_point(std::size_t point) const {
   const auto days = static_cast<std::size_t>(meta.days);
   const std::size_t strata =
       header_.per_replicate ? model::strata_count(static_cast<std::size_t>(meta.communities)) : 0;
+  // A damaged shard: a dataset of another size than its point's replicates say.
+  auto check_size = [&](const std::string& object, std::size_t have, std::size_t want, const std::string& per) {
+    if (have != want)
+      throw IoError(fmt::format("{}: {} has {} values, expected {} ({} replicates in {}/replicates{})",
+                                path_.string(), object, have, want, rows, g, per));
+  };
   const std::vector<std::uint64_t> seeds = f.uint64s(g + "/replicate_seeds");
   const std::vector<std::uint64_t> events = f.uint64s(g + "/events");
-  if (seeds.size() != rows || events.size() != rows) f.fail("read consistent rows of", g);
+  check_size(g + "/replicate_seeds", seeds.size(), rows, "");
+  check_size(g + "/events", events.size(), rows, "");
   std::vector<UnitRecord> out(rows);
   for (std::size_t i = 0; i < rows; ++i) {
     UnitRecord& r = out[i];
@@ -322,7 +329,8 @@ std::vector<UnitRecord> ShardReader::read_point(std::size_t point) const {
     const std::string metric(model::kMetrics[mi].name);
     const std::vector<double> totals = f.doubles(g + "/totals/" + metric);
     const std::vector<float> daily = f.floats(g + "/daily/" + metric);
-    if (totals.size() != rows || daily.size() != rows * days) f.fail("read consistent rows of", g + " " + metric);
+    check_size(g + "/totals/" + metric, totals.size(), rows, "");
+    check_size(g + "/daily/" + metric, daily.size(), rows * days, fmt::format(" × {} days", days));
     for (std::size_t i = 0; i < rows; ++i) {
       out[i].totals[mi] = totals[i];
       std::copy_n(daily.begin() + static_cast<std::ptrdiff_t>(i * days), days,
@@ -331,7 +339,7 @@ std::vector<UnitRecord> ShardReader::read_point(std::size_t point) const {
     if (header_.per_replicate) {
       const std::size_t block = days * strata;
       const std::vector<float> series = f.floats(g + "/series/" + metric);
-      if (series.size() != rows * block) f.fail("read consistent rows of", g + "/series/" + metric);
+      check_size(g + "/series/" + metric, series.size(), rows * block, fmt::format(" × {} days × {} strata", days, strata));
       for (std::size_t i = 0; i < rows; ++i)
         std::copy_n(series.begin() + static_cast<std::ptrdiff_t>(i * block), block,
                     out[i].series.begin() + static_cast<std::ptrdiff_t>(mi * block));
