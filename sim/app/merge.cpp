@@ -136,8 +136,20 @@ int merge_command(const MergeCommand& cmd) {
     }
     writer->finish();
   } catch (const io::IoError& e) {
+    if (!reading) {
+      std::string message = e.what();
+      if (out_of_room(message) && message.rfind(cmd.output + ".partial", 0) == 0) {
+        io::SweepHeader header = first;
+        header.shard_index = header.shard_count = 0;
+        message += fmt::format("; writing {} needs up to {}, {}.partial included; free space and rerun the same "
+                               "command",
+                               cmd.output, size_text(static_cast<double>(io::sweep_file_bytes_at_most(header))),
+                               cmd.output);
+      }
+      print_error(message);
+      return kExitFailure;
+    }
     print_error(e.what());
-    if (!reading) return kExitFailure;
     const std::filesystem::path partial = writer ? writer->partial_path() : std::filesystem::path();
     writer.reset();
     if (!partial.empty()) std::filesystem::remove(partial, error);

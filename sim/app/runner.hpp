@@ -84,6 +84,12 @@ class OutputLock {
 // complete).
 std::string remove_checkpoints_of_complete(const io::CheckpointDir& checkpoints, const std::string& output);
 
+// `bytes` for a message, rounded up to 0.1 in the unit of its size: "1.2 MiB".
+std::string size_text(double bytes);
+// True if an IoError's message says that a write ran out of room: a full
+// disk (ENOSPC), a quota (EDQUOT) or a file size limit (EFBIG).
+bool out_of_room(std::string_view message);
+
 // A message if the filesystem that is to hold `output` has less room than the
 // `need` bytes of checkpoints that `work` will take for `what` ("the
 // replicates still to run"); empty if they fit or it cannot tell. The sizes

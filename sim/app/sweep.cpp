@@ -259,11 +259,11 @@ int prepare(const SweepCommand& cmd, const SweepRun& run, const io::CheckpointDi
 // here.
 int assemble(const SweepCommand& cmd, const SweepRun& run, const MpiSession& session,
              const io::CheckpointDir& checkpoints, io::JournalIndex& finished, const std::string& started_at) {
+  const io::SweepHeader header = io::make_sweep_header(run.sweep, run.per_replicate, run.shard_index,
+                                                       run.shard_count, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
   try {
     finished.scan();  // what every rank appended
     std::optional<io::UnitJournal> journal;  // of the units run again
-    const io::SweepHeader header = io::make_sweep_header(run.sweep, run.per_replicate, run.shard_index,
-                                                         run.shard_count, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
     io::SweepWriter writer(run.output, header, cmd.command_line, started_at);
     std::size_t redone = 0;
     for (std::size_t point = 0; point < run.sweep.points(); ++point) {
@@ -292,15 +292,24 @@ int assemble(const SweepCommand& cmd, const SweepRun& run, const MpiSession& ses
     }
     if (journal) journal->sync();
     writer.finish();
-    checkpoints.remove();
     if (redone > 1) print_error(fmt::format("{} units were run again", redone));
   } catch (const io::IoError& e) {
-    print_error(e.what());
+    // The checkpoints are all there: the same command assembles the file
+    // again once the cause is gone (space freed, for the commonest).
+    std::string message = e.what();
+    if (out_of_room(message) && message.rfind(cmd.output + ".partial", 0) == 0)
+      message += fmt::format("; writing {} needs up to {}, {}.partial included", cmd.output,
+                             size_text(static_cast<double>(io::sweep_file_bytes_at_most(header))), cmd.output);
+    print_error(fmt::format("{}; the finished units are kept in {}; rerun the same command to resume", message,
+                            run.work.string()));
     return kExitFailure;
   } catch (const std::exception& e) {
     print_error(fmt::format("internal error: {}", e.what()));
     return kExitFailure;
   }
+  // The file is complete: a failure to remove the checkpoints is a warning.
+  if (const std::string warning = remove_checkpoints_of_complete(checkpoints, cmd.output); !warning.empty())
+    print_error(warning);
   if (!cmd.quiet) {
     if (run.shard_count > 0)
       std::printf("Shard %lld/%lld (%zu of %zu units) written to %s\n", static_cast<long long>(run.shard_index),

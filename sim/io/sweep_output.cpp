@@ -216,6 +216,29 @@ void SweepWriter::finish() {
 
 SweepWriter::~SweepWriter() = default;  // the .partial file stays if not finished
 
+std::uint64_t sweep_file_bytes_at_most(const SweepHeader& h) {
+  // As results_file_bytes_at_most (io/hdf5_writer.cpp): measured about 500
+  // bytes per object header, doubled; a B-tree and entries for chunked ones.
+  constexpr double kObject = 1024, kChunked = 4096, kChunk = 64, kString = 32;
+  const auto metrics = static_cast<double>(model::kMetricCount);
+  const auto statistics = static_cast<double>(model::kSummaryStatistics.size());
+  const auto r = static_cast<double>(h.replicates);
+  double bytes = 64 * 1024 + metrics * 3 * (kObject / 3 + 128);  // root attributes, /metrics
+  bytes += 5 * kObject + static_cast<double>(h.base_config.size()) + static_cast<double>(h.values.size()) * 8 +
+           static_cast<double>(h.parameters.size()) * kString;  // /design
+  for (const PointMeta& p : h.points) {
+    const auto d = static_cast<double>(p.days);
+    bytes += 4 * kObject + 4 * (kObject + r * 8);  // the group, its subgroups, replicates, seeds, events
+    bytes += metrics * (kObject + r * 8);          // totals
+    bytes += h.is_shard() ? metrics * (kObject + r * d * 4) : metrics * (kObject + statistics * d * 8 + 64);
+    if (h.per_replicate) {
+      const auto strata = static_cast<double>(model::strata_count(static_cast<std::size_t>(p.communities)));
+      bytes += kObject + strata * kString + metrics * (kChunked + r * kChunk + r * d * strata * 4 * 1.01);
+    }
+  }
+  return static_cast<std::uint64_t>(bytes);
+}
+
 // --- reading --------------------------------------------------------------------
 
 SweepFileStatus inspect_sweep_file(const std::filesystem::path& path) {
