@@ -107,6 +107,14 @@ int merge_command(const MergeCommand& cmd) {
   }
   std::error_code error;
   if (std::filesystem::exists(out, error) && !cmd.force) {
+    // The merge of these shards, finished: a merge killed after its rename,
+    // or a job requeued, is rerun with the same command and has nothing to do.
+    const io::SweepFileStatus status = io::inspect_sweep_file(out);
+    if (status.sweep && status.complete && status.shard_count == 0 && status.sweep_id == first.sweep_id &&
+        status.per_replicate == first.per_replicate) {
+      if (!cmd.quiet) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
+      return kExitOk;
+    }
     print_error(fmt::format("{} exists; choose another name or pass --force to replace it", cmd.output));
     return kExitBadInput;
   }
