@@ -29,6 +29,14 @@ int merge_command(const MergeCommand& cmd) {
     print_error("no shard files given (harmsim merge OUT shard1.h5 shard2.h5 ...)");
     return kExitBadInput;
   }
+  // A shard still being written (its sweep runs, or is assembling it) is
+  // refused as such, before it is opened, whether or not an older one is
+  // there.
+  for (const std::string& path : cmd.shards)
+    if (const std::string busy = being_written(path); !busy.empty()) {
+      print_error(fmt::format("{}; wait for it to finish, then merge", busy));
+      return kExitBadInput;
+    }
   // A shard the HDF5 library crashes on is named like any other bad shard.
   io::h5::set_read_guard_prefix("harmsim: merge: ");
   std::vector<io::ShardReader> shards;

@@ -188,6 +188,17 @@ std::string OutputLock::acquire() {
   return {};
 }
 
+std::string being_written(const std::filesystem::path& output) {
+  std::filesystem::path path = output;
+  path += ".lock";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // (and with it a shared lock it took)
+  if (!held) return {};
+  return fmt::format("{} is being written by another harmsim process ({} is held)", output.string(), path.string());
+}
+
 std::string remove_checkpoints_of_complete(const io::CheckpointDir& checkpoints, const std::string& output) {
   try {
     checkpoints.remove();

@@ -79,6 +79,11 @@ class OutputLock {
   int fd_ = -1;
 };
 
+// "" unless another harmsim holds the lock of `output` (NAME.lock): then the
+// end of a message that says so, "NAME is being written by another harmsim
+// process (NAME.lock is held)". Creates nothing.
+std::string being_written(const std::filesystem::path& output);
+
 // Removes the checkpoints of `output` once it is complete: "" or, if they
 // cannot be removed, the warning to print (not a failure: the output is
 // complete).
