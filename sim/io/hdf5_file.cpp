@@ -2,11 +2,13 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 
@@ -272,23 +274,29 @@ void write_metric_table(const Writer& writer, hid_t parent, const std::string& p
 
 namespace {
 
-constexpr std::array<int, 4> kFaults = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+// The faults of a crash, and SIGPROF: the CPU-time limit of one read.
+constexpr std::array<int, 5> kSignals = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGPROF};
 std::string g_guard_prefix = "harmsim: ";
-// The line a fault prints, made before the read (a handler may not allocate).
-char g_guard_line[4096];
-std::size_t g_guard_length = 0;
+// The lines a handler prints, made before the read (a handler may not allocate).
+char g_crash_line[4096], g_stall_line[4096];
+std::size_t g_crash_length = 0, g_stall_length = 0;
 thread_local int g_guard_depth = 0;
-std::array<struct sigaction, kFaults.size()> g_guard_saved{};
+std::array<struct sigaction, kSignals.size()> g_guard_saved{};
 
-extern "C" void on_fault_while_reading(int sig) {
+extern "C" void on_signal_while_reading(int sig) {
   // Only write(2) and _exit(2): async-signal-safe.
-  char digits[4] = {};
-  int n = 0;
-  for (int v = sig; v > 0 && n < 3; v /= 10) ++n;
-  for (int i = n - 1, v = sig; i >= 0; --i, v /= 10) digits[i] = static_cast<char>('0' + v % 10);
-  [[maybe_unused]] ssize_t ignored = ::write(STDERR_FILENO, g_guard_line, g_guard_length);
-  ignored = ::write(STDERR_FILENO, digits, static_cast<std::size_t>(n));
-  ignored = ::write(STDERR_FILENO, ")\n", 2);
+  [[maybe_unused]] ssize_t ignored = 0;
+  if (sig == SIGPROF) {
+    ignored = ::write(STDERR_FILENO, g_stall_line, g_stall_length);
+  } else {
+    char digits[4] = {};
+    int n = 0;
+    for (int v = sig; v > 0 && n < 3; v /= 10) ++n;
+    for (int i = n - 1, v = sig; i >= 0; --i, v /= 10) digits[i] = static_cast<char>('0' + v % 10);
+    ignored = ::write(STDERR_FILENO, g_crash_line, g_crash_length);
+    ignored = ::write(STDERR_FILENO, digits, static_cast<std::size_t>(n));
+    ignored = ::write(STDERR_FILENO, ")\n", 2);
+  }
   ::_exit(2);  // bad input (app/commands.hpp kExitBadInput)
 }
 
@@ -304,26 +312,50 @@ void ensure_alternate_stack() {
   ::sigaltstack(&alternate, nullptr);
 }
 
+void copy_line(const std::string& line, char* to, std::size_t size, std::size_t& length) {
+  length = std::min(line.size(), size);
+  std::memcpy(to, line.data(), length);
+}
+
 }  // namespace
 
 void set_read_guard_prefix(std::string_view prefix) { g_guard_prefix = std::string(prefix); }
 
+double read_cpu_limit() {
+  static const double limit = [] {
+    const char* text = std::getenv("HARMSIM_READ_CPU_LIMIT");
+    char* end = nullptr;
+    const double value = text != nullptr ? std::strtod(text, &end) : 0.0;
+    return text != nullptr && end != text && value > 0 && value < 1e6 ? value : 60.0;
+  }();
+  return limit;
+}
+
 ReadGuard::ReadGuard(const std::string& path) {
   if (g_guard_depth++ > 0) return;
-  const std::string line = g_guard_prefix + path + ": damaged: the HDF5 library crashed reading it (signal ";
-  g_guard_length = std::min(line.size(), sizeof g_guard_line);
-  std::memcpy(g_guard_line, line.data(), g_guard_length);
+  copy_line(g_guard_prefix + path + ": damaged: the HDF5 library crashed reading it (signal ", g_crash_line,
+            sizeof g_crash_line, g_crash_length);
+  copy_line(fmt::format("{}{}: damaged: the HDF5 library made no progress reading it in {:g} s of CPU\n",
+                        g_guard_prefix, path, read_cpu_limit()),
+            g_stall_line, sizeof g_stall_line, g_stall_length);
   ensure_alternate_stack();
   struct sigaction action {};
-  action.sa_handler = on_fault_while_reading;
+  action.sa_handler = on_signal_while_reading;
   action.sa_flags = SA_ONSTACK;
   sigemptyset(&action.sa_mask);
-  for (std::size_t i = 0; i < kFaults.size(); ++i) ::sigaction(kFaults[i], &action, &g_guard_saved[i]);
+  for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &action, &g_guard_saved[i]);
+  const double limit = read_cpu_limit();
+  itimerval timer{};
+  timer.it_value.tv_sec = static_cast<time_t>(limit);
+  timer.it_value.tv_usec = static_cast<suseconds_t>((limit - static_cast<double>(timer.it_value.tv_sec)) * 1e6);
+  ::setitimer(ITIMER_PROF, &timer, nullptr);
 }
 
 ReadGuard::~ReadGuard() {
   if (--g_guard_depth > 0) return;
-  for (std::size_t i = 0; i < kFaults.size(); ++i) ::sigaction(kFaults[i], &g_guard_saved[i], nullptr);
+  const itimerval off{};
+  ::setitimer(ITIMER_PROF, &off, nullptr);
+  for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &g_guard_saved[i], nullptr);
 }
 
 // --- Reader -------------------------------------------------------------------

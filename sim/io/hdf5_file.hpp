@@ -148,15 +148,20 @@ struct Writer {
 void write_metric_table(const Writer& writer, hid_t parent, const std::string& parent_path);
 
 // A file read back may have been damaged (a disk, a copy cut short, a flipped
-// bit, another program), and the HDF5 1.10 library can crash on some damaged
-// files: tests/fuzz found a flipped bit in a global heap that makes H5HG_read
-// copy from a wild pointer. So every read of a Reader runs under a ReadGuard:
-// a fault in that time (SIGSEGV, SIGBUS, SIGFPE, SIGILL) ends the program with
-// exit code 2 and one line, `<prefix>FILE: damaged: the HDF5 library crashed
-// reading it (signal N)`, rather than a crash. The prefix is "harmsim: "
-// unless set_read_guard_prefix changed it. Outside a read the signals keep
-// whatever handling they had. For one thread at a time (harmsim reads input
-// files on its main thread).
+// bit, another program), and the HDF5 1.10 library can crash or loop forever
+// on some damaged files: tests/fuzz found flipped bits in a global heap that
+// make H5HG_read copy from a wild pointer, or never return. So every read of
+// a Reader runs under a ReadGuard, which ends the program with exit code 2
+// and one line rather than a crash or a hang:
+// - a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL): `<prefix>FILE: damaged: the
+//   HDF5 library crashed reading it (signal N)`;
+// - one read (an attribute, a dataset) taking more than read_cpu_limit()
+//   seconds of CPU (ITIMER_PROF; time spent waiting for a slow disk does not
+//   count): `<prefix>FILE: damaged: the HDF5 library made no progress reading
+//   it in N s of CPU`.
+// The prefix is "harmsim: " unless set_read_guard_prefix changed it. Outside
+// a read the signals and the timer are as they were. For one thread at a
+// time (harmsim reads its input files on its main thread).
 class ReadGuard {
  public:
   explicit ReadGuard(const std::string& path);
@@ -165,6 +170,9 @@ class ReadGuard {
   ReadGuard& operator=(const ReadGuard&) = delete;
 };
 void set_read_guard_prefix(std::string_view prefix);
+// The CPU seconds one read may take: $HARMSIM_READ_CPU_LIMIT, else 60 (far
+// more than any read of a file harmsim wrote needs; tests set less).
+double read_cpu_limit();
 
 // A finished file opened read-only, with typed readers. Every failure is an
 // IoError naming the file and the object.
