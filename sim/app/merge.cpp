@@ -60,6 +60,15 @@ int merge_command(const MergeCommand& cmd) {
     else if (h.harmsim_version != first.harmsim_version || h.git_commit != first.git_commit)
       differs = fmt::format("written by different programs (harmsim {} ({}) and {} ({})), whose results may differ",
                             first.harmsim_version, first.git_commit, h.harmsim_version, h.git_commit);
+    else if (h.points.size() != first.points.size() || h.replicates != first.replicates)
+      differs = fmt::format("the same sweep_id with {} points × {} replicates and {} × {}: one of them is damaged",
+                            first.points.size(), first.replicates, h.points.size(), h.replicates);
+    for (std::size_t k = 0; differs.empty() && k < h.points.size(); ++k)
+      if (h.points[k].days != first.points[k].days || h.points[k].communities != first.points[k].communities)
+        differs = fmt::format("point p{} has {} days and {} communities in one and {} and {} in the other: one of "
+                              "them is damaged",
+                              k, first.points[k].days, first.points[k].communities, h.points[k].days,
+                              h.points[k].communities);
     if (!differs.empty()) {
       print_error(fmt::format("{} and {} cannot be merged: {}", first_name, shard.path().string(), differs));
       return kExitBadInput;

@@ -282,17 +282,27 @@ ShardReader::ShardReader(const std::filesystem::path& path) : path_(path), file_
   for (std::size_t i = 0; same && i < metrics.size(); ++i) same = metrics[i] == model::kMetrics[i].name;
   if (!same) refuse("written by a harmsim with other metrics");
 
+  // Sizes that a damaged file can get wrong, checked before anything is
+  // allocated or looped over by them (the limits of sweep files and
+  // scenario parameters, docs/sweeps.md and docs/parameters.md).
+  auto in_range = [&](const std::string& object, const char* name, std::int64_t low, std::int64_t high) {
+    const std::int64_t value = f.attribute_int64(object, name);
+    if (value < low || value > high)
+      refuse(fmt::format("attribute {} of {} is {}, expected {} to {}: a damaged file", name, object, value, low,
+                         high));
+    return value;
+  };
   SweepHeader& h = header_;
   h.sweep_id = f.attribute_string("/", "sweep_id");
   h.per_replicate = f.attribute_int64("/", "per_replicate") == 1;
-  h.shard_index = f.attribute_int64("/", "shard_index");
-  h.shard_count = f.attribute_int64("/", "shard_count");
+  h.shard_count = in_range("/", "shard_count", 1, 10'000'000);
+  h.shard_index = in_range("/", "shard_index", 1, h.shard_count);
   h.harmsim_version = f.attribute_string("/", "harmsim_version");
   h.git_commit = f.attribute_string("/", "git_commit");
   h.design = f.attribute_string("/design", "kind");
   h.design_seed = f.attribute_uint64("/design", "seed");
   h.scenario = f.attribute_string("/design", "scenario");
-  h.replicates = f.attribute_int64("/design", "replicates");
+  h.replicates = in_range("/design", "replicates", 1, 1'000'000);
   h.parameters = f.strings("/design/parameters");
   std::vector<hsize_t> dims;
   h.values = f.doubles("/design/values", &dims);
@@ -305,11 +315,14 @@ ShardReader::ShardReader(const std::filesystem::path& path) : path_(path), file_
     PointMeta m;
     m.stream = f.attribute_string(g, "stream");
     m.seed = f.attribute_uint64(g, "seed");
-    m.days = f.attribute_int64(g, "days");
-    m.warmup_days = f.attribute_int64(g, "warmup_days");
-    m.communities = f.attribute_int64(g, "communities");
+    m.days = in_range(g, "days", 1, 36'500);
+    m.warmup_days = in_range(g, "warmup_days", 0, 3'650);
+    m.communities = in_range(g, "communities", 1, 64);
     h.points.push_back(std::move(m));
     replicates_.push_back(f.uint64s(g + "/replicates"));
+    if (replicates_.back().size() > static_cast<std::size_t>(h.replicates))
+      refuse(fmt::format("{}/replicates holds {} replicates of {}: a damaged file", g, replicates_.back().size(),
+                         h.replicates));
   }
 }
 
