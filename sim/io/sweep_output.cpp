@@ -277,6 +277,9 @@ ShardReader::ShardReader(const std::filesystem::path& path) : path_(path), file_
     refuse("not finished (no complete = 1); rerun its `harmsim sweep --shard` command to finish it");
   if (const std::int64_t v = f.attribute_int64("/", "schema_version"); v != kSweepSchemaVersion)
     refuse(fmt::format("sweep schema version {}, this program reads {}", v, kSweepSchemaVersion));
+  const std::vector<hsize_t> metric_count = f.shape("/metrics/name");
+  if (metric_count.size() != 1 || metric_count[0] != model::kMetricCount)
+    refuse("written by a harmsim with other metrics");
   const std::vector<std::string> metrics = f.strings("/metrics/name");
   bool same = metrics.size() == model::kMetricCount;
   for (std::size_t i = 0; same && i < metrics.size(); ++i) same = metrics[i] == model::kMetrics[i].name;
@@ -303,11 +306,16 @@ ShardReader::ShardReader(const std::filesystem::path& path) : path_(path), file_
   h.design_seed = f.attribute_uint64("/design", "seed");
   h.scenario = f.attribute_string("/design", "scenario");
   h.replicates = in_range("/design", "replicates", 1, 1'000'000);
+  // At most a million points (docs/sweeps.md) of at most a few hundred
+  // parameters (docs/parameters.md).
+  const std::vector<hsize_t> parameter_count = f.shape("/design/parameters");
+  const std::vector<hsize_t> dims = f.shape("/design/values");
+  if (parameter_count.size() != 1 || parameter_count[0] > 10'000 || dims.size() != 2 || dims[0] > 1'000'000 ||
+      dims[1] != parameter_count[0])
+    refuse("/design/values does not match /design/parameters");
   h.parameters = f.strings("/design/parameters");
-  std::vector<hsize_t> dims;
-  h.values = f.doubles("/design/values", &dims);
+  h.values = f.doubles("/design/values");
   h.base_config = f.string_scalar("/design/base_config");
-  if (dims.size() != 2 || dims[1] != h.parameters.size()) refuse("/design/values does not match /design/parameters");
   const auto n_points = static_cast<std::size_t>(dims[0]);
   for (std::size_t k = 0; k < n_points; ++k) {
     const std::string g = fmt::format("/points/p{}", k);
@@ -319,10 +327,10 @@ ShardReader::ShardReader(const std::filesystem::path& path) : path_(path), file_
     m.warmup_days = in_range(g, "warmup_days", 0, 3'650);
     m.communities = in_range(g, "communities", 1, 64);
     h.points.push_back(std::move(m));
+    const std::vector<hsize_t> held = f.shape(g + "/replicates");
+    if (held.size() != 1 || held[0] > static_cast<hsize_t>(h.replicates))
+      refuse(fmt::format("{}/replicates is not a list of at most {} replicates: a damaged file", g, h.replicates));
     replicates_.push_back(f.uint64s(g + "/replicates"));
-    if (replicates_.back().size() > static_cast<std::size_t>(h.replicates))
-      refuse(fmt::format("{}/replicates holds {} replicates of {}: a damaged file", g, replicates_.back().size(),
-                         h.replicates));
   }
 }
 
@@ -339,16 +347,19 @@ std::vector<UnitRecord> ShardReader::read_point(std::size_t point) const {
   const auto days = static_cast<std::size_t>(meta.days);
   const std::size_t strata =
       header_.per_replicate ? model::strata_count(static_cast<std::size_t>(meta.communities)) : 0;
-  // A damaged shard: a dataset of another size than its point's replicates say.
-  auto check_size = [&](const std::string& object, std::size_t have, std::size_t want, const std::string& per) {
-    if (have != want)
-      throw IoError(fmt::format("{}: {} has {} values, expected {} ({} replicates in {}/replicates{})",
+  // A damaged shard: a dataset of another size than its point's replicates
+  // say. Checked on the shape, before anything is read or allocated.
+  auto check_size = [&](const std::string& object, std::size_t want, const std::string& per) {
+    double have = 1;
+    for (hsize_t d : f.shape(object)) have *= static_cast<double>(d);
+    if (have != static_cast<double>(want))
+      throw IoError(fmt::format("{}: {} has {:.0f} values, expected {} ({} replicates in {}/replicates{})",
                                 path_.string(), object, have, want, rows, g, per));
   };
+  check_size(g + "/replicate_seeds", rows, "");
+  check_size(g + "/events", rows, "");
   const std::vector<std::uint64_t> seeds = f.uint64s(g + "/replicate_seeds");
   const std::vector<std::uint64_t> events = f.uint64s(g + "/events");
-  check_size(g + "/replicate_seeds", seeds.size(), rows, "");
-  check_size(g + "/events", events.size(), rows, "");
   std::vector<UnitRecord> out(rows);
   for (std::size_t i = 0; i < rows; ++i) {
     UnitRecord& r = out[i];
@@ -363,10 +374,10 @@ std::vector<UnitRecord> ShardReader::read_point(std::size_t point) const {
   }
   for (std::size_t mi = 0; mi < model::kMetricCount; ++mi) {
     const std::string metric(model::kMetrics[mi].name);
+    check_size(g + "/totals/" + metric, rows, "");
+    check_size(g + "/daily/" + metric, rows * days, fmt::format(" × {} days", days));
     const std::vector<double> totals = f.doubles(g + "/totals/" + metric);
     const std::vector<float> daily = f.floats(g + "/daily/" + metric);
-    check_size(g + "/totals/" + metric, totals.size(), rows, "");
-    check_size(g + "/daily/" + metric, daily.size(), rows * days, fmt::format(" × {} days", days));
     for (std::size_t i = 0; i < rows; ++i) {
       out[i].totals[mi] = totals[i];
       std::copy_n(daily.begin() + static_cast<std::ptrdiff_t>(i * days), days,
@@ -374,8 +385,8 @@ std::vector<UnitRecord> ShardReader::read_point(std::size_t point) const {
     }
     if (header_.per_replicate) {
       const std::size_t block = days * strata;
+      check_size(g + "/series/" + metric, rows * block, fmt::format(" × {} days × {} strata", days, strata));
       const std::vector<float> series = f.floats(g + "/series/" + metric);
-      check_size(g + "/series/" + metric, series.size(), rows * block, fmt::format(" × {} days × {} strata", days, strata));
       for (std::size_t i = 0; i < rows; ++i)
         std::copy_n(series.begin() + static_cast<std::ptrdiff_t>(i * block), block,
                     out[i].series.begin() + static_cast<std::ptrdiff_t>(mi * block));
