@@ -27,6 +27,9 @@ def main(argv=None) -> int:
     # Refuse bad input before importing matplotlib, so the message comes at once.
     from . import io as _io
 
+    busy = _being_written(args.results)
+    if busy:
+        return _fail(busy)
     try:
         _io.info(args.results)
     except FileNotFoundError:
@@ -59,6 +62,27 @@ def main(argv=None) -> int:
         return _fail(f"{args.output}: cannot write ({exc.strerror or exc})")
     print(f"{PROG}: wrote {written}")
     return 0
+
+
+def _being_written(path: str) -> str:
+    """A message if the harmsim that writes `path` (or the NAME of a
+    NAME.partial) still holds NAME.lock (docs/output.md), else ""."""
+    import fcntl
+
+    name = path[: -len(".partial")] if path.endswith(".partial") else path
+    try:
+        fd = os.open(name + ".lock", os.O_RDONLY)
+    except OSError:
+        return ""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return f"{path}: {name} is being written by another harmsim process ({name}.lock is held); wait for it to finish"
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
+    return ""
 
 
 def _naming(path: str, message: str) -> str:
