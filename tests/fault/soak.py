@@ -78,7 +78,7 @@ areas = [0, 1]
 
 SWEEP = """base = "base.toml"
 scenario = "soak_stings"
-replicates = 10
+replicates = {replicates}
 [grid]
 "encounter.rate_per_day" = [0.8, 1.2, 1.6, 2.0]
 "policy.0.officers" = [10, 25, 40]
@@ -115,9 +115,10 @@ class Driver:
     unit_windows: tuple[str, ...] = ()  # windows while units remain
     end_windows = ("assembly", "rename", "after-rename", "cleanup")
 
-    def __init__(self, directory: pathlib.Path, threads: int):
+    def __init__(self, directory: pathlib.Path, threads: int, kills: int):
         self.dir = directory
         self.threads = threads
+        self.kills = kills
         self.reference: dict = {}
         self.assembly_writes = 0
 
@@ -184,14 +185,16 @@ class Driver:
 
 
 class SweepDriver(Driver):
-    """harmsim sweep: 12 points × 10 replicates = 120 units, journals in OUTPUT.work."""
+    """harmsim sweep: 12 points × 10 replicates = 120 units (× 20 = 240 for
+    more than 12 kills: a kill at a sync takes half a second of units),
+    journals in OUTPUT.work."""
 
     name = "sweep"
     unit_windows = ("time", "unit-torn", "unit-unsynced", "unit-sync")
 
     def prepare(self) -> None:
         super().prepare()
-        (self.dir / "sweep.toml").write_text(SWEEP)
+        (self.dir / "sweep.toml").write_text(SWEEP.format(replicates=20 if self.kills > 12 else 10))
 
     def args(self, output: str) -> list[str]:
         return ["sweep", "sweep.toml", "-o", output, "-j", str(self.threads)]
@@ -305,7 +308,7 @@ class RunDriver(Driver):
 
 
 class MergeDriver(Driver):
-    """harmsim merge of 3 shards of the soak sweep (written once, beforehand)."""
+    """harmsim merge of 3 shards of the soak sweep (120 units; written once, beforehand)."""
 
     name = "merge"
     unit_windows = ()
@@ -313,7 +316,7 @@ class MergeDriver(Driver):
 
     def prepare(self) -> None:
         super().prepare()
-        (self.dir / "sweep.toml").write_text(SWEEP)
+        (self.dir / "sweep.toml").write_text(SWEEP.format(replicates=10))
         for i in (1, 2, 3):
             outcome = harness.run(["sweep", "sweep.toml", "-q", "-j", str(self.threads), "--shard", f"{i}/3",
                                    "-o", f"shard{i}.h5"], self.dir)
@@ -346,7 +349,7 @@ def soak(command: str, kills: int, seed: int, directory: pathlib.Path, threads: 
          log=print) -> dict:
     """Runs the soak of one command in `directory` (empty); returns a summary."""
     rng = random.Random(f"{command}/{seed}")
-    driver = DRIVERS[command](directory, threads)
+    driver = DRIVERS[command](directory, threads, kills)
     started = time.monotonic()
     driver.prepare()
     driver.make_reference()
