@@ -6,11 +6,14 @@
 // output that exists (io::inspect_sweep_file) and as `harmsim run` does
 // (written_by_this_run in app/commands.cpp: the root attributes, the scenario
 // names, each scenario's replicates and config). Each must read it, or refuse
-// it with an IoError whose message is one line of UTF-8 beginning with the
-// file's name; anything else (a crash, another exception, a sanitizer report,
-// an allocation the size of a forged dataspace) is a finding. The HDF5
-// library itself is not instrumented: afl steers by harmsim's own code, and
-// a crash inside the library is still a crash. Without afl-clang-fast the
+// it with an IoError (whose message, where harmsim shows it, is one line of
+// UTF-8 beginning with the file's name); anything else (a crash, another
+// exception, a sanitizer report in harmsim's code, an allocation the size of
+// a forged dataspace) is a finding. The HDF5 library itself is not
+// instrumented: afl steers by harmsim's own code. Its own over-reads of a
+// damaged global heap are known (H5HG_read, HDF5 1.10) and suppressed
+// (tests/fuzz/hdf5.asan-suppressions); the crashes they can cause are
+// harmsim's ReadGuard's to catch (io/hdf5_file.hpp). Without afl-clang-fast the
 // same program reads one input from the file named on its command line (or
 // stdin), to replay findings.
 #include <unistd.h>
@@ -64,8 +67,9 @@ void check(std::string_view bytes) {
     const harmsim::io::ShardReader shard(path);
     for (std::size_t k = 0; k < shard.header().points.size(); ++k) (void)shard.read_point(k);
   });
-  // harmsim run, on an output that exists beside its checkpoints.
-  expect_read_or_refused([&] {
+  // harmsim run, on an output that exists beside its checkpoints: any
+  // IoError means "not this run's file", and is not shown.
+  try {
     harmsim::io::h5::Reader reader;
     reader.open(path);
     if (!reader.has_attribute("/", "complete") || reader.attribute_int64("/", "complete") != 1) return;
@@ -76,7 +80,10 @@ void check(std::string_view bytes) {
       (void)reader.attribute_int64(group, "replicates");
       (void)reader.string_scalar(group + "/config");
     }
-  });
+  } catch (const IoError&) {
+  } catch (const std::exception& e) {
+    finding("an exception other than IoError", e.what());
+  }
   std::remove(path.c_str());
 }
 

@@ -2,8 +2,8 @@
 // What the afl++ harnesses of tests/fuzz/ share: how a finding is reported
 // (abort, which afl records as a crash), the rule for a message (one line of
 // UTF-8 that names the input file), and a main() that runs afl's persistent
-// loop when built with afl-clang-fast and otherwise reads one input from the
-// file named on its command line (or stdin), to replay findings.
+// loop when built with afl-clang-fast and otherwise reads the inputs from the
+// files named on its command line (or one from stdin), to replay findings.
 #include <unistd.h>  // read(), used by afl's __AFL_FUZZ_TESTCASE_LEN
 
 #include <cstdio>
@@ -64,16 +64,20 @@ __AFL_FUZZ_INIT();
     return 0;                                                                        \
   }
 #else
-#define HARMSIM_FUZZ_MAIN(check)                                                         \
-  int main(int argc, char** argv) {                                                      \
-    std::string text;                                                                    \
-    if (argc > 1) {                                                                      \
-      std::ifstream in(argv[1], std::ios::binary);                                       \
-      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()); \
-    } else {                                                                             \
+// Several files are checked one after another in one process, as afl's
+// persistent loop does (a finding may need the state earlier inputs left).
+#define HARMSIM_FUZZ_MAIN(check)                                                             \
+  int main(int argc, char** argv) {                                                          \
+    std::string text;                                                                        \
+    if (argc == 1) {                                                                         \
       text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>()); \
-    }                                                                                    \
-    check(text);                                                                         \
-    return 0;                                                                            \
+      check(text);                                                                           \
+    }                                                                                        \
+    for (int i = 1; i < argc; ++i) {                                                         \
+      std::ifstream in(argv[i], std::ios::binary);                                           \
+      text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());     \
+      check(text);                                                                           \
+    }                                                                                        \
+    return 0;                                                                                \
   }
 #endif
