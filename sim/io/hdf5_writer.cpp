@@ -212,6 +212,9 @@ std::uint64_t results_file_bytes_at_most(const std::vector<ScenarioSize>& scenar
     bytes += metrics * (kChunked + statistics * kChunk + statistics * d * strata * 8 * 1.01);  // summary
     bytes += metrics * (kObject + r * 8);                                                      // totals
     bytes += kObject + r * static_cast<double>(std::tuple_size_v<model::ExposureTable>) * 8;   // exposure
+    // Room for per-replicate tables and totals in every stratum, which a
+    // layout may add (a bound that holds for the next schema too).
+    bytes += 2 * kObject + r * (1024 + metrics * strata * 8);
   }
   bytes += kObject + static_cast<double>(scenarios.size()) * kString;  // /scenario_names
   return static_cast<std::uint64_t>(bytes);

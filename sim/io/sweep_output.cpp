@@ -228,11 +228,14 @@ std::uint64_t sweep_file_bytes_at_most(const SweepHeader& h) {
            static_cast<double>(h.parameters.size()) * kString;  // /design
   for (const PointMeta& p : h.points) {
     const auto d = static_cast<double>(p.days);
+    const auto strata = static_cast<double>(model::strata_count(static_cast<std::size_t>(p.communities)));
     bytes += 4 * kObject + 4 * (kObject + r * 8);  // the group, its subgroups, replicates, seeds, events
     bytes += metrics * (kObject + r * 8);          // totals
+    // Room for per-replicate tables and totals in every stratum, which a
+    // layout may add (a bound that holds for the next schema too).
+    bytes += 3 * kObject + strata * kString + r * (1024 + metrics * strata * 8);
     bytes += h.is_shard() ? metrics * (kObject + r * d * 4) : metrics * (kObject + statistics * d * 8 + 64);
     if (h.per_replicate) {
-      const auto strata = static_cast<double>(model::strata_count(static_cast<std::size_t>(p.communities)));
       bytes += kObject + strata * kString + metrics * (kChunked + r * kChunk + r * d * strata * 4 * 1.01);
     }
   }

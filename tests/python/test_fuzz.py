@@ -83,7 +83,7 @@ def test_mutated_scenarios_never_crash_a_dry_run(corpus, tmp_path):
     assert not failures, "\n".join(failures[:10])
 
 
-def test_every_scenario_regression_case_is_accepted_or_refused_with_one_message(tmp_path):
+def test_every_regression_case_is_accepted_or_refused_with_one_message(tmp_path):
     cases = sorted((ROOT / "tests" / "fuzz" / "regressions").glob("*.toml"))
     assert cases, "tests/fuzz/regressions/ holds no case"
     failures = [f for f in (check([BINARY, "validate", str(c)], tmp_path) for c in cases) if f]
