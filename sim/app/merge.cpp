@@ -54,14 +54,14 @@ int merge_command(const MergeCommand& cmd) {
     const io::SweepHeader& h = shard.header();
     std::string differs;
     if (h.sweep_id != first.sweep_id)
-      differs = fmt::format("sweep_id {} and {}: they are shards of different sweeps", io::h5::shown(first.sweep_id),
-                            io::h5::shown(h.sweep_id));
+      differs = fmt::format("sweep_id {} and {}: they are shards of different sweeps", io::shown(first.sweep_id),
+                            io::shown(h.sweep_id));
     else if (h.per_replicate != first.per_replicate)
       differs = "one was run with --per-replicate and the other without";
     else if (h.harmsim_version != first.harmsim_version || h.git_commit != first.git_commit)
       differs = fmt::format("written by different programs (harmsim {} ({}) and {} ({})), whose results may differ",
-                            io::h5::shown(first.harmsim_version), io::h5::shown(first.git_commit),
-                            io::h5::shown(h.harmsim_version), io::h5::shown(h.git_commit));
+                            io::shown(first.harmsim_version), io::shown(first.git_commit),
+                            io::shown(h.harmsim_version), io::shown(h.git_commit));
     else if (h.points.size() != first.points.size() || h.replicates != first.replicates)
       differs = fmt::format("the same sweep_id with {} points × {} replicates and {} × {}: one of them is damaged",
                             first.points.size(), first.replicates, h.points.size(), h.replicates);

@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "io/scenario.hpp"  // printable
+#include "io/scenario.hpp"  // shown
 #include "model/metrics.hpp"
 
 namespace harmsim::io::h5 {
@@ -24,31 +24,6 @@ namespace {
 // gzip level of chunked datasets: level 4 is within a few per cent of level 9
 // on these mostly-small-integer series at a fraction of the time.
 constexpr unsigned kDeflateLevel = 4;
-
-}  // namespace
-
-namespace {
-
-// `raw` as one line of UTF-8: bytes that are not part of a UTF-8 character
-// as \xNN, then io::printable's escapes.
-std::string shown_whole(std::string_view raw) {
-  std::string valid;
-  valid.reserve(raw.size());
-  for (std::size_t i = 0; i < raw.size();) {
-    const auto lead = static_cast<unsigned char>(raw[i]);
-    std::size_t n = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
-    for (std::size_t j = 1; n > 1 && j < n; ++j)
-      if (i + j >= raw.size() || (static_cast<unsigned char>(raw[i + j]) & 0xC0) != 0x80) n = 0;
-    if (n == 0) {
-      valid += fmt::format("\\x{:02x}", lead);
-      ++i;
-    } else {
-      valid.append(raw.substr(i, n));
-      i += n;
-    }
-  }
-  return printable(valid);
-}
 
 }  // namespace
 
@@ -80,14 +55,7 @@ std::string reason() {
   // of an external link, a name).
   for (char& c : text)
     if (c == '\n' || c == '\r') c = ' ';
-  return shown_whole(text);
-}
-
-std::string shown(std::string_view raw) {
-  constexpr std::size_t kShown = 60;
-  std::size_t cut = raw.size() <= kShown ? raw.size() : kShown;
-  while (cut < raw.size() && cut > 0 && (static_cast<unsigned char>(raw[cut]) & 0xC0) == 0x80) --cut;
-  return shown_whole(raw.substr(0, cut)) + (cut < raw.size() ? "..." : "");
+  return shown(text, std::string::npos);
 }
 
 std::string join_path(const std::string& parent, std::string_view name) {

@@ -58,12 +58,6 @@ class Handle {
 // directory", "name already exists", ...); clears the stack.
 std::string reason();
 
-// Text read from a file (an attribute's value, a name), for a message: one
-// line of UTF-8 whatever the bytes (control characters, line separators and
-// bytes that are not UTF-8 written as escapes, io::printable), cut after 60
-// bytes with "...". A damaged file can hold any bytes there.
-std::string shown(std::string_view raw);
-
 // "/a" + "b" = "/a/b"; "/" + "b" = "/b".
 std::string join_path(const std::string& parent, std::string_view name);
 

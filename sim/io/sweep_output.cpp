@@ -275,7 +275,7 @@ ShardReader::ShardReader(const std::filesystem::path& path) : path_(path), file_
   const std::string kind = f.attribute_string("/", "file_kind");
   if (kind != kShardKind)
     refuse(kind == kWholeKind ? "a finished sweep file, not a shard; it needs no merge"
-                              : "not a sweep shard (file_kind " + h5::shown(kind) + ")");
+                              : "not a sweep shard (file_kind " + shown(kind) + ")");
   if (!f.has_attribute("/", "complete") || f.attribute_int64("/", "complete") != 1)
     refuse("not finished (no complete = 1); rerun its `harmsim sweep --shard` command to finish it");
   if (const std::int64_t v = f.attribute_int64("/", "schema_version"); v != kSweepSchemaVersion)
