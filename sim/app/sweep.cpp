@@ -186,22 +186,22 @@ constexpr int kProceed = -1;
 int prepare(const SweepCommand& cmd, const SweepRun& run, const io::CheckpointDir& checkpoints,
             io::JournalIndex& finished, std::vector<std::uint64_t>& pending) {
   std::error_code error;
-  if (fs::exists(run.output, error)) {
+  // With --force the old file is not even read (a damaged one could leave the
+  // HDF5 library unfit to write the new one).
+  if (!cmd.force && fs::exists(run.output, error)) {
     const io::SweepFileStatus status = io::inspect_sweep_file(run.output);
     if (status.sweep && status.complete && status.sweep_id == run.sweep.sweep_id &&
         status.shard_index == run.shard_index && status.shard_count == run.shard_count &&
-        status.per_replicate == run.per_replicate && !cmd.force) {
+        status.per_replicate == run.per_replicate) {
       if (fs::exists(run.work, error))  // left by a run killed after its rename
         if (const std::string warning = remove_checkpoints_of_complete(checkpoints, cmd.output); !warning.empty())
           print_error(warning);
       if (!cmd.quiet) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
       return kExitOk;
     }
-    if (!cmd.force) {
-      print_error(fmt::format("{} exists{}; choose another name with -o or pass --force to replace it", cmd.output,
-                              status.sweep ? " and holds another sweep" : ""));
-      return kExitBadInput;
-    }
+    print_error(fmt::format("{} exists{}; choose another name with -o or pass --force to replace it", cmd.output,
+                            status.sweep ? " and holds another sweep" : ""));
+    return kExitBadInput;
   }
   // Refused before anything is written if the checkpoints of the units still
   // to run cannot fit (all of them when there is no checkpoint directory yet).

@@ -277,8 +277,23 @@ void write_metric_table(const Writer& writer, hid_t parent, const std::string& p
 
 namespace {
 
-// The faults of a crash, and SIGPROF: the CPU-time limit of one read.
+// The faults of a crash, and SIGPROF: the CPU-time limit of one read. And
+// SIGABRT, which glibc raises when it finds the heap damaged (afl found HDF5
+// freeing a pointer it never allocated, on closing a damaged file), except
+// in sanitizer builds, whose reports of harmsim's own errors end in abort()
+// and must stay visible.
+#if defined(__SANITIZE_ADDRESS__)
+#define HARMSIM_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HARMSIM_SANITIZED 1
+#endif
+#endif
+#ifdef HARMSIM_SANITIZED
 constexpr std::array<int, 5> kSignals = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGPROF};
+#else
+constexpr std::array<int, 6> kSignals = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGPROF, SIGABRT};
+#endif
 std::string g_guard_prefix = "harmsim: ";
 // The lines a handler prints, made before the read (a handler may not allocate).
 char g_crash_line[4096], g_stall_line[4096];
@@ -368,6 +383,14 @@ void Reader::fail(std::string_view action, std::string_view object) const {
   message.append(": cannot ").append(action).append(" ").append(object);
   message.append(": ").append(reason());
   throw IoError(message);
+}
+
+Reader::~Reader() {
+  // Closing a damaged file can crash the library too (it frees what the
+  // damage made it allocate): guarded like a read.
+  if (file.get() < 0) return;
+  const ReadGuard guard(path);
+  file.close();
 }
 
 void Reader::open(const std::filesystem::path& file_path) {

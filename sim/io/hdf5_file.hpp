@@ -153,8 +153,9 @@ void write_metric_table(const Writer& writer, hid_t parent, const std::string& p
 // make H5HG_read copy from a wild pointer, or never return. So every read of
 // a Reader runs under a ReadGuard, which ends the program with exit code 2
 // and one line rather than a crash or a hang:
-// - a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL): `<prefix>FILE: damaged: the
-//   HDF5 library crashed reading it (signal N)`;
+// - a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, and SIGABRT from glibc's heap
+//   checks outside sanitizer builds): `<prefix>FILE: damaged: the HDF5
+//   library crashed reading it (signal N)`;
 // - one read (an attribute, a dataset) taking more than read_cpu_limit()
 //   seconds of CPU (ITIMER_PROF; time spent waiting for a slow disk does not
 //   count): `<prefix>FILE: damaged: the HDF5 library made no progress reading
@@ -175,10 +176,16 @@ void set_read_guard_prefix(std::string_view prefix);
 double read_cpu_limit();
 
 // A finished file opened read-only, with typed readers. Every failure is an
-// IoError naming the file and the object.
+// IoError naming the file and the object. Every read, and the close, runs
+// under a ReadGuard.
 struct Reader {
   std::string path;
   Handle file;
+
+  Reader() = default;
+  ~Reader();  // closes the file under a ReadGuard
+  Reader(Reader&&) noexcept = default;
+  Reader& operator=(Reader&&) noexcept = default;
 
   void open(const std::filesystem::path& file_path);
 
