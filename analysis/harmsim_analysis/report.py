@@ -244,7 +244,11 @@ def write_report(path, out_html, baseline: str | None = None) -> str:
 
     The file appears only once complete (written beside the target, then renamed).
     """
-    text = render_report(path, baseline=baseline)
+    return write_html(render_report(path, baseline=baseline), out_html)
+
+
+def write_html(text: str, out_html) -> str:
+    """Write ``text`` to ``out_html`` atomically (beside the target, then renamed); return the output path."""
     out_html = os.fspath(out_html)
     directory = os.path.dirname(os.path.abspath(out_html))
     fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html.tmp", dir=directory)

@@ -306,11 +306,22 @@ int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cm
                             interrupt_signal(), work, cmd.output));
     return kExitInterrupted;
   } catch (const io::IoError& e) {
+    std::string message = e.what();
+    if (out_of_room(message) && message.rfind(cmd.output + ".partial", 0) == 0) {
+      std::vector<io::ScenarioSize> sizes;
+      for (const io::Scenario& s : scenarios)
+        sizes.push_back({static_cast<std::uint64_t>(s.params.replicates), static_cast<std::uint64_t>(s.params.days),
+                         io::to_toml(s).size()});
+      const auto bound = static_cast<double>(io::results_file_bytes_at_most(
+          sizes, static_cast<std::size_t>(scenarios.front().params.communities)));
+      message += fmt::format("; writing {} needs up to {}, {}.partial included", cmd.output, size_text(bound),
+                             cmd.output);
+    }
     if (keeping)
       print_error(fmt::format("{}; the finished replicates are kept in {}; rerun the same command to resume",
-                              e.what(), work));
+                              message, work));
     else
-      print_error(e.what());
+      print_error(message);
     return kExitFailure;
   } catch (const std::exception& e) {
     print_error(fmt::format("internal error: {}", e.what()));

@@ -1,10 +1,15 @@
 // harmsim: compare policing and service policies on the commercial sex market
 // by the harm they cause and prevent. See README.md and `harmsim --help`.
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +21,75 @@
 #include "app/sweep.hpp"
 #include "io/hdf5_writer.hpp"
 #include "io/scenario.hpp"
+
+namespace {
+
+// `harmsim report ARGS`: the analysis package's script, run by Debian's
+// python3 as a child. A results file can be damaged so that the HDF5 library
+// under h5py crashes on it, or loops forever (tests/fuzz found flipped bits
+// that do either); the child then dies of a signal, or of its CPU limit
+// ($HARMSIM_REPORT_CPU_LIMIT seconds, default 600: a report needs seconds),
+// and this says so in one line naming the file, exit 2, instead of a crash or
+// a hang. Otherwise the child's exit code is harmsim's.
+int report_command(const std::vector<std::string>& remaining) {
+  using harmsim::app::kExitBadInput;
+  using harmsim::app::kExitFailure;
+  const std::string script = std::string(HARMSIM_SOURCE_DIR) + "/analysis/harmsim-report";
+  std::vector<std::string> args = {"/usr/bin/python3", script};
+  args.insert(args.end(), remaining.begin(), remaining.end());
+  // The results file: the script's first argument that is not an option or an option's value.
+  std::string results = "the results file";
+  for (std::size_t i = 0; i < remaining.size(); ++i) {
+    if (remaining[i] == "-o" || remaining[i] == "--output" || remaining[i] == "--baseline") {
+      ++i;
+    } else if (!remaining[i].empty() && remaining[i][0] != '-') {
+      results = remaining[i];
+      break;
+    }
+  }
+  std::vector<char*> argv_out;
+  for (auto& a : args) argv_out.push_back(a.data());
+  argv_out.push_back(nullptr);
+  const char* limit_text = std::getenv("HARMSIM_REPORT_CPU_LIMIT");
+  const long cpu_limit = limit_text != nullptr && std::atol(limit_text) > 0 ? std::atol(limit_text) : 600;
+  const pid_t child = fork();
+  if (child == 0) {
+    std::signal(SIGXFSZ, SIG_DFL);  // the script's own business
+    const rlimit cpu{static_cast<rlim_t>(cpu_limit), static_cast<rlim_t>(cpu_limit + 5)};
+    setrlimit(RLIMIT_CPU, &cpu);
+    execv(argv_out[0], argv_out.data());
+    std::fprintf(stderr, "harmsim: cannot start %s for the report (install python3-h5py python3-pandas "
+                         "python3-matplotlib)\n", script.c_str());
+    _exit(kExitFailure);
+  }
+  if (child < 0) {
+    std::fprintf(stderr, "harmsim: cannot start %s for the report: %s\n", script.c_str(), std::strerror(errno));
+    return kExitFailure;
+  }
+  // Ctrl-C reaches the child from the terminal; SIGTERM (a scheduler) is passed on.
+  std::signal(SIGINT, SIG_IGN);
+  static pid_t running = 0;
+  running = child;
+  std::signal(SIGTERM, +[](int sig) { ::kill(running, sig); });
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  const int sig = WTERMSIG(status);
+  if (sig == SIGXCPU) {
+    std::fprintf(stderr, "harmsim: report: %s: damaged: the report made no progress reading it in %ld s of CPU\n",
+                 harmsim::io::printable(results).c_str(), cpu_limit);
+    return kExitBadInput;
+  }
+  if (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGABRT) {
+    std::fprintf(stderr, "harmsim: report: %s: damaged: the HDF5 library crashed reading it (signal %d)\n",
+                 harmsim::io::printable(results).c_str(), sig);
+    return kExitBadInput;
+  }
+  return 128 + sig;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace harmsim::app;
@@ -102,19 +176,6 @@ int main(int argc, char** argv) {
   if (*validate_cmd) return validate_command(validate_files);
   if (*targets_cmd) return targets_command(targets);
   if (*params_cmd) return params_command(markdown);
-  if (*report_cmd) {
-    // The report is made by the analysis package, with Debian's python3.
-    const std::string script = std::string(HARMSIM_SOURCE_DIR) + "/analysis/harmsim-report";
-    std::vector<std::string> args = {"/usr/bin/python3", script};
-    for (const auto& a : report_cmd->remaining()) args.push_back(a);
-    std::vector<char*> argv_out;
-    for (auto& a : args) argv_out.push_back(a.data());
-    argv_out.push_back(nullptr);
-    std::signal(SIGXFSZ, SIG_DFL);  // the script's own business
-    execv(argv_out[0], argv_out.data());
-    std::fprintf(stderr, "harmsim: cannot start %s for the report (install python3-h5py python3-pandas "
-                         "python3-matplotlib)\n", script.c_str());
-    return kExitFailure;
-  }
+  if (*report_cmd) return report_command(report_cmd->remaining());
   return kExitBadInput;
 }

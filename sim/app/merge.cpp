@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
@@ -12,6 +13,7 @@
 #include "app/commands.hpp"
 #include "app/runner.hpp"
 #include "app/sweep.hpp"
+#include "io/hdf5_file.hpp"
 #include "io/sweep_output.hpp"
 
 namespace harmsim::app {
@@ -27,7 +29,24 @@ int merge_command(const MergeCommand& cmd) {
     print_error("no shard files given (harmsim merge OUT shard1.h5 shard2.h5 ...)");
     return kExitBadInput;
   }
-  std::vector<io::ShardReader> shards;
+  // A shard still being written (its sweep runs, or is assembling it) is
+  // refused as such, before it is opened, whether or not an older one is
+  // there.
+  for (const std::string& path : cmd.shards)
+    if (const std::string busy = being_written(path); !busy.empty()) {
+      print_error(fmt::format("{}; wait for it to finish, then merge", busy));
+      return kExitBadInput;
+    }
+  // A shard the HDF5 library crashes on is named like any other bad shard.
+  io::h5::set_read_guard_prefix("harmsim: merge: ");
+  // The shards are never closed: a damaged one can leave the HDF5 library in
+  // a state where closing any file crashes it (found by afl: a good shard's
+  // close crashed after a damaged one was refused). They are read-only, and
+  // the process ends with the merge. (Held by a static pointer, so that
+  // LeakSanitizer sees them as reachable.)
+  static auto* const kept_open = new std::vector<io::ShardReader>();
+  std::vector<io::ShardReader>& shards = *kept_open;
+  shards.clear();
   try {
     for (const std::string& path : cmd.shards) shards.emplace_back(path);
   } catch (const io::IoError& e) {
@@ -42,12 +61,23 @@ int merge_command(const MergeCommand& cmd) {
     const io::SweepHeader& h = shard.header();
     std::string differs;
     if (h.sweep_id != first.sweep_id)
-      differs = fmt::format("sweep_id {} and {}: they are shards of different sweeps", first.sweep_id, h.sweep_id);
+      differs = fmt::format("sweep_id {} and {}: they are shards of different sweeps", io::shown(first.sweep_id),
+                            io::shown(h.sweep_id));
     else if (h.per_replicate != first.per_replicate)
       differs = "one was run with --per-replicate and the other without";
     else if (h.harmsim_version != first.harmsim_version || h.git_commit != first.git_commit)
       differs = fmt::format("written by different programs (harmsim {} ({}) and {} ({})), whose results may differ",
-                            first.harmsim_version, first.git_commit, h.harmsim_version, h.git_commit);
+                            io::shown(first.harmsim_version), io::shown(first.git_commit),
+                            io::shown(h.harmsim_version), io::shown(h.git_commit));
+    else if (h.points.size() != first.points.size() || h.replicates != first.replicates)
+      differs = fmt::format("the same sweep_id with {} points × {} replicates and {} × {}: one of them is damaged",
+                            first.points.size(), first.replicates, h.points.size(), h.replicates);
+    for (std::size_t k = 0; differs.empty() && k < h.points.size(); ++k)
+      if (h.points[k].days != first.points[k].days || h.points[k].communities != first.points[k].communities)
+        differs = fmt::format("point p{} has {} days and {} communities in one and {} and {} in the other: one of "
+                              "them is damaged",
+                              k, first.points[k].days, first.points[k].communities, h.points[k].days,
+                              h.points[k].communities);
     if (!differs.empty()) {
       print_error(fmt::format("{} and {} cannot be merged: {}", first_name, shard.path().string(), differs));
       return kExitBadInput;
@@ -103,29 +133,61 @@ int merge_command(const MergeCommand& cmd) {
   }
   std::error_code error;
   if (std::filesystem::exists(out, error) && !cmd.force) {
+    // The merge of these shards, finished: a merge killed after its rename,
+    // or a job requeued, is rerun with the same command and has nothing to do.
+    const io::SweepFileStatus status = io::inspect_sweep_file(out);
+    if (status.sweep && status.complete && status.shard_count == 0 && status.sweep_id == first.sweep_id &&
+        status.per_replicate == first.per_replicate) {
+      if (!cmd.quiet) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
+      return kExitOk;
+    }
     print_error(fmt::format("{} exists; choose another name or pass --force to replace it", cmd.output));
     return kExitBadInput;
   }
+  // A shard whose points cannot be read (damaged after its header) is bad
+  // input, like one refused above; a failure to write the output is not.
+  // Either way the output is only ever OUT.partial, and a merge has nothing
+  // to resume, so the .partial of a damaged shard is removed.
+  std::optional<io::SweepWriter> writer;
+  bool reading = false;
   try {
     io::SweepHeader header = first;
     header.shard_index = 0;
     header.shard_count = 0;
-    io::SweepWriter writer(out, header, cmd.command_line, io::iso8601_utc_now());
+    writer.emplace(out, header, cmd.command_line, io::iso8601_utc_now());
     for (std::size_t k = 0; k < points; ++k) {
       std::vector<io::UnitRecord> records;
       for (const io::ShardReader& shard : shards) {
         if (shard.replicates(k).empty()) continue;
+        reading = true;
         std::vector<io::UnitRecord> part = shard.read_point(k);
+        reading = false;
         std::move(part.begin(), part.end(), std::back_inserter(records));
       }
       std::sort(records.begin(), records.end(),
                 [](const io::UnitRecord& a, const io::UnitRecord& b) { return a.replicate < b.replicate; });
-      writer.write_point(k, records);
+      writer->write_point(k, records);
     }
-    writer.finish();
+    writer->finish();
   } catch (const io::IoError& e) {
+    if (!reading) {
+      std::string message = e.what();
+      if (out_of_room(message) && message.rfind(cmd.output + ".partial", 0) == 0) {
+        io::SweepHeader header = first;
+        header.shard_index = header.shard_count = 0;
+        message += fmt::format("; writing {} needs up to {}, {}.partial included; free space and rerun the same "
+                               "command",
+                               cmd.output, size_text(static_cast<double>(io::sweep_file_bytes_at_most(header))),
+                               cmd.output);
+      }
+      print_error(message);
+      return kExitFailure;
+    }
     print_error(e.what());
-    return kExitFailure;
+    const std::filesystem::path partial = writer ? writer->partial_path() : std::filesystem::path();
+    writer.reset();
+    if (!partial.empty()) std::filesystem::remove(partial, error);
+    return kExitBadInput;
   } catch (const std::exception& e) {
     print_error(fmt::format("internal error: {}", e.what()));
     return kExitFailure;

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
 #include <thread>
 
@@ -187,6 +188,17 @@ std::string OutputLock::acquire() {
   return {};
 }
 
+std::string being_written(const std::filesystem::path& output) {
+  std::filesystem::path path = output;
+  path += ".lock";
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // (and with it a shared lock it took)
+  if (!held) return {};
+  return fmt::format("{} is being written by another harmsim process ({} is held)", output.string(), path.string());
+}
+
 std::string remove_checkpoints_of_complete(const io::CheckpointDir& checkpoints, const std::string& output) {
   try {
     checkpoints.remove();
@@ -194,6 +206,23 @@ std::string remove_checkpoints_of_complete(const io::CheckpointDir& checkpoints,
   } catch (const io::IoError& e) {
     return fmt::format("warning: {}; {} is complete, remove the directory by hand", e.what(), output);
   }
+}
+
+std::string size_text(double bytes) {
+  const char* unit = "KiB";
+  double scale = 1024.0;
+  for (const char* larger : {"MiB", "GiB", "TiB"}) {
+    if (bytes < scale * 1024.0) break;
+    scale *= 1024.0;
+    unit = larger;
+  }
+  return fmt::format("{:.1f} {}", std::ceil(bytes / scale * 10.0) / 10.0, unit);
+}
+
+bool out_of_room(std::string_view message) {
+  for (const int error : {ENOSPC, EDQUOT, EFBIG})
+    if (message.find(std::strerror(error)) != std::string_view::npos) return true;
+  return false;
 }
 
 std::string check_disk_room(double need, const std::filesystem::path& work, const std::filesystem::path& output,

@@ -79,10 +79,21 @@ class OutputLock {
   int fd_ = -1;
 };
 
+// "" unless another harmsim holds the lock of `output` (NAME.lock): then the
+// end of a message that says so, "NAME is being written by another harmsim
+// process (NAME.lock is held)". Creates nothing.
+std::string being_written(const std::filesystem::path& output);
+
 // Removes the checkpoints of `output` once it is complete: "" or, if they
 // cannot be removed, the warning to print (not a failure: the output is
 // complete).
 std::string remove_checkpoints_of_complete(const io::CheckpointDir& checkpoints, const std::string& output);
+
+// `bytes` for a message, rounded up to 0.1 in the unit of its size: "1.2 MiB".
+std::string size_text(double bytes);
+// True if an IoError's message says that a write ran out of room: a full
+// disk (ENOSPC), a quota (EDQUOT) or a file size limit (EFBIG).
+bool out_of_room(std::string_view message);
 
 // A message if the filesystem that is to hold `output` has less room than the
 // `need` bytes of checkpoints that `work` will take for `what` ("the

@@ -189,22 +189,22 @@ constexpr int kProceed = -1;
 int prepare(const SweepRunOptions& cmd, const SweepRun& run, const io::CheckpointDir& checkpoints,
             io::JournalIndex& finished, std::vector<std::uint64_t>& pending) {
   std::error_code error;
-  if (fs::exists(run.output, error)) {
+  // With --force the old file is not even read (a damaged one could leave the
+  // HDF5 library unfit to write the new one).
+  if (!cmd.force && fs::exists(run.output, error)) {
     const io::SweepFileStatus status = io::inspect_sweep_file(run.output);
     if (status.sweep && status.complete && status.sweep_id == run.sweep.sweep_id &&
         status.shard_index == run.shard_index && status.shard_count == run.shard_count &&
-        status.per_replicate == run.per_replicate && !cmd.force) {
+        status.per_replicate == run.per_replicate) {
       if (fs::exists(run.work, error))  // left by a run killed after its rename
         if (const std::string warning = remove_checkpoints_of_complete(checkpoints, cmd.output); !warning.empty())
           print_error(warning);
       if (!cmd.quiet && cmd.announce) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
       return kExitOk;
     }
-    if (!cmd.force) {
-      print_error(fmt::format("{} exists{}; choose another name with -o or pass --force to replace it", cmd.output,
-                              status.sweep ? " and holds another sweep" : ""));
-      return kExitBadInput;
-    }
+    print_error(fmt::format("{} exists{}; choose another name with -o or pass --force to replace it", cmd.output,
+                            status.sweep ? " and holds another sweep" : ""));
+    return kExitBadInput;
   }
   // Refused before anything is written if the checkpoints of the units still
   // to run cannot fit (all of them when there is no checkpoint directory yet).
@@ -262,11 +262,11 @@ int prepare(const SweepRunOptions& cmd, const SweepRun& run, const io::Checkpoin
 // here.
 int assemble(const SweepRunOptions& cmd, const SweepRun& run, const MpiSession& session,
              const io::CheckpointDir& checkpoints, io::JournalIndex& finished, const std::string& started_at) {
+  const io::SweepHeader header = io::make_sweep_header(run.sweep, run.per_replicate, run.shard_index,
+                                                       run.shard_count, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
   try {
     finished.scan();  // what every rank appended
     std::optional<io::UnitJournal> journal;  // of the units run again
-    const io::SweepHeader header = io::make_sweep_header(run.sweep, run.per_replicate, run.shard_index,
-                                                         run.shard_count, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
     io::SweepWriter writer(run.output, header, cmd.command_line, started_at);
     std::size_t redone = 0;
     for (std::size_t point = 0; point < run.sweep.points(); ++point) {
@@ -295,15 +295,24 @@ int assemble(const SweepRunOptions& cmd, const SweepRun& run, const MpiSession& 
     }
     if (journal) journal->sync();
     writer.finish();
-    checkpoints.remove();
     if (redone > 1) print_error(fmt::format("{} units were run again", redone));
   } catch (const io::IoError& e) {
-    print_error(e.what());
+    // The checkpoints are all there: the same command assembles the file
+    // again once the cause is gone (space freed, for the commonest).
+    std::string message = e.what();
+    if (out_of_room(message) && message.rfind(cmd.output + ".partial", 0) == 0)
+      message += fmt::format("; writing {} needs up to {}, {}.partial included", cmd.output,
+                             size_text(static_cast<double>(io::sweep_file_bytes_at_most(header))), cmd.output);
+    print_error(fmt::format("{}; the finished units are kept in {}; rerun the same command to resume", message,
+                            run.work.string()));
     return kExitFailure;
   } catch (const std::exception& e) {
     print_error(fmt::format("internal error: {}", e.what()));
     return kExitFailure;
   }
+  // The file is complete: a failure to remove the checkpoints is a warning.
+  if (const std::string warning = remove_checkpoints_of_complete(checkpoints, cmd.output); !warning.empty())
+    print_error(warning);
   if (!cmd.quiet && cmd.announce) {
     if (run.shard_count > 0)
       std::printf("Shard %lld/%lld (%zu of %zu units) written to %s\n", static_cast<long long>(run.shard_index),

@@ -93,6 +93,11 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
     errno = saved;
     throw IoError(system_error("cannot write " + path.string()));
   }
+  // Something else where the file belongs (a directory, in a damaged
+  // checkpoint directory) is in the way of every rerun: it goes.
+  std::error_code ignored;
+  if (std::filesystem::is_directory(std::filesystem::symlink_status(path, ignored)))
+    std::filesystem::remove_all(path, ignored);
   if (::rename(temporary.c_str(), path.c_str()) != 0) {
     saved = errno;
     ::unlink(temporary.c_str());
@@ -323,7 +328,7 @@ void CheckpointDir::open_or_create(std::size_t points) const {
       throw CheckpointMismatch(fmt::format(
           "{} holds the finished work of another {} (its manifest says `{}`, this {} is `{}`); remove the "
           "directory, choose another -o, or pass --force to discard it",
-          directory_.string(), kind_, a, kind_, b));
+          directory_.string(), kind_, shown(a, 120), kind_, b));
     }
   } else {
     std::filesystem::create_directories(directory_, error);
@@ -504,6 +509,8 @@ void JournalIndex::scan(bool verify) {
     if (error) throw IoError("cannot list " + directory_.directory().string() + ": " + error.message());
     const std::string name = it->path().filename().string();
     if (name.size() <= kJournalSuffix.size() || !name.ends_with(kJournalSuffix)) continue;
+    std::error_code kind_error;
+    if (!it->is_regular_file(kind_error)) continue;  // not a journal, whatever its name (a damaged directory)
     if (!journal_by_name_.contains(name)) {
       journal_by_name_.emplace(name, journals_.size());
       journals_.push_back(std::make_unique<Journal>());

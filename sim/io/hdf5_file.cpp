@@ -1,15 +1,21 @@
 #include "io/hdf5_file.hpp"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <array>
 #include <cerrno>
 #include <stdexcept>
+#include <cstdlib>
 #include <cstring>
 #include <system_error>
 
+#include <fmt/format.h>
+
+#include "io/scenario.hpp"  // shown
 #include "model/metrics.hpp"
 #include "model/results.hpp"
 
@@ -47,9 +53,11 @@ std::string reason() {
     if (end != std::string::npos && !number.empty() && colon != std::string::npos && colon < at_errno)
       text = text.substr(0, colon) + ": " + text.substr(start, end - start) + " (errno " + number + ")";
   }
+  // One line: HDF5's text can hold what a damaged file holds (the target
+  // of an external link, a name).
   for (char& c : text)
-    if (static_cast<unsigned char>(c) < 0x20) c = ' ';  // one line
-  return text;
+    if (c == '\n' || c == '\r') c = ' ';
+  return shown(text, std::string::npos);
 }
 
 std::string join_path(const std::string& parent, std::string_view name) {
@@ -307,6 +315,109 @@ void write_stratum_totals(const Writer& writer, hid_t parent, const std::string&
                     {rows, model::kMetricCount, strata}, values.empty() ? nullptr : values.data(), true);
 }
 
+// --- ReadGuard ----------------------------------------------------------------
+
+namespace {
+
+// The faults of a crash, and SIGPROF: the CPU-time limit of one read. And
+// SIGABRT, which glibc raises when it finds the heap damaged (afl found HDF5
+// freeing a pointer it never allocated, on closing a damaged file), except
+// in sanitizer builds, whose reports of harmsim's own errors end in abort()
+// and must stay visible.
+#if defined(__SANITIZE_ADDRESS__)
+#define HARMSIM_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HARMSIM_SANITIZED 1
+#endif
+#endif
+#ifdef HARMSIM_SANITIZED
+constexpr std::array<int, 5> kSignals = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGPROF};
+#else
+constexpr std::array<int, 6> kSignals = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGPROF, SIGABRT};
+#endif
+std::string g_guard_prefix = "harmsim: ";
+// The lines a handler prints, made before the read (a handler may not allocate).
+char g_crash_line[4096], g_stall_line[4096];
+std::size_t g_crash_length = 0, g_stall_length = 0;
+thread_local int g_guard_depth = 0;
+std::array<struct sigaction, kSignals.size()> g_guard_saved{};
+
+extern "C" void on_signal_while_reading(int sig) {
+  // Only write(2) and _exit(2): async-signal-safe.
+  [[maybe_unused]] ssize_t ignored = 0;
+  if (sig == SIGPROF) {
+    ignored = ::write(STDERR_FILENO, g_stall_line, g_stall_length);
+  } else {
+    char digits[4] = {};
+    int n = 0;
+    for (int v = sig; v > 0 && n < 3; v /= 10) ++n;
+    for (int i = n - 1, v = sig; i >= 0; --i, v /= 10) digits[i] = static_cast<char>('0' + v % 10);
+    ignored = ::write(STDERR_FILENO, g_crash_line, g_crash_length);
+    ignored = ::write(STDERR_FILENO, digits, static_cast<std::size_t>(n));
+    ignored = ::write(STDERR_FILENO, ")\n", 2);
+  }
+  ::_exit(2);  // bad input (app/commands.hpp kExitBadInput)
+}
+
+// An alternate stack for the handler, so that a fault from a stack overflow
+// (a loop of links followed too deep) can still print its line.
+void ensure_alternate_stack() {
+  thread_local std::vector<char> stack;
+  if (!stack.empty()) return;
+  stack.resize(64 * 1024);
+  stack_t alternate{};
+  alternate.ss_sp = stack.data();
+  alternate.ss_size = stack.size();
+  ::sigaltstack(&alternate, nullptr);
+}
+
+void copy_line(const std::string& line, char* to, std::size_t size, std::size_t& length) {
+  length = std::min(line.size(), size);
+  std::memcpy(to, line.data(), length);
+}
+
+}  // namespace
+
+void set_read_guard_prefix(std::string_view prefix) { g_guard_prefix = std::string(prefix); }
+
+double read_cpu_limit() {
+  static const double limit = [] {
+    const char* text = std::getenv("HARMSIM_READ_CPU_LIMIT");
+    char* end = nullptr;
+    const double value = text != nullptr ? std::strtod(text, &end) : 0.0;
+    return text != nullptr && end != text && value > 0 && value < 1e6 ? value : 60.0;
+  }();
+  return limit;
+}
+
+ReadGuard::ReadGuard(const std::string& path) {
+  if (g_guard_depth++ > 0) return;
+  copy_line(g_guard_prefix + path + ": damaged: the HDF5 library crashed reading it (signal ", g_crash_line,
+            sizeof g_crash_line, g_crash_length);
+  copy_line(fmt::format("{}{}: damaged: the HDF5 library made no progress reading it in {:g} s of CPU\n",
+                        g_guard_prefix, path, read_cpu_limit()),
+            g_stall_line, sizeof g_stall_line, g_stall_length);
+  ensure_alternate_stack();
+  struct sigaction action {};
+  action.sa_handler = on_signal_while_reading;
+  action.sa_flags = SA_ONSTACK;
+  sigemptyset(&action.sa_mask);
+  for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &action, &g_guard_saved[i]);
+  const double limit = read_cpu_limit();
+  itimerval timer{};
+  timer.it_value.tv_sec = static_cast<time_t>(limit);
+  timer.it_value.tv_usec = static_cast<suseconds_t>((limit - static_cast<double>(timer.it_value.tv_sec)) * 1e6);
+  ::setitimer(ITIMER_PROF, &timer, nullptr);
+}
+
+ReadGuard::~ReadGuard() {
+  if (--g_guard_depth > 0) return;
+  const itimerval off{};
+  ::setitimer(ITIMER_PROF, &off, nullptr);
+  for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &g_guard_saved[i], nullptr);
+}
+
 // --- Reader -------------------------------------------------------------------
 
 void Reader::fail(std::string_view action, std::string_view object) const {
@@ -316,9 +427,18 @@ void Reader::fail(std::string_view action, std::string_view object) const {
   throw IoError(message);
 }
 
+Reader::~Reader() {
+  // Closing a damaged file can crash the library too (it frees what the
+  // damage made it allocate): guarded like a read.
+  if (file.get() < 0) return;
+  const ReadGuard guard(path);
+  file.close();
+}
+
 void Reader::open(const std::filesystem::path& file_path) {
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
   path = file_path.string();
+  const ReadGuard guard(path);
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     std::error_code error;
@@ -331,6 +451,7 @@ void Reader::open(const std::filesystem::path& file_path) {
 }
 
 bool Reader::exists(const std::string& object) const {
+  const ReadGuard guard(path);
   // Every ancestor must exist before H5Lexists may be asked about a child.
   std::size_t start = 1;
   while (start <= object.size()) {
@@ -347,12 +468,14 @@ bool Reader::exists(const std::string& object) const {
 }
 
 bool Reader::has_attribute(const std::string& object, const char* name) const {
+  const ReadGuard guard(path);
   const htri_t status = H5Aexists_by_name(file.get(), object.c_str(), name, H5P_DEFAULT);
   if (status < 0) H5Eclear2(H5E_DEFAULT);
   return status > 0;
 }
 
 std::string Reader::attribute_string(const std::string& object, const char* name) const {
+  const ReadGuard guard(path);
   const std::string what = "attribute " + std::string(name) + " of " + object;
   const hid_t id = H5Aopen_by_name(file.get(), object.c_str(), name, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) fail("open", what);
@@ -377,6 +500,7 @@ std::string Reader::attribute_string(const std::string& object, const char* name
 }
 
 std::int64_t Reader::attribute_int64(const std::string& object, const char* name) const {
+  const ReadGuard guard(path);
   const std::string what = "attribute " + std::string(name) + " of " + object;
   const hid_t id = H5Aopen_by_name(file.get(), object.c_str(), name, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) fail("open", what);
@@ -387,6 +511,7 @@ std::int64_t Reader::attribute_int64(const std::string& object, const char* name
 }
 
 std::uint64_t Reader::attribute_uint64(const std::string& object, const char* name) const {
+  const ReadGuard guard(path);
   const std::string what = "attribute " + std::string(name) + " of " + object;
   const hid_t id = H5Aopen_by_name(file.get(), object.c_str(), name, H5P_DEFAULT, H5P_DEFAULT);
   if (id < 0) fail("open", what);
@@ -409,12 +534,14 @@ double Reader::attribute_double(const std::string& object, const char* name) con
 }
 
 Handle Reader::open_dataset(const std::string& object) const {
+  const ReadGuard guard(path);
   const hid_t id = H5Dopen2(file.get(), object.c_str(), H5P_DEFAULT);
   if (id < 0) fail("open dataset", object);
   return Handle(id, H5Dclose);
 }
 
 std::vector<hsize_t> Reader::shape(const std::string& object) const {
+  const ReadGuard guard(path);
   const Handle dataset = open_dataset(object);
   const Handle space(H5Dget_space(dataset.get()), H5Sclose);
   if (space.get() < 0) fail("get the dataspace of", object);
@@ -426,13 +553,14 @@ std::vector<hsize_t> Reader::shape(const std::string& object) const {
 }
 
 std::vector<std::string> Reader::strings(const std::string& object) const {
+  const ReadGuard guard(path);
   const Handle dataset = open_dataset(object);
   const Handle type(H5Dget_type(dataset.get()), H5Tclose);
   if (type.get() < 0 || H5Tget_class(type.get()) != H5T_STRING) fail("read strings from", object);
   const Handle space(H5Dget_space(dataset.get()), H5Sclose);
   const hssize_t points = H5Sget_simple_extent_npoints(space.get());
   if (points < 0) fail("get the size of", object);
-  const auto n = static_cast<std::size_t>(points);
+  const std::size_t n = values_in({static_cast<hsize_t>(points)}, H5Tget_size(type.get()) + sizeof(char*), object);
   std::vector<std::string> out;
   out.reserve(n);
   if (n == 0) return out;
@@ -455,6 +583,21 @@ std::vector<std::string> Reader::strings(const std::string& object) const {
     out.push_back(std::move(text));
   }
   return out;
+}
+
+std::size_t Reader::values_in(const std::vector<hsize_t>& dims, std::size_t bytes_each,
+                              const std::string& object) const {
+  // Half the machine's memory at most: a file harmsim wrote never asks for
+  // that much in one dataset (it reads a point, a shard or a scenario at a
+  // time), a damaged one may.
+  const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGE_SIZE);
+  const double memory = pages > 0 && page > 0 ? static_cast<double>(pages) * static_cast<double>(page) : 1e12;
+  double values = 1;
+  for (hsize_t d : dims) values *= static_cast<double>(d);
+  if (values * static_cast<double>(std::max<std::size_t>(bytes_each, 1)) > memory / 2)
+    throw IoError(fmt::format("{}: cannot read {}: its shape claims {:.0f} values, more than fit in memory", path,
+                              object, values));
+  return static_cast<std::size_t>(values);
 }
 
 std::string Reader::string_scalar(const std::string& object) const {

@@ -160,11 +160,45 @@ void write_exposure_tables(const Writer& writer, hid_t parent, const std::string
 void write_stratum_totals(const Writer& writer, hid_t parent, const std::string& parent_path,
                           const std::vector<double>& values, std::size_t rows, std::size_t strata);
 
+// A file read back may have been damaged (a disk, a copy cut short, a flipped
+// bit, another program), and the HDF5 1.10 library can crash or loop forever
+// on some damaged files: tests/fuzz found flipped bits in a global heap that
+// make H5HG_read copy from a wild pointer, or never return. So every read of
+// a Reader runs under a ReadGuard, which ends the program with exit code 2
+// and one line rather than a crash or a hang:
+// - a fault (SIGSEGV, SIGBUS, SIGFPE, SIGILL, and SIGABRT from glibc's heap
+//   checks outside sanitizer builds): `<prefix>FILE: damaged: the HDF5
+//   library crashed reading it (signal N)`;
+// - one read (an attribute, a dataset) taking more than read_cpu_limit()
+//   seconds of CPU (ITIMER_PROF; time spent waiting for a slow disk does not
+//   count): `<prefix>FILE: damaged: the HDF5 library made no progress reading
+//   it in N s of CPU`.
+// The prefix is "harmsim: " unless set_read_guard_prefix changed it. Outside
+// a read the signals and the timer are as they were. For one thread at a
+// time (harmsim reads its input files on its main thread).
+class ReadGuard {
+ public:
+  explicit ReadGuard(const std::string& path);
+  ~ReadGuard();
+  ReadGuard(const ReadGuard&) = delete;
+  ReadGuard& operator=(const ReadGuard&) = delete;
+};
+void set_read_guard_prefix(std::string_view prefix);
+// The CPU seconds one read may take: $HARMSIM_READ_CPU_LIMIT, else 60 (far
+// more than any read of a file harmsim wrote needs; tests set less).
+double read_cpu_limit();
+
 // A finished file opened read-only, with typed readers. Every failure is an
-// IoError naming the file and the object.
+// IoError naming the file and the object. Every read, and the close, runs
+// under a ReadGuard.
 struct Reader {
   std::string path;
   Handle file;
+
+  Reader() = default;
+  ~Reader();  // closes the file under a ReadGuard
+  Reader(Reader&&) noexcept = default;
+  Reader& operator=(Reader&&) noexcept = default;
 
   void open(const std::filesystem::path& file_path);
 
@@ -179,15 +213,20 @@ struct Reader {
   [[nodiscard]] Handle open_dataset(const std::string& object) const;
   // The shape of a dataset.
   [[nodiscard]] std::vector<hsize_t> shape(const std::string& object) const;
+  // The number of values of a dataset of this shape; IoError if it is more
+  // than could fit in memory (a damaged or forged dataspace claims 2^40
+  // values it does not hold).
+  [[nodiscard]] std::size_t values_in(const std::vector<hsize_t>& dims, std::size_t bytes_each,
+                                      const std::string& object) const;
   // A whole numeric dataset converted to T; `dims` receives its shape.
   template <class T>
   [[nodiscard]] std::vector<T> read_all(const std::string& object, hid_t memory_type,
                                         std::vector<hsize_t>* dims = nullptr) const {
+    const ReadGuard guard(path);
     const Handle dataset = open_dataset(object);
     std::vector<hsize_t> extent = shape(object);
-    hsize_t n = 1;
-    for (hsize_t d : extent) n *= d;
-    std::vector<T> values(static_cast<std::size_t>(n));
+    const std::size_t n = values_in(extent, sizeof(T), object);
+    std::vector<T> values(n);
     if (n > 0 && H5Dread(dataset.get(), memory_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, values.data()) < 0)
       fail("read", object);
     if (dims != nullptr) *dims = std::move(extent);

@@ -191,6 +191,30 @@ void ResultsWriter::finish() {
 
 ResultsWriter::~ResultsWriter() = default;  // File's handles close; the .partial file stays
 
+std::uint64_t results_file_bytes_at_most(const std::vector<ScenarioSize>& scenarios, std::size_t communities) {
+  // Measured on harmsim's files: about 500 bytes of object header per group
+  // or contiguous dataset (with its attributes), and a B-tree of about 2 KiB
+  // more per chunked dataset plus an entry per chunk; doubled here.
+  constexpr double kObject = 1024, kChunked = 4096, kChunk = 64, kString = 32;
+  const auto metrics = static_cast<double>(model::kMetricCount);
+  const auto strata = static_cast<double>(model::strata_count(communities));
+  const auto statistics = static_cast<double>(model::kSummaryStatistics.size());
+  double bytes = 64 * 1024 + metrics * 3 * (kObject / 3 + 128) + kObject + strata * kString;  // root, /metrics, /strata
+  for (const ScenarioSize& s : scenarios) {
+    const auto r = static_cast<double>(s.replicates), d = static_cast<double>(s.days);
+    bytes += 4 * kObject + static_cast<double>(s.config_bytes) + kString + 3 * (kObject + r * 8);
+    bytes += metrics * (kChunked + r * kChunk + r * d * strata * 4 * 1.01);                    // series
+    bytes += metrics * (kChunked + statistics * kChunk + statistics * d * strata * 8 * 1.01);  // summary
+    bytes += metrics * (kObject + r * 8);                                                      // totals
+    bytes += kObject + r * static_cast<double>(std::tuple_size_v<model::ExposureTable>) * 8;   // exposure
+    // Room for per-replicate tables and totals in every stratum, which a
+    // layout may add (a bound that holds for the next schema too).
+    bytes += 2 * kObject + r * (1024 + metrics * strata * 8);
+  }
+  bytes += kObject + static_cast<double>(scenarios.size()) * kString;  // /scenario_names
+  return static_cast<std::uint64_t>(bytes);
+}
+
 void keep_hdf5_out_of_exit() { H5dont_atexit(); }
 
 std::string iso8601_utc_now() {

@@ -79,6 +79,17 @@ class ResultsWriter {
   std::unique_ptr<File> file_;  // null once finished
 };
 
+// The sizes of one scenario of a results file, for results_file_bytes_at_most.
+struct ScenarioSize {
+  std::uint64_t replicates = 0, days = 0, config_bytes = 0;
+};
+// An upper bound on the bytes of a results file of these scenarios (every
+// dataset counted uncompressed, with room for HDF5's own structures): what a
+// full disk must have free for it, told to the user when it ran out. gzip
+// makes the series several times smaller, so the file is usually far less.
+[[nodiscard]] std::uint64_t results_file_bytes_at_most(const std::vector<ScenarioSize>& scenarios,
+                                                       std::size_t communities);
+
 // Call first thing in main, before any other HDF5 call: HDF5 then closes
 // nothing at exit. Every file harmsim writes or reads is closed explicitly,
 // and HDF5 1.10's exit handler crashes on a file whose close failed (a full

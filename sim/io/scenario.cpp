@@ -42,6 +42,27 @@ std::string printable(std::string_view text) {
   return out;
 }
 
+std::string shown(std::string_view raw, std::size_t at_most) {
+  std::size_t cut = std::min(raw.size(), at_most);
+  while (cut < raw.size() && cut > 0 && (static_cast<unsigned char>(raw[cut]) & 0xC0) == 0x80) --cut;
+  std::string valid;
+  valid.reserve(cut);
+  for (std::size_t i = 0; i < cut;) {
+    const auto lead = static_cast<unsigned char>(raw[i]);
+    std::size_t n = lead < 0x80 ? 1 : (lead >> 5) == 0x6 ? 2 : (lead >> 4) == 0xE ? 3 : (lead >> 3) == 0x1E ? 4 : 0;
+    for (std::size_t j = 1; n > 1 && j < n; ++j)
+      if (i + j >= cut || (static_cast<unsigned char>(raw[i + j]) & 0xC0) != 0x80) n = 0;
+    if (n == 0) {
+      valid += fmt::format("\\x{:02x}", lead);
+      ++i;
+    } else {
+      valid.append(raw.substr(i, n));
+      i += n;
+    }
+  }
+  return printable(valid) + (cut < raw.size() ? "..." : "");
+}
+
 namespace {
 
 using core::ParamSpec;

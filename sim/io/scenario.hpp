@@ -66,6 +66,11 @@ std::string_view default_comparison();
 // `text` as one line of a message: control characters, NEL, LINE SEPARATOR and
 // PARAGRAPH SEPARATOR written as escapes (\n, \x01, \u2028 ...).
 std::string printable(std::string_view text);
+// Text read from a file that may hold any bytes (an HDF5 attribute, a line
+// of a checkpoint manifest), for a message: printable, and each byte that is
+// not part of a UTF-8 character written as \xNN; cut after `at_most` bytes
+// (whole characters) with "...".
+std::string shown(std::string_view raw, std::size_t at_most = 60);
 
 // The closest of `candidates` to `word` by edit distance, or "" if none is close.
 std::string nearest(std::string_view word, const std::vector<std::string_view>& candidates);

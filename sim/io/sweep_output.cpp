@@ -228,6 +228,32 @@ void SweepWriter::finish() {
 
 SweepWriter::~SweepWriter() = default;  // the .partial file stays if not finished
 
+std::uint64_t sweep_file_bytes_at_most(const SweepHeader& h) {
+  // As results_file_bytes_at_most (io/hdf5_writer.cpp): measured about 500
+  // bytes per object header, doubled; a B-tree and entries for chunked ones.
+  constexpr double kObject = 1024, kChunked = 4096, kChunk = 64, kString = 32;
+  const auto metrics = static_cast<double>(model::kMetricCount);
+  const auto statistics = static_cast<double>(model::kSummaryStatistics.size());
+  const auto r = static_cast<double>(h.replicates);
+  double bytes = 64 * 1024 + metrics * 3 * (kObject / 3 + 128);  // root attributes, /metrics
+  bytes += 5 * kObject + static_cast<double>(h.base_config.size()) + static_cast<double>(h.values.size()) * 8 +
+           static_cast<double>(h.parameters.size()) * kString;  // /design
+  for (const PointMeta& p : h.points) {
+    const auto d = static_cast<double>(p.days);
+    const auto strata = static_cast<double>(model::strata_count(static_cast<std::size_t>(p.communities)));
+    bytes += 4 * kObject + 4 * (kObject + r * 8);  // the group, its subgroups, replicates, seeds, events
+    bytes += metrics * (kObject + r * 8);          // totals
+    // Room for per-replicate tables and totals in every stratum, which a
+    // layout may add (a bound that holds for the next schema too).
+    bytes += 3 * kObject + strata * kString + r * (1024 + metrics * strata * 8);
+    bytes += h.is_shard() ? metrics * (kObject + r * d * 4) : metrics * (kObject + statistics * d * 8 + 64);
+    if (h.per_replicate) {
+      bytes += kObject + strata * kString + metrics * (kChunked + r * kChunk + r * d * strata * 4 * 1.01);
+    }
+  }
+  return static_cast<std::uint64_t>(bytes);
+}
+
 // --- reading --------------------------------------------------------------------
 
 SweepFileStatus inspect_sweep_file(const std::filesystem::path& path) {
@@ -315,32 +341,50 @@ ShardReader::ShardReader(const std::filesystem::path& path) : path_(path), file_
   const std::string kind = f.attribute_string("/", "file_kind");
   if (kind != kShardKind)
     refuse(kind == kWholeKind ? "a finished sweep file, not a shard; it needs no merge"
-                              : "not a sweep shard (file_kind " + kind + ")");
+                              : "not a sweep shard (file_kind " + shown(kind) + ")");
   if (!f.has_attribute("/", "complete") || f.attribute_int64("/", "complete") != 1)
     refuse("not finished (no complete = 1); rerun its `harmsim sweep --shard` command to finish it");
   if (const std::int64_t v = f.attribute_int64("/", "schema_version"); v != kSweepSchemaVersion)
     refuse(fmt::format("sweep schema version {}, this program reads {}", v, kSweepSchemaVersion));
+  const std::vector<hsize_t> metric_count = f.shape("/metrics/name");
+  if (metric_count.size() != 1 || metric_count[0] != model::kMetricCount)
+    refuse("written by a harmsim with other metrics");
   const std::vector<std::string> metrics = f.strings("/metrics/name");
   bool same = metrics.size() == model::kMetricCount;
   for (std::size_t i = 0; same && i < metrics.size(); ++i) same = metrics[i] == model::kMetrics[i].name;
   if (!same) refuse("written by a harmsim with other metrics");
 
+  // Sizes that a damaged file can get wrong, checked before anything is
+  // allocated or looped over by them (the limits of sweep files and
+  // scenario parameters, docs/sweeps.md and docs/parameters.md).
+  auto in_range = [&](const std::string& object, const char* name, std::int64_t low, std::int64_t high) {
+    const std::int64_t value = f.attribute_int64(object, name);
+    if (value < low || value > high)
+      refuse(fmt::format("attribute {} of {} is {}, expected {} to {}: a damaged file", name, object, value, low,
+                         high));
+    return value;
+  };
   SweepHeader& h = header_;
   h.sweep_id = f.attribute_string("/", "sweep_id");
   h.per_replicate = f.attribute_int64("/", "per_replicate") == 1;
-  h.shard_index = f.attribute_int64("/", "shard_index");
-  h.shard_count = f.attribute_int64("/", "shard_count");
+  h.shard_count = in_range("/", "shard_count", 1, 10'000'000);
+  h.shard_index = in_range("/", "shard_index", 1, h.shard_count);
   h.harmsim_version = f.attribute_string("/", "harmsim_version");
   h.git_commit = f.attribute_string("/", "git_commit");
   h.design = f.attribute_string("/design", "kind");
   h.design_seed = f.attribute_uint64("/design", "seed");
   h.scenario = f.attribute_string("/design", "scenario");
-  h.replicates = f.attribute_int64("/design", "replicates");
+  h.replicates = in_range("/design", "replicates", 1, 1'000'000);
+  // At most a million points (docs/sweeps.md) of at most a few hundred
+  // parameters (docs/parameters.md).
+  const std::vector<hsize_t> parameter_count = f.shape("/design/parameters");
+  const std::vector<hsize_t> dims = f.shape("/design/values");
+  if (parameter_count.size() != 1 || parameter_count[0] > 10'000 || dims.size() != 2 || dims[0] > 1'000'000 ||
+      dims[1] != parameter_count[0])
+    refuse("/design/values does not match /design/parameters");
   h.parameters = f.strings("/design/parameters");
-  std::vector<hsize_t> dims;
-  h.values = f.doubles("/design/values", &dims);
+  h.values = f.doubles("/design/values");
   h.base_config = f.string_scalar("/design/base_config");
-  if (dims.size() != 2 || dims[1] != h.parameters.size()) refuse("/design/values does not match /design/parameters");
   const auto n_points = static_cast<std::size_t>(dims[0]);
   for (std::size_t k = 0; k < n_points; ++k) {
     const std::string g = fmt::format("/points/p{}", k);
@@ -348,10 +392,13 @@ ShardReader::ShardReader(const std::filesystem::path& path) : path_(path), file_
     PointMeta m;
     m.stream = f.attribute_string(g, "stream");
     m.seed = f.attribute_uint64(g, "seed");
-    m.days = f.attribute_int64(g, "days");
-    m.warmup_days = f.attribute_int64(g, "warmup_days");
-    m.communities = f.attribute_int64(g, "communities");
+    m.days = in_range(g, "days", 1, 36'500);
+    m.warmup_days = in_range(g, "warmup_days", 0, 3'650);
+    m.communities = in_range(g, "communities", 1, 64);
     h.points.push_back(std::move(m));
+    const std::vector<hsize_t> held = f.shape(g + "/replicates");
+    if (held.size() != 1 || held[0] > static_cast<hsize_t>(h.replicates))
+      refuse(fmt::format("{}/replicates is not a list of at most {} replicates: a damaged file", g, h.replicates));
     replicates_.push_back(f.uint64s(g + "/replicates"));
   }
 }
@@ -369,15 +416,25 @@ std::vector<UnitRecord> ShardReader::read_point(std::size_t point) const {
   const auto days = static_cast<std::size_t>(meta.days);
   const std::size_t all_strata = model::strata_count(static_cast<std::size_t>(meta.communities));
   const std::size_t strata = header_.per_replicate ? all_strata : 0;
+  constexpr std::size_t kTable = std::tuple_size_v<model::ExposureTable>;
+  const std::size_t totals_block = model::kMetricCount * all_strata;
+  // A damaged shard: a dataset of another size than its point's replicates
+  // say. Checked on the shape, before anything is read or allocated.
+  auto check_size = [&](const std::string& object, std::size_t want, const std::string& per) {
+    double have = 1;
+    for (hsize_t d : f.shape(object)) have *= static_cast<double>(d);
+    if (have != static_cast<double>(want))
+      throw IoError(fmt::format("{}: {} has {:.0f} values, expected {} ({} replicates in {}/replicates{})",
+                                path_.string(), object, have, want, rows, g, per));
+  };
+  check_size(g + "/replicate_seeds", rows, "");
+  check_size(g + "/events", rows, "");
+  check_size(g + "/exposure", rows * kTable, fmt::format(" × {} exposure cells", kTable));
+  check_size(g + "/stratum_totals", rows * totals_block, fmt::format(" × {} stratum totals", totals_block));
   const std::vector<std::uint64_t> seeds = f.uint64s(g + "/replicate_seeds");
   const std::vector<std::uint64_t> events = f.uint64s(g + "/events");
   const std::vector<std::uint64_t> tables = f.uint64s(g + "/exposure");
   const std::vector<double> stratum_totals = f.doubles(g + "/stratum_totals");
-  constexpr std::size_t kTable = std::tuple_size_v<model::ExposureTable>;
-  const std::size_t totals_block = model::kMetricCount * all_strata;
-  if (seeds.size() != rows || events.size() != rows || tables.size() != rows * kTable ||
-      stratum_totals.size() != rows * totals_block)
-    f.fail("read consistent rows of", g);
   std::vector<UnitRecord> out(rows);
   for (std::size_t i = 0; i < rows; ++i) {
     UnitRecord& r = out[i];
@@ -396,9 +453,10 @@ std::vector<UnitRecord> ShardReader::read_point(std::size_t point) const {
   }
   for (std::size_t mi = 0; mi < model::kMetricCount; ++mi) {
     const std::string metric(model::kMetrics[mi].name);
+    check_size(g + "/totals/" + metric, rows, "");
+    check_size(g + "/daily/" + metric, rows * days, fmt::format(" × {} days", days));
     const std::vector<double> totals = f.doubles(g + "/totals/" + metric);
     const std::vector<float> daily = f.floats(g + "/daily/" + metric);
-    if (totals.size() != rows || daily.size() != rows * days) f.fail("read consistent rows of", g + " " + metric);
     for (std::size_t i = 0; i < rows; ++i) {
       out[i].totals[mi] = totals[i];
       std::copy_n(daily.begin() + static_cast<std::ptrdiff_t>(i * days), days,
@@ -406,8 +464,8 @@ std::vector<UnitRecord> ShardReader::read_point(std::size_t point) const {
     }
     if (header_.per_replicate) {
       const std::size_t block = days * strata;
+      check_size(g + "/series/" + metric, rows * block, fmt::format(" × {} days × {} strata", days, strata));
       const std::vector<float> series = f.floats(g + "/series/" + metric);
-      if (series.size() != rows * block) f.fail("read consistent rows of", g + "/series/" + metric);
       for (std::size_t i = 0; i < rows; ++i)
         std::copy_n(series.begin() + static_cast<std::ptrdiff_t>(i * block), block,
                     out[i].series.begin() + static_cast<std::ptrdiff_t>(mi * block));

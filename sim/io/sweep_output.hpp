@@ -83,6 +83,13 @@ class SweepWriter {
   std::unique_ptr<File> file_;
 };
 
+// An upper bound on the bytes of the sweep or shard file of `header` (every
+// dataset counted uncompressed, a shard as if it held every replicate, with
+// room for HDF5's own structures): what a full disk must have free for it,
+// told to the user when it ran out. Within a few per cent of the file without
+// --per-replicate, whose datasets are not compressed.
+[[nodiscard]] std::uint64_t sweep_file_bytes_at_most(const SweepHeader& header);
+
 // What an existing file is, to decide whether a rerun has anything to do.
 struct SweepFileStatus {
   bool sweep = false;     // a sweep or shard file (readable, with a sweep_id)

@@ -1,13 +1,15 @@
 #!/usr/bin/python3
-"""Seeded mutation of the shipped scenario files into a fuzz corpus.
+"""Seeded mutation of the shipped scenario or sweep files into a fuzz corpus.
 
-    tests/fuzz/mutate.py OUT_DIR [--count 1000] [--seed 1]
+    tests/fuzz/mutate.py OUT_DIR [--kind scenario|sweep] [--count 1000] [--seed 1]
 
-Each output file is one shipped scenario (scenarios/**/*.toml) with one to
-three mutations: byte-level (delete, insert, flip, truncate, binary garbage),
-line-level (duplicate, delete, swap) and value-level (NaN, infinities, huge
-and negative numbers, wrong types, typos in keys, deep nesting, a 10 MB line).
-The same seed gives the same corpus.
+Each output file is one shipped file with one to three mutations: byte-level
+(delete, insert, flip, truncate, binary garbage), line-level (duplicate,
+delete, swap) and value-level (NaN, infinities, huge and negative numbers,
+wrong types, typos in keys, deep nesting, a 10 MB line). Scenario files come
+from scenarios/**/*.toml; sweep files from scenarios/sweeps/example_*.toml
+and the sweep files of tests/errors_doc/, with the base scenario they name
+(small_city.toml) copied beside them. The same seed gives the same corpus.
 """
 import argparse
 import pathlib
@@ -81,19 +83,26 @@ def mutate_once(text: str, rng: random.Random) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
+    ap.add_argument("--kind", choices=["scenario", "sweep"], default="scenario")
     ap.add_argument("--count", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    seeds = sorted((ROOT / "scenarios").rglob("*.toml"))
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    if args.kind == "scenario":
+        seeds = sorted((ROOT / "scenarios").rglob("*.toml"))
+    else:
+        seeds = sorted((ROOT / "scenarios" / "sweeps").glob("example_*.toml"))
+        seeds += sorted((ROOT / "tests" / "errors_doc").glob("s_*.toml"))
+        (out / "small_city.toml").write_bytes((ROOT / "scenarios" / "sweeps" / "small_city.toml").read_bytes())
     for n in range(args.count):
         src = rng.choice(seeds)
         text = src.read_text()
         for _ in range(rng.randint(1, 3)):
             text = mutate_once(text, rng)
-        (out / f"fuzz_{n:04d}.toml").write_bytes(text.encode("utf-8", "surrogateescape"))
+        (out / f"{'fuzz' if args.kind == 'scenario' else 'sweep'}_{n:04d}.toml").write_bytes(
+            text.encode("utf-8", "surrogateescape"))
 
 
 if __name__ == "__main__":
