@@ -310,7 +310,8 @@ class Parser {
       const std::size_t j = i < n_inherited ? i : i - n_inherited;
       const toml::node* node = (list != nullptr && j < list->size()) ? list->get(j) : &where;
       if (std::holds_alternative<policy::PostArrestDiversion>(pol) ||
-          std::holds_alternative<policy::Decriminalization>(pol) || std::holds_alternative<policy::Advocacy>(pol)) {
+          std::holds_alternative<policy::Decriminalization>(pol) || std::holds_alternative<policy::EndDemand>(pol) ||
+          std::holds_alternative<policy::Advocacy>(pol)) {
         if (!singletons.insert(pol.index()).second)
           fail(node, fmt::format("policy.type"), fmt::format("at most one `{}` policy per scenario", type),
                "a second one", fmt::format("in scenario `{}`; merge their settings", s.name));

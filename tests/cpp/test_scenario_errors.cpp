@@ -316,7 +316,8 @@ TEST_CASE("each singleton policy twice with conflicting settings is refused, inh
   // Two settings for one law or programme: which would apply is not for the
   // program to guess.
   const std::vector<std::pair<std::string, std::string>> singletons = {
-      {"post_arrest_diversion", "offer_share"}, {"decriminalization", "stigma"}, {"advocacy", "release_probability"}};
+      {"post_arrest_diversion", "offer_share"}, {"decriminalization", "stigma"}, {"end_demand", "buyer_arrest_per_contact"},
+      {"advocacy", "release_probability"}};
   for (const auto& [type, key] : singletons) {
     INFO(type);
     std::ostringstream same;  // (not operator+: GCC 12 warns falsely with -Wrestrict)
