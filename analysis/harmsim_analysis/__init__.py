@@ -4,6 +4,8 @@
     df = ha.load("results.h5", metrics=["violence_buyer"])   # long DataFrame
     ha.summary("results.h5")        # scenario × metric: mean, 95 % CI, difference to baseline
     ha.odds_ratios("results.h5")    # exposure × outcome odds ratios: crude (Woolf) and sector-adjusted (MH)
+    ha.effects("results.h5")        # each policy × key harm: difference, interval, P(policy lowers it)
+    ha.acceptability("results.h5", "violence_buyer")   # ranking with P(each is best)
     ha.write_report("results.h5", "report.html")
     ha.load_sweep("sweep.h5")       # sweeps: parameters, point, replicate, metric, value
     ha.plot_sweep("sweep.h5", "violence_buyer", "encounter.rate_per_day")
@@ -38,6 +40,15 @@ from .sweep import (
     plot_sweep,
     read_sweep_exposure,
     sweep_info,
+)
+from .decision import (
+    HIGHER_IS_BETTER,
+    KEY_HARMS,
+    acceptability,
+    effects,
+    equity_effects,
+    read_draws,
+    uncertainty_note,
 )
 from .stats import (
     mantel_haenszel_odds_ratio,
@@ -112,6 +123,13 @@ __all__ = [
     "summary",
     "odds_ratios",
     "strata_summary",
+    "KEY_HARMS",
+    "HIGHER_IS_BETTER",
+    "effects",
+    "acceptability",
+    "equity_effects",
+    "read_draws",
+    "uncertainty_note",
     "mean_ci",
     "welch_ci",
     "woolf_odds_ratio",

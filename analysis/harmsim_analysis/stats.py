@@ -344,26 +344,16 @@ def _is_mean_like(metric: str, kind: str) -> bool:
     return kind == "share" or metric.endswith("_mean")
 
 
-def strata_summary(path, metric: str, by: str = "community", rate: bool | None = None,
-                   weight_metric: str = "workers_active", level: float = 0.95) -> pd.DataFrame:
-    """A metric's horizon value per scenario and stratum group, with t-intervals over replicates.
+def strata_per_replicate(path, metric: str, by: str = "community", rate: bool | None = None,
+                         weight_metric: str = "workers_active") -> tuple[dict, str]:
+    """Every replicate's horizon value of ``metric`` in each stratum group of dimension ``by``.
 
-    Per replicate, the strata of a group are combined day by day and then over
-    the horizon, the way ``totals`` are formed for stratum ``all``:
-
-    * ``count`` metrics are summed; with ``rate=True`` (the default for counts
-      when ``workers_active`` is in the file) they are divided by the group's
-      worker-days and given per 1000 worker-days, so groups of different size
-      compare;
-    * ``share`` metrics and means (names ending in ``_mean``) are averaged
-      with the group's ``workers_active`` as weights (unweighted if the file
-      has no ``workers_active``);
-    * other ``level`` metrics are summed over strata and averaged over days.
-
-    Columns: ``scenario, group, mean, ci_low, ci_high, n, unit``.
+    Returns ``({scenario: {group: float64 array [R]}}, unit)``, replicates in
+    file order (NaN where a group had no worker-days), formed as
+    :func:`strata_summary` describes.
     """
     path = os.fspath(path)
-    rows = []
+    out: dict = {}
     with _io.open_results(path) as f:
         meta = _io._read_info(f, path)
         _io._select(metric, meta.metrics, "metric", path)
@@ -409,9 +399,33 @@ def strata_summary(path, metric: str, by: str = "community", rate: bool | None =
                         per_rep[g].append(float(np.nanmean(daily)) if np.isfinite(daily).any() else math.nan)
                     else:
                         per_rep[g].append(float(v.sum(axis=1).mean()))
-            for g in groups:
-                x = np.asarray(per_rep[g])
-                x = x[np.isfinite(x)]
-                m, lo, hi = mean_ci(x, level)
-                rows.append((scen, g, m, lo, hi, int(x.size), unit))
+            out[scen] = {g: np.asarray(values, dtype=np.float64) for g, values in per_rep.items()}
+    return out, unit
+
+
+def strata_summary(path, metric: str, by: str = "community", rate: bool | None = None,
+                   weight_metric: str = "workers_active", level: float = 0.95) -> pd.DataFrame:
+    """A metric's horizon value per scenario and stratum group, with t-intervals over replicates.
+
+    Per replicate, the strata of a group are combined day by day and then over
+    the horizon, the way ``totals`` are formed for stratum ``all``:
+
+    * ``count`` metrics are summed; with ``rate=True`` (the default for counts
+      when ``workers_active`` is in the file) they are divided by the group's
+      worker-days and given per 1000 worker-days, so groups of different size
+      compare;
+    * ``share`` metrics and means (names ending in ``_mean``) are averaged
+      with the group's ``workers_active`` as weights (unweighted if the file
+      has no ``workers_active``);
+    * other ``level`` metrics are summed over strata and averaged over days.
+
+    Columns: ``scenario, group, mean, ci_low, ci_high, n, unit``.
+    """
+    per_scenario, unit = strata_per_replicate(path, metric, by=by, rate=rate, weight_metric=weight_metric)
+    rows = []
+    for scen, groups in per_scenario.items():
+        for g, x in groups.items():
+            x = x[np.isfinite(x)]
+            m, lo, hi = mean_ci(x, level)
+            rows.append((scen, g, m, lo, hi, int(x.size), unit))
     return pd.DataFrame(rows, columns=["scenario", "group", "mean", "ci_low", "ci_high", "n", "unit"])
