@@ -9,6 +9,7 @@
     ha.write_report("results.h5", "report.html")
     ha.load_sweep("sweep.h5")       # sweeps: parameters, point, replicate, metric, value
     ha.plot_sweep("sweep.h5", "violence_buyer", "encounter.rate_per_day")
+    ha.sensitivity(["lhs_baseline.h5", "lhs_policy.h5"])   # PRCC of each parameter with each policy's effect
     cal = ha.read_calibration("calibration.h5")   # harmsim calibrate: accepted sets, best point, waves
 
 Uses numpy, h5py, pandas, matplotlib, scipy (the t distribution) and
@@ -73,6 +74,11 @@ _LAZY = {
     "plot_metric": "plots",
     "plot_comparison": "plots",
     "plot_strata": "plots",
+    "plot_tornado": "plots",
+    "prcc": "sensitivity_analysis",
+    "sensitivity": "sensitivity_analysis",
+    "lhs_design": "sensitivity_analysis",
+    "points_sweep_toml": "sensitivity_analysis",
     "render_report": "report",
     "write_report": "report",
 }
@@ -139,6 +145,11 @@ __all__ = [
     "plot_metric",
     "plot_comparison",
     "plot_strata",
+    "plot_tornado",
+    "prcc",
+    "sensitivity",
+    "lhs_design",
+    "points_sweep_toml",
     "render_report",
     "write_report",
 ]
