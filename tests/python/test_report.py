@@ -22,7 +22,7 @@ def report_html(report_results, tmp_path_factory):
 
 def test_report_names_every_scenario(report_html):
     for name in SCENARIOS:
-        assert f"<h3>{name}</h3>" in report_html
+        assert f"<h4>{name}</h4>" in report_html  # its definition, under Details
         assert report_html.count(name) >= 3  # scenario table, comparison table, definition
 
 
