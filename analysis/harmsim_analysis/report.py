@@ -66,7 +66,8 @@ img { max-width: 100%; display: block; margin: 0.5em 0 1.5em; }
 .p-none { background: #f1f1f1; } .p-harm1 { background: #f6d3d8; } .p-harm2 { background: #b3283d; color: #fff; }
 .ptable td, .ptable th { text-align: center; vertical-align: middle; }
 .ptable td.t, .ptable th.t { text-align: left; }
-.ptable td { min-width: 4.5em; } .ptable th { font-size: 0.95em; } .ptable small { font-size: 0.8em; }
+.ptable td { min-width: 4.5em; } .ptable th { font-size: 0.95em; }
+.ptable td b, .ptable td small { white-space: nowrap; } .ptable small { font-size: 0.8em; }
 .ptable th.t, .ptable td.t { position: sticky; left: 0; background: #fff; z-index: 1; }
 .ptable th.t { background: #f2f2f2; }
 .legend span { display: inline-block; padding: 1px 6px; margin: 2px 4px 2px 0; font-size: 0.8em; border-radius: 3px; }
@@ -96,7 +97,9 @@ nav.toc { font-size: 0.9em; } nav.toc a { margin-right: 1em; }
   .frow .ftrack { grid-column: 1 / 3; }
   .faxis .ends { grid-column: 1 / 3; } .faxis > div:empty { display: none; }
   table { font-size: 0.78em; }
-  h1 { font-size: 1.3em; }
+  h1 { font-size: 1.3em; } h2 { font-size: 1.25em; }
+  /* plots keep most of their size and scroll sideways, so their text stays readable */
+  .figure { overflow-x: auto; } .figure img { max-width: none; width: 620px; }
 }
 """
 
@@ -133,7 +136,7 @@ def _interval(lo, hi) -> str:
 
 def _img(fig, alt: str) -> str:
     data = base64.b64encode(_plots.figure_png(fig)).decode("ascii")
-    return f'<img alt="{_e(alt)}" src="data:image/png;base64,{data}">'
+    return f'<div class="figure"><img alt="{_e(alt)}" src="data:image/png;base64,{data}"></div>'
 
 
 def _present(wanted, available, fallback: int):
@@ -263,7 +266,7 @@ def _short(x) -> str:
         return f"{x:,.0f}"
     if abs(x) >= 0.01:
         return f"{x:.3g}"
-    return f"{x:.1e}"
+    return f"{x:.2g}"
 
 
 def _signed(x) -> str:
@@ -363,7 +366,7 @@ def _probability_table(table, scenarios) -> str:
             word = "lower" if r["better"] == "lower" else "higher"
             cells.append(f"<td class='p-{cls}' title='{_e(_PWORDS[cls])}'><b>{_arrow(r['diff'])}{est}</b><br>"
                          f"<small>P({word}) {_prob(r['p_better'])}</small></td>")
-        rows.append(f"<tr><td class='t'>{_e(scen)}</td>{''.join(cells)}</tr>")
+        rows.append(f"<tr><td class='t'>{_breakable(scen)}</td>{''.join(cells)}</tr>")
     return ("<div class='scroll'><table class='ptable' id='probability-table'>" + head + "".join(rows)
             + "</table></div>")
 
@@ -384,7 +387,7 @@ def _ranking_table(rank, metric: str, baseline: str) -> str:
 
 def _equity_table(frames: dict, scenarios, metric: str) -> str:
     """Groups (by dimension) × policies: the effect on ``metric`` within each group, coloured like the table above."""
-    head = "<tr><th class='t'>group</th>" + "".join(f"<th>{_e(s)}</th>" for s in scenarios) + "</tr>"
+    head = "<tr><th class='t'>group</th>" + "".join(f"<th>{_breakable(s)}</th>" for s in scenarios) + "</tr>"
     rows = []
     unit = ""
     for dim, frame in frames.items():
