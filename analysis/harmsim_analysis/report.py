@@ -170,7 +170,8 @@ def _scenario_table(meta: _io.ResultsInfo, baseline: str) -> str:
 def _comparison_table(meta: _io.ResultsInfo, table, baseline: str) -> str:
     head = (
         "<tr><th class='t'>metric</th><th class='t'>kind</th><th class='t'>scenario</th><th>mean</th>"
-        f"<th>95 % CI</th><th>difference to {_e(baseline)}</th><th>95 % CI (Welch)</th></tr>"
+        f"<th>95 % CI</th><th>difference to {_e(baseline)}</th><th>95 % interval</th>"
+        "<th>P(better)</th></tr>"
     )
     rows = []
     for metric in dict.fromkeys(table["metric"]):
@@ -189,7 +190,8 @@ def _comparison_table(meta: _io.ResultsInfo, table, baseline: str) -> str:
             rows.append(
                 f"<tr{' class=first' if first else ''}>{lead}<td class='t'>{_e(r['scenario'])}</td>"
                 f"<td>{fmt(r['mean'])}</td><td>{_interval(r['ci_low'], r['ci_high'])}</td>"
-                f"<td{diff_cls}>{diff}</td><td{diff_cls}>{_interval(r['diff_low'], r['diff_high'])}</td></tr>"
+                f"<td{diff_cls}>{diff}</td><td{diff_cls}>{_interval(r['diff_low'], r['diff_high'])}</td>"
+                f"<td>{'' if r['scenario'] == baseline else _prob(r.get('p_better', float('nan')))}</td></tr>"
             )
     return "<table>" + head + "".join(rows) + "</table>"
 
@@ -565,9 +567,15 @@ def render_report(path, baseline: str | None = None, rank_by: str | None = None,
         "<p class='note'>Per replicate, each metric is reduced to one horizon value (the sum of a daily "
         "<i>count</i>, the mean of a daily <i>level</i> or <i>share</i>, stratum <code>all</code>). "
         "<b>mean</b> is the mean of these over replicates with a 95 % Student-t interval of the mean; "
-        f"the <b>difference</b> is to the baseline <b>{_e(baseline)}</b> with a Welch 95 % interval. "
-        "Differences whose interval excludes 0 are in bold. Intervals describe simulation (Monte Carlo) "
-        "uncertainty given the model and its parameters, not uncertainty about the parameters.</p>",
+        f"the <b>difference</b> is to the baseline <b>{_e(baseline)}</b> with a 95 % interval and "
+        "<b>P(better)</b> the probability that the scenario is better than the baseline (lower, or higher for "
+        "metrics such as victims identified or income): "
+        + ("over parameter draws, paired by draw. " if basis == "draws" else
+           "a Welch interval and Student's t over replicates. ")
+        + "Differences whose interval excludes 0 are in bold. The means' intervals describe simulation "
+        "(Monte Carlo) uncertainty"
+        + (" and parameter uncertainty together.</p>" if basis == "draws" else
+           ", given the model and its parameters, not uncertainty about the parameters.</p>"),
         "<div class='scroll'>" + _comparison_table(meta, comparison, baseline) + "</div>",
     ]
 

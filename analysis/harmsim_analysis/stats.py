@@ -193,7 +193,8 @@ def woolf_odds_ratio(a: float, b: float, c: float, d: float, z: float = Z_975):
 
 # --------------------------------------------------------------------------- tables
 
-SUMMARY_COLUMNS = ["scenario", "metric", "kind", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high"]
+SUMMARY_COLUMNS = ["scenario", "metric", "kind", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high",
+                   "p_better", "basis"]
 ODDS_COLUMNS = ["scenario", "exposure", "outcome", "odds_ratio", "ci_low", "ci_high", "n", "corrected",
                 "mh_odds_ratio", "mh_ci_low", "mh_ci_high", "mh_strata"]
 
@@ -210,8 +211,17 @@ def summary(path, baseline: str | None = None, metrics=None, level: float = 0.95
     * ``diff`` and ``diff_low``/``diff_high``: mean minus the baseline's mean
       with a Welch interval. The baseline is the first scenario of
       ``/scenario_names`` unless ``baseline`` names another; its own row has
-      ``diff = 0`` and nan bounds.
+      ``diff = 0`` and nan bounds;
+    * ``p_better``: the probability that the scenario is better than the
+      baseline for this metric (lower, or higher for
+      :data:`harmsim_analysis.HIGHER_IS_BETTER`), and ``basis``: ``draws``
+      when both scenarios record each replicate's parameter draw
+      (``replicate_draw``, docs/output.md), in which case ``diff`` and its
+      interval are also over draws, paired by draw; else ``replicates``
+      (Monte Carlo noise only). See :func:`harmsim_analysis.decision.compare`.
     """
+    from . import decision as _decision
+
     path = os.fspath(path)
     meta = _io.info(path)
     if baseline is None:
@@ -219,6 +229,7 @@ def summary(path, baseline: str | None = None, metrics=None, level: float = 0.95
     _io._select(baseline, meta.scenarios, "scenario", path)
     metric_sel = _io._select(metrics, meta.metrics, "metric", path)
     totals = _io.read_totals(path, metric_sel)
+    draws = _decision.read_draws(path)
     rows = []
     for scen in meta.scenarios:
         for metric in metric_sel:
@@ -227,13 +238,17 @@ def summary(path, baseline: str | None = None, metrics=None, level: float = 0.95
                 continue
             mean, lo, hi = mean_ci(x, level)
             base = totals[baseline].get(metric)
+            paired = draws[scen] is not None and draws[baseline] is not None
+            basis = "draws" if paired else "replicates"
             if scen == baseline:
-                diff, dlo, dhi = 0.0, math.nan, math.nan
+                diff, dlo, dhi, p_better = 0.0, math.nan, math.nan, math.nan
             elif base is None:
-                diff, dlo, dhi = math.nan, math.nan, math.nan
+                diff, dlo, dhi, p_better = math.nan, math.nan, math.nan, math.nan
             else:
-                diff, dlo, dhi, _ = welch_ci(x, base, level)
-            rows.append((scen, metric, meta.kinds.get(metric, ""), mean, lo, hi, diff, dlo, dhi))
+                c = _decision.compare(x, base, _decision.better_direction(metric), draws[scen], draws[baseline],
+                                      level)
+                diff, dlo, dhi, p_better, basis = c["diff"], c["diff_low"], c["diff_high"], c["p_better"], c["basis"]
+            rows.append((scen, metric, meta.kinds.get(metric, ""), mean, lo, hi, diff, dlo, dhi, p_better, basis))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 

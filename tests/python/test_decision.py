@@ -159,3 +159,14 @@ def test_equity_effects_compare_each_group(results):
     assert set(table["scenario"]) == {"sting", "decriminalization"}
     assert set(table["unit"]) == {"per 1000 worker-days"}
     assert np.isfinite(table["p_better"]).all()
+
+
+def test_summary_reports_the_same_paired_difference_and_probability(make_results):
+    order = np.random.default_rng(5).permutation(N_DRAWS * REPS_PER_DRAW)
+    path = _draw_file(make_results, lambda d: -5.0 if d < 70 else 5.0, policy_order=order)
+    table = ha.summary(path, metrics=["violence_buyer"]).set_index("scenario")
+    assert table.loc["policy", "basis"] == "draws"
+    assert table.loc["policy", "p_better"] == pytest.approx(0.70, abs=1e-12)
+    assert (table.loc["policy", "diff_low"], table.loc["policy", "diff_high"]) == (pytest.approx(-5.0),
+                                                                                   pytest.approx(5.0))
+    assert np.isnan(table.loc["baseline", "p_better"])
