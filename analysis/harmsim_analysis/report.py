@@ -75,7 +75,7 @@ img { max-width: 100%; display: block; margin: 0.5em 0 1.5em; }
 .fblock { margin: 0 0 0.9em; }
 .fblock h3 { font-size: 0.95em; margin: 0.6em 0 0.2em; }
 .fblock h3 small { font-weight: normal; color: #666; }
-.frow { display: grid; grid-template-columns: 11em 1fr 14em 7em; gap: 0 0.6em; align-items: center;
+.frow { display: grid; grid-template-columns: 11em 1fr 14em 8.5em; gap: 0 0.6em; align-items: center;
         font-size: 0.85em; padding: 1px 0; }
 .flabel { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .ftrack { position: relative; height: 1.1em; background: #fafafa; border: 1px solid #eee; }
@@ -86,7 +86,7 @@ img { max-width: 100%; display: block; margin: 0.5em 0 1.5em; }
 .c-help2 .fci, .c-help2 .fdot { background: #1b6ca8; } .c-help1 .fci, .c-help1 .fdot { background: #6fa8d6; }
 .c-none .fci, .c-none .fdot { background: #888; }
 .c-harm1 .fci, .c-harm1 .fdot { background: #e08a97; } .c-harm2 .fci, .c-harm2 .fdot { background: #b3283d; }
-.faxis { display: grid; grid-template-columns: 11em 1fr 14em 7em; gap: 0 0.6em; font-size: 0.75em; color: #666; }
+.faxis { display: grid; grid-template-columns: 11em 1fr 14em 8.5em; gap: 0 0.6em; font-size: 0.75em; color: #666; }
 .faxis .ends { display: flex; justify-content: space-between; }
 .pbar { display: inline-block; height: 0.7em; background: #1b6ca8; vertical-align: middle; margin-right: 4px; }
 nav.toc { font-size: 0.9em; } nav.toc a { margin-right: 1em; }
@@ -191,7 +191,7 @@ def _comparison_table(meta: _io.ResultsInfo, table, baseline: str) -> str:
                 f"<tr{' class=first' if first else ''}>{lead}<td class='t'>{_e(r['scenario'])}</td>"
                 f"<td>{fmt(r['mean'])}</td><td>{_interval(r['ci_low'], r['ci_high'])}</td>"
                 f"<td{diff_cls}>{diff}</td><td{diff_cls}>{_interval(r['diff_low'], r['diff_high'])}</td>"
-                f"<td>{'' if r['scenario'] == baseline else _prob(r.get('p_better', float('nan')))}</td></tr>"
+                f"<td>{'' if r['scenario'] == baseline else _prob(r['p_better'], r['basis'])}</td></tr>"
             )
     return "<table>" + head + "".join(rows) + "</table>"
 
@@ -329,7 +329,7 @@ def _forest(meta: _io.ResultsInfo, table) -> str:
                 f"<div class='frow c-{cls}' title='{_e(_PWORDS[cls])}'><div class='flabel'>{_e(r['scenario'])}</div>"
                 f"<div class='ftrack'>{track}</div>"
                 f"<div class='fval'>{_arrow(r['diff'])}{est} <small>({interval})</small></div>"
-                f"<div class='fp'>P({word}) {_prob(r['p_better'])}</div></div>")
+                f"<div class='fp'>P({word}) {_prob(r['p_better'], r['basis'])}</div></div>")
         left = _pct(lo / 1.0) if relative else _signed(lo)
         right = _pct(hi) if relative else _signed(hi)
         parts.append(f"<div class='faxis'><div></div><div class='ends'><span>{left}</span>"
@@ -339,9 +339,13 @@ def _forest(meta: _io.ResultsInfo, table) -> str:
     return "".join(parts)
 
 
-def _prob(p) -> str:
+def _prob(p, basis: str = "replicates") -> str:
+    """A probability as text. Over draws it is a share of finitely many draws, shown as it is (0.00, 1.00);
+    over replicates, where it is never exactly 0 or 1, the tails are shown as bounds."""
     if p is None or not math.isfinite(p):
         return "—"
+    if basis == "draws":
+        return f"{p:.2f}"
     if p > 0.999:
         return "&gt; 0.999"
     if p < 0.001:
@@ -367,7 +371,7 @@ def _probability_table(table, scenarios) -> str:
             est, _ = _effect_text(r, relative[m])
             word = "lower" if r["better"] == "lower" else "higher"
             cells.append(f"<td class='p-{cls}' title='{_e(_PWORDS[cls])}'><b>{_arrow(r['diff'])}{est}</b><br>"
-                         f"<small>P({word}) {_prob(r['p_better'])}</small></td>")
+                         f"<small>P({word}) {_prob(r['p_better'], r['basis'])}</small></td>")
         rows.append(f"<tr><td class='t'>{_breakable(scen)}</td>{''.join(cells)}</tr>")
     return ("<div class='scroll'><table class='ptable' id='probability-table'>" + head + "".join(rows)
             + "</table></div>")
@@ -382,7 +386,8 @@ def _ranking_table(rank, metric: str, baseline: str) -> str:
         label = _e(r["scenario"]) + (" <span class='muted'>(baseline)</span>" if r["scenario"] == baseline else "")
         rows.append(f"<tr><td>{int(r['rank'])}</td><td class='t'>{label}</td><td>{fmt(r['mean'])}</td>"
                     f"<td>{_signed(r['diff']) if r['scenario'] != baseline else 'ref'}</td>"
-                    f"<td class='t'><span class='pbar' style='width:{width:.2f}em'></span>{_prob(r['p_best'])}</td>"
+                    f"<td class='t'><span class='pbar' style='width:{width:.2f}em'></span>"
+                    f"{_prob(r['p_best'], r['basis'])}</td>"
                     f"<td>{r['expected_rank']:.2f}</td></tr>")
     return "<div class='scroll'><table id='ranking'>" + head + "".join(rows) + "</table></div>"
 
@@ -408,7 +413,8 @@ def _equity_table(frames: dict, scenarios, metric: str) -> str:
                 cls = _pclass(r["p_better"])
                 word = "lower" if r["better"] == "lower" else "higher"
                 cells.append(f"<td class='p-{cls}' title='{_e(_PWORDS[cls])}'><b>{_arrow(r['diff'])}"
-                             f"{_signed(r['diff'])}</b><br><small>P({word}) {_prob(r['p_better'])}</small></td>")
+                             f"{_signed(r['diff'])}</b><br>"
+                             f"<small>P({word}) {_prob(r['p_better'], r['basis'])}</small></td>")
             rows.append(f"<tr><td class='t'>{_e(group)}</td>{''.join(cells)}</tr>")
     if not rows:
         return "<p class='muted'>No equity strata in this file.</p>"

@@ -75,7 +75,7 @@ def test_ties_count_half_and_unshared_draws_are_left_out():
 
 
 def test_without_draws_the_probability_is_over_monte_carlo_noise_in_closed_form(make_results):
-    """x = (1, 3), y = (0, 2): diff 1, se √2, Welch df 2; P(T₂ < −1/√2) = 1/2 − √5/10 (Student's t, 2 df)."""
+    """x = (1, 3), y = (0, 2): diff 1, se √2, Welch df 2; P(T₂ < −1/√2) = 1/2 − √5/10 (t with 2 df)."""
     path = make_results(scenarios=("baseline", "policy"), replicates=2,
                         totals={"baseline": {"violence_buyer": [0.0, 2.0]}, "policy": {"violence_buyer": [1.0, 3.0]}})
     row = ha.effects(path, metrics=["violence_buyer"]).iloc[0]
