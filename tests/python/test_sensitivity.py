@@ -179,3 +179,24 @@ def test_the_sensitivity_command_writes_the_table_and_a_tornado_per_policy_and_h
                              timeout=60)
     assert refused.returncode == 2
     assert refused.stderr.strip() == f"harmsim-report sensitivity: error: {tmp / 'missing.h5'}: no such file"
+
+
+@pytest.mark.skipif(not os.environ.get("HARMSIM_BINARY"), reason="HARMSIM_BINARY not set (scripts/test sets it)")
+def test_real_sweeps_find_that_more_officers_make_a_sting_arrest_more(tmp_path):
+    """Two small Latin hypercube sweeps of small_city.toml, baseline and street_stings, one sweep file apart."""
+    root = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+    city = os.path.join(root, "scenarios", "sweeps", "small_city.toml")
+    paths = []
+    for scenario in ("baseline", "street_stings"):
+        text = (f'base = "{city}"\nscenario = "{scenario}"\nreplicates = 1\nseed = 3\n[lhs]\npoints = 16\n'
+                '[lhs.ranges]\n"encounter.rate_per_day" = [0.5, 2.0]\n"heat.half_life_days" = [7, 42]\n')
+        if scenario == "street_stings":
+            text += '"policy.0.officers" = [5, 30]\n'
+        (tmp_path / f"{scenario}.toml").write_text(text)
+        out = tmp_path / f"{scenario}.h5"
+        subprocess.run([os.environ["HARMSIM_BINARY"], "sweep", str(tmp_path / f"{scenario}.toml"), "-o", str(out),
+                        "-q", "-j", "1"], check=True, timeout=300)
+        paths.append(str(out))
+    table = ha.sensitivity(paths, metrics=["operation_arrests"]).set_index("parameter")
+    assert table.loc["policy.0.officers", "prcc"] > 0.7 and table.loc["policy.0.officers", "p_value"] < 0.01
+    assert set(table["n"]) == {16}
