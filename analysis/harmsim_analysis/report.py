@@ -330,7 +330,7 @@ def _forest(meta: _io.ResultsInfo, table) -> str:
                 f"<div class='ftrack'>{track}</div>"
                 f"<div class='fval'>{_arrow(r['diff'])}{est} <small>({interval})</small></div>"
                 f"<div class='fp'>P({word}) {_prob(r['p_better'], r['basis'])}</div></div>")
-        left = _pct(lo / 1.0) if relative else _signed(lo)
+        left = _pct(lo) if relative else _signed(lo)
         right = _pct(hi) if relative else _signed(hi)
         parts.append(f"<div class='faxis'><div></div><div class='ends'><span>{left}</span>"
                      f"<span>0 at the dashed line</span><span>{right}</span></div><div></div><div></div></div>")
@@ -499,10 +499,10 @@ def render_report(path, baseline: str | None = None, rank_by: str | None = None,
     version = meta.attributes.get("harmsim_version", "?")
     commit = meta.attributes.get("git_commit", "?")
     finished = meta.attributes.get("finished_at", "?")
-    basis = effects["basis"].iloc[0] if effects is not None and len(effects) else "replicates"
-    n_basis = int(effects["n"].min()) if effects is not None and len(effects) else None
-    draws_everywhere = effects is not None and len(effects) and bool((effects["basis"] == "draws").all())
-    basis = "draws" if draws_everywhere else "replicates"
+    # The note speaks of draws only when every comparison was paired by draw.
+    have_effects = effects is not None and len(effects) > 0
+    basis = "draws" if have_effects and bool((effects["basis"] == "draws").all()) else "replicates"
+    n_basis = int(effects["n"].min()) if have_effects else None
 
     parts = [
         "<!DOCTYPE html>",
@@ -519,7 +519,7 @@ def render_report(path, baseline: str | None = None, rank_by: str | None = None,
         f"<h2>Does each policy lower harm, compared with {_e(baseline)}?</h2>",
         f"<p class='basis {basis}'><b>How sure:</b> {_e(_decision.uncertainty_note(basis, n_basis))}</p>",
     ]
-    if effects is not None and len(effects):
+    if have_effects:
         parts += [
             "<p class='note'>Each policy's effect on each key harm over the whole horizon, as the change from "
             f"the baseline <b>{_e(baseline)}</b>, and P(lower), the probability that the policy lowers that harm. "
@@ -530,6 +530,9 @@ def render_report(path, baseline: str | None = None, rank_by: str | None = None,
             "<h3>Each effect with its interval</h3>",
             _forest(meta, effects),
         ]
+    elif not policies:
+        parts.append(f"<p class='muted'>This file holds only the baseline {_e(baseline)}: no policy to compare "
+                     "with it.</p>")
     else:
         parts.append("<p class='muted'>This file has none of the key harms "
                      f"({_e(', '.join(_decision.KEY_HARMS))}).</p>")

@@ -207,3 +207,9 @@ def test_the_first_screen_shows_the_coloured_table_at_desktop_and_phone_width(re
     very_likely_harms = np.array([0xb3, 0x28, 0x3d]) / 255.0  # the sting raises every harm: p-harm2 cells
     hits = np.all(np.abs(pixels - very_likely_harms) < 0.02, axis=2)
     assert hits.sum() > 500, "the coloured probability table is not on the first screen"
+
+
+def test_a_file_with_only_the_baseline_still_reports(make_results):
+    html = ha.render_report(make_results(scenarios=("baseline",)))
+    assert "no policy to compare" in html
+    assert [s for s, _ in _sections(html)] == ["answer", "equity", "details"]
