@@ -4,9 +4,12 @@
     df = ha.load("results.h5", metrics=["violence_buyer"])   # long DataFrame
     ha.summary("results.h5")        # scenario × metric: mean, 95 % CI, difference to baseline
     ha.odds_ratios("results.h5")    # exposure × outcome odds ratios: crude (Woolf) and sector-adjusted (MH)
+    ha.effects("results.h5")        # each policy × key harm: difference, interval, P(policy lowers it)
+    ha.acceptability("results.h5", "violence_buyer")   # ranking with P(each is best)
     ha.write_report("results.h5", "report.html")
     ha.load_sweep("sweep.h5")       # sweeps: parameters, point, replicate, metric, value
     ha.plot_sweep("sweep.h5", "violence_buyer", "encounter.rate_per_day")
+    ha.sensitivity(["lhs_baseline.h5", "lhs_policy.h5"])   # PRCC of each parameter with each policy's effect
     cal = ha.read_calibration("calibration.h5")   # harmsim calibrate: accepted sets, best point, waves
 
 Uses numpy, h5py, pandas, matplotlib, scipy (the t distribution) and
@@ -39,6 +42,15 @@ from .sweep import (
     read_sweep_exposure,
     sweep_info,
 )
+from .decision import (
+    HIGHER_IS_BETTER,
+    KEY_HARMS,
+    acceptability,
+    effects,
+    equity_effects,
+    read_draws,
+    uncertainty_note,
+)
 from .stats import (
     mantel_haenszel_odds_ratio,
     mean_ci,
@@ -62,6 +74,11 @@ _LAZY = {
     "plot_metric": "plots",
     "plot_comparison": "plots",
     "plot_strata": "plots",
+    "plot_tornado": "plots",
+    "prcc": "sensitivity_analysis",
+    "sensitivity": "sensitivity_analysis",
+    "lhs_design": "sensitivity_analysis",
+    "points_sweep_toml": "sensitivity_analysis",
     "render_report": "report",
     "write_report": "report",
 }
@@ -112,6 +129,13 @@ __all__ = [
     "summary",
     "odds_ratios",
     "strata_summary",
+    "KEY_HARMS",
+    "HIGHER_IS_BETTER",
+    "effects",
+    "acceptability",
+    "equity_effects",
+    "read_draws",
+    "uncertainty_note",
     "mean_ci",
     "welch_ci",
     "woolf_odds_ratio",
@@ -121,6 +145,11 @@ __all__ = [
     "plot_metric",
     "plot_comparison",
     "plot_strata",
+    "plot_tornado",
+    "prcc",
+    "sensitivity",
+    "lhs_design",
+    "points_sweep_toml",
     "render_report",
     "write_report",
 ]

@@ -152,3 +152,45 @@ def plot_strata(path, metric: str, by: Sequence[str] = ("community", "sector"), 
     axes[-1].legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.suptitle("Equity strata: means with 95 % intervals across replicates", fontsize=10)
     return fig
+
+
+#: Colours of a policy's direction: helps (lowers a harm) and harms, as in the report.
+HELPS_COLOR = "#1b6ca8"
+HARMS_COLOR = "#d1495b"
+
+
+def plot_tornado(table, scenario: str | None = None, metric: str | None = None, ax=None, alpha: float = 0.05):
+    """A tornado plot of a :func:`harmsim_analysis.sensitivity` table: one bar per parameter.
+
+    Bars are the partial rank correlation coefficients of one scenario and
+    metric (default: the table's first), sorted with the largest ``|PRCC|``
+    on top; bars with ``p_value >= alpha`` are pale and hatched. Returns the
+    Axes.
+    """
+    if scenario is None:
+        scenario = table["scenario"].iloc[0]
+    if metric is None:
+        metric = table["metric"].iloc[0]
+    rows = table[(table["scenario"] == scenario) & (table["metric"] == metric)]
+    rows = rows.assign(order=rows["prcc"].abs().fillna(-1.0)).sort_values("order", kind="stable")
+    if ax is None:
+        ax = new_figure(7.0, 0.45 * max(len(rows), 2) + 1.4).add_subplot()
+    y = np.arange(len(rows))
+    values = rows["prcc"].fillna(0.0).to_numpy()
+    significant = (rows["p_value"] < alpha).to_numpy()
+    colors = [HARMS_COLOR if v > 0 else HELPS_COLOR for v in values]
+    bars = ax.barh(y, values, color=colors, height=0.6)
+    for bar, sig in zip(bars, significant):
+        if not sig:
+            bar.set_alpha(0.35)
+            bar.set_hatch("//")
+    ax.set_yticks(y, rows["parameter"].tolist(), fontsize=9)
+    ax.axvline(0.0, color="black", linewidth=0.8)
+    ax.set_xlim(-1.0, 1.0)
+    outcome = rows["outcome"].iloc[0] if len(rows) else "effect"
+    what = f"effect of {scenario} on {metric}" if outcome == "effect" else f"{metric} in {scenario}"
+    ax.set_xlabel("partial rank correlation (PRCC): > 0, the parameter raises it", fontsize=9)
+    n = int(rows["n"].iloc[0]) if len(rows) else 0
+    ax.set_title(f"{what}\n{n} points; pale, hatched: p ≥ {alpha:g}", fontsize=10)
+    ax.grid(axis="x", alpha=0.3)
+    return ax

@@ -193,7 +193,8 @@ def woolf_odds_ratio(a: float, b: float, c: float, d: float, z: float = Z_975):
 
 # --------------------------------------------------------------------------- tables
 
-SUMMARY_COLUMNS = ["scenario", "metric", "kind", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high"]
+SUMMARY_COLUMNS = ["scenario", "metric", "kind", "mean", "ci_low", "ci_high", "diff", "diff_low", "diff_high",
+                   "p_better", "basis"]
 ODDS_COLUMNS = ["scenario", "exposure", "outcome", "odds_ratio", "ci_low", "ci_high", "n", "corrected",
                 "mh_odds_ratio", "mh_ci_low", "mh_ci_high", "mh_strata"]
 
@@ -210,8 +211,17 @@ def summary(path, baseline: str | None = None, metrics=None, level: float = 0.95
     * ``diff`` and ``diff_low``/``diff_high``: mean minus the baseline's mean
       with a Welch interval. The baseline is the first scenario of
       ``/scenario_names`` unless ``baseline`` names another; its own row has
-      ``diff = 0`` and nan bounds.
+      ``diff = 0`` and nan bounds;
+    * ``p_better``: the probability that the scenario is better than the
+      baseline for this metric (lower, or higher for
+      :data:`harmsim_analysis.HIGHER_IS_BETTER`), and ``basis``: ``draws``
+      when both scenarios record each replicate's parameter draw
+      (``replicate_draw``, docs/output.md), in which case ``diff`` and its
+      interval are also over draws, paired by draw; else ``replicates``
+      (Monte Carlo noise only). See :func:`harmsim_analysis.decision.compare`.
     """
+    from . import decision as _decision
+
     path = os.fspath(path)
     meta = _io.info(path)
     if baseline is None:
@@ -219,6 +229,7 @@ def summary(path, baseline: str | None = None, metrics=None, level: float = 0.95
     _io._select(baseline, meta.scenarios, "scenario", path)
     metric_sel = _io._select(metrics, meta.metrics, "metric", path)
     totals = _io.read_totals(path, metric_sel)
+    draws = _decision.read_draws(path)
     rows = []
     for scen in meta.scenarios:
         for metric in metric_sel:
@@ -227,13 +238,17 @@ def summary(path, baseline: str | None = None, metrics=None, level: float = 0.95
                 continue
             mean, lo, hi = mean_ci(x, level)
             base = totals[baseline].get(metric)
+            paired = draws[scen] is not None and draws[baseline] is not None
+            basis = "draws" if paired else "replicates"
             if scen == baseline:
-                diff, dlo, dhi = 0.0, math.nan, math.nan
+                diff, dlo, dhi, p_better = 0.0, math.nan, math.nan, math.nan
             elif base is None:
-                diff, dlo, dhi = math.nan, math.nan, math.nan
+                diff, dlo, dhi, p_better = math.nan, math.nan, math.nan, math.nan
             else:
-                diff, dlo, dhi, _ = welch_ci(x, base, level)
-            rows.append((scen, metric, meta.kinds.get(metric, ""), mean, lo, hi, diff, dlo, dhi))
+                c = _decision.compare(x, base, _decision.better_direction(metric), draws[scen], draws[baseline],
+                                      level)
+                diff, dlo, dhi, p_better, basis = c["diff"], c["diff_low"], c["diff_high"], c["p_better"], c["basis"]
+            rows.append((scen, metric, meta.kinds.get(metric, ""), mean, lo, hi, diff, dlo, dhi, p_better, basis))
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
@@ -344,26 +359,16 @@ def _is_mean_like(metric: str, kind: str) -> bool:
     return kind == "share" or metric.endswith("_mean")
 
 
-def strata_summary(path, metric: str, by: str = "community", rate: bool | None = None,
-                   weight_metric: str = "workers_active", level: float = 0.95) -> pd.DataFrame:
-    """A metric's horizon value per scenario and stratum group, with t-intervals over replicates.
+def strata_per_replicate(path, metric: str, by: str = "community", rate: bool | None = None,
+                         weight_metric: str = "workers_active") -> tuple[dict, str]:
+    """Every replicate's horizon value of ``metric`` in each stratum group of dimension ``by``.
 
-    Per replicate, the strata of a group are combined day by day and then over
-    the horizon, the way ``totals`` are formed for stratum ``all``:
-
-    * ``count`` metrics are summed; with ``rate=True`` (the default for counts
-      when ``workers_active`` is in the file) they are divided by the group's
-      worker-days and given per 1000 worker-days, so groups of different size
-      compare;
-    * ``share`` metrics and means (names ending in ``_mean``) are averaged
-      with the group's ``workers_active`` as weights (unweighted if the file
-      has no ``workers_active``);
-    * other ``level`` metrics are summed over strata and averaged over days.
-
-    Columns: ``scenario, group, mean, ci_low, ci_high, n, unit``.
+    Returns ``({scenario: {group: float64 array [R]}}, unit)``, replicates in
+    file order (NaN where a group had no worker-days), formed as
+    :func:`strata_summary` describes.
     """
     path = os.fspath(path)
-    rows = []
+    out: dict = {}
     with _io.open_results(path) as f:
         meta = _io._read_info(f, path)
         _io._select(metric, meta.metrics, "metric", path)
@@ -409,9 +414,33 @@ def strata_summary(path, metric: str, by: str = "community", rate: bool | None =
                         per_rep[g].append(float(np.nanmean(daily)) if np.isfinite(daily).any() else math.nan)
                     else:
                         per_rep[g].append(float(v.sum(axis=1).mean()))
-            for g in groups:
-                x = np.asarray(per_rep[g])
-                x = x[np.isfinite(x)]
-                m, lo, hi = mean_ci(x, level)
-                rows.append((scen, g, m, lo, hi, int(x.size), unit))
+            out[scen] = {g: np.asarray(values, dtype=np.float64) for g, values in per_rep.items()}
+    return out, unit
+
+
+def strata_summary(path, metric: str, by: str = "community", rate: bool | None = None,
+                   weight_metric: str = "workers_active", level: float = 0.95) -> pd.DataFrame:
+    """A metric's horizon value per scenario and stratum group, with t-intervals over replicates.
+
+    Per replicate, the strata of a group are combined day by day and then over
+    the horizon, the way ``totals`` are formed for stratum ``all``:
+
+    * ``count`` metrics are summed; with ``rate=True`` (the default for counts
+      when ``workers_active`` is in the file) they are divided by the group's
+      worker-days and given per 1000 worker-days, so groups of different size
+      compare;
+    * ``share`` metrics and means (names ending in ``_mean``) are averaged
+      with the group's ``workers_active`` as weights (unweighted if the file
+      has no ``workers_active``);
+    * other ``level`` metrics are summed over strata and averaged over days.
+
+    Columns: ``scenario, group, mean, ci_low, ci_high, n, unit``.
+    """
+    per_scenario, unit = strata_per_replicate(path, metric, by=by, rate=rate, weight_metric=weight_metric)
+    rows = []
+    for scen, groups in per_scenario.items():
+        for g, x in groups.items():
+            x = x[np.isfinite(x)]
+            m, lo, hi = mean_ci(x, level)
+            rows.append((scen, g, m, lo, hi, int(x.size), unit))
     return pd.DataFrame(rows, columns=["scenario", "group", "mean", "ci_low", "ci_high", "n", "unit"])

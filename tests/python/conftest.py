@@ -139,13 +139,16 @@ def write_results(
     descriptions=None,
     configs=None,
     write_complete=True,
+    draws=None,
 ):
     """Write a contract-conforming results file; return its path as str.
 
     ``replicates`` may be an int or a dict scenario -> R. ``totals`` is a dict
     scenario -> {metric: values}; ``exposure`` a dict scenario -> uint64
     [R,3,3,3,4] (schema 1: [R,3,2,4]). Schema 1 files have no ``stratum_totals``
-    and no sector axis.
+    and no sector axis. ``draws`` is a dict scenario -> int [R]: each
+    replicate's parameter draw, written as ``replicate_draw`` (docs/output.md,
+    "Parameter draws").
     """
     path = os.fspath(path)
     strata = strata_names(communities)
@@ -175,6 +178,8 @@ def write_results(
                 g.create_dataset("config", data=config, dtype=h5py.string_dtype("utf-8"))
             g.create_dataset("replicate_seeds", data=np.arange(n_rep, dtype=np.uint64) + 77)
             g.create_dataset("events", data=np.full(n_rep, 12345, dtype=np.uint64))
+            if draws is not None and name in draws:
+                g.create_dataset("replicate_draw", data=np.asarray(draws[name], dtype=np.int64))
             by_stratum = np.zeros((n_rep, len(metrics), n_strata))
             for mi, (metric, kind, _) in enumerate(metrics):
                 if series_fn is None:

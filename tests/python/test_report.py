@@ -1,8 +1,10 @@
 """Plots, the self-contained HTML report and the harmsim-report command."""
 import os
 import re
+import shutil
 import subprocess
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
@@ -22,7 +24,7 @@ def report_html(report_results, tmp_path_factory):
 
 def test_report_names_every_scenario(report_html):
     for name in SCENARIOS:
-        assert f"<h3>{name}</h3>" in report_html
+        assert f"<h4>{name}</h4>" in report_html  # its definition, under Details
         assert report_html.count(name) >= 3  # scenario table, comparison table, definition
 
 
@@ -106,3 +108,108 @@ def test_cli_writes_report(report_results, tmp_path):
     proc = run_cli(report_results, "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     assert "data:image/png;base64," in out.read_text(encoding="utf-8")
+
+
+# ----------------------------------------------------------------- the answer first
+
+def _sections(html: str) -> list:
+    """``(id, text)`` of each top-level <section> in document order."""
+    return re.findall(r"<section id='([a-z-]+)'>(.*?)</section>", html, re.S)
+
+
+def test_the_first_section_is_the_probability_table_and_the_forest_plot(report_html):
+    sections = _sections(report_html)
+    assert [s for s, _ in sections] == ["answer", "equity", "details"]
+    assert report_html.index("<section id='answer'>") < report_html.index("<table")  # no table before it
+    answer = sections[0][1]
+    assert "id='probability-table'" in answer and "id='forest'" in answer and "id='ranking'" in answer
+    # one forest row per policy and key harm of the file (violence_buyer, violence_12m, arrests_worker)
+    assert answer.count("class='frow ") == 2 * 3
+    assert re.findall(r"<div class='fblock'><h3>(\w+)", answer) == ["violence_buyer", "violence_12m",
+                                                                    "arrests_worker"]
+    # a file without draws says that its certainty is Monte Carlo noise only, before the numbers
+    assert answer.index("Monte Carlo noise only") < answer.index("id='probability-table'")
+
+
+def test_cells_are_coloured_by_the_probability_that_the_policy_lowers_the_harm(make_results, tmp_path):
+    rng = np.random.default_rng(2)
+    base = 100 + rng.normal(0, 1, 8)
+    path = make_results(scenarios=("baseline", "helps", "harms", "unclear"), replicates=8, totals={
+        "baseline": {"violence_buyer": base},
+        "helps": {"violence_buyer": base - 30},
+        "harms": {"violence_buyer": base + 30},
+        "unclear": {"violence_buyer": base[::-1].copy()},
+    })
+    html = ha.render_report(path)
+    table = re.search(r"id='probability-table'>(.*?)</table>", html, re.S).group(1)
+    rows = {m.group(1).replace("<wbr>", ""): m.group(2)
+            for m in re.finditer(r"<tr><td class='t'>(.*?)</td>(.*?)</tr>", table, re.S)}
+    first_cell = {k: re.search(r"<td class='(p-\w+)'[^>]*><b>([^<]*)</b>", v).groups() for k, v in rows.items()}
+    assert first_cell["helps"] == ("p-help2", "▼ −30 %")
+    assert first_cell["harms"] == ("p-harm2", "▲ +30 %")
+    assert first_cell["unclear"][0] == "p-none"
+    # ranking: the helpful policy first, nearly sure to be best
+    ranking = re.search(r"id='ranking'>(.*?)</table>", html, re.S).group(1)
+    assert re.search(r"<td>1</td><td class='t'>helps</td>", ranking)
+
+
+def test_a_file_with_parameter_draws_says_the_probabilities_are_over_draws(make_results):
+    draws = np.repeat(np.arange(4), 2)
+    path = make_results(scenarios=("baseline", "sting"), replicates=8, draws={"baseline": draws, "sting": draws})
+    html = ha.render_report(path)
+    assert "over 4 parameter draws" in html and "Monte Carlo noise only" not in html.split("id='details'")[0]
+
+
+def test_the_report_ranks_by_the_harm_the_reader_names_and_adds_sensitivity_from_sweeps(report_results, tmp_path):
+    from test_sensitivity import write_sweep
+
+    design = ha.lhs_design({"encounter.rate_per_day": (0.5, 2.0), "heat.half_life_days": (7, 42)}, 12, seed=1)
+    base = write_sweep(tmp_path / "b.h5", "baseline", design, lambda m, row, r: row["heat.half_life_days"])
+    policy = write_sweep(tmp_path / "p.h5", "sting", design,
+                         lambda m, row, r: row["heat.half_life_days"] + row["encounter.rate_per_day"] ** 2)
+    html = ha.render_report(report_results, rank_by="arrests_worker", sweeps=[base, policy])
+    assert [s for s, _ in _sections(html)] == ["answer", "equity", "sensitivity", "details"]
+    assert "Ranking by arrests_worker" in html and "For whom: the effect on arrests_worker" in html
+    sensitivity = dict(_sections(html))["sensitivity"]
+    assert "tornado plot: sting, arrests_worker" in sensitivity  # the tornado is for the harm ranked by
+    assert "<b>+1.00</b>" in sensitivity  # the rate drives the effect perfectly
+    with pytest.raises(ValueError, match="no metric named 'arrests_wroker'"):
+        ha.render_report(report_results, rank_by="arrests_wroker")
+
+
+def test_cli_options_for_ranking_and_sweeps(report_results, tmp_path):
+    out = tmp_path / "ranked.html"
+    proc = run_cli(report_results, "-o", str(out), "--rank-by", "arrests_worker")
+    assert proc.returncode == 0, proc.stderr
+    assert "Ranking by arrests_worker" in out.read_text(encoding="utf-8")
+    proc = run_cli(report_results, "-o", str(out), "--sweep", str(tmp_path / "missing.h5"))
+    assert proc.returncode == 2 and proc.stderr.strip().endswith("missing.h5: no such file")
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (apt-get install chromium)")
+@pytest.mark.parametrize("width", [1400, 400])
+def test_the_first_screen_shows_the_coloured_table_at_desktop_and_phone_width(report_html, tmp_path, width):
+    """Headless Chromium renders the report; the first screen holds the coloured probability table."""
+    from matplotlib.image import imread
+
+    page = tmp_path / "report.html"
+    page.write_text(report_html, encoding="utf-8")
+    shot = tmp_path / f"shot_{width}.png"
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+                    f"--screenshot={shot}", f"--window-size={width},1600", page.as_uri()],
+                   capture_output=True, timeout=120, cwd=tmp_path)
+    assert shot.exists(), "chromium wrote no screenshot"
+    pixels = imread(str(shot))[:, :, :3]
+    assert pixels.shape[:2] == (1600, width)
+    very_likely_harms = np.array([0xb3, 0x28, 0x3d]) / 255.0  # the sting raises every harm: p-harm2 cells
+    hits = np.all(np.abs(pixels - very_likely_harms) < 0.02, axis=2)
+    assert hits.sum() > 500, "the coloured probability table is not on the first screen"
+
+
+def test_a_file_with_only_the_baseline_still_reports(make_results):
+    html = ha.render_report(make_results(scenarios=("baseline",)))
+    assert "no policy to compare" in html
+    assert [s for s, _ in _sections(html)] == ["answer", "equity", "details"]

@@ -178,7 +178,8 @@ def row(table, scenario, metric):
 def test_summary_columns_and_rows(known):
     table = ha.summary(known)
     assert list(table.columns) == ["scenario", "metric", "kind", "mean", "ci_low", "ci_high",
-                                   "diff", "diff_low", "diff_high"]
+                                   "diff", "diff_low", "diff_high", "p_better", "basis"]
+    assert set(table["basis"]) == {"replicates"}  # no parameter draws in the file
     assert len(table) == 3 * 8
     assert row(table, "sting", "violence_12m")["kind"] == "share"
     assert row(table, "sting", "encounters")["kind"] == "count"
