@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "io/calibration.hpp"
+#include "model/parameters.hpp"
 #include "io/sweep.hpp"
 #include "scratch_dir.hpp"
 
@@ -332,7 +334,7 @@ TEST_CASE("the shipped calibration fits number parameters of the model within th
           "targets",
           "[calibration]") {
   const Calibration c = harmsim::io::load_calibration(std::string(HARMSIM_SOURCE_DIR) + "/scenarios/calibration.toml");
-  CHECK(c.parameters.size() == 20);
+  CHECK(c.parameters.size() == 23);
   CHECK_FALSE(c.fitted.empty());
   CHECK_FALSE(c.scenarios.empty());
   for (const auto& p : c.parameters) {
@@ -341,4 +343,32 @@ TEST_CASE("the shipped calibration fits number parameters of the model within th
     CHECK(p.low >= p.spec.min);
     CHECK(p.high <= p.spec.max);
   }
+}
+
+TEST_CASE("the defaults of the fitted parameters are the calibration's: their source says so and they lie in "
+          "their prior ranges, and no other parameter claims to be calibrated",
+          "[calibration][parameters]") {
+  const Calibration c = harmsim::io::load_calibration(std::string(HARMSIM_SOURCE_DIR) + "/scenarios/calibration.toml");
+  std::set<std::string> fitted;
+  const harmsim::model::Params defaults;
+  for (const auto& p : c.parameters) fitted.insert(p.name);
+  std::size_t calibrated = 0;
+  harmsim::model::for_each_param(defaults, [&](const harmsim::core::ParamSpec& s, const auto& v) {
+    const std::string name = std::string(s.section) + "." + std::string(s.key);
+    INFO(name << ": " << s.source);
+    const bool claims = s.source.find("calibrated (scenarios/calibration.toml)") != std::string_view::npos;
+    CHECK(claims == (fitted.count(name) == 1));
+    using T = std::decay_t<decltype(v)>;
+    if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
+      if (claims) {
+        ++calibrated;
+        for (const auto& p : c.parameters)
+          if (p.name == name) {
+            CHECK(static_cast<double>(v) >= p.low);
+            CHECK(static_cast<double>(v) <= p.high);
+          }
+      }
+    }
+  });
+  CHECK(calibrated == c.parameters.size());
 }
