@@ -47,7 +47,7 @@ using i64 = std::int64_t;
     "street and online workers without immigration documents")                                             \
   X(population, drug_use_share_street, double, 0.6, 0, 1, "share", "assumed; context Shannon et al. 2009 (BMJ); Footer et al. 2019", \
     "street workers who use drugs daily (most street-based cohorts recruit among people who use drugs)")   \
-  X(population, drug_use_share_other, double, 0.1, 0, 1, "share", "assumed",                               \
+  X(population, drug_use_share_other, double, 0.0713492, 0, 1, "share", "calibrated (scenarios/calibration.toml)",                               \
     "venue and online workers who use drugs daily")                                                        \
   X(population, controlled_share, double, 0.25, 0, 1, "share", "assumed; context Goldenberg et al. 2014",  \
     "street and online workers under a pimp at start and among adult entrants (venue workers are all under their operator)") \
@@ -58,7 +58,7 @@ using i64 = std::int64_t;
   X(population, trust_mean, double, 0.35, 0, 1, "0-1", "assumed; seed 003; McBride et al. 2020",           \
     "mean initial trust in services (stigma keeps it low)")                                                \
   X(buyers, violent_share, double, 0.05, 0, 1, "share", "assumed", "buyers who may be violent")            \
-  X(buyers, refuses_condoms_share, double, 0.20, 0, 1, "share", "calibrated; context Decker et al. 2019",   \
+  X(buyers, refuses_condoms_share, double, 0.214224, 0, 1, "share", "calibrated (scenarios/calibration.toml); context Decker et al. 2019",   \
     "buyers who push for no condom")                                                                       \
   X(buyers, seeks_minors_share, double, 0.005, 0, 1, "share", "assumed", "buyers who seek minors")         \
   X(buyers, minor_aversion, double, 0.7, 0, 1, "probability", "assumed",                                   \
@@ -75,25 +75,25 @@ using i64 = std::int64_t;
     "heat-equivalent of buyers' perceived risk in the negotiation: buyers who fear arrest rush it")        \
   X(encounter, screening_sensitivity, double, 0.6, 0, 1, "probability", "assumed",                         \
     "chance a full negotiation spots and refuses a violent buyer")                                         \
-  X(encounter, online_screening_gain, double, 0.5, 0, 1, "share", "assumed",                               \
+  X(encounter, online_screening_gain, double, 0.627504, 0, 1, "share", "calibrated (scenarios/calibration.toml)",                               \
     "share of the violent buyers missed in person that online pre-screening (messages, references) catches") \
-  X(encounter, violence_given_violent_buyer, double, 0.05, 0, 1, "probability", "calibrated",              \
+  X(encounter, violence_given_violent_buyer, double, 0.0135256, 0, 1, "probability", "calibrated (scenarios/calibration.toml)",              \
     "chance an encounter with a violent buyer who was not refused turns violent")                          \
-  X(encounter, street_violence_multiplier, double, 2.0, 0, 100, "ratio", "Shannon et al. 2009 (AJPH); Church et al. 2001", \
+  X(encounter, street_violence_multiplier, double, 2.08733, 0, 100, "ratio", "calibrated (scenarios/calibration.toml); context Shannon et al. 2009 (AJPH); Church et al. 2001", \
     "violence risk of street work (cars, public spaces) relative to indoor work without peers")           \
-  X(encounter, drug_use_violence_multiplier, double, 1.5, 1, 100, "ratio", "calibrated; context Shannon et al. 2009 (BMJ); Deering et al. 2014", \
+  X(encounter, drug_use_violence_multiplier, double, 1.89956, 1, 100, "ratio", "calibrated (scenarios/calibration.toml); context Shannon et al. 2009 (BMJ); Deering et al. 2014", \
     "buyer violence risk of a worker who uses drugs daily relative to one who does not")                   \
-  X(encounter, isolated_violence_multiplier, double, 2.5, 0, 100, "ratio", "Walker et al. 2024; Platt et al. 2018", \
+  X(encounter, isolated_violence_multiplier, double, 3.85715, 0, 100, "ratio", "calibrated (scenarios/calibration.toml); context Walker et al. 2024; Platt et al. 2018", \
     "violence risk in isolated areas relative to peripheral ones")                                         \
   X(encounter, peer_violence_multiplier, double, 0.6, 0, 100, "ratio", "assumed; MODEL.md §3",             \
     "violence risk on central streets, where peers are present, relative to peripheral ones")             \
-  X(encounter, venue_violence_multiplier, double, 0.6, 0, 100, "ratio", "calibrated; context Church et al. 2001", \
+  X(encounter, venue_violence_multiplier, double, 2.33507, 0, 100, "ratio", "calibrated (scenarios/calibration.toml); context Church et al. 2001", \
     "violence risk in a venue (peers and management nearby) relative to a street worker alone in a peripheral area")                                       \
-  X(encounter, condom_insistence, double, 0.99, 0, 1, "probability", "calibrated",                          \
+  X(encounter, condom_insistence, double, 0.995587, 0, 1, "probability", "calibrated (scenarios/calibration.toml)",                          \
     "chance a full negotiation keeps a condom with a buyer who refuses one")                               \
-  X(encounter, rush_condom_effect, double, 1.0, 0, 100, "ratio", "assumed; Shannon et al. 2009 (AJPH)",     \
+  X(encounter, rush_condom_effect, double, 1.69036, 0, 100, "ratio", "calibrated (scenarios/calibration.toml); context Shannon et al. 2009 (AJPH)",     \
     "rise in the chance of condomless sex per unit of negotiation strength lost to rush or pressure")      \
-  X(encounter, condomless_base, double, 0.001, 0, 1, "probability", "calibrated",                           \
+  X(encounter, condomless_base, double, 0.001, 0, 1, "probability", "assumed",                           \
     "condomless share with buyers who do not push for it")                                                 \
   X(encounter, price, double, 60, 0, 100000, "currency", "assumed", "price of an encounter without heat")  \
   X(encounter, heat_price_drop, double, 0.15, 0, 1, "share per heat", "seed 002",                          \
@@ -108,7 +108,7 @@ using i64 = std::int64_t;
     "share of a venue worker's income taken by the venue (house fees, quotas)")                           \
   X(exploiter, violence_per_year, double, 0.5, 0, 365, "1/year", "assumed",                                \
     "violent incidents by a pimp per controlled worker per year when quotas are met")                      \
-  X(exploiter, operator_violence_per_year, double, 0.1, 0, 365, "1/year", "assumed",                       \
+  X(exploiter, operator_violence_per_year, double, 0.0350105, 0, 365, "1/year", "calibrated (scenarios/calibration.toml)",                       \
     "violent incidents by a venue operator per worker per year when quotas are met")                       \
   X(exploiter, quota_violence_multiplier, double, 3.0, 1, 100, "ratio", "seed 000",                        \
     "exploiter violence multiplier when the worker's income is below the quota")                           \
@@ -132,11 +132,11 @@ using i64 = std::int64_t;
     "heat below which displaced street workers drift back home")                                           \
   X(heat, displacement_rate_per_day, double, 0.5, 0, 1, "probability/day", "assumed",                      \
     "daily chance a street worker in an over-threshold area moves")                                        \
-  X(heat, return_rate_per_day, double, 0.1, 0, 1, "probability/day", "assumed",                            \
+  X(heat, return_rate_per_day, double, 0.156007, 0, 1, "probability/day", "calibrated (scenarios/calibration.toml)",                            \
     "daily chance a displaced worker returns once her home area has cooled")                              \
   X(heat, isolated_destination_share, double, 0.6, 0, 1, "share", "seed 002; Shannon et al. 2009 (AJPH)", \
     "share of displaced workers who move to an isolated rather than peripheral area")                     \
-  X(policing, contacts_per_year_street, double, 20, 0, 3650, "1/year", "Footer et al. 2019",               \
+  X(policing, contacts_per_year_street, double, 2.79791, 0, 3650, "1/year", "calibrated (scenarios/calibration.toml); context Footer et al. 2019",               \
     "routine police contacts of a street worker in a central area per year (patrols, stops)")              \
   X(policing, contacts_per_year_venue, double, 1.0, 0, 3650, "1/year", "McBride et al. 2019",              \
     "routine police contacts of a venue worker per year (workplace inspections, visits)")                  \
@@ -146,25 +146,25 @@ using i64 = std::int64_t;
     "routine police contacts in peripheral areas relative to central ones")                                \
   X(policing, isolated_share, double, 0.2, 0, 10, "ratio", "assumed",                                      \
     "routine police contacts in isolated areas relative to central ones")                                  \
-  X(policing, unhoused_multiplier, double, 2.0, 1, 100, "ratio", "Walker et al. 2024",                     \
+  X(policing, unhoused_multiplier, double, 2.07363, 1, 100, "ratio", "calibrated (scenarios/calibration.toml); context Walker et al. 2024",                     \
     "routine police contacts of an unhoused worker relative to a housed one (more visible)")               \
   X(policing, drug_use_multiplier, double, 1.56, 1, 100, "ratio", "Footer et al. 2019",                     \
     "routine police contacts of a worker who uses drugs daily relative to others (2.5 against 1.6 kinds of abusive encounter)") \
-  X(policing, known_multiplier, double, 2.0, 1, 100, "ratio", "assumed; Fehrenbacher et al. 2020",       \
+  X(policing, known_multiplier, double, 1.81781, 1, 100, "ratio", "calibrated (scenarios/calibration.toml); context Fehrenbacher et al. 2020",       \
     "routine police contacts of a worker arrested in the past year relative to others (known to police)") \
-  X(policing, wary_days, double, 14, 0, 365, "days", "assumed; seed 002",                                  \
+  X(policing, wary_days, double, 50.1151, 0, 365, "days", "calibrated (scenarios/calibration.toml); context seed 002",                                  \
     "days after a police contact during which she rushes negotiations so as not to be seen")               \
-  X(policing, wary_heat, double, 1.0, 0, 100, "heat", "assumed; seed 002",                                 \
+  X(policing, wary_heat, double, 3.4199, 0, 100, "heat", "calibrated (scenarios/calibration.toml); context seed 002",                                 \
     "heat-equivalent of a wary worker's rush in her negotiations")                                        \
-  X(policing, arrest_per_contact, double, 0.03, 0, 1, "probability", "calibrated; Socías et al. 2015",     \
+  X(policing, arrest_per_contact, double, 0.0973401, 0, 1, "probability", "calibrated (scenarios/calibration.toml); context Socías et al. 2015",     \
     "chance a routine police contact ends in arrest")                                                      \
   X(policing, citation_per_contact, double, 0.05, 0, 1, "probability", "assumed",                          \
     "chance a routine contact without arrest ends in a citation (a fine, no jail)")                        \
-  X(policing, move_along_per_contact, double, 0.1, 0, 1, "probability", "calibrated; Walker et al. 2024",  \
+  X(policing, move_along_per_contact, double, 0.504848, 0, 1, "probability", "calibrated (scenarios/calibration.toml); context Walker et al. 2024",  \
     "chance a routine contact without arrest moves a street worker away from where she works")            \
-  X(policing, coercion_per_contact, double, 0.02, 0, 1, "probability", "calibrated; Footer et al. 2019",   \
+  X(policing, coercion_per_contact, double, 0.0227576, 0, 1, "probability", "calibrated (scenarios/calibration.toml); context Footer et al. 2019",   \
     "chance a routine contact involves police violence or sexual coercion")                                \
-  X(policing, condom_confiscation_per_contact, double, 0.05, 0, 1, "probability", "assumed; Goldenberg et al. 2020", \
+  X(policing, condom_confiscation_per_contact, double, 0.0214014, 0, 1, "probability", "calibrated (scenarios/calibration.toml); context Goldenberg et al. 2020", \
     "chance a routine contact takes her condoms or makes carrying them risky (condoms as evidence)")      \
   X(policing, condom_gap_days, double, 3, 0, 365, "days", "assumed",                                       \
     "days a worker works without condoms after they are taken")                                            \
@@ -174,7 +174,7 @@ using i64 = std::int64_t;
     "standing police heat of routine patrols in a central area (scaled like contacts in other areas)")     \
   X(policing, ice_referral, double, 0.1, 0, 1, "probability", "assumed",                                   \
     "chance an undocumented worker arrested by routine policing is handed to immigration")                \
-  X(housing, loss_per_year_street, double, 1.5, 0, 365, "1/year", "calibrated; Duff et al. 2011",          \
+  X(housing, loss_per_year_street, double, 2.34753, 0, 365, "1/year", "calibrated (scenarios/calibration.toml); context Duff et al. 2011",          \
     "rate at which a housed street worker loses housing, arrests aside")                                   \
   X(housing, loss_per_year_other, double, 0.1, 0, 365, "1/year", "assumed",                                \
     "rate at which a housed venue or online worker loses housing, arrests aside")                          \
@@ -182,7 +182,7 @@ using i64 = std::int64_t;
     "housing loss of a worker who uses drugs daily relative to others (daily crack use, aOR 1.65)")       \
   X(housing, regain_per_year, double, 1.4, 0, 365, "1/year", "Walker et al. 2024",                         \
     "rate at which an unhoused worker finds housing again")                                                \
-  X(housing, violence_multiplier, double, 2.0, 1, 100, "ratio", "Shannon et al. 2009 (BMJ); Walker et al. 2024", \
+  X(housing, violence_multiplier, double, 3.53728, 1, 100, "ratio", "calibrated (scenarios/calibration.toml); context Shannon et al. 2009 (BMJ); Walker et al. 2024", \
     "buyer violence risk of an unhoused worker relative to a housed one (no indoor place to work)")       \
   X(stress, control_per_year, double, 0.5, 0, 365, "1/year", "assumed; seed 002",                          \
     "rate at which a stressed independent worker turns to a third party")                                  \

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -55,4 +56,23 @@ TEST_CASE("every parameter has a unique name, a range containing its default, a 
       }
     });
   }
+}
+
+TEST_CASE("at least 60 parameters of the model and the policies cite a seed article or a study", "[parameters]") {
+  // A seed is "seed NNN"; a study is cited by its author and year.
+  const std::regex cites(R"(seed [0-9]{3}|[A-Z][^ ;,()]*( et al\.)? [12][0-9]{3})");
+  std::size_t citing = 0, total = 0;
+  auto count = [&](const core::ParamSpec& s) {
+    ++total;
+    if (std::regex_search(std::string(s.source), cites)) ++citing;
+  };
+  model::Params defaults;
+  model::for_each_param(defaults, [&](const core::ParamSpec& s, const auto&) { count(s); });
+  for (const auto& info : policy::kPolicyTypes) {
+    policy::Policy p;
+    REQUIRE(policy::make_policy(info.type, p));
+    policy::visit_params(p, [&](const core::ParamSpec& s, const auto&) { count(s); });
+  }
+  INFO(citing << " of " << total << " parameters cite a seed or a study");
+  CHECK(citing >= 60);
 }
