@@ -40,8 +40,11 @@ int report_command(const std::vector<std::string>& remaining) {
   // The results file: the script's first argument that is not an option or an option's value.
   std::string results = "the results file";
   for (std::size_t i = 0; i < remaining.size(); ++i) {
-    if (remaining[i] == "-o" || remaining[i] == "--output" || remaining[i] == "--baseline") {
+    if (remaining[i] == "-o" || remaining[i] == "--output" || remaining[i] == "--baseline" ||
+        remaining[i] == "--rank-by" || remaining[i] == "--sweep") {
       ++i;
+    } else if (i == 0 && remaining[i] == "sensitivity") {
+      continue;  // the subcommand; its sweep files follow
     } else if (!remaining[i].empty() && remaining[i][0] != '-') {
       results = remaining[i];
       break;
