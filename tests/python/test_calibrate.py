@@ -161,6 +161,10 @@ workers = 300
 buyers = 6000
 exploiters = 30
 venues = 5
+[policing]
+# Frequent routine contacts, so that arrests carry the signal of
+# policing.arrest_per_contact in a city this small.
+contacts_per_year_street = 20
 
 [[scenario]]
 name = "baseline"
