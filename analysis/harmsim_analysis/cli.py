@@ -14,8 +14,19 @@ import sys
 PROG = "harmsim-report"
 
 
+#: Set by the harmsim-report script: a failure ends the process at once.
+#: The HDF5 library can crash while it closes a damaged file (when the
+#: objects that hold it are freed, after the message is out), which would
+#: add a second line; nothing is left to do once the message is printed.
+EXIT_AT_ONCE = False
+
+
 def _fail(message: str) -> int:
     print(f"{PROG}: error: {message}", file=sys.stderr)
+    if EXIT_AT_ONCE:
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(2)
     return 2
 
 
