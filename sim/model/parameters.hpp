@@ -88,7 +88,7 @@ using i64 = std::int64_t;
   X(encounter, peer_violence_multiplier, double, 0.6, 0, 100, "ratio", "assumed; MODEL.md §3",             \
     "violence risk on central streets, where peers are present, relative to peripheral ones")             \
   X(encounter, venue_violence_multiplier, double, 2.33507, 0, 100, "ratio", "calibrated (scenarios/calibration.toml); context Church et al. 2001", \
-    "violence risk in a venue (peers and management nearby) relative to a street worker alone in a peripheral area")                                       \
+    "violence risk in a venue (peers and management nearby) relative to an encounter arranged online (the base rate violence_given_violent_buyer)")\
   X(encounter, condom_insistence, double, 0.995587, 0, 1, "probability", "calibrated (scenarios/calibration.toml)",                          \
     "chance a full negotiation keeps a condom with a buyer who refuses one")                               \
   X(encounter, rush_condom_effect, double, 1.69036, 0, 100, "ratio", "calibrated (scenarios/calibration.toml); context Shannon et al. 2009 (AJPH)",     \
