@@ -2,10 +2,13 @@
 // "Fuzzing"): built and run by tests/fuzz/afl.sh hdf5, never by CI.
 //
 // One input is an HDF5 file, as `harmsim merge` reads a shard
-// (io::ShardReader: header, then every point), as `harmsim sweep` looks at an
-// output that exists (io::inspect_sweep_file) and as `harmsim run` does
-// (written_by_this_run in app/commands.cpp: the root attributes, the scenario
-// names, each scenario's replicates and config). Each must read it, or refuse
+// (io::ShardReader: header, then every point), as `harmsim calibrate` and
+// `harmsim targets` read a finished sweep (io::SweepFileReader: every
+// point), as `harmsim sweep` and `harmsim calibrate` look at an output that
+// exists (io::inspect_sweep_file, io::inspect_calibration_file) and as
+// `harmsim run` does (written_by_this_run in app/commands.cpp: the root
+// attributes, the scenario names, each scenario's replicates and config).
+// Each must read it, or refuse
 // it with an IoError (whose message, where harmsim shows it, is one line of
 // UTF-8 beginning with the file's name); anything else (a crash, another
 // exception, a sanitizer report in harmsim's code, an allocation the size of
@@ -46,6 +49,7 @@
 #include <string_view>
 
 #include "fuzz_common.hpp"
+#include "io/calibration_output.hpp"
 #include "io/hdf5_file.hpp"
 #include "io/sweep_output.hpp"
 
@@ -167,8 +171,14 @@ void check(std::string_view bytes) {
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     if (!out) finding("cannot write the input file", path);
   }
-  // harmsim sweep, on an output that exists: never throws.
+  // harmsim sweep and harmsim calibrate, on an output that exists: never throw.
   (void)harmsim::io::inspect_sweep_file(path);
+  (void)harmsim::io::inspect_calibration_file(path);
+  // harmsim calibrate and harmsim targets, on a finished sweep of theirs.
+  expect_read_or_refused([&] {
+    const harmsim::io::SweepFileReader sweep(path);
+    for (std::size_t k = 0; k < sweep.points(); ++k) (void)sweep.read_point(k);
+  });
   // harmsim merge, on a shard.
   expect_read_or_refused([&] {
     const harmsim::io::ShardReader shard(path);
