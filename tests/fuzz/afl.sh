@@ -2,7 +2,8 @@
 # Fuzzes one input parser with afl++ (Debian's `afl++` package), one core,
 # at the lowest priority. Not part of CI: see docs/errors.md, "Fuzzing".
 #
-#   tests/fuzz/afl.sh [FORMAT] [SECONDS]      (FORMAT: scenario, sweep, hdf5 or targets; default scenario, 1800 s)
+#   tests/fuzz/afl.sh [FORMAT] [SECONDS]      (FORMAT: scenario, sweep, hdf5, targets or calibration;
+#                                             default scenario, 1800 s)
 #
 # FORMAT picks the harness tests/fuzz/afl_FORMAT.cpp:
 #   scenario  scenario files (io::parse_scenarios)
@@ -10,6 +11,8 @@
 #   hdf5      HDF5 files as merge, sweep and run read them back
 #   targets   targets files (io::parse_targets, scenario files from scenarios/),
 #             once sim/io/targets.hpp exists
+#   calibration  calibration files (io::parse_calibration, targets and scenario
+#             files from scenarios/), once sim/io/calibration.hpp exists
 # It is built with afl-clang-fast++ and ASan + UBSan into build/afl/, seeded
 # (shipped files, regression cases, and for hdf5 small files written by
 # harmsim itself), given a dictionary (tests/fuzz/FORMAT.dict), and run; the
@@ -29,8 +32,9 @@ if [ $# -gt 0 ] && [[ ! "$1" =~ ^[0-9]+$ ]]; then FORMAT=$1; shift; fi
 SECONDS_TO_RUN=${1:-1800}
 case "$FORMAT" in
   scenario | sweep | hdf5) ;;
-  targets) [ -f "$ROOT/sim/io/targets.hpp" ] || { echo "afl.sh: no targets parser (sim/io/targets.hpp) in this checkout" >&2; exit 2; } ;;
-  *) echo "afl.sh: FORMAT is scenario, sweep, hdf5 or targets, not '$FORMAT'" >&2; exit 2 ;;
+  targets | calibration)
+    [ -f "$ROOT/sim/io/$FORMAT.hpp" ] || { echo "afl.sh: no $FORMAT parser (sim/io/$FORMAT.hpp) in this checkout" >&2; exit 2; } ;;
+  *) echo "afl.sh: FORMAT is scenario, sweep, hdf5, targets or calibration, not '$FORMAT'" >&2; exit 2 ;;
 esac
 BUILD="$ROOT/build/afl"
 command -v afl-fuzz >/dev/null || { echo "afl.sh: install afl++ first (apt-get install afl++)" >&2; exit 1; }
@@ -63,6 +67,14 @@ case "$FORMAT" in
   targets)
     for f in "$ROOT"/scenarios/targets*.toml "$ROOT"/tests/errors_doc/t_*.toml "$ROOT"/tests/fuzz/regressions/targets_*.toml; do
       seed "$f" 65536
+    done ;;
+  calibration)
+    # Read as if in scenarios/: the small calibration files of the error
+    # catalogue point at scenarios/targets.toml instead of their own.
+    for f in "$ROOT"/scenarios/calibration*.toml "$ROOT"/tests/errors_doc/c_*.toml "$ROOT"/tests/fuzz/regressions/calibration_*.toml; do
+      [ -f "$f" ] || continue
+      out="$SEEDS/seed_$n.toml"; n=$((n + 1))
+      sed 's/"cal_targets\.toml"/"targets.toml"/' "$f" > "$out"
     done ;;
   hdf5)
     # Files written by harmsim (a shard, a whole sweep, a merged sweep, a
