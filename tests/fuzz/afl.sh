@@ -8,7 +8,7 @@
 # FORMAT picks the harness tests/fuzz/afl_FORMAT.cpp:
 #   scenario  scenario files (io::parse_scenarios)
 #   sweep     sweep files (io::parse_sweep, base files from scenarios/sweeps/)
-#   hdf5      HDF5 files as merge, sweep and run read them back
+#   hdf5      HDF5 files as merge, sweep, run, targets and calibrate read them back
 #   targets   targets files (io::parse_targets, scenario files from scenarios/),
 #             once sim/io/targets.hpp exists
 #   calibration  calibration files (io::parse_calibration, targets and scenario
