@@ -1,6 +1,7 @@
 // harmsim: compare policing and service policies on the commercial sex market
 // by the harm they cause and prevent. See README.md and `harmsim --help`.
 #include <sys/resource.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,7 +31,11 @@ namespace {
 // that do either); the child then dies of a signal, or of its CPU limit
 // ($HARMSIM_REPORT_CPU_LIMIT seconds, default 600: a report needs seconds),
 // and this says so in one line naming the file, exit 2, instead of a crash or
-// a hang. Otherwise the child's exit code is harmsim's.
+// a hang. Otherwise the child's exit code is harmsim's. The child's stderr
+// goes through a pipe and is passed on when it ends: glibc writes a line of
+// its own ("corrupted double-linked list") before it aborts on a heap the
+// library damaged, which must not come before harmsim's one line (found by
+// replaying afl's HDF5 findings through the report).
 int report_command(const std::vector<std::string>& remaining) {
   using harmsim::app::kExitBadInput;
   using harmsim::app::kExitFailure;
@@ -55,8 +60,11 @@ int report_command(const std::vector<std::string>& remaining) {
   argv_out.push_back(nullptr);
   const char* limit_text = std::getenv("HARMSIM_REPORT_CPU_LIMIT");
   const long cpu_limit = limit_text != nullptr && std::atol(limit_text) > 0 ? std::atol(limit_text) : 600;
+  int child_stderr[2] = {-1, -1};
+  const bool piped = ::pipe2(child_stderr, O_CLOEXEC) == 0;
   const pid_t child = fork();
   if (child == 0) {
+    if (piped) ::dup2(child_stderr[1], STDERR_FILENO);  // the copy is not close-on-exec
     std::signal(SIGXFSZ, SIG_DFL);  // the script's own business
     const rlimit cpu{static_cast<rlim_t>(cpu_limit), static_cast<rlim_t>(cpu_limit + 5)};
     setrlimit(RLIMIT_CPU, &cpu);
@@ -66,7 +74,12 @@ int report_command(const std::vector<std::string>& remaining) {
     _exit(kExitFailure);
   }
   if (child < 0) {
-    std::fprintf(stderr, "harmsim: cannot start %s for the report: %s\n", script.c_str(), std::strerror(errno));
+    const int error = errno;
+    if (piped) {
+      ::close(child_stderr[0]);
+      ::close(child_stderr[1]);
+    }
+    std::fprintf(stderr, "harmsim: cannot start %s for the report: %s\n", script.c_str(), std::strerror(error));
     return kExitFailure;
   }
   // Ctrl-C reaches the child from the terminal; SIGTERM (a scheduler) is passed on.
@@ -74,10 +87,31 @@ int report_command(const std::vector<std::string>& remaining) {
   static pid_t running = 0;
   running = child;
   std::signal(SIGTERM, +[](int sig) { ::kill(running, sig); });
+  // What the child writes on stderr, until it ends (its messages: a few
+  // lines; more than 1 MiB is cut).
+  std::string said;
+  if (piped) {
+    ::close(child_stderr[1]);
+    constexpr std::size_t kKept = std::size_t{1} << 20;
+    char buffer[4096];
+    for (;;) {
+      const ssize_t n = ::read(child_stderr[0], buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      said.append(buffer, std::min(static_cast<std::size_t>(n), kKept - std::min(kKept, said.size())));
+    }
+    ::close(child_stderr[0]);
+  }
   int status = 0;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFEXITED(status)) {
+    if (!said.empty()) {
+      std::fwrite(said.data(), 1, said.size(), stderr);
+      std::fflush(stderr);
+    }
+    return WEXITSTATUS(status);
+  }
   const int sig = WTERMSIG(status);
   if (sig == SIGXCPU) {
     std::fprintf(stderr, "harmsim: report: %s: damaged: the report made no progress reading it in %ld s of CPU\n",
@@ -89,6 +123,8 @@ int report_command(const std::vector<std::string>& remaining) {
                  harmsim::io::printable(results).c_str(), sig);
     return kExitBadInput;
   }
+  // Stopped from outside (SIGTERM, SIGKILL): what it said may tell why.
+  std::fwrite(said.data(), 1, said.size(), stderr);
   return 128 + sig;
 }
 

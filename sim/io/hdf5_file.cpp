@@ -381,6 +381,8 @@ void copy_line(const std::string& line, char* to, std::size_t size, std::size_t&
 
 void set_read_guard_prefix(std::string_view prefix) { g_guard_prefix = std::string(prefix); }
 
+bool read_guard_active() noexcept { return g_guard_depth > 0; }
+
 double read_cpu_limit() {
   static const double limit = [] {
     const char* text = std::getenv("HARMSIM_READ_CPU_LIMIT");

@@ -284,7 +284,8 @@ SweepFileReader::SweepFileReader(const std::filesystem::path& path) : path_(path
   auto refuse = [&](const std::string& why) { throw IoError(path.string() + ": " + why); };
   if (!f.has_attribute("/", "sweep_id") || !f.has_attribute("/", "file_kind")) refuse("not a sweep file");
   if (const std::string kind = f.attribute_string("/", "file_kind"); kind != kWholeKind)
-    refuse(kind == kShardKind ? "a shard of a sweep, not a whole sweep" : "not a sweep file (file_kind " + kind + ")");
+    refuse(kind == kShardKind ? "a shard of a sweep, not a whole sweep"
+                              : "not a sweep file (file_kind " + shown(kind) + ")");
   if (!f.has_attribute("/", "complete") || f.attribute_int64("/", "complete") != 1) refuse("not finished");
   if (const std::int64_t v = f.attribute_int64("/", "schema_version"); v != kSweepSchemaVersion)
     refuse(fmt::format("sweep schema version {}, this program reads {}", v, kSweepSchemaVersion));

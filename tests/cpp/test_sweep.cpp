@@ -32,6 +32,7 @@
 
 #include "core/rng.hpp"
 #include "io/checkpoint.hpp"
+#include "io/sweep_output.hpp"
 #include "scratch_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -660,4 +661,20 @@ TEST_CASE("a sweep run with --per-replicate keeps every replicate's daily series
       if (st >= 1 && st <= 12) street += sum;  // the street cells
     }
   CHECK(street > 0);  // street stings arrest street workers
+}
+
+TEST_CASE("a sweep file whose file_kind is not UTF-8 is refused with one printable line", "[sweep]") {
+  // Found by afl (tests/fuzz/afl_hdf5.cpp, io::SweepFileReader, which
+  // calibrate uses on its waves' sweeps): the attribute went into the
+  // message as it was, a byte 0x92 and all.
+  const std::filesystem::path file =
+      std::filesystem::path(HARMSIM_SOURCE_DIR) / "tests/fuzz/regressions/sweep_file_kind_not_utf8.h5";
+  REQUIRE(std::filesystem::exists(file));
+  std::string message;
+  try {
+    const harmsim::io::SweepFileReader reader(file);
+  } catch (const harmsim::io::IoError& e) {
+    message = e.what();
+  }
+  CHECK(message == file.string() + R"(: not a sweep file (file_kind sweep-sha\x92d))");
 }

@@ -3,7 +3,8 @@
 
     tests/fuzz/mutate_hdf5.py --originals DIR --binary HARMSIM [--out OUT_DIR] [--count 300] [--seed 1]
 
-First writes, with HARMSIM, the originals into DIR (once; they are kept): the
+First writes, with HARMSIM, the originals into DIR (kept while HARMSIM is the
+same build: a harmsim of another schema version rewrites them): the
 results file of a tiny run (results.h5), the two shards of a tiny sweep
 (shard1.h5, shard2.h5), the whole sweep (sweep.h5) and the two shards merged
 (merged.h5), with the scenario and sweep files that made them. Then, with
@@ -16,7 +17,7 @@ results file of a tiny run (results.h5), the two shards of a tiny sweep
   dataspace claims 2^40 elements it does not hold; a group where a dataset
   belongs and the other way round; a link that loops or leads outside the
   file; `complete` = 0, `file_kind` of another kind;
-* wrong version: `schema_version` 0, 2 or -1; `harmsim_version` and
+* wrong version: `schema_version` 0, the next, -1 or 999; `harmsim_version` and
   `git_commit` of another program.
 
 Each output's name says which original and which mutation
@@ -58,8 +59,16 @@ ORIGINALS = ("results.h5", "shard1.h5", "shard2.h5", "sweep.h5", "merged.h5")
 
 def write_originals(directory: pathlib.Path, binary: str) -> None:
     directory.mkdir(parents=True, exist_ok=True)
-    if all((directory / name).exists() for name in ORIGINALS):
+    # Which build wrote them: originals of an older schema would be refused at
+    # the version check, and afl would fuzz little more than that (it did, for
+    # an hour, in November 2026).
+    built = os.stat(binary)
+    stamp = f"{os.path.realpath(binary)} {built.st_size} {built.st_mtime_ns}\n"
+    stamp_file = directory / "written_by"
+    if all((directory / name).exists() for name in ORIGINALS) and stamp_file.exists() \
+            and stamp_file.read_text() == stamp:
         return
+    stamp_file.unlink(missing_ok=True)
     (directory / "tiny.toml").write_text(TINY_SCENARIO)
     (directory / "tiny_sweep.toml").write_text(TINY_SWEEP)
     for name in ORIGINALS:
@@ -73,6 +82,7 @@ def write_originals(directory: pathlib.Path, binary: str) -> None:
     ]
     for args in commands:
         subprocess.run([binary, *args], cwd=directory, check=True, stdout=subprocess.DEVNULL)
+    stamp_file.write_text(stamp)
 
 
 # --- byte-level mutations --------------------------------------------------------
@@ -239,7 +249,8 @@ def other_kind(f, rng):
 
 
 def schema_version(f, rng):
-    f.attrs["schema_version"] = np.int64(rng.choice([0, 2, -1, 999]))
+    current = int(f.attrs["schema_version"]) if "schema_version" in f.attrs else 1
+    f.attrs["schema_version"] = np.int64(rng.choice([0, current + 1, -1, 999]))
 
 
 def other_program(f, rng):

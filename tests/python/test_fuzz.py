@@ -280,7 +280,8 @@ def test_a_damaged_results_file_is_reported_or_refused_with_one_message_naming_i
 def test_every_hdf5_regression_case_is_refused_with_one_message_naming_it(hdf5_corpus, tmp_path):
     """tests/fuzz/regressions/*.h5: files that once crashed harmsim or the HDF5
     library under it, or made it loop forever, as a shard, as an existing
-    output and for the report."""
+    output of a sweep and of a run (beside its checkpoints, so that run reads
+    it) and for the report."""
     originals, _ = hdf5_corpus
     cases = sorted((ROOT / "tests" / "fuzz" / "regressions").glob("*.h5"))
     assert cases, "tests/fuzz/regressions/ holds no HDF5 case"
@@ -292,8 +293,13 @@ def test_every_hdf5_regression_case_is_refused_with_one_message_naming_it(hdf5_c
         shutil.copy(case, tmp_path / case.name)
         for args, prefix in ((["merge", "-q", "out.h5", "shard1.h5", case.name], "harmsim: merge: "),
                              (["sweep", "-q", "-o", case.name, "tiny_sweep.toml"], "harmsim: "),
+                             (["run", "-q", "-j", "1", "-o", case.name, "tiny.toml"], "harmsim: "),
                              (["report", case.name, "-o", "r.html"], "harmsim")):
+            work = tmp_path / (case.name + ".work")
+            if args[0] == "run":
+                work.mkdir()  # so that run looks into the file (written_by_this_run)
             problem = check([BINARY, *args], tmp_path, names=[case.name], env=env, prefix=prefix)
             if problem is not None:
                 failures.append(problem)
+            shutil.rmtree(work, ignore_errors=True)
     assert not failures, "\n".join(failures)
