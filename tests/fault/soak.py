@@ -4,7 +4,7 @@ again, at random moments and at the worst ones, then run to the end; the
 result must be identical to an uninterrupted run, and no finished unit may
 be run again.
 
-    tests/fault/soak.py [--command sweep|run|merge ...] [--kills 20] [--seed 1] [--keep DIR]
+    tests/fault/soak.py [--command sweep|run|merge|calibrate ...] [--kills 20] [--seed 1] [--keep DIR]
 
 (scripts/soak runs it with 20 kills per command; tests/python/test_soak.py
 runs a short version in CI.) The kills come from a seeded random draw: for
@@ -33,8 +33,8 @@ attribute but started_at, finished_at, command_line) to an uninterrupted
 run's, and nothing else.
 
 A command is a Driver: its files, its command line, its windows and what it
-checks after a kill. `harmsim calibrate`, when it exists, gets a Driver of
-its own (a sweep per wave: the same journals; its posterior file as output).
+checks after a kill. `harmsim calibrate` has one (CalibrateDriver): a sweep
+per wave, with the same journals, a fit after each, then its output file.
 """
 from __future__ import annotations
 
@@ -328,7 +328,161 @@ class MergeDriver(Driver):
     def expected_files(self) -> list[str]:
         return super().expected_files() + ["sweep.toml", "shard1.h5", "shard2.h5", "shard3.h5"]
 
-DRIVERS = {"sweep": SweepDriver, "run": RunDriver, "merge": MergeDriver}
+
+CAL_CITY = """# A small city for the calibration soak.
+[simulation]
+days = 30
+warmup_days = 10
+replicates = 2
+seed = 77
+
+[population]
+workers = 300
+buyers = 6000
+exploiters = 30
+venues = 5
+
+[policing]
+contacts_per_year_street = 20
+
+[[scenario]]
+name = "baseline"
+"""
+
+CAL_TARGETS = """scenarios = "city.toml"
+
+[[target]]
+id = "violence"
+source = "a wide interval: most points stay, so that both waves run"
+use = "calibration"
+value = 0.5
+interval = [0.0, 1.0]
+scenario = "baseline"
+kind = "level"
+metric = "violence_12m"
+"""
+
+CALIBRATION = """targets = "targets.toml"
+waves = 2
+points = 12
+replicates = 2
+seed = 3
+[parameters]
+"encounter.violence_given_violent_buyer" = [0.005, 0.1]
+"policing.arrest_per_contact" = [0.01, 0.2]
+"""
+
+RECORD_MAGIC = b"HSWUNIT"
+
+
+class CalibrateDriver(Driver):
+    """harmsim calibrate: 2 waves of 12 points x 2 replicates (24 units a wave,
+    each wave a sweep with its journals in OUTPUT.work/wave<k>/<scenario>.h5.work),
+    a fit after each wave (Python, a child of harmsim), then the final file.
+    No finished unit is run again: no record twice in a wave's journals; and no
+    finished step is done again: every finished file of a wave (its sweep
+    files, simulated.h5, fit.h5, emulators.pkl)
+    keeps its inode and time until the clean-up."""
+
+    name = "calibrate"
+    output = "calibration.h5"
+    unit_windows = ("time", "unit-torn", "unit-unsynced", "unit-sync")
+    units_per_wave = 24
+    waves = 2
+    # Attributes and datasets that hold the run's own times (docs/calibration.md).
+    timing = ("wall_time_s", "simulation_seconds", "fit_seconds", "seconds")
+
+    def prepare(self) -> None:
+        (self.dir / "city.toml").write_text(CAL_CITY)
+        (self.dir / "targets.toml").write_text(CAL_TARGETS)
+        (self.dir / "cal.toml").write_text(CALIBRATION)
+
+    def args(self, output: str) -> list[str]:
+        # An absolute path: the fault rules name the files as "*/NAME", and
+        # calibrate opens its output by the path it is given.
+        return ["calibrate", "cal.toml", "-o", str(self.dir / output), "-j", str(self.threads)]
+
+    def expected_files(self) -> list[str]:
+        return ["cal.toml", "city.toml", "targets.toml", "reference.h5", self.output]
+
+    def make_reference(self) -> None:
+        super().make_reference()
+        self.reference = self.without_timing(self.reference)
+        self.finished_files: dict[str, tuple[int, int]] = {}
+        self.records_done = 0
+
+    def without_timing(self, contents: dict) -> dict:
+        return {k: v for k, v in contents.items() if not any(t in k for t in self.timing)}
+
+    def journals(self) -> list[pathlib.Path]:
+        return sorted(self.work.glob("wave*/*.h5.work/*.journal"))
+
+    def records(self) -> tuple[list[bytes], int]:
+        """The whole records in the journals of the wave being simulated, and how many end cut short."""
+        whole, torn = [], 0
+        for journal in self.journals():
+            data = journal.read_bytes()
+            starts = [m.start() for m in re.finditer(re.escape(RECORD_MAGIC), data)]
+            for a, b in zip(starts, starts[1:] + [len(data)]):
+                whole.append(data[a:b])
+        sizes = sorted({len(r) for r in whole})
+        if len(sizes) > 1:  # a record cut short is the shorter one, at the end of its journal
+            torn = sum(1 for r in whole if len(r) < sizes[-1])
+            whole = [r for r in whole if len(r) == sizes[-1]]
+        return whole, torn
+
+    def finished_waves(self) -> int:
+        return len(list(self.work.glob("wave*/simulated.h5")))
+
+    def units_left(self) -> int:
+        if not self.work.exists():
+            return self.units_per_wave * self.waves
+        return max(0, self.units_per_wave * (self.waves - self.finished_waves()) - len(self.records()[0]))
+
+    def fault_for(self, window: str, rng: random.Random) -> Kill:
+        journal = f"*/{self.output}.work/wave*/*.h5.work/*.journal"
+        backstop = f"kill:rename:1:*/{self.output}.partial"
+        n = rng.randint(1, max(1, min(4, self.units_left())))
+        if window == "unit-torn":
+            return Kill(window, f"kill-mid:write:{n}:{journal};{backstop}")
+        if window == "unit-unsynced":
+            return Kill(window, f"kill-after:write:{n}:{journal};{backstop}")
+        if window == "unit-sync":
+            return Kill(window, f"kill:fsync:1:{journal};{backstop}")
+        if window == "time":
+            return Kill(window, backstop, delay=rng.uniform(0.2, 4.0))
+        return super().fault_for(window, rng)
+
+    def observe(self, outcome: harness.Outcome, kill: Kill | None) -> None:
+        super().observe(outcome, kill)
+        if not self.work.exists() or (self.dir / self.output).exists():
+            return  # the file is complete: its checkpoints are being removed
+        whole, torn = self.records()
+        repeated = len(whole) - len(set(whole))
+        check(repeated == 0, f"{repeated} unit records written twice: a finished unit was run again")
+        if kill is not None and kill.window == "unit-torn" and self.journals():
+            check(torn >= 1, "no record cut short: the kill missed its window")
+        now = {}
+        # (problem.h5 is not among them: each start writes it again from the
+        # calibration file, the same bytes, before anything else.)
+        for pattern in ("wave*/simulated.h5", "wave*/fit.h5", "wave*/emulators.pkl", "wave*/*.h5"):
+            for path in self.work.glob(pattern):
+                stat = path.stat()
+                now[str(path.relative_to(self.work))] = (stat.st_ino, stat.st_mtime_ns)
+        for name, identity in self.finished_files.items():
+            check(name in now, f"{name} was finished and is gone")
+            check(now[name] == identity, f"{name} was written again after it was finished")
+        self.finished_files = now
+
+    def check_end(self, outcome: harness.Outcome) -> None:
+        final = self.without_timing(harness.contents(self.dir / self.output))
+        differences = harness.differences(self.reference, final)
+        check(not differences, "the final file differs from an uninterrupted run's:\n" + "\n".join(differences[:20]))
+        left = sorted(p.name for p in self.dir.iterdir())
+        expected = sorted(self.expected_files())
+        check(left == expected, f"left behind: {left}, expected {expected}")
+
+DRIVERS = {"sweep": SweepDriver, "run": RunDriver, "merge": MergeDriver, "calibrate": CalibrateDriver}
 
 
 def plan(driver: Driver, kills: int) -> list[str]:
@@ -385,7 +539,8 @@ def soak(command: str, kills: int, seed: int, directory: pathlib.Path, threads: 
     outcome = harness.run(driver.args(driver.output), directory)
     check(outcome.returncode == 0, f"the run after {len(done)} kills failed:\n{outcome}")
     if done[-1] in ("after-rename", "cleanup"):
-        check(outcome.stdout == f"{driver.output} is already complete: nothing to do\n",
+        check(re.fullmatch(rf"(.*/)?{re.escape(driver.output)} is already complete: nothing to do\n", outcome.stdout)
+              is not None,
               f"after a kill past the final rename the same command should have nothing to do:\n{outcome}")
     driver.observe(outcome, None)
     driver.check_end(outcome)

@@ -1,9 +1,9 @@
-"""The short version of scripts/soak: a sweep, a run and a merge each killed
+"""The short version of scripts/soak: a sweep, a run, a merge and a calibration each killed
 with SIGKILL once in every window (tests/fault/soak.py: during units, inside
 a checkpoint's write, before and at its sync, during the final assembly, at
 and after the final rename, inside the clean-up), then run to the end. The
 final file must be identical to an uninterrupted run's, no finished unit may
-run again, and nothing but the output may be left. About 20 s; scripts/soak
+run again, and nothing but the output may be left. About 35 s; scripts/soak
 runs 20 kills per command.
 """
 import os
