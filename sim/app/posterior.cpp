@@ -79,7 +79,16 @@ PosteriorDraws draw_posterior(const std::string& path, std::size_t draws, std::u
 io::Scenario draw_scenario(const io::Scenario& s, const PosteriorDraws& p, std::size_t k) {
   io::Scenario drawn = s;
   for (std::size_t j = 0; j < p.parameters.size(); ++j) io::set_parameter(drawn, p.parameters[j], p.points.at(k)[j]);
-  (void)io::parse_scenarios(io::to_toml(drawn), fmt::format("{} under draw {} of {}", s.source, k, p.calibration));
+  try {
+    (void)io::parse_scenarios(io::to_toml(drawn), s.source);
+  } catch (const io::ScenarioError& e) {
+    // Named by the calibration file and the draw: the line of the generated
+    // TOML would point nowhere a user can look.
+    throw io::IoError(fmt::format("{}: draw {} (accepted set {}) gives scenario `{}` ({}) a value it refuses: key "
+                                  "`{}`: expected {}, found {}{}",
+                                  p.calibration, k, p.sets.at(k), s.name, s.source, e.key, e.expected, e.found,
+                                  e.hint.empty() ? "" : "; " + e.hint));
+  }
   return drawn;
 }
 

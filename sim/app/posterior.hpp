@@ -46,8 +46,9 @@ struct PosteriorDraws {
 
 // Scenario s under draw k: the drawn values set on its parameters, as a
 // sweep sets a point's (io::set_parameter); its name and seed are s's. A
-// value the scenario's own rules refuse (rules across keys, a policy's
-// checks) throws the ScenarioError of that check.
+// value the scenario's own rules refuse (its range, rules across keys, a
+// policy's checks) throws an io::IoError naming the calibration file, the
+// draw and the check.
 [[nodiscard]] io::Scenario draw_scenario(const io::Scenario& s, const PosteriorDraws& p, std::size_t k);
 
 }  // namespace harmsim::app

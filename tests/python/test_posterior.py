@@ -199,7 +199,7 @@ def test_a_damaged_or_wrong_calibration_file_is_refused_in_one_line(inputs):
                                          dtype=h5py.string_dtype("utf-8"))
     one_line_exit_2(run(inputs, "r.h5", "--posterior", "unknown.h5"), "unknown.h5", "encounter.rate_per_dy")
     write_calibration(inputs / "range.h5", np.array([[1.0, 1.5]]))
-    one_line_exit_2(run(inputs, "r.h5", "--posterior", "range.h5"), "range.h5", "buyers.violent_share")
+    one_line_exit_2(run(inputs, "r.h5", "--posterior", "range.h5"), "range.h5", "draw 0", "buyers.violent_share")
     # --draws out of range, or without --posterior.
     one_line_exit_2(run(inputs, "r.h5", "--posterior", "cal.h5", "--draws", "0"), "--draws")
     assert run(inputs, "r.h5", "--draws", "3").returncode == 2
