@@ -222,8 +222,11 @@ int run_command(const RunCommand& cmd) {
   if (status != kExitOk || run.already_complete) return status;
   if (posterior) {
     const PosteriorDraws& p = posterior->draws;
+    // The table below pools the replicates of every draw; pairing each policy
+    // with the baseline draw by draw is the analysis package's (issue 16).
     std::printf("Over %zu parameter draws from %s (%zu accepted sets, drawn %s replacement), replicates inside "
-                "each draw: intervals include parameter uncertainty\n",
+                "each draw; the table pools the replicates of all draws (paired by draw, with the probability of "
+                "helping: harmsim_analysis.effects)\n",
                 p.draws(), p.calibration.c_str(), p.accepted, p.with_replacement ? "with" : "without");
   }
   std::vector<ScenarioTotals> table;
