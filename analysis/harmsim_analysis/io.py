@@ -20,8 +20,10 @@ import pandas as pd
 
 #: Versions of docs/output.md this package reads. Version 2 added the sector
 #: axis and the outcome ``buyer_violence_180d`` to ``exposure``, and
-#: ``stratum_totals``.
-SUPPORTED_SCHEMA_VERSIONS = (1, 2)
+#: ``stratum_totals``. Version 3 added, in runs over a calibration's parameter
+#: draws (``harmsim run --posterior``), ``replicate_draw`` and ``/posterior``;
+#: its other files are laid out as version 2's.
+SUPPORTED_SCHEMA_VERSIONS = (1, 2, 3)
 
 #: Root attributes that stamp a result with the program that made it.
 VERSION_ATTRIBUTES = ("harmsim_version", "git_commit", "command_line", "started_at", "finished_at")

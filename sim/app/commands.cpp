@@ -89,10 +89,20 @@ std::string check_disk_space(const std::vector<io::Scenario>& scenarios, const i
   return check_disk_room(need, checkpoints.directory(), output, "the replicates still to run");
 }
 
+// The scenario as its `config` records it: with --posterior, as the file gave
+// it (simulation.replicates per draw; the drawn parameters are in /posterior).
+std::string written_config(const io::Scenario& s, const PosteriorRun* posterior) {
+  if (posterior == nullptr) return io::to_toml(s);
+  io::Scenario per_draw = s;
+  per_draw.params.replicates /= static_cast<std::int64_t>(posterior->draws.draws());
+  return io::to_toml(per_draw);
+}
+
 // True if `path` is a finished results file of exactly these scenarios (the
 // same names in the same order, replicates and resolved configurations) by
 // this program: what this same command would have written.
-bool written_by_this_run(const std::filesystem::path& path, const std::vector<io::Scenario>& scenarios) {
+bool written_by_this_run(const std::filesystem::path& path, const std::vector<io::Scenario>& scenarios,
+                         const PosteriorRun* posterior) {
   try {
     io::h5::Reader reader;
     reader.open(path);
@@ -106,10 +116,13 @@ bool written_by_this_run(const std::filesystem::path& path, const std::vector<io
       const io::Scenario& s = scenarios[k];
       const std::string group = "/scenarios/" + s.name;
       if (names[k] != s.name || reader.attribute_int64(group, "replicates") != s.params.replicates ||
-          reader.string_scalar(group + "/config") != io::to_toml(s))
+          reader.string_scalar(group + "/config") != written_config(s, posterior))
         return false;
     }
-    return true;
+    if (posterior == nullptr) return !reader.exists("/posterior");
+    return reader.exists("/posterior/points") &&
+           reader.attribute_string("/posterior", "calibration_id") == posterior->draws.calibration_id &&
+           reader.doubles("/posterior/points") == posterior->draws.flat_points();
   } catch (const io::IoError&) {
     return false;
   }
@@ -154,6 +167,33 @@ int run_command(const RunCommand& cmd) {
     print_error(e.what());
     return kExitBadInput;
   }
+  std::optional<PosteriorRun> posterior;
+  if (!cmd.posterior.empty()) {
+    if (cmd.draws < 1 || cmd.draws > kMaxDraws) {
+      print_error(fmt::format("--draws: expected a number of parameter draws from 1 to {}, found {}", kMaxDraws,
+                              cmd.draws));
+      return kExitBadInput;
+    }
+    posterior.emplace();
+    try {
+      // The first scenario's seed (the baseline's): every scenario runs the same draws.
+      posterior->draws = draw_posterior(cmd.posterior, static_cast<std::size_t>(cmd.draws),
+                                        static_cast<std::uint64_t>(scenarios.front().params.seed));
+      for (io::Scenario& s : scenarios) {
+        std::vector<io::Scenario> drawn;
+        for (std::size_t k = 0; k < posterior->draws.draws(); ++k)
+          drawn.push_back(draw_scenario(s, posterior->draws, k));
+        posterior->scenarios.push_back(std::move(drawn));
+        s.params.replicates *= cmd.draws;  // replicate r runs draw r / (its replicates per draw)
+      }
+    } catch (const io::IoError& e) {
+      print_error(e.what());
+      return kExitBadInput;
+    } catch (const io::ScenarioError& e) {
+      print_error(e.what());
+      return kExitBadInput;
+    }
+  }
   const unsigned threads = cmd.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : cmd.threads;
   const RunInputProblems problems = check_run_inputs(scenarios, threads);
   if (!problems.communities.empty()) {
@@ -178,8 +218,17 @@ int run_command(const RunCommand& cmd) {
   if (cmd.dry_run) return kExitOk;
 
   RunToFile run;
-  const int status = run_to_file(scenarios, cmd, threads, run);
+  const int status = run_to_file(scenarios, cmd, threads, run, posterior ? &*posterior : nullptr);
   if (status != kExitOk || run.already_complete) return status;
+  if (posterior) {
+    const PosteriorDraws& p = posterior->draws;
+    // The table below pools the replicates of every draw; pairing each policy
+    // with the baseline draw by draw is the analysis package's (issue 16).
+    std::printf("Over %zu parameter draws from %s (%zu accepted sets, drawn %s replacement), replicates inside "
+                "each draw; the table pools the replicates of all draws (paired by draw, with the probability of "
+                "helping: harmsim_analysis.effects)\n",
+                p.draws(), p.calibration.c_str(), p.accepted, p.with_replacement ? "with" : "without");
+  }
   std::vector<ScenarioTotals> table;
   for (std::size_t i = 0; i < scenarios.size(); ++i) table.push_back({scenarios[i].name, &run.results[i]});
   const std::string text = comparison_table(table, static_cast<std::size_t>(scenarios.front().params.days));
@@ -193,7 +242,8 @@ int run_command(const RunCommand& cmd) {
   return kExitOk;
 }
 
-int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cmd, unsigned threads, RunToFile& run) {
+int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cmd, unsigned threads, RunToFile& run,
+                const PosteriorRun* posterior) {
   std::vector<std::vector<model::ReplicateResult>>& results = run.results;
   // Not even --force may take the output from a harmsim still writing it.
   OutputLock lock(cmd.output);
@@ -204,7 +254,8 @@ int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cm
   // Finished replicates are kept in OUTPUT.work/ (io/checkpoint.hpp) until
   // results.h5 is complete, so the same command resumes a killed run. A
   // directory left by another run is refused before anything is written.
-  const io::RunIdentity identity = io::run_identity(scenarios, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
+  const io::RunIdentity identity = io::run_identity(scenarios, HARMSIM_VERSION, HARMSIM_GIT_COMMIT,
+                                                    posterior != nullptr ? posterior->draws.identity_text() : "");
   const io::CheckpointDir checkpoints(cmd.output + ".work", identity.id, identity.manifest, "run");
   const std::string work = checkpoints.directory().string();
   const std::filesystem::path out(cmd.output);
@@ -212,7 +263,7 @@ int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cm
   if (std::filesystem::exists(out, error) && !cmd.force) {
     // This run's checkpoints beside this run's finished results file: the run
     // was stopped after the file was complete, before it removed them.
-    if (std::filesystem::exists(checkpoints.directory(), error) && written_by_this_run(out, scenarios)) {
+    if (std::filesystem::exists(checkpoints.directory(), error) && written_by_this_run(out, scenarios, posterior)) {
       try {
         checkpoints.open_or_create(scenarios.size());  // CheckpointMismatch unless they are this run's
         if (!cmd.quiet) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
@@ -281,19 +332,31 @@ int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cm
       if (!cmd.quiet && !opts.progress)
         std::fprintf(stderr, "%s: %lld replicates%s\n", label.c_str(), static_cast<long long>(s.params.replicates),
                      finished_before > 0 ? fmt::format(", {} finished before", finished_before).c_str() : "");
-      run_replicates(s, pending[k], opts, label, results[k], [&](const model::ReplicateResult& rep) {
-        checkpoints.write(io::make_unit_record(k, rep, true));
-        ++simulated;
-      });
+      static const std::vector<io::Scenario> kNoDraws;
+      run_replicates(
+          s, pending[k], opts, label, results[k],
+          [&](const model::ReplicateResult& rep) {
+            checkpoints.write(io::make_unit_record(k, rep, true));
+            ++simulated;
+          },
+          posterior != nullptr ? posterior->scenarios[k] : kNoDraws);
       io::ScenarioOutput so;
       so.name = s.name;
       so.description = s.description;
-      so.config_toml = io::to_toml(s);
+      so.config_toml = written_config(s, posterior);
+      if (posterior != nullptr) {
+        const auto per_draw = static_cast<std::size_t>(s.params.replicates) / posterior->draws.draws();
+        for (std::size_t r = 0; r < results[k].size(); ++r)
+          so.replicate_draw.push_back(static_cast<std::int64_t>(r / per_draw));
+      }
       so.seed = static_cast<std::uint64_t>(s.params.seed);
       so.warmup_days = s.params.warmup_days;
       so.replicates = results[k];
       writer.write_scenario(so);
     }
+    if (posterior != nullptr)
+      writer.write_posterior({posterior->draws.calibration, posterior->draws.calibration_id,
+                              posterior->draws.names(), posterior->draws.flat_points()});
     writer.finish();
     keeping = false;
     run.simulated = simulated.load();

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/posterior.hpp"
 #include "io/scenario.hpp"
 #include "model/results.hpp"
 
@@ -22,6 +23,8 @@ struct RunCommand {
   bool force = false;
   bool quiet = false;
   bool dry_run = false;
+  std::string posterior;                // --posterior CALIB.h5; empty: none
+  std::int64_t draws = kDefaultDraws;   // --draws N
   std::string command_line;
 };
 
@@ -46,7 +49,16 @@ struct RunToFile {
   std::size_t resumed = 0, simulated = 0;  // replicates taken from checkpoints, run now
   bool already_complete = false;
 };
-int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cmd, unsigned threads, RunToFile& run);
+//
+// With `posterior` (`harmsim run --posterior`), each of `scenarios` has
+// params.replicates = draws × its replicates per draw, and
+// posterior->scenarios[k] holds scenario k under each draw.
+struct PosteriorRun {
+  PosteriorDraws draws;
+  std::vector<std::vector<io::Scenario>> scenarios;  // [scenario][draw]
+};
+int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cmd, unsigned threads, RunToFile& run,
+                const PosteriorRun* posterior = nullptr);
 
 // `harmsim targets FILE`: runs the scenarios a targets file needs and prints
 // each target beside the model's value (docs/targets.md).

@@ -150,6 +150,12 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--force", run.force, "Replace an existing results file");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No progress on stderr");
   run_cmd->add_flag("--dry-run", run.dry_run, "Check the scenarios and show the memory they need; run nothing");
+  auto* posterior_opt = run_cmd->add_option("--posterior", run.posterior,
+                      "Run every scenario over parameter sets drawn from this calibration file's accepted sets "
+                      "(harmsim calibrate); replicates inside each draw");
+  run_cmd->add_option("--draws", run.draws, "Parameter draws with --posterior")
+      ->capture_default_str()
+      ->needs(posterior_opt);
 
   std::vector<std::string> validate_files;
   auto* validate_cmd = cli.add_subcommand("validate", "Check scenario files without running them");

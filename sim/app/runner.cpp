@@ -69,9 +69,17 @@ int interrupt_signal() { return g_signal; }
 
 void run_replicates(const io::Scenario& s, const std::vector<std::size_t>& pending, const RunOptions& opts,
                     const std::string& label, std::vector<model::ReplicateResult>& results,
-                    const std::function<void(const model::ReplicateResult&)>& finished) {
+                    const std::function<void(const model::ReplicateResult&)>& finished,
+                    const std::vector<io::Scenario>& draws) {
   const auto replicates = static_cast<std::size_t>(s.params.replicates);
-  const model::Interventions interventions = policy::compile(s.policies, s.params);
+  if (!draws.empty() && replicates % draws.size() != 0)
+    throw std::invalid_argument(fmt::format("scenario `{}`: {} replicates are not a multiple of {} draws", s.name,
+                                            replicates, draws.size()));
+  const std::size_t per_draw = draws.empty() ? replicates : replicates / draws.size();
+  // The policies compiled once per parameter set (they may read the model's parameters).
+  std::vector<model::Interventions> interventions;
+  if (draws.empty()) interventions.push_back(policy::compile(s.policies, s.params));
+  for (const io::Scenario& d : draws) interventions.push_back(policy::compile(d.policies, d.params));
   unsigned threads = opts.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : opts.threads;
   threads = static_cast<unsigned>(std::clamp<std::size_t>(pending.size(), 1, threads));
 
@@ -92,7 +100,8 @@ void run_replicates(const io::Scenario& s, const std::vector<std::size_t>& pendi
       try {
         const std::uint64_t seed =
             core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, static_cast<std::uint64_t>(r));
-        model::Simulation sim(s.params, interventions, seed);
+        const std::size_t draw = draws.empty() ? 0 : r / per_draw;
+        model::Simulation sim(draws.empty() ? s.params : draws[draw].params, interventions[draw], seed);
         results[r] = sim.run(check_interrupt, nullptr);
         results[r].replicate = r;
         if (finished) finished(results[r]);

@@ -39,9 +39,15 @@ int interrupt_signal();
 // opts.threads threads. `finished`, when set, is called on the worker thread
 // with each replicate as it ends (`harmsim run` keeps it as a checkpoint); an
 // exception from it stops the scenario as a failing replicate does.
+//
+// `draws`, when not empty (`harmsim run --posterior`), holds s under each
+// parameter draw (the drawn values set on its parameters): replicate r runs
+// draws[r / per_draw], per_draw = s.params.replicates / draws.size(). Its
+// seed is s's replicate r's all the same, whoever runs it.
 void run_replicates(const io::Scenario& s, const std::vector<std::size_t>& pending, const RunOptions& opts,
                     const std::string& label, std::vector<model::ReplicateResult>& results,
-                    const std::function<void(const model::ReplicateResult&)>& finished = {});
+                    const std::function<void(const model::ReplicateResult&)>& finished = {},
+                    const std::vector<io::Scenario>& draws = {});
 
 // Runs every replicate of one scenario.
 std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const RunOptions& opts,

@@ -340,4 +340,27 @@ CalibrationFileStatus inspect_calibration_file(const std::filesystem::path& path
   return status;
 }
 
+AcceptedSets read_accepted_sets(const std::filesystem::path& path) {
+  const h5::Reader r = open_finished(path);
+  if (!r.has_attribute("/", "file_kind") || r.attribute_string("/", "file_kind") != kKind)
+    throw IoError(path.string() + ": not a calibration file (root attribute file_kind is not `calibration`)");
+  const std::int64_t version = r.attribute_int64("/", "schema_version");
+  if (version != kCalibrationSchemaVersion)
+    throw IoError(fmt::format("{}: calibration schema version {}, but this harmsim reads version {}", path.string(),
+                              version, kCalibrationSchemaVersion));
+  AcceptedSets accepted;
+  accepted.calibration_id = r.attribute_string("/", "calibration_id");
+  accepted.parameters = r.strings("/parameters/names");
+  if (accepted.parameters.empty()) throw IoError(path.string() + ": /parameters/names: no parameters");
+  const std::vector<hsize_t> dims = r.shape("/accepted/points");
+  if (dims.size() != 2 || dims[1] != accepted.parameters.size())
+    throw IoError(fmt::format("{}: /accepted/points: not a [sets, {}] table of the parameters", path.string(),
+                              accepted.parameters.size()));
+  accepted.sets = static_cast<std::size_t>(dims[0]);
+  accepted.points = read_doubles(r, "/accepted/points", accepted.sets, accepted.parameters.size());
+  for (double v : accepted.points)
+    if (!std::isfinite(v)) throw IoError(path.string() + ": /accepted/points: a value that is not a finite number");
+  return accepted;
+}
+
 }  // namespace harmsim::io

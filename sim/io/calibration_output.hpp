@@ -88,4 +88,16 @@ struct CalibrationFileStatus {
 };
 [[nodiscard]] CalibrationFileStatus inspect_calibration_file(const std::filesystem::path& path);
 
+// The accepted parameter sets of a finished calibration file (/accepted/points,
+// columns /parameters/names): what `harmsim run --posterior` draws from.
+struct AcceptedSets {
+  std::string calibration_id;
+  std::vector<std::string> parameters;  // "section.key", in the file's order
+  std::size_t sets = 0;
+  std::vector<double> points;           // [sets × parameters]
+};
+// IoError naming the file if it is not a finished calibration file of this
+// schema version, or its accepted sets are not of that shape or not finite.
+[[nodiscard]] AcceptedSets read_accepted_sets(const std::filesystem::path& path);
+
 }  // namespace harmsim::io

@@ -287,7 +287,7 @@ std::string sweep_manifest(const std::string& sweep_id, std::size_t points, std:
 }
 
 RunIdentity run_identity(const std::vector<Scenario>& scenarios, const std::string& harmsim_version,
-                         const std::string& git_commit) {
+                         const std::string& git_commit, const std::string& extra) {
   std::string lines = fmt::format("scenarios = {}\n", scenarios.size());
   std::string everything;
   for (std::size_t k = 0; k < scenarios.size(); ++k) {
@@ -298,6 +298,8 @@ RunIdentity run_identity(const std::vector<Scenario>& scenarios, const std::stri
     everything += config;
     everything += '\0';
   }
+  // (Only when there is any, so that the ids of ordinary runs stay.)
+  if (!extra.empty()) lines += extra.back() == '\n' ? extra : extra + '\n';
   lines += fmt::format("harmsim_version = {}\ngit_commit = {}\n", harmsim_version, git_commit);
   RunIdentity identity;
   identity.id = fmt::format("{:016x}", checksum(everything + lines));

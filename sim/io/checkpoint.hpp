@@ -207,7 +207,9 @@ struct RunIdentity {
   std::string id;        // 16 hex digits
   std::string manifest;  // one line per scenario (name, replicates, config hash), the program, the id
 };
+// `extra`, when not empty, is more that determines the results (the parameter
+// draws of `harmsim run --posterior`), one or more lines added to the manifest.
 [[nodiscard]] RunIdentity run_identity(const std::vector<Scenario>& scenarios, const std::string& harmsim_version,
-                                       const std::string& git_commit);
+                                       const std::string& git_commit, const std::string& extra = {});
 
 }  // namespace harmsim::io

@@ -106,6 +106,12 @@ void ResultsWriter::write_scenario(const ScenarioOutput& s) {
   }
   file.dataset_1d(g, group_path, "replicate_seeds", H5T_STD_U64LE, H5T_NATIVE_UINT64, seeds);
   file.dataset_1d(g, group_path, "events", H5T_STD_U64LE, H5T_NATIVE_UINT64, events);
+  if (!s.replicate_draw.empty()) {
+    if (s.replicate_draw.size() != replicates)
+      throw std::invalid_argument(where + ": " + std::to_string(s.replicate_draw.size()) + " draws for " +
+                                  std::to_string(replicates) + " replicates");
+    file.dataset_1d(g, group_path, "replicate_draw", H5T_STD_I64LE, H5T_NATIVE_INT64, s.replicate_draw);
+  }
 
   const std::string series_path = group_path + "/series";
   const std::string summary_path = group_path + "/summary";
@@ -174,6 +180,22 @@ void ResultsWriter::write_scenario(const ScenarioOutput& s) {
   h5::write_stratum_totals(file, g, group_path, stratum_totals, replicates, strata_);
 
   scenario_names_.push_back(s.name);
+}
+
+void ResultsWriter::write_posterior(const PosteriorOutput& p) {
+  if (!file_) throw std::logic_error("/posterior written after " + partial_path_.string() + " was finished");
+  const std::size_t columns = p.parameters.size();
+  if (columns == 0 || p.points.size() % columns != 0)
+    throw std::invalid_argument(partial_path_.string() + ": /posterior: " + std::to_string(p.points.size()) +
+                                " values for " + std::to_string(columns) + " parameters");
+  const File& file = *file_;
+  const std::string path = "/posterior";
+  const Handle group = file.create_group(file.file.get(), "/", "posterior");
+  file.attribute_string(group.get(), path, "calibration_id", p.calibration_id);
+  file.attribute_string(group.get(), path, "calibration", p.calibration);
+  file.dataset_strings(group.get(), path, "parameters", p.parameters);
+  file.dataset_nd(group.get(), path, "points", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                  {p.points.size() / columns, columns}, p.points.data(), false);
 }
 
 void ResultsWriter::finish() {

@@ -19,8 +19,9 @@ namespace harmsim::io {
 
 // docs/output.md "Schema version". Bump with any change to the layout.
 // Version 2: exposure tables by sector with the outcome buyer_violence_180d,
-// and stratum_totals.
-inline constexpr std::int64_t kSchemaVersion = 2;
+// and stratum_totals. Version 3: runs over a calibration's parameter draws
+// (`harmsim run --posterior`) write replicate_draw and /posterior.
+inline constexpr std::int64_t kSchemaVersion = 3;
 
 // Root attributes describing the run that wrote the file.
 struct RunInfo {
@@ -34,6 +35,17 @@ struct ScenarioOutput {
   std::int64_t warmup_days = 0;
   // In replicate order: replicates[i].replicate == i.
   std::vector<model::ReplicateResult> replicates;
+  // With --posterior: the parameter draw of each replicate (written as
+  // replicate_draw); empty otherwise (nothing written).
+  std::vector<std::int64_t> replicate_draw;
+};
+
+// /posterior: the parameter sets a --posterior run drew (docs/output.md
+// "Parameter draws").
+struct PosteriorOutput {
+  std::string calibration, calibration_id;  // the calibration file as given, and its id
+  std::vector<std::string> parameters;      // "section.key"
+  std::vector<double> points;               // [draws × parameters], in draw order
 };
 
 // A failure to create, write, close or rename the results file. The message
@@ -55,6 +67,9 @@ class ResultsWriter {
   // replicates out of order or of different shapes, a name HDF5 cannot hold)
   // and IoError when writing fails.
   void write_scenario(const ScenarioOutput& s);
+
+  // Writes /posterior (once, before finish()).
+  void write_posterior(const PosteriorOutput& p);
 
   // Writes /scenario_names and finished_at, then complete = 1 last; closes the
   // file, syncs it to disk and renames FINAL.partial to FINAL (replacing an

@@ -133,8 +133,8 @@ def test_refuses_partial_name_even_if_complete(make_results):
 
 
 def test_refuses_unknown_schema_version(make_results):
-    path = make_results("r.h5", schema_version=3)
-    with pytest.raises(ha.UnsupportedSchemaError, match="schema_version 3") as err:
+    path = make_results("r.h5", schema_version=4)
+    with pytest.raises(ha.UnsupportedSchemaError, match="schema_version 4") as err:
         ha.load(path)
     assert path in str(err.value)
 
