@@ -222,15 +222,16 @@ int run_command(const RunCommand& cmd) {
   if (status != kExitOk || run.already_complete) return status;
   if (posterior) {
     const PosteriorDraws& p = posterior->draws;
-    // The table below pools the replicates of every draw; pairing each policy
-    // with the baseline draw by draw is the analysis package's (issue 16).
     std::printf("Over %zu parameter draws from %s (%zu accepted sets, drawn %s replacement), replicates inside "
-                "each draw; the table pools the replicates of all draws (paired by draw, with the probability of "
-                "helping: harmsim_analysis.effects)\n",
+                "each draw\n",
                 p.draws(), p.calibration.c_str(), p.accepted, p.with_replacement ? "with" : "without");
   }
   std::vector<ScenarioTotals> table;
-  for (std::size_t i = 0; i < scenarios.size(); ++i) table.push_back({scenarios[i].name, &run.results[i]});
+  for (std::size_t i = 0; i < scenarios.size(); ++i) {
+    const std::size_t per_draw =
+        posterior ? static_cast<std::size_t>(scenarios[i].params.replicates) / posterior->draws.draws() : 0;
+    table.push_back({scenarios[i].name, &run.results[i], per_draw});
+  }
   const std::string text = comparison_table(table, static_cast<std::size_t>(scenarios.front().params.days));
   std::fwrite(text.data(), 1, text.size(), stdout);
   bool all_met = true;

@@ -19,17 +19,65 @@ std::string number(double v) {
 
 namespace {
 std::string signed_number(double v) { return fmt::format("{}{}", v >= 0 ? "+" : "", number(v)); }
+
+double quantile(std::vector<double> sorted, double q) {  // sorted ascending, not empty
+  const double at = q * static_cast<double>(sorted.size() - 1);
+  const auto below = static_cast<std::size_t>(std::floor(at));
+  const std::size_t above = std::min(below + 1, sorted.size() - 1);
+  return sorted[below] + (at - static_cast<double>(below)) * (sorted[above] - sorted[below]);
+}
+
+std::vector<double> per_draw_means(const std::vector<double>& values, std::size_t per_draw) {
+  std::vector<double> means(values.size() / per_draw, 0.0);
+  for (std::size_t r = 0; r < means.size() * per_draw; ++r) means[r / per_draw] += values[r];
+  for (double& m : means) m /= static_cast<double>(per_draw);
+  return means;
+}
 }  // namespace
+
+PairedDifference paired_by_draw(const std::vector<double>& values, const std::vector<double>& base,
+                                std::size_t per_draw) {
+  const std::vector<double> a = per_draw_means(values, per_draw), b = per_draw_means(base, per_draw);
+  std::vector<double> d(std::min(a.size(), b.size()));
+  PairedDifference out;
+  if (d.empty()) return out;
+  double lower = 0;
+  for (std::size_t k = 0; k < d.size(); ++k) {
+    d[k] = a[k] - b[k];
+    out.mean += d[k];
+    lower += d[k] < 0 ? 1.0 : d[k] == 0 ? 0.5 : 0.0;
+  }
+  out.mean /= static_cast<double>(d.size());
+  out.p_lower = lower / static_cast<double>(d.size());
+  std::sort(d.begin(), d.end());
+  out.low = quantile(d, 0.025);
+  out.high = quantile(d, 0.975);
+  return out;
+}
 
 std::string comparison_table(const std::vector<ScenarioTotals>& scenarios, std::size_t reported_days) {
   std::size_t name_width = 8;
   for (const auto& s : scenarios) name_width = std::max(name_width, s.name.size());
+  const std::size_t per_draw = scenarios.empty() ? 0 : scenarios.front().replicates_per_draw;
+  const bool draws = per_draw > 0 && std::all_of(scenarios.begin(), scenarios.end(), [&](const ScenarioTotals& s) {
+    return s.replicates_per_draw == per_draw;
+  });
   std::string out = fmt::format(
-      "Comparison over {} reported days: counts are totals over the horizon, levels and shares are daily means.\n"
-      "Mean across replicates with its 95% interval; difference to `{}` with its 95% (Welch) interval.\n\n",
-      reported_days, scenarios.empty() ? "" : scenarios.front().name);
-  out += fmt::format("{:<24} {:<{}} {:>11} {:>25} {:>11} {:>25}\n", "metric", "scenario", name_width, "mean",
-                     "95% interval", "vs baseline", "95% interval");
+      "Comparison over {} reported days: counts are totals over the horizon, levels and shares are daily means.\n",
+      reported_days);
+  if (draws)
+    out += fmt::format(
+        "Mean across all replicates with its 95% interval; difference to `{}` paired by parameter draw: the mean of "
+        "the per-draw differences,\nthe 2.5-97.5% quantiles of them over draws (parameter uncertainty and Monte Carlo "
+        "noise), and P(lower): the share of draws where the value is lower.\n\n",
+        scenarios.front().name);
+  else
+    out += fmt::format("Mean across replicates with its 95% interval; difference to `{}` with its 95% (Welch) "
+                       "interval.\n\n",
+                       scenarios.empty() ? "" : scenarios.front().name);
+  out += fmt::format("{:<24} {:<{}} {:>11} {:>25} {:>11} {:>25}{}\n", "metric", "scenario", name_width, "mean",
+                     "95% interval", "vs baseline", draws ? "draws 2.5-97.5%" : "95% interval",
+                     draws ? fmt::format(" {:>8}", "P(lower)") : "");
   for (std::size_t m = 0; m < model::kMetricCount; ++m) {
     const auto metric = static_cast<model::Metric>(m);
     std::vector<double> base;
@@ -44,6 +92,10 @@ std::string comparison_table(const std::vector<ScenarioTotals>& scenarios, std::
                                     fmt::format("[{}, {}]", number(t.ci_low), number(t.ci_high)));
       if (i == 0) {
         base = std::move(values);
+      } else if (draws) {
+        const PairedDifference d = paired_by_draw(values, base, per_draw);
+        row += fmt::format(" {:>11} {:>25} {:>8.2f}", signed_number(d.mean),
+                           fmt::format("[{}, {}]", signed_number(d.low), signed_number(d.high)), d.p_lower);
       } else {
         const model::TotalSummary d = model::difference_of_means(values, base);
         row += fmt::format(" {:>11} {:>25}", signed_number(d.mean),
