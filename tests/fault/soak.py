@@ -166,6 +166,16 @@ class Driver:
             return Kill(window, f"kill:unlink:{rng.randint(1, 3)}:*/{out}.work*")
         raise ValueError(window)
 
+    def unit_fault(self, window: str, files: str, n: int, sync: int) -> Kill | None:
+        """A unit window's kill on the checkpoint records in `files` (a glob):
+        inside the n-th write, right after it, at the sync-th sync, at the n-th
+        rename; with the backstop at the final rename. None for other windows."""
+        rules = {"unit-torn": f"kill-mid:write:{n}:{files}", "unit-unsynced": f"kill-after:write:{n}:{files}",
+                 "unit-sync": f"kill:fsync:{sync}:{files}", "unit-rename": f"kill:rename:{n}:{files}"}
+        if window not in rules:
+            return None
+        return Kill(window, f"{rules[window]};kill:rename:1:*/{self.output}.partial")
+
     # --- after each run
     def observe(self, outcome: harness.Outcome, kill: Kill | None) -> None:
         """Checks what a run left; raises SoakFailure."""
@@ -219,18 +229,10 @@ class SweepDriver(Driver):
         return self.units - len(self.finished)
 
     def fault_for(self, window: str, rng: random.Random) -> Kill:
-        journal = f"*/{self.output}.work/*.journal"
-        backstop = f"kill:rename:1:*/{self.output}.partial"
-        # The n-th append or sync of this run (counted over its threads),
-        # among the units it still has to run.
+        # The n-th append of this run (counted over its threads), among the
+        # units it still has to run; the first sync (one each 0.5 s per thread).
         n = rng.randint(1, max(1, min(4, self.units_left())))
-        if window == "unit-torn":
-            return Kill(window, f"kill-mid:write:{n}:{journal};{backstop}")
-        if window == "unit-unsynced":
-            return Kill(window, f"kill-after:write:{n}:{journal};{backstop}")
-        if window == "unit-sync":
-            return Kill(window, f"kill:fsync:1:{journal};{backstop}")  # a sync each 0.5 s per thread
-        return super().fault_for(window, rng)
+        return self.unit_fault(window, f"*/{self.output}.work/*.journal", n, 1) or super().fault_for(window, rng)
 
     def observe(self, outcome: harness.Outcome, kill: Kill | None) -> None:
         super().observe(outcome, kill)
@@ -274,18 +276,8 @@ class RunDriver(Driver):
         return self.units - len(self.seen)
 
     def fault_for(self, window: str, rng: random.Random) -> Kill:
-        unit = f"*/{self.output}.work/p*/r*.unit.tmp*"
-        backstop = f"kill:rename:1:*/{self.output}.partial"
         n = rng.randint(1, max(1, min(3, self.units_left())))
-        if window == "unit-torn":
-            return Kill(window, f"kill-mid:write:{n}:{unit};{backstop}")
-        if window == "unit-unsynced":
-            return Kill(window, f"kill-after:write:{n}:{unit};{backstop}")
-        if window == "unit-sync":
-            return Kill(window, f"kill:fsync:{n}:{unit};{backstop}")
-        if window == "unit-rename":
-            return Kill(window, f"kill:rename:{n}:{unit};{backstop}")
-        return super().fault_for(window, rng)
+        return self.unit_fault(window, f"*/{self.output}.work/p*/r*.unit.tmp*", n, n) or super().fault_for(window, rng)
 
     def observe(self, outcome: harness.Outcome, kill: Kill | None) -> None:
         super().observe(outcome, kill)
@@ -440,18 +432,11 @@ class CalibrateDriver(Driver):
         return max(0, self.units_per_wave * (self.waves - self.finished_waves()) - len(self.records()[0]))
 
     def fault_for(self, window: str, rng: random.Random) -> Kill:
-        journal = f"*/{self.output}.work/wave*/*.h5.work/*.journal"
-        backstop = f"kill:rename:1:*/{self.output}.partial"
         n = rng.randint(1, max(1, min(4, self.units_left())))
-        if window == "unit-torn":
-            return Kill(window, f"kill-mid:write:{n}:{journal};{backstop}")
-        if window == "unit-unsynced":
-            return Kill(window, f"kill-after:write:{n}:{journal};{backstop}")
-        if window == "unit-sync":
-            return Kill(window, f"kill:fsync:1:{journal};{backstop}")
-        if window == "time":
-            return Kill(window, backstop, delay=rng.uniform(0.2, 4.0))
-        return super().fault_for(window, rng)
+        if window == "time":  # longer than the base's: a start reads problem.h5 and the fits take seconds
+            return Kill(window, f"kill:rename:1:*/{self.output}.partial", delay=rng.uniform(0.2, 4.0))
+        journals = f"*/{self.output}.work/wave*/*.h5.work/*.journal"
+        return self.unit_fault(window, journals, n, 1) or super().fault_for(window, rng)
 
     def observe(self, outcome: harness.Outcome, kill: Kill | None) -> None:
         super().observe(outcome, kill)
