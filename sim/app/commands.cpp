@@ -274,7 +274,8 @@ struct RunUnits {
 
   explicit RunUnits(const std::vector<io::Scenario>& scenarios) {
     first.push_back(0);
-    for (const io::Scenario& s : scenarios) first.push_back(first.back() + static_cast<std::uint64_t>(s.params.replicates));
+    for (const io::Scenario& s : scenarios)
+      first.push_back(first.back() + static_cast<std::uint64_t>(s.params.replicates));
   }
   [[nodiscard]] std::pair<std::size_t, std::size_t> locate(std::uint64_t unit) const {
     const auto k = static_cast<std::size_t>(std::upper_bound(first.begin(), first.end(), unit) - first.begin() - 1);

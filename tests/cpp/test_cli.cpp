@@ -77,9 +77,9 @@ struct Outcome {
 // (PREFIX: e.g. an mpirun command).
 Outcome run_harmsim(const ScratchDir& dir, const std::string& args, const std::string& prefix = "") {
   const fs::path out = dir.path() / ".stdout", err = dir.path() / ".stderr";
-  const std::string command = "cd " + shell_quote(dir.path().string()) + " && " + prefix + shell_quote(HARMSIM_BINARY) + " " +
-                              args + " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) +
-                              " </dev/null";
+  const std::string command = "cd " + shell_quote(dir.path().string()) + " && " + prefix +
+                              shell_quote(HARMSIM_BINARY) + " " + args + " >" + shell_quote(out.string()) + " 2>" +
+                              shell_quote(err.string()) + " </dev/null";
   const int status = std::system(command.c_str());
   Outcome o;
   REQUIRE(status != -1);
@@ -89,7 +89,8 @@ Outcome run_harmsim(const ScratchDir& dir, const std::string& args, const std::s
   o.err = read_file(err);
   fs::remove(out);
   fs::remove(err);
-  UNSCOPED_INFO(prefix << "harmsim " << args << "\nexit " << o.exit_code << "\nstdout:\n" << o.out << "\nstderr:\n" << o.err);
+  UNSCOPED_INFO(prefix << "harmsim " << args << "\nexit " << o.exit_code << "\nstdout:\n" << o.out << "\nstderr:\n"
+                       << o.err);
   return o;
 }
 
