@@ -3,14 +3,17 @@
 
 #include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <thread>
 
 #include <fmt/format.h>
 
+#include "app/distribute.hpp"
 #include "app/runner.hpp"
 #include "app/table.hpp"
 #include "core/rng.hpp"
@@ -48,29 +51,43 @@ std::size_t unit_bytes(const model::Params& p) {
   return io::CheckpointDir::unit_bytes(static_cast<std::uint64_t>(p.days), strata, strata);
 }
 
+// Replicate r of scenario k as kept in `checkpoints`, checked (run, indices,
+// size, checksum, and the replicate's own seed); nullopt if it is not there
+// (no file of the expected size: `problem` empty) or damaged (the reason in
+// `problem`).
+std::optional<model::ReplicateResult> read_kept(const io::Scenario& s, std::size_t k, std::size_t r,
+                                                const io::CheckpointDir& checkpoints, std::string& problem) {
+  std::optional<io::UnitRecord> record;
+  if (checkpoints.has(k, r, unit_bytes(s.params))) record = checkpoints.read(k, r, &problem);
+  if (record && record->seed != core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, r)) {
+    problem = checkpoints.unit_path(k, r).string() + ": holds another replicate";
+    record.reset();
+  }
+  if (!record) return std::nullopt;
+  return io::to_replicate_result(std::move(*record));
+}
+
 // Fills `results` (one slot per replicate of scenario k) with the replicates
-// kept in `checkpoints` and lists the others in `pending`; returns how many
-// were kept. A damaged unit file is reported and run again.
-std::size_t take_finished(const io::Scenario& s, std::size_t k, const io::CheckpointDir& checkpoints, bool quiet,
-                          std::vector<model::ReplicateResult>& results, std::vector<std::size_t>& pending) {
+// kept in `checkpoints`, marks them in `have` and lists the units of the
+// others in `pending`; returns how many were kept. A damaged unit file is
+// reported and run again.
+std::size_t take_finished(const io::Scenario& s, std::size_t k, std::uint64_t first_unit,
+                          const io::CheckpointDir& checkpoints, bool quiet,
+                          std::vector<model::ReplicateResult>& results, std::vector<std::uint8_t>& have,
+                          std::vector<std::uint64_t>& pending) {
   const auto replicates = static_cast<std::size_t>(s.params.replicates);
-  const std::size_t bytes = unit_bytes(s.params);
   results.resize(replicates);
+  have.assign(replicates, 0);
   std::size_t kept = 0;
   for (std::size_t r = 0; r < replicates; ++r) {
     std::string problem;
-    std::optional<io::UnitRecord> record;
-    if (checkpoints.has(k, r, bytes)) record = checkpoints.read(k, r, &problem);
-    if (record && record->seed != core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, r)) {
-      problem = checkpoints.unit_path(k, r).string() + ": holds another replicate";
-      record.reset();
-    }
-    if (record) {
-      results[r] = io::to_replicate_result(std::move(*record));
+    if (std::optional<model::ReplicateResult> rep = read_kept(s, k, r, checkpoints, problem)) {
+      results[r] = std::move(*rep);
+      have[r] = 1;
       ++kept;
     } else {
       if (!problem.empty() && !quiet) print_error(fmt::format("{}; running it again", problem));
-      pending.push_back(r);
+      pending.push_back(first_unit + r);
     }
   }
   return kept;
@@ -159,21 +176,30 @@ RunInputProblems check_run_inputs(const std::vector<io::Scenario>& scenarios, un
   return problems;
 }
 
-int run_command(const RunCommand& cmd) {
+namespace {
+
+// `harmsim run` on one rank (every process when there is no MPI): each rank
+// reads the scenarios and draws the posterior itself; only rank 0 speaks.
+int run_on_rank(const RunCommand& cmd, const MpiSession& session) {
+  const bool root = session.root();
+  auto refuse = [&](const std::string& message) {
+    if (root) print_error(message);
+    return kExitBadInput;
+  };
+  if (!session.active && launched_ranks() > 1)
+    return refuse("started as one of several MPI ranks, but this harmsim was built without MPI; rebuild with "
+                  "libopenmpi-dev installed, or run it without mpirun (-j threads)");
   std::vector<io::Scenario> scenarios;
   try {
     scenarios = load_all(cmd.files);
   } catch (const io::ScenarioError& e) {
-    print_error(e.what());
-    return kExitBadInput;
+    return refuse(e.what());
   }
   std::optional<PosteriorRun> posterior;
   if (!cmd.posterior.empty()) {
-    if (cmd.draws < 1 || cmd.draws > kMaxDraws) {
-      print_error(fmt::format("--draws: expected a number of parameter draws from 1 to {}, found {}", kMaxDraws,
-                              cmd.draws));
-      return kExitBadInput;
-    }
+    if (cmd.draws < 1 || cmd.draws > kMaxDraws)
+      return refuse(fmt::format("--draws: expected a number of parameter draws from 1 to {}, found {}", kMaxDraws,
+                                cmd.draws));
     posterior.emplace();
     try {
       // The first scenario's seed (the baseline's): every scenario runs the same draws.
@@ -187,20 +213,18 @@ int run_command(const RunCommand& cmd) {
         s.params.replicates *= cmd.draws;  // replicate r runs draw r / (its replicates per draw)
       }
     } catch (const io::IoError& e) {
-      print_error(e.what());
-      return kExitBadInput;
+      return refuse(e.what());
     } catch (const io::ScenarioError& e) {
-      print_error(e.what());
-      return kExitBadInput;
+      return refuse(e.what());
     }
   }
-  const unsigned threads = cmd.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : cmd.threads;
+  // One thread per rank under MPI, as for sweeps (one rank per core is the usual layout).
+  const unsigned threads = cmd.threads != 0 ? cmd.threads
+                           : session.active ? 1u
+                                            : std::max(1u, std::thread::hardware_concurrency());
   const RunInputProblems problems = check_run_inputs(scenarios, threads);
-  if (!problems.communities.empty()) {
-    print_error(problems.communities);
-    return kExitBadInput;
-  }
-  if (cmd.dry_run) {
+  if (!problems.communities.empty()) return refuse(problems.communities);
+  if (cmd.dry_run && root) {
     std::printf("%-28s %10s %10s %6s %10s %14s\n", "scenario", "workers", "buyers", "days", "replicates",
                 "memory (MiB)");
     for (const auto& s : scenarios)
@@ -211,15 +235,12 @@ int run_command(const RunCommand& cmd) {
     std::printf("state per worker: %zu bytes; this machine has %.1f GiB\n", model::Workers::bytes_per_worker(),
                 static_cast<double>(physical_memory()) / 1073741824.0);
   }
-  if (!problems.too_big.empty()) {
-    print_error(problems.too_big);
-    return kExitBadInput;
-  }
+  if (!problems.too_big.empty()) return refuse(problems.too_big);
   if (cmd.dry_run) return kExitOk;
 
   RunToFile run;
-  const int status = run_to_file(scenarios, cmd, threads, run, posterior ? &*posterior : nullptr);
-  if (status != kExitOk || run.already_complete) return status;
+  const int status = run_to_file(scenarios, cmd, threads, run, posterior ? &*posterior : nullptr, session);
+  if (!root || status != kExitOk || run.already_complete) return status;
   if (posterior) {
     const PosteriorDraws& p = posterior->draws;
     std::printf("Over %zu parameter draws from %s (%zu accepted sets, drawn %s replacement), replicates inside "
@@ -243,22 +264,139 @@ int run_command(const RunCommand& cmd) {
   return kExitOk;
 }
 
-int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cmd, unsigned threads, RunToFile& run,
-                const PosteriorRun* posterior) {
-  std::vector<std::vector<model::ReplicateResult>>& results = run.results;
+constexpr int kProceed = -1;
+
+// The units of a run: unit u is replicate u - first[k] of scenario k, for
+// the k with first[k] <= u < first[k + 1] (scenario order, then replicate
+// order, as the units are handed out).
+struct RunUnits {
+  std::vector<std::uint64_t> first;  // [scenario], then the number of units
+
+  explicit RunUnits(const std::vector<io::Scenario>& scenarios) {
+    first.push_back(0);
+    for (const io::Scenario& s : scenarios)
+      first.push_back(first.back() + static_cast<std::uint64_t>(s.params.replicates));
+  }
+  [[nodiscard]] std::pair<std::size_t, std::size_t> locate(std::uint64_t unit) const {
+    const auto k = static_cast<std::size_t>(std::upper_bound(first.begin(), first.end(), unit) - first.begin() - 1);
+    return {k, static_cast<std::size_t>(unit - first[k])};
+  }
+};
+
+// What every thread of every rank needs to run a unit of a run, and what
+// rank 0's threads fill in.
+struct RunPlan {
+  RunPlan(const std::vector<io::Scenario>& s, const PosteriorRun* p, const io::CheckpointDir& c)
+      : scenarios(s), posterior(p), checkpoints(c), units(s) {}
+
+  const std::vector<io::Scenario>& scenarios;
+  const PosteriorRun* posterior;
+  const io::CheckpointDir& checkpoints;
+  RunUnits units;
+  // Rank 0 only (null elsewhere): the results its own threads ran, kept in
+  // memory rather than read back from their unit files.
+  std::vector<std::vector<model::ReplicateResult>>* results = nullptr;
+  std::vector<std::vector<std::uint8_t>>* have = nullptr;
+  // The first failure on this rank, to print once every thread has stopped.
+  std::mutex failure_mutex;
+  std::string failure;
+  bool failure_keeps = false;  // the finished replicates are kept: say so
+
+  void fail(std::string message, bool keeps) {
+    std::lock_guard lock(failure_mutex);
+    if (!failure.empty()) return;
+    failure = std::move(message);
+    failure_keeps = keeps;
+  }
+};
+
+// A thread's worker: runs units, each written to its own unit file
+// (written, synced and renamed: durable once run() returns, so sync() has
+// nothing to do). The policies are compiled for the parameter set of the
+// unit (a scenario's, or one of its posterior draws), and kept while the
+// next unit has the same set, as consecutive units mostly do.
+class RunWorker final : public UnitWorker {
+ public:
+  explicit RunWorker(RunPlan& plan) : plan_(plan) {}
+
+  int run(std::uint64_t unit) override {
+    const auto [k, r] = plan_.units.locate(unit);
+    const io::Scenario& s = plan_.scenarios[k];
+    try {
+      std::size_t draw = 0;
+      const io::Scenario* drawn = &s;
+      if (plan_.posterior != nullptr) {
+        const std::vector<io::Scenario>& draws = plan_.posterior->scenarios[k];
+        draw = r / (static_cast<std::size_t>(s.params.replicates) / draws.size());
+        drawn = &draws[draw];
+      }
+      if (!compiled_ || compiled_scenario_ != k || compiled_draw_ != draw) {
+        compiled_.reset();  // (not left for the wrong set if compile throws)
+        compiled_ = policy::compile(drawn->policies, drawn->params);
+        compiled_scenario_ = k;
+        compiled_draw_ = draw;
+      }
+      model::ReplicateResult rep = run_replicate(s, drawn->params, *compiled_, r);
+      plan_.checkpoints.write(io::make_unit_record(k, rep, true));
+      if (plan_.results != nullptr) {  // distinct slots: no lock needed
+        (*plan_.results)[k][r] = std::move(rep);
+        (*plan_.have)[k][r] = 1;
+      }
+      return kExitOk;
+    } catch (const Interrupted&) {
+      return kExitInterrupted;
+    } catch (const io::IoError& e) {
+      plan_.fail(e.what(), true);
+      return kExitFailure;
+    } catch (const std::exception& e) {
+      plan_.fail(fmt::format("internal error: {}", e.what()), false);
+      return kExitFailure;
+    }
+  }
+  int sync() override { return kExitOk; }
+
+ private:
+  RunPlan& plan_;
+  std::optional<model::Interventions> compiled_;
+  std::size_t compiled_scenario_ = 0, compiled_draw_ = 0;
+};
+
+// Says why a run stopped before its results file was complete: on rank 0
+// for an interrupt, on the rank that failed for a failure (rank 0 also says
+// where the finished replicates are when another rank failed).
+void report_stop(int status, const RunPlan& plan, bool root, const std::string& output) {
+  const std::string work = plan.checkpoints.directory().string();
+  if (status == kExitInterrupted) {
+    if (root)
+      print_error(fmt::format("interrupted{}; the finished replicates are kept in {} and {}.partial is incomplete; "
+                              "rerun the same command to resume",
+                              interrupt_signal() != 0 ? fmt::format(" by signal {}", interrupt_signal()) : "", work,
+                              output));
+  } else if (!plan.failure.empty()) {
+    print_error(plan.failure_keeps ? fmt::format("{}; the finished replicates are kept in {}; rerun the same command "
+                                                 "to resume",
+                                                 plan.failure, work)
+                                   : plan.failure);
+  } else if (root) {
+    print_error(fmt::format("stopped by a failure on another rank; the finished replicates are kept in {}; rerun the "
+                            "same command to resume",
+                            work));
+  }
+}
+
+// Rank 0 before anything runs: the lock, the output, the checkpoint
+// directory, the room they need, the results file (created first, so that
+// an unwritable path fails before anything else is made) and the replicates
+// an earlier, interrupted run of this command finished. Returns kProceed or
+// an exit status (kExitOk: the output was already complete).
+int prepare_run(const std::vector<io::Scenario>& scenarios, const RunCommand& cmd, const PosteriorRun* posterior,
+                const io::CheckpointDir& checkpoints, OutputLock& lock, std::optional<io::ResultsWriter>& writer,
+                RunToFile& run, std::vector<std::vector<std::uint8_t>>& have, std::vector<std::uint64_t>& pending) {
   // Not even --force may take the output from a harmsim still writing it.
-  OutputLock lock(cmd.output);
   if (const std::string busy = lock.acquire(); !busy.empty()) {
     print_error(busy);
     return kExitBadInput;
   }
-  // Finished replicates are kept in OUTPUT.work/ (io/checkpoint.hpp) until
-  // results.h5 is complete, so the same command resumes a killed run. A
-  // directory left by another run is refused before anything is written.
-  const io::RunIdentity identity = io::run_identity(scenarios, HARMSIM_VERSION, HARMSIM_GIT_COMMIT,
-                                                    posterior != nullptr ? posterior->draws.identity_text() : "");
-  const io::CheckpointDir checkpoints(cmd.output + ".work", identity.id, identity.manifest, "run");
-  const std::string work = checkpoints.directory().string();
   const std::filesystem::path out(cmd.output);
   std::error_code error;
   if (std::filesystem::exists(out, error) && !cmd.force) {
@@ -302,73 +440,76 @@ int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cm
     print_error(no_room);
     return kExitBadInput;
   }
-  install_interrupt_handlers();
-  bool keeping = false;  // finished replicates are being kept in `work`
   try {
     io::RunInfo info{HARMSIM_VERSION, HARMSIM_GIT_COMMIT, cmd.command_line, io::iso8601_utc_now()};
-    // Created first, so an unwritable path fails before anything else is made.
-    io::ResultsWriter writer(out, info, static_cast<std::size_t>(scenarios.front().params.communities));
+    writer.emplace(out, info, static_cast<std::size_t>(scenarios.front().params.communities));
     checkpoints.open_or_create(scenarios.size());
-    keeping = true;
+  } catch (const io::IoError& e) {
+    print_error(e.what());
+    return kExitFailure;
+  } catch (const std::exception& e) {
+    print_error(fmt::format("internal error: {}", e.what()));
+    return kExitFailure;
+  }
+  // The replicates an earlier, interrupted run of this command finished.
+  const RunUnits units(scenarios);
+  run.results.assign(scenarios.size(), {});
+  have.assign(scenarios.size(), {});
+  for (std::size_t k = 0; k < scenarios.size(); ++k)
+    run.resumed += take_finished(scenarios[k], k, units.first[k], checkpoints, cmd.quiet, run.results[k], have[k],
+                                 pending);
+  if (run.resumed > 0 && !cmd.quiet)
+    print_error(fmt::format("resuming: {} of {} replicates already finished in {}", run.resumed, units.first.back(),
+                            checkpoints.directory().string()));
+  return kProceed;
+}
 
-    // The replicates an earlier, interrupted run of this command finished.
-    results.assign(scenarios.size(), {});
-    std::vector<std::vector<std::size_t>> pending(scenarios.size());
-    std::size_t total = 0;
-    for (std::size_t k = 0; k < scenarios.size(); ++k) {
-      run.resumed += take_finished(scenarios[k], k, checkpoints, cmd.quiet, results[k], pending[k]);
-      total += results[k].size();
-    }
-    if (run.resumed > 0 && !cmd.quiet)
-      print_error(fmt::format("resuming: {} of {} replicates already finished in {}", run.resumed, total, work));
-
-    std::atomic<std::size_t> simulated{0};  // replicates run by this command
-    RunOptions opts;
-    opts.threads = threads;
-    opts.progress = !cmd.quiet && isatty(STDERR_FILENO) != 0;
+// Rank 0 once every unit has run: the replicates other ranks ran, read back
+// from their unit files (one that cannot be read is run again here), then
+// the results file, in scenario and replicate order.
+int assemble_run(const std::vector<io::Scenario>& scenarios, const RunCommand& cmd, const PosteriorRun* posterior,
+                 const MpiSession& session, RunPlan& plan, io::ResultsWriter& writer, RunToFile& run) {
+  const std::string work = plan.checkpoints.directory().string();
+  try {
+    std::size_t redone = 0;
     for (std::size_t k = 0; k < scenarios.size(); ++k) {
       const io::Scenario& s = scenarios[k];
-      const std::string label = fmt::format("[{}/{}] {}", k + 1, scenarios.size(), s.name);
-      const std::size_t finished_before = results[k].size() - pending[k].size();
-      if (!cmd.quiet && !opts.progress)
-        std::fprintf(stderr, "%s: %lld replicates%s\n", label.c_str(), static_cast<long long>(s.params.replicates),
-                     finished_before > 0 ? fmt::format(", {} finished before", finished_before).c_str() : "");
-      static const std::vector<io::Scenario> kNoDraws;
-      run_replicates(
-          s, pending[k], opts, label, results[k],
-          [&](const model::ReplicateResult& rep) {
-            checkpoints.write(io::make_unit_record(k, rep, true));
-            ++simulated;
-          },
-          posterior != nullptr ? posterior->scenarios[k] : kNoDraws);
+      for (std::size_t r = 0; r < run.results[k].size(); ++r) {
+        if ((*plan.have)[k][r] != 0) continue;
+        std::string problem;
+        if (std::optional<model::ReplicateResult> rep = read_kept(s, k, r, plan.checkpoints, problem)) {
+          run.results[k][r] = std::move(*rep);
+          continue;
+        }
+        if (redone++ == 0)
+          print_error(fmt::format("{}; running it again{}",
+                                  problem.empty() ? plan.checkpoints.unit_path(k, r).string() + ": missing" : problem,
+                                  session.active ? " (is the output on a filesystem every rank shares?)" : ""));
+        RunWorker worker(plan);
+        if (const int status = worker.run(plan.units.first[k] + r); status != kExitOk) {
+          report_stop(status, plan, true, cmd.output);
+          return status;
+        }
+      }
       io::ScenarioOutput so;
       so.name = s.name;
       so.description = s.description;
       so.config_toml = written_config(s, posterior);
       if (posterior != nullptr) {
         const auto per_draw = static_cast<std::size_t>(s.params.replicates) / posterior->draws.draws();
-        for (std::size_t r = 0; r < results[k].size(); ++r)
+        for (std::size_t r = 0; r < run.results[k].size(); ++r)
           so.replicate_draw.push_back(static_cast<std::int64_t>(r / per_draw));
       }
       so.seed = static_cast<std::uint64_t>(s.params.seed);
       so.warmup_days = s.params.warmup_days;
-      so.replicates = results[k];
+      so.replicates = run.results[k];
       writer.write_scenario(so);
     }
+    if (redone > 1) print_error(fmt::format("{} replicates were run again", redone));
     if (posterior != nullptr)
       writer.write_posterior({posterior->draws.calibration, posterior->draws.calibration_id,
                               posterior->draws.names(), posterior->draws.flat_points()});
     writer.finish();
-    keeping = false;
-    run.simulated = simulated.load();
-    if (const std::string warning = remove_checkpoints_of_complete(checkpoints, cmd.output); !warning.empty())
-      print_error(warning);
-    return kExitOk;
-  } catch (const Interrupted&) {
-    print_error(fmt::format("interrupted by signal {}; the finished replicates are kept in {} and {}.partial is "
-                            "incomplete; rerun the same command to resume",
-                            interrupt_signal(), work, cmd.output));
-    return kExitInterrupted;
   } catch (const io::IoError& e) {
     std::string message = e.what();
     if (out_of_room(message) && message.rfind(cmd.output + ".partial", 0) == 0) {
@@ -381,16 +522,77 @@ int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cm
       message += fmt::format("; writing {} needs up to {}, {}.partial included", cmd.output, size_text(bound),
                              cmd.output);
     }
-    if (keeping)
-      print_error(fmt::format("{}; the finished replicates are kept in {}; rerun the same command to resume",
-                              message, work));
-    else
-      print_error(message);
+    print_error(fmt::format("{}; the finished replicates are kept in {}; rerun the same command to resume", message,
+                            work));
     return kExitFailure;
   } catch (const std::exception& e) {
     print_error(fmt::format("internal error: {}", e.what()));
     return kExitFailure;
   }
+  if (const std::string warning = remove_checkpoints_of_complete(plan.checkpoints, cmd.output); !warning.empty())
+    print_error(warning);
+  return kExitOk;
+}
+
+}  // namespace
+
+int run_command(const RunCommand& cmd) {
+  const MpiSession session = mpi_start();
+  const int status = run_on_rank(cmd, session);
+  mpi_stop(session);
+  return status;
+}
+
+int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cmd, unsigned threads, RunToFile& run,
+                const PosteriorRun* posterior, const MpiSession& session) {
+  const bool root = session.root();
+  // Finished replicates are kept in OUTPUT.work/ (io/checkpoint.hpp) until
+  // results.h5 is complete, so the same command resumes a killed run. A
+  // directory left by another run is refused before anything is written.
+  const io::RunIdentity identity = io::run_identity(scenarios, HARMSIM_VERSION, HARMSIM_GIT_COMMIT,
+                                                    posterior != nullptr ? posterior->draws.identity_text() : "");
+  const io::CheckpointDir checkpoints(cmd.output + ".work", identity.id, identity.manifest, "run");
+
+  // Rank 0 holds the output from here to the end; the other ranks only add
+  // unit files to the checkpoint directory it has prepared.
+  OutputLock lock(cmd.output);
+  std::optional<io::ResultsWriter> writer;
+  std::vector<std::vector<std::uint8_t>> have;  // [scenario][replicate]: in run.results
+  std::vector<std::uint64_t> pending;            // the units still to run
+  int status = root ? prepare_run(scenarios, cmd, posterior, checkpoints, lock, writer, run, have, pending) : kProceed;
+  status = mpi_broadcast(session, status);
+  if (status != kProceed) return root ? status : kExitOk;
+
+  install_interrupt_handlers();
+  RunPlan plan(scenarios, posterior, checkpoints);
+  if (root) {
+    plan.results = &run.results;
+    plan.have = &have;
+  }
+  const bool progress = root && !cmd.quiet && isatty(STDERR_FILENO) != 0;
+  if (root && !cmd.quiet && !progress) {
+    for (std::size_t k = 0; k < scenarios.size(); ++k) {
+      const std::size_t before = static_cast<std::size_t>(std::count(have[k].begin(), have[k].end(), 1));
+      std::fprintf(stderr, "[%zu/%zu] %s: %lld replicates%s\n", k + 1, scenarios.size(), scenarios[k].name.c_str(),
+                   static_cast<long long>(scenarios[k].params.replicates),
+                   before > 0 ? fmt::format(", {} finished before", before).c_str() : "");
+    }
+  }
+  ProgressLine line(fmt::format("{} scenario{}", scenarios.size(), scenarios.size() == 1 ? "" : "s"),
+                    static_cast<std::size_t>(plan.units.first.back()),
+                    static_cast<std::size_t>(plan.units.first.back()) - pending.size(), progress);
+  status = distribute(
+      session, pending, threads, [&] { return std::make_unique<RunWorker>(plan); },
+      [&](std::uint64_t) { line.unit_done(); }, [] { return interrupted(); });
+  if (root && status == kExitOk && interrupted()) status = kExitInterrupted;  // after the last unit
+  status = mpi_broadcast(session, status);  // rank 0's: the first failure of any rank
+  if (status != kExitOk) {
+    report_stop(status, plan, root, cmd.output);
+    return status;
+  }
+  if (!root) return kExitOk;
+  run.simulated = pending.size();
+  return assemble_run(scenarios, cmd, posterior, session, plan, *writer, run);
 }
 
 }  // namespace harmsim::app

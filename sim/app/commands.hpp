@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/distribute.hpp"
 #include "app/posterior.hpp"
 #include "io/scenario.hpp"
 #include "model/results.hpp"
@@ -19,7 +20,7 @@ inline constexpr int kExitInterrupted = 130;
 struct RunCommand {
   std::vector<std::string> files;
   std::string output = "results.h5";
-  unsigned threads = 0;
+  unsigned threads = 0;                 // 0: every core (1 per rank under MPI)
   bool force = false;
   bool quiet = false;
   bool dry_run = false;
@@ -40,13 +41,23 @@ struct RunInputProblems {
 
 // Runs every replicate of `scenarios` into the results file cmd.output,
 // resumably (docs/output.md, "Interrupted runs"): what `harmsim run` does
-// once its scenarios are loaded and checked, and `harmsim targets -o`. Errors
-// are printed; returns the exit code. With kExitOk, `results` holds every
+// once its scenarios are loaded and checked, and `harmsim targets -o`.
+//
+// The work units are the replicates, one unit file each in OUTPUT.work/
+// (p<k>/r<r>.unit), spread by distribute() (app/distribute.hpp) over
+// `threads` threads on every rank of `session`, as a sweep's: rank 0 holds
+// the output's lock, prepares the checkpoints, hands out the units and,
+// once every one has run, assembles the file in scenario and replicate
+// order. A replicate's result depends only on its scenario, its parameter
+// draw and its index, so the file is the same on any layout.
+//
+// Errors are printed; returns the exit code (on ranks other than 0: 0, or
+// their own failure). With kExitOk on rank 0, `results` holds every
 // replicate of every scenario, unless the output was found already complete
 // (nothing was run).
 struct RunToFile {
   std::vector<std::vector<model::ReplicateResult>> results;
-  std::size_t resumed = 0, simulated = 0;  // replicates taken from checkpoints, run now
+  std::size_t resumed = 0, simulated = 0;  // replicates taken from checkpoints, run now (by any rank)
   bool already_complete = false;
 };
 //
@@ -58,7 +69,7 @@ struct PosteriorRun {
   std::vector<std::vector<io::Scenario>> scenarios;  // [scenario][draw]
 };
 int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cmd, unsigned threads, RunToFile& run,
-                const PosteriorRun* posterior = nullptr);
+                const PosteriorRun* posterior = nullptr, const MpiSession& session = {});
 
 // `harmsim targets FILE`: runs the scenarios a targets file needs and prints
 // each target beside the model's value (docs/targets.md).

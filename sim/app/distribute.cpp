@@ -313,6 +313,14 @@ MpiSession mpi_start() {
   session.active = true;
   MPI_Comm_rank(MPI_COMM_WORLD, &session.rank);
   MPI_Comm_size(MPI_COMM_WORLD, &session.size);
+#else
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"}) {
+    if (const char* value = std::getenv(name); value != nullptr) {
+      session.rank = std::atoi(value);
+      break;
+    }
+  }
+  session.size = launched_ranks();
 #endif
   return session;
 }
@@ -356,7 +364,7 @@ void mpi_broadcast_doubles([[maybe_unused]] const MpiSession& session, [[maybe_u
 #endif
 }
 
-int distribute(const MpiSession& session, const std::vector<std::uint64_t>& units, unsigned threads,
+int distribute([[maybe_unused]] const MpiSession& session, const std::vector<std::uint64_t>& units, unsigned threads,
                const MakeWorker& make_worker, const std::function<void(std::uint64_t)>& done,
                const std::function<bool()>& stop) {
   threads = std::max(1u, threads);

@@ -27,7 +27,9 @@ struct MpiSession {
 
 // Initialises MPI when this process is one rank of a launched job
 // (OMPI_COMM_WORLD_SIZE, PMI_SIZE, PMIX_RANK ... in the environment) and the
-// program was built with MPI; otherwise a session of one inactive rank.
+// program was built with MPI; otherwise a session of one inactive rank (in
+// a launched job, of a program built without MPI: with the rank and size
+// the environment gives, so that only rank 0 says why it refuses to run).
 MpiSession mpi_start();
 // MPI_Finalize when active.
 void mpi_stop(const MpiSession& session);

@@ -142,11 +142,12 @@ int main(int argc, char** argv) {
   cli.require_subcommand(1);
 
   RunCommand run;
-  auto* run_cmd = cli.add_subcommand("run", "Run scenario files (default: the embedded comparison) and print the "
-                                            "comparison table");
+  auto* run_cmd = cli.add_subcommand("run", "Run scenario files (default: the embedded comparison) over threads or "
+                                            "MPI ranks (mpirun), resumably, and print the comparison table");
   run_cmd->add_option("files", run.files, "Scenario files (TOML); none runs the default comparison");
   run_cmd->add_option("-o,--output", run.output, "Results file (HDF5)")->capture_default_str();
-  run_cmd->add_option("-j,--threads", run.threads, "Threads (default: every core)");
+  run_cmd->add_option("-j,--threads", run.threads, "Threads (per rank under MPI; default: every core, 1 per rank "
+                                                   "under MPI)");
   run_cmd->add_flag("--force", run.force, "Replace an existing results file");
   run_cmd->add_flag("-q,--quiet", run.quiet, "No progress on stderr");
   run_cmd->add_flag("--dry-run", run.dry_run, "Check the scenarios and show the memory they need; run nothing");

@@ -8,17 +8,20 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <mutex>
+#include <numeric>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
+#include "app/distribute.hpp"
 #include "core/rng.hpp"
 #include "model/simulation.hpp"
 
@@ -35,25 +38,6 @@ void check_interrupt(void*, std::int64_t, std::int64_t) {
   if (g_signal != 0) throw Interrupted();
 }
 
-struct Progress {
-  std::mutex mutex;
-  std::string label;
-  std::size_t done = 0, total = 0;
-  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
-  bool enabled = false;
-
-  void report() {
-    if (!enabled) return;
-    const double elapsed =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0;
-    const double eta = rate > 0 ? static_cast<double>(total - done) / rate : 0.0;
-    std::fprintf(stderr, "\r%s: replicate %zu/%zu  %.1f/s  ETA %.0fs   ", label.c_str(), done, total, rate, eta);
-    if (done == total) std::fputc('\n', stderr);
-    std::fflush(stderr);
-  }
-};
-
 }  // namespace
 
 void install_interrupt_handlers() {
@@ -67,68 +51,83 @@ void install_interrupt_handlers() {
 bool interrupted() { return g_signal != 0; }
 int interrupt_signal() { return g_signal; }
 
-void run_replicates(const io::Scenario& s, const std::vector<std::size_t>& pending, const RunOptions& opts,
-                    const std::string& label, std::vector<model::ReplicateResult>& results,
-                    const std::function<void(const model::ReplicateResult&)>& finished,
-                    const std::vector<io::Scenario>& draws) {
-  const auto replicates = static_cast<std::size_t>(s.params.replicates);
-  if (!draws.empty() && replicates % draws.size() != 0)
-    throw std::invalid_argument(fmt::format("scenario `{}`: {} replicates are not a multiple of {} draws", s.name,
-                                            replicates, draws.size()));
-  const std::size_t per_draw = draws.empty() ? replicates : replicates / draws.size();
-  // The policies compiled once per parameter set (they may read the model's parameters).
-  std::vector<model::Interventions> interventions;
-  if (draws.empty()) interventions.push_back(policy::compile(s.policies, s.params));
-  for (const io::Scenario& d : draws) interventions.push_back(policy::compile(d.policies, d.params));
-  unsigned threads = opts.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : opts.threads;
-  threads = static_cast<unsigned>(std::clamp<std::size_t>(pending.size(), 1, threads));
-
-  Progress progress;
-  progress.label = label;
-  progress.total = replicates;
-  progress.done = replicates - pending.size();
-  progress.enabled = opts.progress;
-  progress.report();
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr failure;
-  std::mutex failure_mutex;
-  auto worker = [&]() {
-    for (;;) {
-      const std::size_t i = next.fetch_add(1);
-      if (i >= pending.size()) return;
-      const std::size_t r = pending[i];
-      try {
-        const std::uint64_t seed =
-            core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, static_cast<std::uint64_t>(r));
-        const std::size_t draw = draws.empty() ? 0 : r / per_draw;
-        model::Simulation sim(draws.empty() ? s.params : draws[draw].params, interventions[draw], seed);
-        results[r] = sim.run(check_interrupt, nullptr);
-        results[r].replicate = r;
-        if (finished) finished(results[r]);
-      } catch (...) {
-        std::lock_guard lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-        next = pending.size();
-        return;
-      }
-      std::lock_guard lock(progress.mutex);
-      ++progress.done;
-      progress.report();
-    }
-  };
-  std::vector<std::thread> pool;
-  for (unsigned i = 1; i < threads; ++i) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-  if (failure) std::rethrow_exception(failure);
+ProgressLine::ProgressLine(std::string label, std::size_t total, std::size_t done_before, bool enabled)
+    : label_(std::move(label)), total_(total), done_(done_before), before_(done_before), enabled_(enabled) {
+  draw(done_ == total_);
 }
+
+void ProgressLine::unit_done() {
+  ++done_;
+  draw(done_ == total_);
+}
+
+void ProgressLine::draw(bool last) {
+  if (!enabled_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!last && done_ != before_ && now - drawn_ < std::chrono::milliseconds(200)) return;
+  drawn_ = now;
+  const double elapsed = std::chrono::duration<double>(now - start_).count();
+  // The rate of the replicates run now, not of those a resumed run found.
+  const double rate = elapsed > 0 ? static_cast<double>(done_ - before_) / elapsed : 0.0;
+  const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : 0.0;
+  std::fprintf(stderr, "\r%s: replicate %zu/%zu  %.1f/s  ETA %.0fs   ", label_.c_str(), done_, total_, rate, eta);
+  if (last) std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
+
+model::ReplicateResult run_replicate(const io::Scenario& s, const model::Params& params,
+                                     const model::Interventions& interventions, std::size_t r) {
+  const std::uint64_t seed =
+      core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, static_cast<std::uint64_t>(r));
+  model::Simulation sim(params, interventions, seed);
+  model::ReplicateResult result = sim.run(check_interrupt, nullptr);
+  result.replicate = r;
+  return result;
+}
+
+namespace {
+
+// A thread's worker for distribute(): runs a unit with `run`; nothing to sync.
+class CallWorker final : public UnitWorker {
+ public:
+  explicit CallWorker(const std::function<int(std::uint64_t)>& run) : run_(run) {}
+  int run(std::uint64_t unit) override { return run_(unit); }
+  int sync() override { return 0; }
+
+ private:
+  const std::function<int(std::uint64_t)>& run_;
+};
+
+}  // namespace
 
 std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const RunOptions& opts,
                                                  const std::string& label) {
   std::vector<model::ReplicateResult> results(static_cast<std::size_t>(s.params.replicates));
-  std::vector<std::size_t> all(results.size());
-  for (std::size_t r = 0; r < all.size(); ++r) all[r] = r;
-  run_replicates(s, all, opts, label, results);
+  const model::Interventions interventions = policy::compile(s.policies, s.params);
+  std::vector<std::uint64_t> units(results.size());
+  std::iota(units.begin(), units.end(), std::uint64_t{0});
+  const unsigned threads =
+      opts.threads == 0 ? std::max(1u, std::thread::hardware_concurrency()) : opts.threads;
+
+  ProgressLine progress(label, results.size(), 0, opts.progress);
+  std::exception_ptr failure;
+  std::mutex failure_mutex;
+  const std::function<int(std::uint64_t)> run = [&](std::uint64_t unit) {
+    try {
+      results[unit] = run_replicate(s, s.params, interventions, static_cast<std::size_t>(unit));
+      return 0;
+    } catch (...) {
+      std::lock_guard lock(failure_mutex);
+      if (!failure) failure = std::current_exception();
+      return 1;
+    }
+  };
+  const int status = distribute(
+      MpiSession{}, units, threads, [&] { return std::make_unique<CallWorker>(run); },
+      [&](std::uint64_t) { progress.unit_done(); },
+      [] { return interrupted(); });
+  if (failure) std::rethrow_exception(failure);
+  if (status != 0) throw Interrupted();  // stopped before every unit ran, with no unit failing
   return results;
 }
 

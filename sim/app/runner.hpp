@@ -1,6 +1,7 @@
 #pragma once
-// Runs scenarios: replicates spread over threads, results in replicate order,
-// so the output is the same on any number of threads.
+// What runs a scenario's replicates, and what guards the files of a run:
+// interrupts, memory and disk checks, the output's lock.
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -34,22 +35,34 @@ void install_interrupt_handlers();
 [[nodiscard]] bool interrupted();
 int interrupt_signal();
 
-// Runs the replicates `pending` of one scenario into results[r] (`results`
-// has a slot for every replicate; the others are already there), spread over
-// opts.threads threads. `finished`, when set, is called on the worker thread
-// with each replicate as it ends (`harmsim run` keeps it as a checkpoint); an
-// exception from it stops the scenario as a failing replicate does.
-//
-// `draws`, when not empty (`harmsim run --posterior`), holds s under each
-// parameter draw (the drawn values set on its parameters): replicate r runs
-// draws[r / per_draw], per_draw = s.params.replicates / draws.size(). Its
-// seed is s's replicate r's all the same, whoever runs it.
-void run_replicates(const io::Scenario& s, const std::vector<std::size_t>& pending, const RunOptions& opts,
-                    const std::string& label, std::vector<model::ReplicateResult>& results,
-                    const std::function<void(const model::ReplicateResult&)>& finished = {},
-                    const std::vector<io::Scenario>& draws = {});
+// "LABEL: replicate 12/40  3.1/s  ETA 9s" on stderr, redrawn in place at most
+// five times a second (a terminal's progress line); nothing unless enabled.
+class ProgressLine {
+ public:
+  ProgressLine(std::string label, std::size_t total, std::size_t done_before, bool enabled);
+  // One more replicate finished; called one at a time (as distribute's done()).
+  void unit_done();
 
-// Runs every replicate of one scenario.
+ private:
+  void draw(bool last);
+  std::string label_;
+  std::size_t total_, done_, before_;
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now(), drawn_{};
+};
+
+// Replicate r of scenario s, under `params` (s.params, or a parameter draw's
+// with `harmsim run --posterior`) and the `interventions` compiled from them.
+// Its stream seed is stream_seed(s.params.seed, s.name, r) (sim/core/rng.hpp)
+// whoever runs it, so its result is the same on any thread, rank or resume.
+// Throws Interrupted once SIGINT or SIGTERM arrived.
+model::ReplicateResult run_replicate(const io::Scenario& s, const model::Params& params,
+                                     const model::Interventions& interventions, std::size_t r);
+
+// Runs every replicate of one scenario in memory, spread over opts.threads
+// threads by distribute() (app/distribute.hpp); no MPI, no checkpoints
+// (`harmsim targets` without -o). Throws Interrupted on SIGINT or SIGTERM,
+// and what a replicate threw.
 std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const RunOptions& opts,
                                                  const std::string& label);
 

@@ -36,10 +36,13 @@
 #include "app/runner.hpp"
 #include "io/checkpoint.hpp"
 #include "model/metrics.hpp"
+#include "mpirun.hpp"
 #include "scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 
+using harmsim::test::have_mpirun;
+using harmsim::test::mpirun;
 using harmsim::test::ScratchDir;
 using harmsim::test::SmallDisk;
 
@@ -70,12 +73,13 @@ struct Outcome {
   }
 };
 
-// Runs `harmsim ARGS` in `dir` with stdout and stderr captured.
-Outcome run_harmsim(const ScratchDir& dir, const std::string& args) {
+// Runs `PREFIX harmsim ARGS` in `dir` with stdout and stderr captured
+// (PREFIX: e.g. an mpirun command).
+Outcome run_harmsim(const ScratchDir& dir, const std::string& args, const std::string& prefix = "") {
   const fs::path out = dir.path() / ".stdout", err = dir.path() / ".stderr";
-  const std::string command = "cd " + shell_quote(dir.path().string()) + " && " + shell_quote(HARMSIM_BINARY) + " " +
-                              args + " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) +
-                              " </dev/null";
+  const std::string command = "cd " + shell_quote(dir.path().string()) + " && " + prefix +
+                              shell_quote(HARMSIM_BINARY) + " " + args + " >" + shell_quote(out.string()) + " 2>" +
+                              shell_quote(err.string()) + " </dev/null";
   const int status = std::system(command.c_str());
   Outcome o;
   REQUIRE(status != -1);
@@ -85,7 +89,8 @@ Outcome run_harmsim(const ScratchDir& dir, const std::string& args) {
   o.err = read_file(err);
   fs::remove(out);
   fs::remove(err);
-  UNSCOPED_INFO("harmsim " << args << "\nexit " << o.exit_code << "\nstdout:\n" << o.out << "\nstderr:\n" << o.err);
+  UNSCOPED_INFO(prefix << "harmsim " << args << "\nexit " << o.exit_code << "\nstdout:\n" << o.out << "\nstderr:\n"
+                       << o.err);
   return o;
 }
 
@@ -449,7 +454,8 @@ TEST_CASE("an unknown subcommand or option exits 2", "[cli]") {
   CHECK(dir.entries().empty());
 }
 
-TEST_CASE("the same scenario gives byte-identical datasets on every run and on 1 or 2 threads", "[cli][determinism]") {
+TEST_CASE("the same scenario gives byte-identical datasets on every run, on 1 or 2 threads and on 2 or 3 MPI ranks",
+          "[cli][determinism]") {
   ScratchDir dir("cli");
   dir.write("small.toml", kSmallScenario);
   REQUIRE(run_harmsim(dir, "run -q -j 2 -o a.h5 small.toml").exit_code == 0);
@@ -461,6 +467,23 @@ TEST_CASE("the same scenario gives byte-identical datasets on every run and on 1
   const Contents c = read_results(dir.path() / "c.h5");
   SECTION("two runs on 2 threads") { check_identical(a, b); }
   SECTION("1 thread against 2") { check_identical(a, c); }
+  SECTION("threads against MPI ranks") {
+    if (!have_mpirun()) {
+      WARN("mpirun not found or built without MPI: MPI cases skipped");
+      return;
+    }
+    for (const int ranks : {2, 3}) {
+      INFO(ranks << " ranks");
+      const std::string name = "mpi" + std::to_string(ranks) + ".h5";
+      const Outcome o = run_harmsim(dir, "run -j 1 -o " + name + " small.toml", mpirun(ranks));
+      REQUIRE(o.exit_code == 0);
+      CHECK(o.out.find("Results written to " + name) != std::string::npos);  // the table, once: rank 0 speaks
+      CHECK(o.out.find("Results written to " + name) == o.out.rfind("Results written to " + name));
+      check_identical(a, read_results(dir.path() / name));
+      CHECK(dir.entries() == std::set<std::string>{"a.h5", "b.h5", "c.h5", name, "small.toml",
+                                                   ranks == 3 ? "mpi2.h5" : name});  // no checkpoints, no lock
+    }
+  }
 
   SECTION("and the comparison is not vacuous") {
     // Real results: encounters happen, and the two replicates differ because
@@ -717,7 +740,8 @@ TEST_CASE("a full disk stops harmsim run with one line naming the file and the s
     CHECK(fs::is_empty(dir.path() / "disk"));
   }
 
-  SECTION("a file size limit (RLIMIT_FSIZE: EFBIG, any user) stops the results file after the first scenario") {
+  SECTION("a file size limit (RLIMIT_FSIZE: EFBIG, any user) stops the results file, written once every replicate "
+          "is kept") {
     fs::create_directory(dir.path() / "disk");
     // Room for every unit file, not for the results file of a whole scenario.
     const std::size_t unit = harmsim::io::CheckpointDir::unit_bytes(40, harmsim::model::strata_count(3),
@@ -729,13 +753,15 @@ TEST_CASE("a full disk stops harmsim run with one line naming the file and the s
     CHECK(line.find("harmsim: disk/out.h5.partial: cannot ") == 0);
     CHECK(line.find("File too large (errno 27)") != std::string::npos);
     CHECK(line.find("kept in disk/out.h5.work") != std::string::npos);
-    CHECK(count_units(work) == 8);  // the first scenario's, all kept; the second never started
+    // The file is assembled only once every replicate has run (as a sweep's):
+    // all are kept, and the rerun only writes the file.
+    CHECK(count_units(work) == 16);
     CHECK_FALSE(fs::exists(dir.path() / "disk" / "out.h5"));
 
     std::vector<std::string> again = command;
     again.erase(again.begin() + 1);
     CHECK(wait_for(start_harmsim(dir, again)) == 0);
-    CHECK(read_file(dir.path() / ".stderr").find("harmsim: resuming: 8 of 16 replicates") != std::string::npos);
+    CHECK(read_file(dir.path() / ".stderr").find("harmsim: resuming: 16 of 16 replicates") != std::string::npos);
     CHECK(complete_flag(dir.path() / "disk" / "out.h5") == 1);
   }
 }

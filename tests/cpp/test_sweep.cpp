@@ -33,10 +33,13 @@
 #include "core/rng.hpp"
 #include "io/checkpoint.hpp"
 #include "io/sweep_output.hpp"
+#include "mpirun.hpp"
 #include "scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 
+using harmsim::test::have_mpirun;
+using harmsim::test::mpirun;
 using harmsim::test::ScratchDir;
 using harmsim::test::SmallDisk;
 
@@ -75,24 +78,6 @@ Outcome run_in(const ScratchDir& dir, const std::string& args, const std::string
   UNSCOPED_INFO(prefix << "harmsim " << args << "\nexit " << o.exit_code << "\nstdout:\n" << o.out << "\nstderr:\n"
                        << o.err);
   return o;
-}
-
-bool have_mpirun() {
-#ifdef HARMSIM_HAVE_MPI
-  return std::system("command -v mpirun >/dev/null 2>&1") == 0;
-#else
-  return false;
-#endif
-}
-
-// mpirun as root on a small machine needs these (docs/sweeps.md). OpenMPI
-// keeps allocations until exit, which LeakSanitizer would report under the
-// asan preset: leak checks are off for the ranks.
-std::string mpirun(int ranks) {
-  return "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\" "
-         "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1 "
-         "mpirun --allow-run-as-root --oversubscribe -n " +
-         std::to_string(ranks) + " ";
 }
 
 std::string small_city() { return std::string(HARMSIM_SOURCE_DIR) + "/scenarios/sweeps/small_city.toml"; }

@@ -1,9 +1,9 @@
 """`harmsim run FILE --posterior CALIB.h5 --draws N` (docs/output.md "Parameter
 draws"): every scenario over N parameter sets drawn from a calibration's
 accepted sets, replicates inside each draw. The same datasets on 1 and 2
-threads, replicate_draw and /posterior as the contract
-says, draws that really change the model, and one line, exit 2, for a damaged
-or wrong calibration file.
+threads, on 2 MPI ranks, and after kills and resumes; replicate_draw and
+/posterior as the contract says, draws that really change the model, and one
+line, exit 2, for a damaged or wrong calibration file.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import os
 import pathlib
 import shutil
 import subprocess
+import sys
 
 import h5py
 import numpy as np
@@ -154,16 +155,77 @@ def test_a_posterior_run_gives_the_same_datasets_on_one_and_two_threads(inputs):
         assert f["posterior/points"].shape == (5, 2)
 
 
+MPIRUN_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+              "OMPI_MCA_rmaps_base_oversubscribe": "1"}
+
+
+def mpirun(tmp: pathlib.Path, ranks: int, out: str, *extra: str, quiet: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", str(ranks), BINARY, "run",
+                           *(["-q"] if quiet else []), "-o", out, "s.toml", "t.toml", *extra], cwd=tmp,
+                          capture_output=True, text=True, timeout=600, env=dict(os.environ, **MPIRUN_ENV))
+
+
 @pytest.mark.skipif(shutil.which("mpirun") is None, reason="mpirun not found: the MPI case is not run")
 def test_a_posterior_run_under_mpirun_gives_the_same_datasets(inputs):
     p = run(inputs, "j1.h5", "-j", "1", "--posterior", "cal.h5", "--draws", "3")
     assert p.returncode == 0, p.stderr
-    q = subprocess.run(["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", "2", BINARY, "run", "-q", "-j", "1",
-                        "-o", "mpi.h5", "s.toml", "t.toml", "--posterior", "cal.h5", "--draws", "3"],
-                       cwd=inputs, capture_output=True, text=True, timeout=600)
-    if q.returncode != 0:
-        pytest.xfail(f"`harmsim run` does not run under MPI yet: {q.stderr.strip()[:200]}")
-    assert datasets(inputs / "j1.h5") == datasets(inputs / "mpi.h5")
+    reference = datasets(inputs / "j1.h5")
+    # 2 ranks of 1 thread, and 2 ranks of 2 threads: units spread over ranks and threads.
+    for out, threads in (("mpi.h5", "1"), ("mpi_j2.h5", "2")):
+        q = mpirun(inputs, 2, out, "-j", threads, "--posterior", "cal.h5", "--draws", "3")
+        assert q.returncode == 0, q.stderr
+        assert datasets(inputs / out) == reference, out
+        assert not (inputs / f"{out}.work").exists() and not (inputs / f"{out}.lock").exists()
+    # Rank 0 alone prints the comparison table.
+    assert q.stdout.count("Results written to mpi_j2.h5") == 1, q.stdout
+
+
+def unit_files(work: pathlib.Path) -> dict:
+    """The finished replicates of a run's checkpoints: unit file -> (inode, mtime)."""
+    return {str(u.relative_to(work)): (u.stat().st_ino, u.stat().st_mtime_ns) for u in work.glob("p*/r*.unit")}
+
+
+@pytest.mark.parametrize("resume_on", ["threads", "mpirun"])
+def test_a_posterior_run_killed_twice_resumes_with_the_same_command_and_ends_identical(inputs, resume_on):
+    """SIGKILL right after the 4th unit file, then after 3 more while resuming
+    (tests/fault/fault_inject.c, at the renames that finish unit files: the
+    kills fall at the same moment on every machine); the same command then
+    finishes, on threads or under mpirun, running only the missing replicates."""
+    sys.path.insert(0, str(ROOT / "tests" / "fault"))
+    import harness  # noqa: E402  (tests/fault: the harmsim under test and its fault library)
+
+    if resume_on == "mpirun" and shutil.which("mpirun") is None:
+        pytest.skip("mpirun not found: the MPI case is not run")
+    if not os.path.exists(harness.fault_library()):
+        pytest.skip(f"{harness.fault_library()} not built")
+    draws = ["--posterior", "cal.h5", "--draws", "3"]  # 3 × 2 + 3 × 3 = 15 replicates
+    assert run(inputs, "whole.h5", "-j", "1", *draws).returncode == 0
+    args = ["run", "-o", "r.h5", "s.toml", "t.toml", "-j", "2", *draws]
+    work = inputs / "r.h5.work"
+    first = harness.run(args, inputs, fault="kill-after:rename:4:*/r.h5.work/p*/r*.unit")
+    assert first.killed, first
+    kept = unit_files(work)
+    assert len(kept) >= 4, kept  # (a second thread may finish one more)
+    assert not (inputs / "r.h5").exists()
+
+    second = harness.run(args, inputs, fault="kill-after:rename:3:*/r.h5.work/p*/r*.unit")
+    assert second.killed, second
+    assert f"harmsim: resuming: {len(kept)} of 15 replicates already finished in r.h5.work" in second.stderr
+    now = unit_files(work)
+    assert len(now) >= len(kept) + 3 and len(now) < 15, now
+    for name, identity in kept.items():  # none lost, none run again
+        assert now.get(name) == identity, name
+
+    if resume_on == "mpirun":
+        last = mpirun(inputs, 2, "r.h5", "-j", "1", *draws, quiet=False)
+        last = harness.Outcome(args, last.returncode, last.stdout, last.stderr, 0)
+    else:
+        last = harness.run(args, inputs)
+    assert last.returncode == 0, last
+    assert f"harmsim: resuming: {len(now)} of 15 replicates already finished in r.h5.work" in last.stderr
+    assert f"({15 - len(now)} replicates run now, {len(now)} taken from the interrupted run)" in last.stdout
+    assert not work.exists()
+    assert datasets(inputs / "r.h5") == datasets(inputs / "whole.h5")
 
 
 def one_line_exit_2(p: subprocess.CompletedProcess, *words: str) -> str:
