@@ -9,7 +9,11 @@
 // per head.
 //
 // The timed part is Simulation::run() (warm-up and horizon); building the
-// world is reported apart (build_s). Counters:
+// world is reported apart (build_s). Rows ending in /recycled build each
+// replicate on the storage the one before left (model::ReplicateStorage), as
+// a thread of `harmsim run` or `harmsim sweep` does, after one untimed
+// replicate that fills it: their build_s and run time are a replicate's fixed
+// cost without allocation and first touch of its pages. Counters:
 //   events_per_s, per_event   over ReplicateResult::events (warm-up included)
 //   per_worker_day            run time per worker per simulated day
 //   peak_rss_MB               getrusage ru_maxrss: peak of the whole process
@@ -107,10 +111,19 @@ struct AllocationWatch {
 };
 
 void BM_Model(benchmark::State& state, const std::string& name, std::int64_t workers, std::int64_t days,
-              std::int64_t warmup) {
+              std::int64_t warmup, bool recycle) {
   const io::Scenario s = scaled(scenario(name), workers, days, warmup);
   const model::Interventions interventions = policy::compile(s.policies, s.params);
   const std::uint64_t seed = core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, 0);
+  model::ReplicateStorage storage;
+  if (recycle) {
+    model::Simulation first(s.params, interventions, seed);
+    storage.keep(first.run());
+    model::ReplicateStorage left = first.take_storage();
+    left.series = std::move(storage.series);
+    left.stratum_totals = std::move(storage.stratum_totals);
+    storage = std::move(left);
+  }
 
   std::uint64_t events = 0;
   double run_seconds = 0, build_seconds = 0, rss_added = 0, slots = 0;
@@ -119,10 +132,10 @@ void BM_Model(benchmark::State& state, const std::string& name, std::int64_t wor
     malloc_trim(0);  // what earlier iterations freed must not hide this one's memory
     const double rss0 = resident_bytes();
     const auto t0 = std::chrono::steady_clock::now();
-    model::Simulation sim(s.params, interventions, seed);
+    model::Simulation sim(s.params, interventions, seed, recycle ? std::move(storage) : model::ReplicateStorage{});
     const auto t1 = std::chrono::steady_clock::now();
     AllocationWatch watch;
-    const model::ReplicateResult r = sim.run(&AllocationWatch::hook, &watch);
+    model::ReplicateResult r = sim.run(&AllocationWatch::hook, &watch);
     const auto t2 = std::chrono::steady_clock::now();
     const double run = std::chrono::duration<double>(t2 - t1).count();
     state.SetIterationTime(run);
@@ -132,6 +145,10 @@ void BM_Model(benchmark::State& state, const std::string& name, std::int64_t wor
     allocs_steady = std::max(allocs_steady, watch.at_end - watch.at_day2);
     rss_added = std::max(rss_added, resident_bytes() - rss0);
     slots = static_cast<double>(sim.world().workers.size());
+    if (recycle) {
+      storage = sim.take_storage();
+      storage.keep(std::move(r));
+    }
   }
   const auto n = static_cast<double>(events);
   const auto w = static_cast<double>(workers);
@@ -152,15 +169,18 @@ void BM_Model(benchmark::State& state, const std::string& name, std::int64_t wor
 struct Case {
   const char* scenario;
   std::int64_t workers, days, warmup;
+  bool recycle = false;
 };
 
 // In increasing size, so that peak_rss_MB is the peak of the largest case so far.
 constexpr Case kCases[] = {
     // The default horizon at the default population.
     {"baseline", 2000, 365, 90},
+    {"baseline", 2000, 365, 90, true},
     {"street_stings", 2000, 365, 90},
     // Cost against population: 30 days, no warm-up.
     {"baseline", 2000, 30, 0},
+    {"baseline", 2000, 30, 0, true},
     {"baseline", 20'000, 30, 0},
     {"baseline", 100'000, 30, 0},
     {"street_stings", 100'000, 30, 0},
@@ -177,8 +197,10 @@ constexpr Case kCases[] = {
 int main(int argc, char** argv) {
   for (const Case& c : kCases) {
     const std::string label = std::string("Model/") + c.scenario + "/workers:" + std::to_string(c.workers) +
-                              "/days:" + std::to_string(c.days) + "/warmup:" + std::to_string(c.warmup);
-    benchmark::RegisterBenchmark(label.c_str(), BM_Model, std::string(c.scenario), c.workers, c.days, c.warmup)
+                              "/days:" + std::to_string(c.days) + "/warmup:" + std::to_string(c.warmup) +
+                              (c.recycle ? "/recycled" : "");
+    benchmark::RegisterBenchmark(label.c_str(), BM_Model, std::string(c.scenario), c.workers, c.days, c.warmup,
+                                 c.recycle)
         ->UseManualTime()
         ->Unit(benchmark::kMillisecond);
   }

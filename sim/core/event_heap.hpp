@@ -10,12 +10,13 @@
 #include <vector>
 
 #include "core/event.hpp"
+#include "core/memory.hpp"
 
 namespace harmsim::core {
 
 class EventHeap {
  public:
-  void reserve(std::size_t n) { heap_.reserve(n); }
+  void reserve(std::size_t n) { reserve_huge(heap_, n); }
   [[nodiscard]] bool empty() const noexcept { return heap_.empty(); }
   [[nodiscard]] std::size_t size() const noexcept { return heap_.size(); }
   [[nodiscard]] std::size_t capacity() const noexcept { return heap_.capacity(); }

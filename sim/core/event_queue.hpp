@@ -44,6 +44,7 @@
 
 #include "core/event.hpp"
 #include "core/event_heap.hpp"
+#include "core/memory.hpp"
 
 namespace harmsim::core {
 
@@ -58,10 +59,10 @@ class EventQueue {
   // Makes room for about `n` pending events, up to half of them in the far
   // future (a reservation: pages that are never used cost no memory).
   void reserve(std::size_t n) {
-    blocks_.reserve(n / kBlockEvents + 2 * coarse_.size() + 16);
+    reserve_huge(blocks_, n / kBlockEvents + 2 * coarse_.size() + 16);
     far_.reserve(n / 2);
     current_.reserve(kFineReserve);
-    scratch_.reserve(n);
+    reserve_huge(scratch_, n);
   }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }

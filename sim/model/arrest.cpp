@@ -58,7 +58,7 @@ void Simulation::arrest_worker(std::uint32_t w, const Operation& op, double t) {
   ws.trust[w] = std::max(0.0f, ws.trust[w] - static_cast<float>(p_.trust_loss));
   ws.hot[w].fines += static_cast<float>(p_.fine);
   count(Metric::fines_imposed, w, p_.fine);
-  if (ws.has(w, worker_flag::kInDebt)) ws.debt[w] += static_cast<float>(p_.fine);
+  if (ws.has(w, worker_flag::kInDebt)) ws.hot[w].debt += static_cast<float>(p_.fine);
   if (!ws.has(w, worker_flag::kHousingLost) && rng_.bernoulli(p_.housing_loss)) {
     lose_housing(w);
     count(Metric::housing_lost, w);

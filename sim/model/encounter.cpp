@@ -67,7 +67,7 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   double rush = heat + p_.risk_rush * risk;
   bool wary = false;
   if ((h.flags & worker_flag::kWary) != 0) {
-    wary = world_.workers.wary_until[w] > t;
+    wary = world_.workers.hot[w].wary_until > t;
     if (wary) rush += p_.wary_heat;
     else h.flags &= static_cast<std::uint8_t>(~worker_flag::kWary);
   }
@@ -97,7 +97,7 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   double condomless = ((buyer & buyer_flag::kRefusesCondoms) != 0 ? condom_refusal_wins_ : p_.condomless_base) *
                       (1.0 + p_.rush_condom_effect * (1.0 - strength));
   if ((h.flags & worker_flag::kNoCondoms) != 0) {
-    if (world_.workers.condoms_back[w] > t) condomless = std::max(condomless, p_.no_condom_condomless);
+    if (world_.workers.hot[w].condoms_back > t) condomless = std::max(condomless, p_.no_condom_condomless);
     else h.flags &= static_cast<std::uint8_t>(~worker_flag::kNoCondoms);
   }
   if (condom_draw < condomless) {
@@ -111,7 +111,7 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   if (h.fines > 0.0f) h.fines = std::max(0.0f, h.fines - static_cast<float>(0.2 * price));
   // So is a debt, which binds her until it is repaid [seed 000].
   if ((h.flags & worker_flag::kInDebt) != 0) {
-    float& debt = world_.workers.debt[w];
+    float& debt = world_.workers.hot[w].debt;
     debt -= static_cast<float>(p_.debt_repayment_share * price);
     if (debt <= 0.0f) {
       debt = 0.0f;

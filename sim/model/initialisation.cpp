@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/memory.hpp"
 #include "model/simulation.hpp"
 
 namespace harmsim::model {
@@ -17,33 +18,50 @@ void Workers::resize(std::size_t n) {
   vacant.venue = kNone;
   vacant.last_condomless = kNever;
   vacant.engaged_until = kNever;
+  vacant.condoms_back = kNever;
+  vacant.wary_until = kNever;
   hot.resize(n, vacant);
   arrests.resize(n);
   home_area.resize(n);
-  debt.resize(n);
   trust.resize(n);
   status_until.resize(n);
   for (auto& v : last_violence) v.resize(n, kNever);
   last_arrest.resize(n, kNever);
   last_displaced.resize(n, kNever);
   last_policed.resize(n, kNever);
-  condoms_back.resize(n, kNever);
-  wary_until.resize(n, kNever);
 }
 
 void Workers::reserve(std::size_t n) {
-  hot.reserve(n);
-  arrests.reserve(n);
-  home_area.reserve(n);
-  debt.reserve(n);
-  trust.reserve(n);
-  status_until.reserve(n);
-  for (auto& v : last_violence) v.reserve(n);
-  last_arrest.reserve(n);
-  last_displaced.reserve(n);
-  last_policed.reserve(n);
-  condoms_back.reserve(n);
-  wary_until.reserve(n);
+  core::reserve_huge(hot, n);
+  core::reserve_huge(arrests, n);
+  core::reserve_huge(home_area, n);
+  core::reserve_huge(trust, n);
+  core::reserve_huge(status_until, n);
+  for (auto& v : last_violence) core::reserve_huge(v, n);
+  core::reserve_huge(last_arrest, n);
+  core::reserve_huge(last_displaced, n);
+  core::reserve_huge(last_policed, n);
+}
+
+void World::clear() {
+  auto empty = [](auto&... arrays) { (arrays.clear(), ...); };
+  empty(areas.kind, areas.community, areas.heat, areas.heat_time, areas.patrol, areas.buyer_risk,
+        areas.buyer_risk_time, areas.of_kind[0], areas.of_kind[1], areas.of_kind[2]);
+  empty(venues.area, venues.operator_id, venues.capacity, venues.workers, venues.closed_until,
+        venues.pending_hires);
+  empty(workers.hot, workers.arrests, workers.home_area, workers.trust, workers.status_until,
+        workers.last_violence[0], workers.last_violence[1], workers.last_violence[2], workers.last_arrest,
+        workers.last_displaced, workers.last_policed);
+  empty(buyers.first, buyers.segment_size);
+  empty(exploiters.active, exploiters.custody_until, exploiters.workers, exploiters.venue);
+  vacant.clear();
+  // The scalar fields as a new World has them, the emptied arrays kept.
+  Buyers fresh_buyers;
+  fresh_buyers.first.swap(buyers.first);
+  fresh_buyers.segment_size.swap(buyers.segment_size);
+  buyers = std::move(fresh_buyers);
+  online_heat = online_heat_time = 0;
+  buyer_risk = buyer_risk_time = 0;
 }
 
 void Simulation::build_world() {
@@ -284,7 +302,7 @@ void Simulation::draw_history(std::uint32_t i, double t) {
 
   // A debt owed at the start is partly repaid: repayment at a steady pace
   // leaves a uniformly distributed remainder.
-  if ((h.flags & worker_flag::kInDebt) != 0) ws.debt[i] *= static_cast<float>(rng_.uniform_pos());
+  if ((h.flags & worker_flag::kInDebt) != 0) ws.hot[i].debt *= static_cast<float>(rng_.uniform_pos());
 }
 
 void Simulation::inherit_history(std::uint32_t i, double t) {
@@ -341,7 +359,7 @@ void Simulation::init_worker(std::uint32_t i, Sector s, double t) {
       static_cast<AreaId>(settled > 0 ? rng_.below(settled) : rng_.below(static_cast<std::uint32_t>(p_.areas)));
   ws.hot[i].exploiter = kNone;
   ws.hot[i].venue = kNone;
-  ws.debt[i] = 0;
+  ws.hot[i].debt = 0;
   ws.hot[i].fines = 0;
   ws.trust[i] = static_cast<float>(std::clamp(2.0 * p_.trust_mean * rng_.uniform(), 0.0, 1.0));
   // Start at the income of a worker who meets her need (draw_history sets
@@ -353,8 +371,8 @@ void Simulation::init_worker(std::uint32_t i, Sector s, double t) {
   ws.last_arrest[i] = kNever;
   ws.last_displaced[i] = kNever;
   ws.last_policed[i] = kNever;
-  ws.condoms_back[i] = kNever;
-  ws.wary_until[i] = kNever;
+  ws.hot[i].condoms_back = kNever;
+  ws.hot[i].wary_until = kNever;
   ws.hot[i].last_condomless = kNever;
 }
 

@@ -47,7 +47,7 @@ void Simulation::police_contact(std::uint32_t w, double t) {
   // selling is no crime).
   if (p_.wary_days > 0.0 && !decriminalized(t)) {
     ws.hot[w].flags |= worker_flag::kWary;
-    ws.wary_until[w] = std::max(ws.wary_until[w], static_cast<float>(t + p_.wary_days));
+    ws.hot[w].wary_until = std::max(ws.hot[w].wary_until, static_cast<float>(t + p_.wary_days));
   }
   if (decriminalized(t)) {
     // No arrest, citation or move-along; abuse of power is rarer without the
@@ -95,7 +95,7 @@ void Simulation::cite_worker(std::uint32_t w, double t) {
   record_policed(w, t);
   ws.hot[w].fines += static_cast<float>(p_.fine);
   count(Metric::fines_imposed, w, p_.fine);
-  if ((ws.hot[w].flags & worker_flag::kInDebt) != 0) ws.debt[w] += static_cast<float>(p_.fine);
+  if ((ws.hot[w].flags & worker_flag::kInDebt) != 0) ws.hot[w].debt += static_cast<float>(p_.fine);
   ws.trust[w] = std::max(0.0f, ws.trust[w] - static_cast<float>(p_.trust_loss));
 }
 
@@ -104,7 +104,7 @@ void Simulation::take_condoms(std::uint32_t w, double t) {
   count(Metric::condoms_taken, w);
   record_policed(w, t);
   ws.hot[w].flags |= worker_flag::kNoCondoms;
-  ws.condoms_back[w] = static_cast<float>(t + p_.condom_gap_days);
+  ws.hot[w].condoms_back = static_cast<float>(t + p_.condom_gap_days);
 }
 
 }  // namespace harmsim::model

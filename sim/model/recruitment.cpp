@@ -37,7 +37,7 @@ void Simulation::bind_debt(std::uint32_t w) {
   const double debt = p_.debt_months * p_.income_need_30d;
   if (debt > 0.0) {
     ws.hot[w].flags |= worker_flag::kInDebt;
-    ws.debt[w] = static_cast<float>(debt);
+    ws.hot[w].debt = static_cast<float>(debt);
   }
 }
 
@@ -49,7 +49,7 @@ void Simulation::release_from_exploiter(std::uint32_t w, double t) {
   --ex.workers[e];
   ws.hot[w].exploiter = kNone;
   ws.hot[w].flags &= static_cast<std::uint8_t>(~(worker_flag::kCoerced | worker_flag::kInDebt));
-  ws.debt[w] = 0.0f;
+  ws.hot[w].debt = 0.0f;
   const std::uint32_t v = ws.hot[w].venue;
   if (v != kNone) {
     --world_.venues.workers[v];

@@ -11,8 +11,31 @@ namespace {
 constexpr double kLn2 = 0.69314718055994530942;
 }
 
-Simulation::Simulation(const Params& params, const Interventions& interventions, std::uint64_t seed)
-    : p_(params), iv_(interventions), rng_(seed), seed_(seed) {
+Simulation::Simulation(const Params& params, const Interventions& interventions, std::uint64_t seed,
+                       ReplicateStorage&& storage)
+    : p_(params),
+      iv_(interventions),
+      world_(std::move(storage.world)),
+      queue_(std::move(storage.queue)),
+      rng_(seed),
+      seed_(seed),
+      patrol_heat_(std::move(storage.patrol_heat)),
+      scratch_(std::move(storage.scratch)),
+      area_mask_(std::move(storage.area_mask)),
+      heat_today_(std::move(storage.heat_today)),
+      tally_(std::move(storage.tally)),
+      tally_counts_(std::move(storage.tally_counts)),
+      series_storage_(std::move(storage.series)),
+      stratum_totals_storage_(std::move(storage.stratum_totals)) {
+  // Recycled storage holds the last replicate's values: empty it all.
+  world_.clear();
+  queue_.clear();
+  patrol_heat_.clear();
+  scratch_.clear();
+  area_mask_.clear();
+  heat_today_.clear();
+  tally_.clear();
+  tally_counts_.clear();
   condom_refusal_wins_ = 1.0 - p_.condom_insistence;
   heat_decay_rate_ = kLn2 / p_.half_life_days;
   recorder_.reset(static_cast<std::size_t>(p_.communities));
@@ -27,9 +50,25 @@ Simulation::Simulation(const Params& params, const Interventions& interventions,
   heat_today_.assign(world_.areas.size(), 0.0);
   area_mask_.reserve(world_.areas.size());
   tally_.reserve((kCellStrata * recorder_.communities() + recorder_.strata()) * 9);  // sampling.cpp's fields
+  tally_counts_.reserve(kCellStrata * recorder_.communities() * 8);                   // and its counts
   end_time_ = static_cast<double>(p_.warmup_days + p_.days);
   queue_.push(1.0, static_cast<std::uint16_t>(EventKind::Day), 0);
   for (std::uint32_t op = 0; op < iv_.operations.size(); ++op) schedule_operation(op, 0.0);
+}
+
+ReplicateStorage Simulation::take_storage() {
+  ReplicateStorage s;
+  s.world = std::move(world_);
+  s.queue = std::move(queue_);
+  s.patrol_heat = std::move(patrol_heat_);
+  s.scratch = std::move(scratch_);
+  s.area_mask = std::move(area_mask_);
+  s.heat_today = std::move(heat_today_);
+  s.tally = std::move(tally_);
+  s.tally_counts = std::move(tally_counts_);
+  s.series = std::move(series_storage_);
+  s.stratum_totals = std::move(stratum_totals_storage_);
+  return s;
 }
 
 std::uint64_t Simulation::advance_to(double until) {
@@ -43,6 +82,7 @@ ReplicateResult Simulation::run(DayHook hook, void* hook_context) {
   result.seed = seed_;
   result.days = static_cast<std::size_t>(p_.days);
   result.strata = recorder_.strata();
+  result.series = std::move(series_storage_);
   result.series.assign(kMetricCount * result.days * result.strata, 0.0f);
   out_ = &result;
   std::uint64_t events = 0;
@@ -58,6 +98,7 @@ ReplicateResult Simulation::run(DayHook hook, void* hook_context) {
   // Horizon totals (a count's sum, a level's or share's mean) in every
   // stratum; `totals` is stratum "all" of them.
   const std::size_t strata = result.strata;
+  result.stratum_totals = std::move(stratum_totals_storage_);
   result.stratum_totals.assign(kMetricCount * strata, 0.0);
   for (std::size_t m = 0; m < kMetricCount; ++m) {
     double* sums = &result.stratum_totals[m * strata];

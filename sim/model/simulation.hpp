@@ -33,9 +33,38 @@ enum class EventKind : std::uint16_t {
 // Progress callback: called once per simulated day with (day, days in total).
 using DayHook = void (*)(void* context, std::int64_t day, std::int64_t total_days);
 
+// What a finished replicate leaves to the next one its thread runs: the
+// world's arrays, the event queue and the working vectors, emptied but with
+// their storage, and the result's buffers (keep). A replicate built on them
+// allocates and first-touches little of what the last one already had, and
+// computes the same bits as one built from nothing (tests/cpp, "a recycled
+// replicate"). Build cost per replicate: docs/performance.md.
+struct ReplicateStorage {
+  World world;
+  core::EventQueue queue;
+  std::vector<double> patrol_heat, heat_today, tally;
+  std::vector<std::uint32_t> scratch, tally_counts;
+  std::vector<std::uint8_t> area_mask;
+  std::vector<float> series;
+  std::vector<double> stratum_totals;
+
+  // Takes a finished result's buffers for the next run (after its data has
+  // been used: they are overwritten).
+  void keep(ReplicateResult&& result) {
+    series = std::move(result.series);
+    stratum_totals = std::move(result.stratum_totals);
+  }
+};
+
 class Simulation {
  public:
-  Simulation(const Params& params, const Interventions& interventions, std::uint64_t seed);
+  // A replicate built from nothing, or on the storage a finished one left
+  // (take_storage): the same state either way.
+  Simulation(const Params& params, const Interventions& interventions, std::uint64_t seed,
+             ReplicateStorage&& storage = {});
+
+  // Hands this replicate's storage on to the next (the simulation is spent).
+  [[nodiscard]] ReplicateStorage take_storage();
 
   // Runs warm-up and horizon and returns the replicate's series.
   ReplicateResult run(DayHook hook = nullptr, void* hook_context = nullptr);
@@ -283,6 +312,9 @@ class Simulation {
   std::vector<std::uint8_t> area_mask_;
   std::vector<double> heat_today_;
   std::vector<double> tally_;
+  std::vector<std::uint32_t> tally_counts_;
+  std::vector<float> series_storage_;          // recycled buffers of ReplicateResult (run)
+  std::vector<double> stratum_totals_storage_;
   ReplicateResult* out_ = nullptr;
 };
 

@@ -37,12 +37,12 @@ inline constexpr std::uint8_t kCoerced = 1u << 2;       // force, fraud or coerc
 inline constexpr std::uint8_t kHousingLost = 1u << 3;  // unhoused
 inline constexpr std::uint8_t kIdentified = 1u << 4;    // identified as a trafficking victim
 // Police took her condoms (or carrying them became too risky): until
-// Workers::condoms_back she works without them.
+// WorkerHot::condoms_back she works without them.
 inline constexpr std::uint8_t kNoCondoms = 1u << 5;
 // A coerced worker who still owes her exploiter (Workers::debt): the debt
 // binds her, she cannot leave the market until it is repaid [seed 000].
 inline constexpr std::uint8_t kInDebt = 1u << 6;
-// A police contact has made her wary: until Workers::wary_until she rushes
+// A police contact has made her wary: until WorkerHot::wary_until she rushes
 // negotiations so as not to be seen [seed 002: "shorter negotiation times"].
 inline constexpr std::uint8_t kWary = 1u << 7;
 }  // namespace worker_flag
@@ -85,12 +85,16 @@ struct Venues {
   [[nodiscard]] std::size_t size() const { return area.size(); }
 };
 
-// What every encounter reads and writes of a worker, packed in 32 bytes so
-// that an event touches one cache line of worker state, not one per
+// What every encounter reads and writes of a worker, packed in one 64-byte
+// cache line so that an event touches one line of worker state, not one per
 // attribute: at a million workers each line is a miss to main memory, and the
-// event loop can prefetch one line ahead (Simulation::prefetch). Attributes
-// an encounter does not touch stay in arrays of their own (Workers below).
-struct alignas(32) WorkerHot {
+// event loop can prefetch one line ahead (Simulation::prefetch). The times a
+// flag points to (wary_until, condoms_back) and the debt an encounter pays
+// down are here too: under everyday policing many workers are wary or in
+// debt, and in arrays of their own each cost a second miss per encounter
+// (docs/performance.md, "Where the time goes"). Attributes an encounter does
+// not touch stay in arrays of their own (Workers below).
+struct alignas(64) WorkerHot {
   Status status;
   Sector sector;
   std::uint8_t flags;         // worker_flag bits
@@ -104,14 +108,16 @@ struct alignas(32) WorkerHot {
   float engaged_until;        // engaged with services (safety planning)
   float fines;                // fines owed
   float last_condomless;      // last condomless act
+  float debt;                 // owed to her exploiter (worker_flag::kInDebt)
+  float wary_until;           // with worker_flag::kWary: when she stops rushing negotiations
+  float condoms_back;         // with worker_flag::kNoCondoms: when she has condoms again
 };
-static_assert(sizeof(WorkerHot) == 32, "a worker's hot state must stay within half a cache line");
+static_assert(sizeof(WorkerHot) == 64, "a worker's hot state must stay within one cache line");
 
 struct Workers {
   std::vector<WorkerHot> hot;
   std::vector<std::uint16_t> arrests;     // arrest record
   std::vector<AreaId> home_area;
-  std::vector<float> debt;
   std::vector<float> trust;
   std::vector<float> status_until;
   std::vector<float> last_violence[3];    // by perpetrator
@@ -119,8 +125,6 @@ struct Workers {
   std::vector<float> last_displaced;
   std::vector<float> last_policed;   // last repressive police action: arrest, citation, move-along,
                                      // displacement, condoms taken, police violence (Platt et al. 2018)
-  std::vector<float> condoms_back;   // with worker_flag::kNoCondoms: when she has condoms again
-  std::vector<float> wary_until;     // with worker_flag::kWary: when she stops rushing negotiations
 
   [[nodiscard]] std::size_t size() const { return hot.size(); }
   [[nodiscard]] bool has(std::uint32_t w, std::uint8_t bit) const { return (hot[w].flags & bit) != 0; }
@@ -132,7 +136,7 @@ struct Workers {
   // Bytes of state per worker (for `--dry-run`, the memory check and
   // bench/model_bench).
   static constexpr std::size_t bytes_per_worker() {
-    return sizeof(WorkerHot) + 2 + 2 + 4 * 3 + 4 * 3 + 4 * 5;
+    return sizeof(WorkerHot) + 2 + 2 + 4 * 2 + 4 * 3 + 4 * 3;
   }
 };
 
@@ -197,6 +201,11 @@ struct Exploiters {
 };
 
 struct World {
+  // Empties every array, keeping its storage, and resets every other field:
+  // a world to build again (Simulation's ReplicateStorage) that holds what a
+  // new World holds, so that it builds the same state.
+  void clear();
+
   Areas areas;
   Venues venues;
   Workers workers;

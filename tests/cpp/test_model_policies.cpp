@@ -455,9 +455,18 @@ TEST_CASE("buyer demand on each reported day counts that day's contacts only, no
   CHECK(r.at(Metric::buyer_demand, 1, 0) > 0.9999f);
 }
 
-TEST_CASE("the same seed gives bitwise identical results and a different seed different ones",
-          "[model][determinism]") {
-  Params p = quiet_world();
+namespace {
+
+// A busy world for the reproducibility tests: every sector, exploiters,
+// venues, displacement, exits, and operations, outreach and diversion.
+struct Busy {
+  Params p;
+  Interventions iv;
+};
+
+Busy busy_world() {
+  Busy b;
+  Params& p = b.p = quiet_world();
   p.warmup_days = 10;
   p.days = 40;
   p.workers = 1500;
@@ -491,7 +500,7 @@ TEST_CASE("the same seed gives bitwise identical results and a different seed di
   raid.start_day = 10;
   raid.venue_count = 2;
   raid.pursue_operators = true;
-  Interventions iv;
+  Interventions& iv = b.iv;
   iv.operations = {sting, raid};
   OutreachProgram outreach;
   outreach.contacts_per_day = 10;
@@ -499,6 +508,26 @@ TEST_CASE("the same seed gives bitwise identical results and a different seed di
   iv.diversion.enabled = true;
   iv.diversion.capacity_per_day = 3;
   iv.diversion.offer_share = 0.5;
+
+  return b;
+}
+
+bool same_result(const ReplicateResult& a, const ReplicateResult& b) {
+  return a.series.size() == b.series.size() &&
+         std::memcmp(a.series.data(), b.series.data(), a.series.size() * sizeof(float)) == 0 &&
+         std::memcmp(a.totals.data(), b.totals.data(), sizeof(a.totals)) == 0 &&
+         a.stratum_totals.size() == b.stratum_totals.size() &&
+         std::memcmp(a.stratum_totals.data(), b.stratum_totals.data(), a.stratum_totals.size() * sizeof(double)) == 0 &&
+         a.exposure == b.exposure && a.events == b.events && a.seed == b.seed;
+}
+
+}  // namespace
+
+TEST_CASE("the same seed gives bitwise identical results and a different seed different ones",
+          "[model][determinism]") {
+  const Busy busy = busy_world();
+  const Params& p = busy.p;
+  const Interventions& iv = busy.iv;
 
   auto run = [&](std::uint64_t seed) {
     Simulation sim(p, iv, seed);
@@ -510,16 +539,56 @@ TEST_CASE("the same seed gives bitwise identical results and a different seed di
   REQUIRE(a.series.size() == b.series.size());
   REQUIRE(!a.series.empty());
   REQUIRE(a.series.size() == c.series.size());
-  CHECK(std::memcmp(a.series.data(), b.series.data(), a.series.size() * sizeof(float)) == 0);
-  CHECK(std::memcmp(a.totals.data(), b.totals.data(), sizeof(a.totals)) == 0);
-  CHECK(a.exposure == b.exposure);
-  CHECK(a.events == b.events);
-  CHECK(a.seed == b.seed);
+  CHECK(same_result(a, b));
   // Sanity: the run did something worth reproducing.
   CHECK(a.totals[index(Metric::arrests_worker)] > 0);
   CHECK(a.totals[index(Metric::displacements)] > 0);
   CHECK(std::memcmp(a.series.data(), c.series.data(), a.series.size() * sizeof(float)) != 0);
   CHECK(a.events != c.events);
+}
+
+TEST_CASE("a replicate built on the storage a finished one left is bitwise the replicate built from nothing",
+          "[model][determinism][recycle]") {
+  // A thread runs replicates of different scenarios and sizes one after
+  // another on one ReplicateStorage; each must not see anything of the last.
+  const Busy busy = busy_world();
+  Params bigger = busy.p;
+  bigger.workers = 2500;
+  bigger.areas = 16;
+  bigger.communities = 4;
+  bigger.days = 55;
+  Params smaller = quiet_world();
+  smaller.workers = 700;
+  smaller.days = 30;
+  const Interventions none;
+  struct Job {
+    const Params* p;
+    const Interventions* iv;
+    std::uint64_t seed;
+  };
+  const std::vector<Job> jobs = {
+      {&busy.p, &busy.iv, harmsim::core::stream_seed(7, "recycle", 0)},
+      {&bigger, &busy.iv, harmsim::core::stream_seed(7, "recycle", 1)},
+      {&smaller, &none, harmsim::core::stream_seed(7, "recycle", 2)},
+      {&busy.p, &busy.iv, harmsim::core::stream_seed(7, "recycle", 3)},
+      {&bigger, &none, harmsim::core::stream_seed(7, "recycle", 4)},
+  };
+  ReplicateStorage storage;
+  std::size_t recycled = 0;
+  for (const Job& job : jobs) {
+    Simulation fresh(*job.p, *job.iv, job.seed);
+    const ReplicateResult expected = fresh.run();
+    Simulation reused(*job.p, *job.iv, job.seed, std::move(storage));
+    ReplicateResult got = reused.run();
+    INFO("job of " << job.p->workers << " workers, seed " << job.seed);
+    CHECK(same_result(expected, got));
+    storage = reused.take_storage();
+    recycled += storage.world.workers.hot.capacity() > 0 ? 1 : 0;
+    storage.keep(std::move(got));
+  }
+  // The storage did travel: every replicate left its arrays to the next.
+  CHECK(recycled == jobs.size());
+  CHECK(storage.series.capacity() > 0);
 }
 
 TEST_CASE("the default baseline puts past-year violence within the 30-55 % of the literature", "[calibration]") {

@@ -958,7 +958,7 @@ TEST_CASE("a coerced worker in debt never leaves the market while she owes; her 
       owing += started_in_debt[w];
     }
     sim.advance_to(1.0);
-    for (std::uint32_t w = 0; w < n; ++w) debt_day1[w] = ws.debt[w];
+    for (std::uint32_t w = 0; w < n; ++w) debt_day1[w] = ws.hot[w].debt;
     // Exits happen only at the start of a day: just before it, note who owes;
     // just after it, none of them may have left.
     bool none_left_owing = true;
@@ -971,7 +971,7 @@ TEST_CASE("a coerced worker in debt never leaves the market while she owes; her 
         for (std::uint32_t w = 0; w < n; ++w)
           if (started_in_debt[w] && debt_day1[w] > 600.0f) {
             falls += 1;
-            fall_sum += debt_day1[w] - ws.debt[w];
+            fall_sum += debt_day1[w] - ws.hot[w].debt;
           }
       }
       std::vector<std::uint32_t> owing_now;
