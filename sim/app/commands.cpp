@@ -336,11 +336,13 @@ class RunWorker final : public UnitWorker {
         compiled_scenario_ = k;
         compiled_draw_ = draw;
       }
-      model::ReplicateResult rep = run_replicate(s, drawn->params, *compiled_, r);
+      model::ReplicateResult rep = run_replicate(s, drawn->params, *compiled_, r, &storage_);
       plan_.checkpoints.write(io::make_unit_record(k, rep, true));
       if (plan_.results != nullptr) {  // distinct slots: no lock needed
         (*plan_.results)[k][r] = std::move(rep);
         (*plan_.have)[k][r] = 1;
+      } else {
+        storage_.keep(std::move(rep));  // written: its buffers serve the next replicate
       }
       return kExitOk;
     } catch (const Interrupted&) {
@@ -359,6 +361,7 @@ class RunWorker final : public UnitWorker {
   RunPlan& plan_;
   std::optional<model::Interventions> compiled_;
   std::size_t compiled_scenario_ = 0, compiled_draw_ = 0;
+  model::ReplicateStorage storage_;  // what this thread's last replicate left (run_replicate)
 };
 
 // Says why a run stopped before its results file was complete: on rank 0

@@ -76,26 +76,32 @@ void ProgressLine::draw(bool last) {
 }
 
 model::ReplicateResult run_replicate(const io::Scenario& s, const model::Params& params,
-                                     const model::Interventions& interventions, std::size_t r) {
+                                     const model::Interventions& interventions, std::size_t r,
+                                     model::ReplicateStorage* storage) {
   const std::uint64_t seed =
       core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, static_cast<std::uint64_t>(r));
-  model::Simulation sim(params, interventions, seed);
+  model::Simulation sim(params, interventions, seed,
+                        storage != nullptr ? std::move(*storage) : model::ReplicateStorage{});
   model::ReplicateResult result = sim.run(check_interrupt, nullptr);
+  if (storage != nullptr) *storage = sim.take_storage();
   result.replicate = r;
   return result;
 }
 
 namespace {
 
-// A thread's worker for distribute(): runs a unit with `run`; nothing to sync.
+// A thread's worker for distribute(): runs a unit with `run` on the thread's
+// replicate storage; nothing to sync.
 class CallWorker final : public UnitWorker {
  public:
-  explicit CallWorker(const std::function<int(std::uint64_t)>& run) : run_(run) {}
-  int run(std::uint64_t unit) override { return run_(unit); }
+  using Run = std::function<int(std::uint64_t, model::ReplicateStorage&)>;
+  explicit CallWorker(const Run& run) : run_(run) {}
+  int run(std::uint64_t unit) override { return run_(unit, storage_); }
   int sync() override { return 0; }
 
  private:
-  const std::function<int(std::uint64_t)>& run_;
+  const Run& run_;
+  model::ReplicateStorage storage_;
 };
 
 }  // namespace
@@ -112,9 +118,9 @@ std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const Ru
   ProgressLine progress(label, results.size(), 0, opts.progress);
   std::exception_ptr failure;
   std::mutex failure_mutex;
-  const std::function<int(std::uint64_t)> run = [&](std::uint64_t unit) {
+  const CallWorker::Run run = [&](std::uint64_t unit, model::ReplicateStorage& storage) {
     try {
-      results[unit] = run_replicate(s, s.params, interventions, static_cast<std::size_t>(unit));
+      results[unit] = run_replicate(s, s.params, interventions, static_cast<std::size_t>(unit), &storage);
       return 0;
     } catch (...) {
       std::lock_guard lock(failure_mutex);

@@ -13,6 +13,7 @@
 #include "io/checkpoint.hpp"
 #include "io/hdf5_writer.hpp"
 #include "io/scenario.hpp"
+#include "model/simulation.hpp"
 
 namespace harmsim::app {
 
@@ -55,9 +56,13 @@ class ProgressLine {
 // with `harmsim run --posterior`) and the `interventions` compiled from them.
 // Its stream seed is stream_seed(s.params.seed, s.name, r) (sim/core/rng.hpp)
 // whoever runs it, so its result is the same on any thread, rank or resume.
-// Throws Interrupted once SIGINT or SIGTERM arrived.
+// Throws Interrupted once SIGINT or SIGTERM arrived. With `storage`, the
+// replicate is built on what the thread's last replicate left there and
+// leaves its own there for the next (model::ReplicateStorage: same bits, no
+// allocation or first touch of what the last one had).
 model::ReplicateResult run_replicate(const io::Scenario& s, const model::Params& params,
-                                     const model::Interventions& interventions, std::size_t r);
+                                     const model::Interventions& interventions, std::size_t r,
+                                     model::ReplicateStorage* storage = nullptr);
 
 // Runs every replicate of one scenario in memory, spread over opts.threads
 // threads by distribute() (app/distribute.hpp); no MPI, no checkpoints

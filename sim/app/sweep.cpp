@@ -135,16 +135,19 @@ struct SweepRun {
 // Runs one unit and appends its record to `journal` (and to `kept` if given).
 // 0, or the exit status that stops the sweep (the error is printed here, on
 // whichever rank ran it).
-int run_unit(const SweepRun& run, io::UnitJournal& journal, std::uint64_t unit, io::UnitRecord* kept = nullptr) {
+int run_unit(const SweepRun& run, io::UnitJournal& journal, model::ReplicateStorage& storage, std::uint64_t unit,
+             io::UnitRecord* kept = nullptr) {
   const std::uint64_t point = unit / run.replicates(), replicate = unit % run.replicates();
   try {
     const io::Scenario s = run.sweep.point_scenario(static_cast<std::size_t>(point));
     const model::Interventions interventions = policy::compile(s.policies, s.params);
     const std::uint64_t seed = core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, replicate);
-    model::Simulation simulation(s.params, interventions, seed);
+    model::Simulation simulation(s.params, interventions, seed, std::move(storage));
     model::ReplicateResult result = simulation.run(check_interrupt, nullptr);
+    storage = simulation.take_storage();
     result.replicate = replicate;
     io::UnitRecord record = io::make_unit_record(point, result, run.per_replicate);
+    storage.keep(std::move(result));
     journal.append(record);
     if (kept != nullptr) *kept = std::move(record);
     return kExitOk;
@@ -174,12 +177,13 @@ int sync_journal(io::UnitJournal& journal) {
 class SweepWorker final : public UnitWorker {
  public:
   SweepWorker(const SweepRun& run, const io::CheckpointDir& checkpoints) : run_(run), journal_(checkpoints) {}
-  int run(std::uint64_t unit) override { return run_unit(run_, journal_, unit); }
+  int run(std::uint64_t unit) override { return run_unit(run_, journal_, storage_, unit); }
   int sync() override { return sync_journal(journal_); }
 
  private:
   const SweepRun& run_;
   io::UnitJournal journal_;
+  model::ReplicateStorage storage_;  // what this thread's last replicate left
 };
 
 constexpr int kProceed = -1;
@@ -266,7 +270,8 @@ int assemble(const SweepRunOptions& cmd, const SweepRun& run, const MpiSession& 
                                                        run.shard_count, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
   try {
     finished.scan();  // what every rank appended
-    std::optional<io::UnitJournal> journal;  // of the units run again
+    std::optional<io::UnitJournal> journal;
+    model::ReplicateStorage storage;         // for the units run again here
     io::SweepWriter writer(run.output, header, cmd.command_line, started_at);
     std::size_t redone = 0;
     for (std::size_t point = 0; point < run.sweep.points(); ++point) {
@@ -287,7 +292,7 @@ int assemble(const SweepRunOptions& cmd, const SweepRun& run, const MpiSession& 
                                     session.active ? " (is the output on a filesystem every rank shares?)" : ""));
           if (!journal) journal.emplace(checkpoints);
           record.emplace();
-          if (const int status = run_unit(run, *journal, unit, &*record); status != kExitOk) return status;
+          if (const int status = run_unit(run, *journal, storage, unit, &*record); status != kExitOk) return status;
         }
         records.push_back(std::move(*record));
       }
