@@ -130,14 +130,22 @@ class EventQueue {
 
   // An event about `k` places after the earliest, when the queue knows it
   // without further work, else nullptr: the k-th of the sorted current
-  // bucket, or beyond it one of the next fine bucket (in no particular order;
-  // all of them come soon). Lets the event loop prefetch the state the next
-  // events will touch.
+  // bucket, or beyond it one of the next few fine buckets of the active
+  // coarse one (in no particular order within a bucket; all of them come
+  // soon). Lets the event loop prefetch the state the next events will touch.
+  // Fine buckets hold kTargetPerBucket events on average, often fewer than k,
+  // so looking only at the next one would leave most events unprefetched.
   [[nodiscard]] const Event* peek(std::size_t k) const noexcept {
     const std::size_t here = current_.size();
     if (k < here) return &current_[here - 1 - k];
-    const std::vector<Event>& next = fine_[static_cast<std::size_t>(cur_ + 1) & fine_mask_];
-    return k - here < next.size() ? &next[k - here] : nullptr;
+    k -= here;
+    const std::int64_t end = std::min(cur_ + 1 + kPeekBuckets, (active_ + 1) << fine_shift_);
+    for (std::int64_t f = cur_ + 1; f < end; ++f) {
+      const std::vector<Event>& next = fine_[static_cast<std::size_t>(f) & fine_mask_];
+      if (k < next.size()) return &next[k];
+      k -= next.size();
+    }
+    return nullptr;
   }
 
  private:
@@ -153,6 +161,8 @@ class EventQueue {
   static constexpr std::int64_t kNoFar = std::numeric_limits<std::int64_t>::max();
   // Fine-bucket visits between two checks of their occupancy.
   static constexpr std::uint64_t kCheckEvery = 4096;
+  // Fine buckets peek() looks through.
+  static constexpr std::int64_t kPeekBuckets = 4;
 
   // A coarse bucket: a chain of blocks from one pool, every block full but
   // the tail, whose fill is kept in the chain (so that an append touches the

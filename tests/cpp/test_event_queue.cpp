@@ -304,7 +304,10 @@ TEST_CASE("peek shows an event that is still pending and pops soon", "[event_que
     popped_at[e.seq] = n;
     q.push(e.time + rng.exponential(1.0), 0, e.subject);
   }
-  CHECK(shown > 100000);  // most of the time there is something to prefetch
+  // Nearly always something to prefetch, though fine buckets hold about six
+  // events: peek looks past the next bucket when it has fewer than k.
+  INFO("peek(6) showed an event before " << shown << " of 200000 pops");
+  CHECK(shown > 198000);
   std::uint64_t late = 0;
   for (const auto& [seq, when] : peeked) {
     if (popped_at[seq] == 0) continue;  // still pending at the end: fine
