@@ -74,7 +74,11 @@ std::vector<fs::path> journals(const fs::path& directory) {
   return out;
 }
 
-const std::size_t kRecordBytes = CheckpointDir::unit_bytes(kDays, 0, kTotalsStrata);
+// Bytes of the record of a unit of sweep-a (records are deflated: their
+// sizes differ).
+std::size_t record_bytes(std::uint64_t point, std::uint64_t replicate) {
+  return harmsim::io::encode_unit_record(record(point, replicate), "sweep-a").size();
+}
 
 }  // namespace
 
@@ -130,7 +134,9 @@ TEST_CASE("units appended by a process killed with SIGKILL before any sync are a
   REQUIRE(WIFSIGNALED(status));
   const std::vector<fs::path> written = journals(dir.path() / "work");
   REQUIRE(written.size() == 1);
-  CHECK(fs::file_size(written[0]) == 5 * kRecordBytes);
+  std::size_t appended = 0;
+  for (std::uint64_t r = 0; r < 5; ++r) appended += record_bytes(1, r);
+  CHECK(fs::file_size(written[0]) == appended);
 
   // The tail of an append cut short (a kill inside write(), or a crash):
   // the first half of a sixth record.
@@ -145,7 +151,7 @@ TEST_CASE("units appended by a process killed with SIGKILL before any sync are a
     std::ifstream in(files[0], std::ios::binary);
     sixth.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
-  REQUIRE(sixth.size() == kRecordBytes);
+  REQUIRE(sixth.size() == record_bytes(1, 5));
   {
     std::ofstream out(written[0], std::ios::binary | std::ios::app);
     out.write(sixth.data(), static_cast<std::streamsize>(sixth.size() / 2));
@@ -184,9 +190,9 @@ TEST_CASE("a record damaged inside is refused when read or verified, and records
   }
   const std::vector<fs::path> written = journals(dir.path() / "work");
   REQUIRE(written.size() == 1);
-  {  // One byte of the first record's daily series changes.
+  {  // One byte of the first record's (deflated) data changes.
     std::fstream f(written[0], std::ios::binary | std::ios::in | std::ios::out);
-    f.seekp(static_cast<std::streamoff>(kRecordBytes - 20));
+    f.seekp(static_cast<std::streamoff>(record_bytes(0, 0) - 20));
     f.put('\x55');
   }
   const CheckpointDir other(dir.path() / "work", "sweep-b", "manifest\n");
@@ -224,13 +230,14 @@ TEST_CASE("a unit file of an earlier record version is refused, naming both vers
   checkpoints.write(record(0, 2));
   REQUIRE(checkpoints.read(0, 2));
   check_equal(*checkpoints.read(0, 2), record(0, 2));
-  {  // The magic of a version-2 record (before the stratum totals).
+  {  // The magic of a version-3 record (before records were deflated).
     std::fstream f(checkpoints.unit_path(0, 2), std::ios::binary | std::ios::in | std::ios::out);
     f.seekp(7);
-    f.put('2');
+    f.put('3');
   }
   std::string problem;
   CHECK_FALSE(checkpoints.read(0, 2, &problem));
   CHECK(problem == checkpoints.unit_path(0, 2).string() +
-                       ": written by another version of harmsim (unit record version 2, this one reads 3)");
+                       ": written by another version of harmsim (unit record version 3, this one reads 4)");
 }
+
