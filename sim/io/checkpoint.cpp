@@ -45,9 +45,16 @@ constexpr std::size_t kHeaderWords = 10;
 enum class Encoding : std::uint64_t { kRaw = 0, kDeflate = 1 };
 // zlib's fastest level: a unit of the default comparison (3 MB of series)
 // deflates to about 1/18 in about 10 ms, against about 200 ms to simulate
-// it; the slower levels gain a few percent more (docs/performance.md
-// "Checkpoint size").
+// it; levels 4 and 6 save another 14 and 17 % in 1.5 and 2.2 times the time
+// (docs/performance.md "Checkpoint size").
 constexpr int kDeflateLevel = 1;
+// What the disk checks before a run count a unit for, as a share of its most
+// bytes: deflated, units of the default comparison take 1/17 to 1/25 of
+// them, a sweep's (no series by stratum) 1/5 (docs/performance.md
+// "Checkpoint size"); a quarter keeps above both without refusing runs
+// that fit. It is an estimate, not a bound: a run that fills the disk all
+// the same stops with its finished units kept, and resumes.
+constexpr std::size_t kExpectedShrink = 4;
 
 std::string system_error(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -482,6 +489,10 @@ std::filesystem::path CheckpointDir::unit_path(std::uint64_t point, std::uint64_
 
 std::size_t CheckpointDir::unit_bytes(std::uint64_t days, std::uint64_t strata, std::uint64_t totals_strata) {
   return kHeaderBytes + data_bytes(days, strata, totals_strata) + kChecksumBytes;
+}
+
+std::size_t CheckpointDir::expected_bytes(std::size_t most_bytes) {
+  return most_bytes / kExpectedShrink + kHeaderBytes + kChecksumBytes;
 }
 
 bool CheckpointDir::has(std::uint64_t point, std::uint64_t replicate, std::size_t most_bytes) const {

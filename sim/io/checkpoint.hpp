@@ -101,6 +101,10 @@ class CheckpointDir {
   // less; they are stored as they are (this many bytes) only when deflate
   // would not make them smaller.
   [[nodiscard]] static std::size_t unit_bytes(std::uint64_t days, std::uint64_t strata, std::uint64_t totals_strata);
+  // What a unit of at most `most_bytes` (unit_bytes) is expected to take on
+  // the disk, for the checks of free space before a run: a generous
+  // estimate of the deflated size, not a bound.
+  [[nodiscard]] static std::size_t expected_bytes(std::size_t most_bytes);
   // A unit file that may be finished exists: a file of a size a record of
   // at most `most_bytes` can have (read() checks the rest).
   [[nodiscard]] bool has(std::uint64_t point, std::uint64_t replicate, std::size_t most_bytes) const;
