@@ -25,6 +25,10 @@ if(NOT HDF5_FOUND)
     "Install it with:  sudo apt-get install libhdf5-dev")
 endif()
 
+# zlib deflates the checkpoints (sim/io/checkpoint.cpp); libhdf5-dev already
+# depends on it, for HDF5's own deflate filter.
+harmsim_require(ZLIB zlib1g-dev)
+
 if(HARMSIM_BUILD_TESTS)
   harmsim_require(Catch2 catch2 2)
 endif()

@@ -7,7 +7,7 @@
 
 HARMSIM_PACKAGES=(
   build-essential cmake ninja-build git pkg-config
-  libeigen3-dev libboost-dev libhdf5-dev hdf5-tools catch2 libtomlplusplus-dev libcli11-dev libfmt-dev
+  libeigen3-dev libboost-dev libhdf5-dev zlib1g-dev hdf5-tools catch2 libtomlplusplus-dev libcli11-dev libfmt-dev
   libopenmpi-dev openmpi-bin libbenchmark-dev
   python3 python3-numpy python3-h5py python3-pandas python3-matplotlib python3-pytest
   python3-scipy python3-sklearn python3-statsmodels

@@ -101,7 +101,8 @@ std::string check_disk_space(const std::vector<io::Scenario>& scenarios, const i
   for (std::size_t k = 0; k < scenarios.size(); ++k) {
     const std::size_t bytes = unit_bytes(scenarios[k].params);
     for (std::int64_t r = 0; r < scenarios[k].params.replicates; ++r)
-      if (!checkpoints.has(k, static_cast<std::uint64_t>(r), bytes)) need += static_cast<double>(bytes);
+      if (!checkpoints.has(k, static_cast<std::uint64_t>(r), bytes))
+        need += static_cast<double>(io::CheckpointDir::expected_bytes(bytes));
   }
   return check_disk_room(need, checkpoints.directory(), output, "the replicates still to run");
 }

@@ -214,7 +214,8 @@ int prepare(const SweepRunOptions& cmd, const SweepRun& run, const io::Checkpoin
   // to run cannot fit (all of them when there is no checkpoint directory yet).
   auto no_room = [&](const std::vector<std::uint64_t>& units) {
     double need = 0;
-    for (std::uint64_t unit : units) need += static_cast<double>(run.unit_bytes(unit / run.replicates()));
+    for (std::uint64_t unit : units)
+      need += static_cast<double>(io::CheckpointDir::expected_bytes(run.unit_bytes(unit / run.replicates())));
     const std::string message = check_disk_room(need, run.work, run.output, "the units still to run");
     if (!message.empty()) print_error(message);
     return !message.empty();

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <stdexcept>
 #include <string_view>
 #include <system_error>
 #include <tuple>
@@ -26,13 +28,33 @@ namespace {
 
 // The magic ends in the record version. Version 2 added the exposure
 // tables; version 3 the stratum totals, and exposure tables by sector with
-// three outcomes (docs/output.md, schema version 2).
+// three outcomes (docs/output.md, schema version 2); version 4 stores the
+// data deflated (zlib), each series time-contiguous, and says how many bytes
+// it stores (docs/performance.md "Checkpoint size").
 constexpr std::string_view kMagicStem = "HSWUNIT";
-constexpr std::string_view kMagic = "HSWUNIT3";
+constexpr std::string_view kMagic = "HSWUNIT4";
 constexpr std::uint64_t kByteOrderMark = 0x0102030405060708ULL;
 constexpr std::size_t kIdBytes = 32;
-// point, replicate, seed, events, days, strata, metrics, totals_strata
-constexpr std::size_t kHeaderWords = 8;
+// point, replicate, seed, events, days, strata, metrics, totals_strata,
+// encoding, stored (bytes of data that follow the header)
+constexpr std::size_t kHeaderWords = 10;
+
+// How the data of a record are stored. Deflate unless that would not make
+// them smaller (then as they are, so a record never takes more than
+// CheckpointDir::unit_bytes).
+enum class Encoding : std::uint64_t { kRaw = 0, kDeflate = 1 };
+// zlib's fastest level: a unit of the default comparison (3 MB of series)
+// deflates to about 1/18 in about 10 ms, against about 200 ms to simulate
+// it; levels 4 and 6 save another 14 and 17 % in 1.5 and 2.2 times the time
+// (docs/performance.md "Checkpoint size").
+constexpr int kDeflateLevel = 1;
+// What the disk checks before a run count a unit for, as a share of its most
+// bytes: deflated, units of the default comparison take 1/17 to 1/25 of
+// them, a sweep's (no series by stratum) 1/5 (docs/performance.md
+// "Checkpoint size"); a quarter keeps above both without refusing runs
+// that fit. It is an estimate, not a bound: a run that fills the disk all
+// the same stops with its finished units kept, and resumes.
+constexpr std::size_t kExpectedShrink = 4;
 
 std::string system_error(const std::string& what) { return what + ": " + std::strerror(errno); }
 
@@ -109,9 +131,22 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
 // The header of a record: what says which unit it is and how long it is.
 struct RecordHeader {
   std::uint64_t point = 0, replicate = 0, seed = 0, events = 0, days = 0, strata = 0, metrics = 0,
-                totals_strata = 0;
+                totals_strata = 0, encoding = 0, stored = 0;
 };
 constexpr std::size_t kHeaderBytes = 8 + sizeof(std::uint64_t) + kIdBytes + kHeaderWords * sizeof(std::uint64_t);
+constexpr std::size_t kChecksumBytes = sizeof(std::uint64_t);
+
+// Bytes of the data of a record as they are (before deflate): totals,
+// stratum totals, exposure tables, daily series, series.
+std::size_t data_bytes(std::uint64_t days, std::uint64_t strata, std::uint64_t totals_strata) {
+  const std::size_t metrics = model::kMetricCount;
+  return metrics * sizeof(double) + metrics * totals_strata * sizeof(double) +
+         std::tuple_size_v<model::ExposureTable> * sizeof(std::uint64_t) + metrics * days * sizeof(float) +
+         metrics * days * strata * sizeof(float);
+}
+
+// Bytes of the whole record the header describes.
+std::uint64_t record_bytes(const RecordHeader& h) { return kHeaderBytes + h.stored + kChecksumBytes; }
 
 std::string padded_id(const std::string& id) {
   std::string out = id;
@@ -119,29 +154,78 @@ std::string padded_id(const std::string& id) {
   return out;
 }
 
-// The record's bytes: magic, byte-order mark, id, header words, totals,
-// exposure tables, daily series, series, checksum of all before it.
-std::string encode(const UnitRecord& r, const std::string& id) {
+// The data of a record as they are: totals, stratum totals, exposure
+// tables, daily series, then the series of every stratum with each
+// (metric, stratum) series time-contiguous ([metric][stratum][day], where
+// the record holds [metric][day][stratum]): a stratum's days follow one
+// another, so that deflate finds their runs of zeros and repeated values
+// (a fifth smaller than in the record's order, docs/performance.md).
+std::string data_of(const UnitRecord& r) {
   Buffer out;
-  out.bytes(kMagic.data(), kMagic.size());
-  out.u64(kByteOrderMark);
-  const std::string padded = padded_id(id);
-  out.bytes(padded.data(), kIdBytes);
-  for (std::uint64_t v : {r.point, r.replicate, r.seed, r.events, r.days, r.strata,
-                          static_cast<std::uint64_t>(model::kMetricCount), r.totals_strata})
-    out.u64(v);
+  out.text().reserve(data_bytes(r.days, r.strata, r.totals_strata));
   out.bytes(r.totals.data(), sizeof(double) * r.totals.size());
   out.bytes(r.stratum_totals.data(), sizeof(double) * r.stratum_totals.size());
   out.bytes(r.exposure.data(), sizeof(std::uint64_t) * r.exposure.size());
   out.bytes(r.daily.data(), sizeof(float) * r.daily.size());
-  out.bytes(r.series.data(), sizeof(float) * r.series.size());
-  out.u64(checksum(out.text()));
+  const std::size_t days = r.days, strata = r.strata;
+  std::vector<float> by_stratum(r.series.size());
+  for (std::size_t m = 0; m < model::kMetricCount && !by_stratum.empty(); ++m)
+    for (std::size_t d = 0; d < days; ++d)
+      for (std::size_t s = 0; s < strata; ++s)
+        by_stratum[(m * strata + s) * days + d] = r.series[(m * days + d) * strata + s];
+  out.bytes(by_stratum.data(), sizeof(float) * by_stratum.size());
   return std::move(out.text());
 }
 
+// The record's bytes: magic, byte-order mark, id, header words, the data
+// (deflated unless that does not make them smaller), checksum of all before
+// it.
+std::string encode(const UnitRecord& r, const std::string& id) {
+  if (r.series.size() != model::kMetricCount * r.days * r.strata || r.daily.size() != model::kMetricCount * r.days ||
+      r.stratum_totals.size() != model::kMetricCount * r.totals_strata)
+    throw std::logic_error(fmt::format("unit p{} replicate {}: a record whose series do not have its sizes",
+                                       r.point, r.replicate));
+  const std::string data = data_of(r);
+  std::string out(kHeaderBytes + data.size() + kChecksumBytes, '\0');
+  // Deflated straight after the header; a buffer one byte shorter than the
+  // data (never empty: the totals are always there) makes zlib give up
+  // (Z_BUF_ERROR) when deflate would not save.
+  auto stored = static_cast<uLongf>(data.size() - 1);
+  Encoding encoding = Encoding::kDeflate;
+  const int status = ::compress2(reinterpret_cast<Bytef*>(out.data() + kHeaderBytes), &stored,
+                                 reinterpret_cast<const Bytef*>(data.data()), static_cast<uLong>(data.size()),
+                                 kDeflateLevel);
+  if (status == Z_BUF_ERROR) {
+    encoding = Encoding::kRaw;
+    stored = static_cast<uLongf>(data.size());
+    std::memcpy(out.data() + kHeaderBytes, data.data(), data.size());
+  } else if (status != Z_OK) {
+    throw std::runtime_error(fmt::format("zlib cannot deflate unit p{} replicate {} (zlib error {})", r.point,
+                                         r.replicate, status));
+  }
+  out.resize(kHeaderBytes + stored + kChecksumBytes);
+  std::size_t at = 0;
+  auto put = [&](const void* bytes, std::size_t n) {
+    std::memcpy(out.data() + at, bytes, n);
+    at += n;
+  };
+  auto u64 = [&](std::uint64_t v) { put(&v, sizeof v); };
+  put(kMagic.data(), kMagic.size());
+  u64(kByteOrderMark);
+  const std::string padded = padded_id(id);
+  put(padded.data(), kIdBytes);
+  for (std::uint64_t v : {r.point, r.replicate, r.seed, r.events, r.days, r.strata,
+                          static_cast<std::uint64_t>(model::kMetricCount), r.totals_strata,
+                          static_cast<std::uint64_t>(encoding), static_cast<std::uint64_t>(stored)})
+    u64(v);
+  at = kHeaderBytes + stored;
+  u64(checksum(std::string_view(out).substr(0, at)));
+  return out;
+}
+
 // Checks the kHeaderBytes at `bytes` (magic, byte order, id, metrics, sane
-// sizes); the reason in `why` if they are not the header of a record of
-// `id`.
+// sizes and encoding); the reason in `why` if they are not the header of a
+// record of `id`.
 std::optional<RecordHeader> decode_header(std::string_view bytes, const std::string& id, const std::string& kind,
                                           std::string& why) {
   if (bytes.size() < kHeaderBytes) {
@@ -183,12 +267,23 @@ std::optional<RecordHeader> decode_header(std::string_view bytes, const std::str
   h.strata = u64();
   h.metrics = u64();
   h.totals_strata = u64();
+  h.encoding = u64();
+  h.stored = u64();
   if (h.metrics != model::kMetricCount) {
     why = "written by a program with other metrics";
     return std::nullopt;
   }
   if (h.days > (1ULL << 24) || h.strata > (1ULL << 16) || h.totals_strata > (1ULL << 16)) {
     why = "damaged (sizes)";
+    return std::nullopt;
+  }
+  // Deflated data are shorter than the data (encode stores them as they are
+  // otherwise): a damaged header never makes a reader take or allocate more.
+  const std::size_t data = data_bytes(h.days, h.strata, h.totals_strata);
+  const bool raw = h.encoding == static_cast<std::uint64_t>(Encoding::kRaw);
+  if ((!raw && h.encoding != static_cast<std::uint64_t>(Encoding::kDeflate)) || (raw && h.stored != data) ||
+      (!raw && (h.stored == 0 || h.stored >= data))) {
+    why = "damaged (encoding)";
     return std::nullopt;
   }
   return h;
@@ -204,15 +299,33 @@ std::optional<UnitRecord> decode(std::string_view bytes, const std::string& id, 
     why = "holds another unit";
     return std::nullopt;
   }
-  if (bytes.size() != CheckpointDir::unit_bytes(h->days, h->strata, h->totals_strata)) {
+  if (bytes.size() != record_bytes(*h)) {
     why = "damaged (wrong size)";
     return std::nullopt;
   }
+  // Over what is stored: damage is found before anything is inflated.
   std::uint64_t stored = 0;
   std::memcpy(&stored, bytes.data() + bytes.size() - sizeof stored, sizeof stored);
   if (stored != checksum(bytes.substr(0, bytes.size() - sizeof stored))) {
     why = "damaged (checksum)";
     return std::nullopt;
+  }
+  const std::size_t data_size = data_bytes(h->days, h->strata, h->totals_strata);
+  std::string_view data = bytes.substr(kHeaderBytes, h->stored);
+  std::string inflated;
+  if (h->encoding == static_cast<std::uint64_t>(Encoding::kDeflate)) {
+    inflated.resize(data_size);
+    auto size = static_cast<uLongf>(data_size);
+    auto used = static_cast<uLong>(data.size());
+    // (zlib checks its own Adler-32 of the data too.) All of it, to exactly
+    // the data's size, or it is not what encode wrote.
+    if (::uncompress2(reinterpret_cast<Bytef*>(inflated.data()), &size,
+                      reinterpret_cast<const Bytef*>(data.data()), &used) != Z_OK ||
+        size != data_size || used != data.size()) {
+      why = "damaged (does not inflate)";
+      return std::nullopt;
+    }
+    data = inflated;
   }
   UnitRecord r;
   r.point = h->point;
@@ -222,10 +335,10 @@ std::optional<UnitRecord> decode(std::string_view bytes, const std::string& id, 
   r.days = h->days;
   r.strata = h->strata;
   r.totals_strata = h->totals_strata;
-  std::size_t at = kHeaderBytes;
-  auto take = [&](void* data, std::size_t n) {
-    if (n == 0) return;  // data may be null (an empty vector)
-    std::memcpy(data, bytes.data() + at, n);
+  std::size_t at = 0;
+  auto take = [&](void* out, std::size_t n) {
+    if (n == 0) return;  // out may be null (an empty vector)
+    std::memcpy(out, data.data() + at, n);
     at += n;
   };
   take(r.totals.data(), sizeof(double) * r.totals.size());
@@ -234,11 +347,17 @@ std::optional<UnitRecord> decode(std::string_view bytes, const std::string& id, 
   take(r.exposure.data(), sizeof(std::uint64_t) * r.exposure.size());
   r.daily.resize(model::kMetricCount * r.days);
   take(r.daily.data(), sizeof(float) * r.daily.size());
-  r.series.resize(model::kMetricCount * r.days * r.strata);
-  take(r.series.data(), sizeof(float) * r.series.size());
+  // Back from [metric][stratum][day] (data_of).
+  const std::size_t days = r.days, strata = r.strata;
+  std::vector<float> by_stratum(model::kMetricCount * days * strata);
+  take(by_stratum.data(), sizeof(float) * by_stratum.size());
+  r.series.resize(by_stratum.size());
+  for (std::size_t m = 0; m < model::kMetricCount && !by_stratum.empty(); ++m)
+    for (std::size_t s = 0; s < strata; ++s)
+      for (std::size_t d = 0; d < days; ++d)
+        r.series[(m * days + d) * strata + s] = by_stratum[(m * strata + s) * days + d];
   return r;
 }
-
 }  // namespace
 
 UnitRecord make_unit_record(std::uint64_t point, const model::ReplicateResult& rep, bool keep_series) {
@@ -263,6 +382,16 @@ UnitRecord make_unit_record(std::uint64_t point, const model::ReplicateResult& r
   return r;
 }
 
+std::string encode_unit_record(const UnitRecord& record, const std::string& id) { return encode(record, id); }
+
+std::optional<UnitRecord> decode_unit_record(std::string_view bytes, const std::string& id, const std::string& kind,
+                                             std::uint64_t point, std::uint64_t replicate, std::string* problem) {
+  std::string why;
+  std::optional<UnitRecord> record = decode(bytes, id, kind, point, replicate, why);
+  if (!record && problem != nullptr) *problem = why;
+  return record;
+}
+
 model::ReplicateResult to_replicate_result(UnitRecord record) {
   model::ReplicateResult rep;
   rep.replicate = record.replicate;
@@ -281,7 +410,7 @@ std::string sweep_manifest(const std::string& sweep_id, std::size_t points, std:
                            bool per_replicate, std::int64_t shard_index, std::int64_t shard_count,
                            const std::string& harmsim_version, const std::string& git_commit) {
   return fmt::format(
-      "harmsim sweep checkpoints 3\nsweep_id = {}\npoints = {}\nreplicates = {}\nper_replicate = {}\n"
+      "harmsim sweep checkpoints 4\nsweep_id = {}\npoints = {}\nreplicates = {}\nper_replicate = {}\n"
       "shard = {}/{}\nharmsim_version = {}\ngit_commit = {}\n",
       sweep_id, points, replicates, per_replicate ? 1 : 0, shard_index, shard_count, harmsim_version, git_commit);
 }
@@ -305,7 +434,7 @@ RunIdentity run_identity(const std::vector<Scenario>& scenarios, const std::stri
   identity.id = fmt::format("{:016x}", checksum(everything + lines));
   // The id last: the first line that differs from another run's is then the
   // one that says what changed.
-  identity.manifest = "harmsim run checkpoints 1\n" + lines + "run_id = " + identity.id + "\n";
+  identity.manifest = "harmsim run checkpoints 2\n" + lines + "run_id = " + identity.id + "\n";
   return identity;
 }
 
@@ -325,8 +454,18 @@ void CheckpointDir::open_or_create(std::size_t points) const {
       // Name the first line that differs.
       std::istringstream have(text.str()), want(manifest_);
       std::string a, b;
-      while (std::getline(have, a) && std::getline(want, b) && a == b) {
-      }
+      bool first = true;
+      while (std::getline(have, a) && std::getline(want, b) && a == b) first = false;
+      // The first line is the kind of work and the format of its records
+      // (sweep_manifest, run_identity): the same work in another format
+      // cannot be read, whatever else matches.
+      const auto kind_of = [](const std::string& line) { return line.substr(0, line.rfind(' ')); };
+      if (first && a != b && a.starts_with("harmsim ") && kind_of(a) == kind_of(b))
+        throw CheckpointMismatch(fmt::format(
+            "{} holds checkpoints in another format, written by another version of harmsim (its manifest says "
+            "`{}`, this harmsim writes `{}`); remove the directory, choose another -o, or pass --force to discard "
+            "it",
+            directory_.string(), shown(a, 120), b));
       throw CheckpointMismatch(fmt::format(
           "{} holds the finished work of another {} (its manifest says `{}`, this {} is `{}`); remove the "
           "directory, choose another -o, or pass --force to discard it",
@@ -349,17 +488,18 @@ std::filesystem::path CheckpointDir::unit_path(std::uint64_t point, std::uint64_
 }
 
 std::size_t CheckpointDir::unit_bytes(std::uint64_t days, std::uint64_t strata, std::uint64_t totals_strata) {
-  const std::size_t metrics = model::kMetricCount;
-  return kMagic.size() + sizeof(std::uint64_t) + kIdBytes + kHeaderWords * sizeof(std::uint64_t) +
-         metrics * sizeof(double) + metrics * totals_strata * sizeof(double) +
-         std::tuple_size_v<model::ExposureTable> * sizeof(std::uint64_t) + metrics * days * sizeof(float) +
-         metrics * days * strata * sizeof(float) + sizeof(std::uint64_t);
+  return kHeaderBytes + data_bytes(days, strata, totals_strata) + kChecksumBytes;
 }
 
-bool CheckpointDir::has(std::uint64_t point, std::uint64_t replicate, std::size_t expected_bytes) const {
+std::size_t CheckpointDir::expected_bytes(std::size_t most_bytes) {
+  return most_bytes / kExpectedShrink + kHeaderBytes + kChecksumBytes;
+}
+
+bool CheckpointDir::has(std::uint64_t point, std::uint64_t replicate, std::size_t most_bytes) const {
   struct stat info {};
   if (::stat(unit_path(point, replicate).c_str(), &info) != 0) return false;
-  return S_ISREG(info.st_mode) && static_cast<std::size_t>(info.st_size) == expected_bytes;
+  const auto size = static_cast<std::size_t>(info.st_size);
+  return S_ISREG(info.st_mode) && size > kHeaderBytes + kChecksumBytes && size <= most_bytes;
 }
 
 void CheckpointDir::write(const UnitRecord& r) const {
@@ -534,7 +674,7 @@ void JournalIndex::scan(bool verify) {
       std::string why;
       const std::optional<RecordHeader> h =
           got == kHeaderBytes ? decode_header(header, directory_.id(), directory_.kind(), why) : std::nullopt;
-      const std::uint64_t bytes = h ? CheckpointDir::unit_bytes(h->days, h->strata, h->totals_strata) : 0;
+      const std::uint64_t bytes = h ? record_bytes(*h) : 0;
       if (!h || h->point >= (1ULL << 32) || h->replicate >= (1ULL << 32) || journal.scanned + bytes > end) {
         // The tail of an append that was killed or cut short by a crash, or
         // not a record at all: nothing after it can be trusted.

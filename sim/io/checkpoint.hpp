@@ -7,7 +7,9 @@
 // The unit of work is one replicate of one group: a point of a sweep, or a
 // scenario (by its index in the command) of a run. Its record (UnitRecord)
 // is stored as a self-checking block of bytes (magic, id, indices, sizes,
-// data, checksum). Layout of OUTPUT.work/:
+// data deflated with zlib, checksum of what is stored): about 1/18 of the
+// series' size in memory for the default comparison (docs/performance.md
+// "Checkpoint size"). Layout of OUTPUT.work/:
 //   manifest          what identifies the sweep or run and the program; a
 //                     rerun of something else (or another program) into it
 //                     is refused
@@ -33,6 +35,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -62,6 +65,16 @@ struct UnitRecord {
 // The replicate back from a record that kept its series (record.strata > 0).
 [[nodiscard]] model::ReplicateResult to_replicate_result(UnitRecord record);
 
+// The bytes CheckpointDir::write and UnitJournal::append store for `record`
+// of the work `id`; and the record back from such bytes, or nullopt with the
+// reason in `problem` if they are not a whole, undamaged record of unit
+// (point, replicate) of `id` (`kind`, "sweep" or "run", names the work in
+// it). For tests and bench/.
+[[nodiscard]] std::string encode_unit_record(const UnitRecord& record, const std::string& id);
+[[nodiscard]] std::optional<UnitRecord> decode_unit_record(std::string_view bytes, const std::string& id,
+                                                           const std::string& kind, std::uint64_t point,
+                                                           std::uint64_t replicate, std::string* problem = nullptr);
+
 // A checkpoint directory that belongs to another sweep, run or program.
 class CheckpointMismatch : public std::runtime_error {
  public:
@@ -82,11 +95,19 @@ class CheckpointDir {
   void open_or_create(std::size_t groups) const;
 
   [[nodiscard]] std::filesystem::path unit_path(std::uint64_t point, std::uint64_t replicate) const;
-  // Bytes of a unit file with these sizes: `strata` of the series (0 when
-  // they are not kept) and `totals_strata` of the stratum totals.
+  // The most bytes a unit file (or journal record) with these sizes takes:
+  // `strata` of the series (0 when they are not kept) and `totals_strata`
+  // of the stratum totals. Its data are deflated, so it usually takes much
+  // less; they are stored as they are (this many bytes) only when deflate
+  // would not make them smaller.
   [[nodiscard]] static std::size_t unit_bytes(std::uint64_t days, std::uint64_t strata, std::uint64_t totals_strata);
-  // A finished unit file of the expected size exists.
-  [[nodiscard]] bool has(std::uint64_t point, std::uint64_t replicate, std::size_t expected_bytes) const;
+  // What a unit of at most `most_bytes` (unit_bytes) is expected to take on
+  // the disk, for the checks of free space before a run: a generous
+  // estimate of the deflated size, not a bound.
+  [[nodiscard]] static std::size_t expected_bytes(std::size_t most_bytes);
+  // A unit file that may be finished exists: a file of a size a record of
+  // at most `most_bytes` can have (read() checks the rest).
+  [[nodiscard]] bool has(std::uint64_t point, std::uint64_t replicate, std::size_t most_bytes) const;
   // Writes a unit atomically (temporary file, fsync, rename). Thread-safe.
   // IoError names the unit file and the system's reason (e.g. "No space left
   // on device"); the temporary file is removed and no other unit is touched.

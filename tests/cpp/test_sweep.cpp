@@ -222,8 +222,9 @@ std::vector<hsize_t> shape_of(const fs::path& file, const std::string& dataset) 
 // The (point, replicate) of every whole unit record in the journals of a
 // sweep's checkpoint directory, read as io/checkpoint.hpp lays them out
 // (magic, byte-order mark, 32-byte id, then point, replicate, seed, events,
-// days, strata, metrics, totals_strata, ...), in journal order; a record
-// cut short by a kill is not one.
+// days, strata, metrics, totals_strata, encoding, stored, then `stored`
+// bytes of data and a checksum), in journal order; a record cut short by a
+// kill is not one.
 std::vector<std::pair<std::uint64_t, std::uint64_t>> journal_units(const fs::path& work) {
   std::vector<std::pair<std::uint64_t, std::uint64_t>> units;
   std::error_code ignored;
@@ -231,11 +232,12 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> journal_units(const fs::pat
     if (entry.path().extension() != ".journal") continue;
     const std::string bytes = read_text(entry.path());
     constexpr std::size_t kWords = 8 + 8 + 32;  // where the header words start
-    for (std::size_t at = 0; at + kWords + 8 * 8 <= bytes.size();) {
-      REQUIRE(bytes.compare(at, 8, "HSWUNIT3") == 0);
-      std::uint64_t words[8];
+    for (std::size_t at = 0; at + kWords + 10 * 8 <= bytes.size();) {
+      REQUIRE(bytes.compare(at, 8, "HSWUNIT4") == 0);
+      std::uint64_t words[10];
       std::memcpy(words, bytes.data() + at + kWords, sizeof words);
-      const std::size_t size = harmsim::io::CheckpointDir::unit_bytes(words[4], words[5], words[7]);
+      const std::size_t size = kWords + sizeof words + words[9] + 8;
+      REQUIRE(size <= harmsim::io::CheckpointDir::unit_bytes(words[4], words[5], words[7]));
       if (at + size > bytes.size()) break;
       units.emplace_back(words[0], words[1]);
       at += size;

@@ -15,6 +15,7 @@ import pathlib
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -170,30 +171,47 @@ def looks_complete(path) -> bool:
 # --- the finished units of a sweep ---------------------------------------------------
 
 
+# The layout of a unit record (sim/io/checkpoint.cpp, record version 4):
+# magic, byte-order mark, a 32-byte id, ten header words of which the last is
+# the number of bytes of (deflated) data that follow, the data, a checksum.
+RECORD_MAGIC = b"HSWUNIT4"
+RECORD_HEADER = 8 + 8 + 32 + 10 * 8
+
+
+def journal_records(data: bytes) -> tuple[list[bytes], int]:
+    """The whole records of a journal's bytes, in order, and 1 if it ends in
+    a record cut short (a writer killed inside its append), else 0. Records
+    differ in length (their data are deflated): each header says its own."""
+    records, at = [], 0
+    while at < len(data):
+        if len(data) - at < RECORD_HEADER:
+            return records, 1
+        assert data[at: at + len(RECORD_MAGIC)] == RECORD_MAGIC, f"at byte {at}: not a unit record"
+        stored = int.from_bytes(data[at + RECORD_HEADER - 8: at + RECORD_HEADER], sys.byteorder)
+        end = at + RECORD_HEADER + stored + 8
+        if end > len(data):
+            return records, 1
+        records.append(data[at:end])
+        at = end
+    return records, 0
+
+
 class UnitRecords:
     """The records of finished units as an uninterrupted sweep wrote them,
-    to recognise them in the journals of an interrupted one without knowing
-    the record layout: a unit's record is the same bytes whoever writes it
-    (the results are deterministic and the record holds no time or process
-    id), and the records of a sweep whose points share their days and strata
-    have one size. A run killed between its rename and its clean-up leaves
-    those journals; their records are the reference."""
+    to recognise them in the journals of an interrupted one: a unit's record
+    is the same bytes whoever writes it (the results are deterministic, the
+    record holds no time or process id, and deflate at a fixed level gives
+    the same bytes for the same data). A run killed between its rename and
+    its clean-up leaves those journals; their records are the reference."""
 
     def __init__(self, work: pathlib.Path):
-        data = b"".join(p.read_bytes() for p in sorted(work.glob("*.journal")))
-        magic = data[:7]
-        assert magic == b"HSWUNIT", f"{work}: not a journal of unit records"
-        starts = []
-        at = 0
-        while (at := data.find(magic, at)) >= 0:
-            starts.append(at)
-            at += 1
-        sizes = {b - a for a, b in zip(starts, starts[1:] + [len(data)])}
-        assert len(sizes) == 1, f"{work}: records of several sizes {sizes} (or the magic inside a record)"
-        self.size = sizes.pop()
         self.unit_of = {}  # record bytes -> its index in the reference
-        for i in range(0, len(data), self.size):
-            self.unit_of[data[i: i + self.size]] = i // self.size
+        for journal in sorted(work.glob("*.journal")):
+            records, torn = journal_records(journal.read_bytes())
+            assert not torn, f"{journal}: a record cut short in the reference"
+            for record in records:
+                self.unit_of.setdefault(record, len(self.unit_of))
+        assert self.unit_of, f"{work}: no journal of unit records"
         self.count = len(self.unit_of)
 
     def found_in(self, work: pathlib.Path) -> tuple[list[int], int]:
@@ -202,17 +220,14 @@ class UnitRecords:
         record cut short (a writer killed inside its append)."""
         units, torn = [], 0
         for journal in sorted(work.glob("*.journal")):
-            data = journal.read_bytes()
-            for at in range(0, len(data), self.size):
-                record = data[at: at + self.size]
+            records, cut = journal_records(journal.read_bytes())
+            for i, record in enumerate(records):
                 unit = self.unit_of.get(record)
-                if unit is None:
-                    # Only a journal's last record may be cut short (its
-                    # writer died in the append); anything else is damage.
-                    assert at + self.size >= len(data), f"{journal} at byte {at}: not a record of this sweep"
-                    torn += 1
-                    break
+                # Only a journal's last record may be cut short (its writer
+                # died in the append); a whole record unknown is damage.
+                assert unit is not None, f"{journal}: record {i}: not a record of this sweep"
                 units.append(unit)
+            torn += cut
         return units, torn
 
 

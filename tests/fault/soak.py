@@ -364,8 +364,6 @@ seed = 3
 "policing.arrest_per_contact" = [0.01, 0.2]
 """
 
-RECORD_MAGIC = b"HSWUNIT"
-
 
 class CalibrateDriver(Driver):
     """harmsim calibrate: 2 waves of 12 points x 2 replicates (24 units a wave,
@@ -413,14 +411,9 @@ class CalibrateDriver(Driver):
         """The whole records in the journals of the wave being simulated, and how many end cut short."""
         whole, torn = [], 0
         for journal in self.journals():
-            data = journal.read_bytes()
-            starts = [m.start() for m in re.finditer(re.escape(RECORD_MAGIC), data)]
-            for a, b in zip(starts, starts[1:] + [len(data)]):
-                whole.append(data[a:b])
-        sizes = sorted({len(r) for r in whole})
-        if len(sizes) > 1:  # a record cut short is the shorter one, at the end of its journal
-            torn = sum(1 for r in whole if len(r) < sizes[-1])
-            whole = [r for r in whole if len(r) == sizes[-1]]
+            records, cut = harness.journal_records(journal.read_bytes())
+            whole += records
+            torn += cut
         return whole, torn
 
     def finished_waves(self) -> int:

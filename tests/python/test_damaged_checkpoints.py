@@ -139,3 +139,42 @@ def test_damaged_checkpoints_are_run_again_or_refused_never_taken(command, tmp_p
         outcomes.append(check_rerun(args + ["out.h5"], directory, reference, what))
         shutil.rmtree(directory)
     assert "finished" in outcomes  # not everything refused
+
+
+@pytest.mark.parametrize("command", ["sweep", "run"])
+def test_checkpoints_of_an_earlier_format_are_refused_in_one_line_and_discarded_with_force(command, tmp_path):
+    """A directory an older harmsim left (its records not deflated, its
+    manifest of the format before) is refused with one line naming both
+    formats, never read; --force discards it and the run ends as an
+    uninterrupted one."""
+    (tmp_path / "grid.toml").write_text(GRID)
+    (tmp_path / "run.toml").write_text(RUN)
+    args = {"sweep": ["sweep", "grid.toml", "-q", "-j", "2", "-o"], "run": ["run", "run.toml", "-q", "-j", "2", "-o"]}[command]
+    reference_run = harness.run(args + ["reference.h5"], tmp_path)
+    assert reference_run.returncode == 0, reference_run
+    pattern = "*.journal" if command == "sweep" else "p*/r*.unit.tmp*"
+    killed = harness.run(args + ["out.h5"], tmp_path, fault=f"kill:write:5:*/out.h5.work/{pattern}")
+    assert killed.killed, killed
+    work = tmp_path / "out.h5.work"
+    manifest = (work / "manifest").read_text()
+    now = {"sweep": "harmsim sweep checkpoints 4", "run": "harmsim run checkpoints 2"}[command]
+    before = {"sweep": "harmsim sweep checkpoints 3", "run": "harmsim run checkpoints 1"}[command]
+    assert manifest.startswith(now + "\n"), manifest
+    (work / "manifest").write_text(manifest.replace(now, before, 1))
+    for unit in list(work.rglob("*.journal")) + list(work.rglob("r*.unit")):
+        data = bytearray(unit.read_bytes())
+        data[7:8] = b"3"  # the magic of a version-3 record
+        unit.write_bytes(bytes(data))
+
+    refused = harness.run(args + ["out.h5"], tmp_path)
+    assert refused.returncode == 2, refused
+    assert refused.lines() == [
+        f"harmsim: out.h5.work holds checkpoints in another format, written by another version of harmsim (its "
+        f"manifest says `{before}`, this harmsim writes `{now}`); remove the directory, choose another -o, or pass "
+        f"--force to discard it"], refused
+    assert (work / "manifest").read_text().startswith(before)  # left as it was
+
+    forced = harness.run(args + ["out.h5", "--force"], tmp_path)
+    assert forced.returncode == 0, forced
+    assert harness.differences(harness.contents(tmp_path / "reference.h5"), harness.contents(tmp_path / "out.h5")) == []
+    assert not work.exists()
