@@ -33,7 +33,8 @@ Without one, or when mpicc is missing or the build or a run fails, it prints
 one line saying it skips ROSS and why, writes that reason to the JSON and
 exits 0: harmsim's build and benchmarks never need ROSS. The build lives in
 build/ross/build (kept between runs; ninja rebuilds what changed; the log is
-build/ross/build.log). ROSS 8.1.1 at dc3a6a0 builds unpatched with Debian
+build/ross/build.log) and runs in build/ross/run (where phold leaves its
+ross.csv and ross_all_lp_stats/). ROSS 8.1.1 at dc3a6a0 builds unpatched with Debian
 12's GCC 12.2 and Open MPI 4.1 (with its defaults; USE_RAND_TIEBREAKER=OFF
 does not compile at that commit).
 
@@ -144,11 +145,11 @@ def build(source: str, work: str, jobs: str) -> str:
     return os.path.join(build_dir, "models", "phold", "phold")
 
 
-def run_child(cmd: list[str]) -> tuple[str, float, float]:
+def run_child(cmd: list[str], cwd: str | None = None) -> tuple[str, float, float]:
     """Output, wall seconds and CPU seconds (user + system) of a command."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
+    proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -157,8 +158,11 @@ def run_child(cmd: list[str]) -> tuple[str, float, float]:
     return proc.stdout, wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def run_ross(phold: str, end: float) -> dict:
-    out, wall, cpu = run_child([phold, *ROSS_ARGS, f"--end={end:g}"])
+def run_ross(phold: str, end: float, work: str) -> dict:
+    # phold writes ross.csv and ross_all_lp_stats/ into its working directory.
+    run_dir = os.path.join(work, "run")
+    os.makedirs(run_dir, exist_ok=True)
+    out, wall, cpu = run_child([phold, *ROSS_ARGS, f"--end={end:g}"], cwd=run_dir)
     events = re.search(r"Net Events Processed\s+(\d+)", out)
     seconds = re.search(r"Running Time = ([0-9.]+) seconds", out)
     reported = re.search(r"Event Rate \(events/sec\)\s+([0-9.]+)", out)
@@ -219,7 +223,7 @@ def main() -> int:
         context["ross_command"] = " ".join([rel(phold), *ROSS_ARGS, f"--end={args.end:g}"])
         for r in range(args.rounds):
             try:
-                ross = run_ross(phold, args.end)
+                ross = run_ross(phold, args.end, args.work)
             except RuntimeError as e:
                 raise Skip(f"its phold failed: {e}")
             harmsim = run_harmsim(args.phold_bench, args.min_time)
