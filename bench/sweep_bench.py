@@ -106,7 +106,15 @@ def datasets_digest(path: str) -> str:
         def visit(name, obj):
             if isinstance(obj, h5py.Dataset):
                 digest.update(name.encode())
-                digest.update(obj[()].tobytes())
+                value = obj[()]
+                if getattr(value, "dtype", None) is not None and value.dtype.kind == "O":
+                    # Variable-length strings: their text, not the addresses
+                    # an object array holds.
+                    for item in value.ravel():
+                        digest.update(item if isinstance(item, bytes) else str(item).encode())
+                        digest.update(b"\0")
+                else:
+                    digest.update(value.tobytes() if hasattr(value, "tobytes") else repr(value).encode())
         f["points"].visititems(visit)
     return digest.hexdigest()
 
