@@ -161,10 +161,17 @@ int validate_command(const std::vector<std::string>& files) {
   }
 }
 
+std::int64_t run_replicates(const std::vector<io::Scenario>& scenarios) {
+  std::int64_t replicates = 0;
+  for (const io::Scenario& s : scenarios) replicates += s.params.replicates;
+  return replicates;
+}
+
 RunInputProblems check_run_inputs(const std::vector<io::Scenario>& scenarios, unsigned threads) {
   RunInputProblems problems;
+  const std::int64_t replicates = run_replicates(scenarios);
   for (const auto& s : scenarios) {
-    if (const std::string msg = check_fits(s, threads); !msg.empty() && problems.too_big.empty())
+    if (const std::string msg = check_fits(s, threads, replicates); !msg.empty() && problems.too_big.empty())
       problems.too_big = msg;
     if (s.params.communities != scenarios.front().params.communities) {
       problems.communities = fmt::format(
@@ -232,7 +239,7 @@ int run_on_rank(const RunCommand& cmd, const MpiSession& session) {
       std::printf("%-28s %10lld %10lld %6lld %10lld %14.1f\n", s.name.c_str(),
                   static_cast<long long>(s.params.workers), static_cast<long long>(s.params.buyers),
                   static_cast<long long>(s.params.days), static_cast<long long>(s.params.replicates),
-                  static_cast<double>(memory_needed(s, threads)) / 1048576.0);
+                  static_cast<double>(memory_needed(s, threads, run_replicates(scenarios))) / 1048576.0);
     std::printf("state per worker: %zu bytes; this machine has %.1f GiB\n", model::Workers::bytes_per_worker(),
                 static_cast<double>(physical_memory()) / 1073741824.0);
   }

@@ -38,6 +38,8 @@ struct RunInputProblems {
   std::string communities, too_big;
 };
 [[nodiscard]] RunInputProblems check_run_inputs(const std::vector<io::Scenario>& scenarios, unsigned threads);
+// The replicates of every scenario of a run (memory_needed's run_replicates).
+[[nodiscard]] std::int64_t run_replicates(const std::vector<io::Scenario>& scenarios);
 
 // Runs every replicate of `scenarios` into the results file cmd.output,
 // resumably (docs/output.md, "Interrupted runs"): what `harmsim run` does
