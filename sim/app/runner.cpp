@@ -155,18 +155,19 @@ std::uint64_t memory_needed(const io::Scenario& s, unsigned threads, std::int64_
   const double metrics = static_cast<double>(model::kMetricCount);
   const double strata = static_cast<double>(model::strata_count(static_cast<std::size_t>(p.communities)));
   const double series = metrics * static_cast<double>(p.days) * strata * 4.0;
-  const double threads_ = std::max(1u, threads);
+  const double thread_count = std::max(1u, threads);
   // Series in memory at the peak: while the scenario is written, each of its
   // replicates read back from its unit file; on each thread, the replicate
   // running, its unit record, and the record's bytes before and after
-  // deflate (while a unit is written, or read back). Measured peaks are
-  // 0.88 to 0.99 of the estimate (docs/errors.md "Memory that does not fit").
-  const double series_held = static_cast<double>(p.replicates) + 4.0 * threads_;
+  // deflate (while a unit is written, or read back). Runs whose series
+  // dominate peaked at 0.90 to 0.93 of the estimate, the 50-draw posterior
+  // run at 0.92 (docs/performance.md "Calibration and posterior runs").
+  const double series_held = static_cast<double>(p.replicates) + 4.0 * thread_count;
   // What is kept of every replicate of the run for the tables once its
   // scenario is written: totals in every stratum and the rest of a
   // ReplicateResult (exposure tables, totals).
   const double kept = metrics * strata * 8.0 + static_cast<double>(sizeof(model::ReplicateResult));
-  const double total = kProgramBytes + state * threads_ + series * series_held * 1.1 +
+  const double total = kProgramBytes + state * thread_count + series * series_held * 1.1 +
                        kept * static_cast<double>(std::max(run_replicates, p.replicates));
   return total >= 1.8e19 ? UINT64_MAX : static_cast<std::uint64_t>(total);
 }
