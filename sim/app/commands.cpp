@@ -67,23 +67,17 @@ std::optional<model::ReplicateResult> read_kept(const io::Scenario& s, std::size
   return io::to_replicate_result(std::move(*record));
 }
 
-// Fills `results` (one slot per replicate of scenario k) with the replicates
-// kept in `checkpoints`, marks them in `have` and lists the units of the
-// others in `pending`; returns how many were kept. A damaged unit file is
-// reported and run again.
+// Lists the units of the replicates of scenario k that are not kept in
+// `checkpoints` in `pending`; returns how many are kept. Each kept one is
+// read and checked (and then let go: the results file reads it again), so
+// that a damaged unit file is reported and run again with the others.
 std::size_t take_finished(const io::Scenario& s, std::size_t k, std::uint64_t first_unit,
-                          const io::CheckpointDir& checkpoints, bool quiet,
-                          std::vector<model::ReplicateResult>& results, std::vector<std::uint8_t>& have,
-                          std::vector<std::uint64_t>& pending) {
+                          const io::CheckpointDir& checkpoints, bool quiet, std::vector<std::uint64_t>& pending) {
   const auto replicates = static_cast<std::size_t>(s.params.replicates);
-  results.resize(replicates);
-  have.assign(replicates, 0);
   std::size_t kept = 0;
   for (std::size_t r = 0; r < replicates; ++r) {
     std::string problem;
-    if (std::optional<model::ReplicateResult> rep = read_kept(s, k, r, checkpoints, problem)) {
-      results[r] = std::move(*rep);
-      have[r] = 1;
+    if (read_kept(s, k, r, checkpoints, problem)) {
       ++kept;
     } else {
       if (!problem.empty() && !quiet) print_error(fmt::format("{}; running it again", problem));
@@ -92,6 +86,12 @@ std::size_t take_finished(const io::Scenario& s, std::size_t k, std::uint64_t fi
   }
   return kept;
 }
+
+// What `harmsim run` keeps of a replicate once its scenario is in the
+// results file: everything but the series (the comparison and targets
+// tables read totals, stratum_totals and exposure). Its series' memory is
+// given back.
+void drop_series(model::ReplicateResult& rep) { std::vector<float>().swap(rep.series); }
 
 // A message if the filesystem of `output` has less room than the checkpoints
 // of the replicates still to run need; empty if they fit or it cannot tell.
@@ -161,10 +161,17 @@ int validate_command(const std::vector<std::string>& files) {
   }
 }
 
+std::int64_t run_replicates(const std::vector<io::Scenario>& scenarios) {
+  std::int64_t replicates = 0;
+  for (const io::Scenario& s : scenarios) replicates += s.params.replicates;
+  return replicates;
+}
+
 RunInputProblems check_run_inputs(const std::vector<io::Scenario>& scenarios, unsigned threads) {
   RunInputProblems problems;
+  const std::int64_t replicates = run_replicates(scenarios);
   for (const auto& s : scenarios) {
-    if (const std::string msg = check_fits(s, threads); !msg.empty() && problems.too_big.empty())
+    if (const std::string msg = check_fits(s, threads, replicates); !msg.empty() && problems.too_big.empty())
       problems.too_big = msg;
     if (s.params.communities != scenarios.front().params.communities) {
       problems.communities = fmt::format(
@@ -232,7 +239,7 @@ int run_on_rank(const RunCommand& cmd, const MpiSession& session) {
       std::printf("%-28s %10lld %10lld %6lld %10lld %14.1f\n", s.name.c_str(),
                   static_cast<long long>(s.params.workers), static_cast<long long>(s.params.buyers),
                   static_cast<long long>(s.params.days), static_cast<long long>(s.params.replicates),
-                  static_cast<double>(memory_needed(s, threads)) / 1048576.0);
+                  static_cast<double>(memory_needed(s, threads, run_replicates(scenarios))) / 1048576.0);
     std::printf("state per worker: %zu bytes; this machine has %.1f GiB\n", model::Workers::bytes_per_worker(),
                 static_cast<double>(physical_memory()) / 1073741824.0);
   }
@@ -284,8 +291,7 @@ struct RunUnits {
   }
 };
 
-// What every thread of every rank needs to run a unit of a run, and what
-// rank 0's threads fill in.
+// What every thread of every rank needs to run a unit of a run.
 struct RunPlan {
   RunPlan(const std::vector<io::Scenario>& s, const PosteriorRun* p, const io::CheckpointDir& c)
       : scenarios(s), posterior(p), checkpoints(c), units(s) {}
@@ -294,10 +300,6 @@ struct RunPlan {
   const PosteriorRun* posterior;
   const io::CheckpointDir& checkpoints;
   RunUnits units;
-  // Rank 0 only (null elsewhere): the results its own threads ran, kept in
-  // memory rather than read back from their unit files.
-  std::vector<std::vector<model::ReplicateResult>>* results = nullptr;
-  std::vector<std::vector<std::uint8_t>>* have = nullptr;
   // The first failure on this rank, to print once every thread has stopped.
   std::mutex failure_mutex;
   std::string failure;
@@ -313,14 +315,21 @@ struct RunPlan {
 
 // A thread's worker: runs units, each written to its own unit file
 // (written, synced and renamed: durable once run() returns, so sync() has
-// nothing to do). The policies are compiled for the parameter set of the
-// unit (a scenario's, or one of its posterior draws), and kept while the
-// next unit has the same set, as consecutive units mostly do.
+// nothing to do), and keeps nothing of them on any rank: the results file
+// is assembled from the unit files, so memory holds one replicate per
+// thread however many have run. The policies are compiled for the parameter
+// set of the unit (a scenario's, or one of its posterior draws), and kept
+// while the next unit has the same set, as consecutive units mostly do.
 class RunWorker final : public UnitWorker {
  public:
   explicit RunWorker(RunPlan& plan) : plan_(plan) {}
 
-  int run(std::uint64_t unit) override {
+  int run(std::uint64_t unit) override { return run_unit(unit, nullptr); }
+  int sync() override { return kExitOk; }
+
+  // run(), and with `full` the replicate handed over there (assemble_run,
+  // for a unit file it could not read) rather than kept for the next.
+  int run_unit(std::uint64_t unit, model::ReplicateResult* full) {
     const auto [k, r] = plan_.units.locate(unit);
     const io::Scenario& s = plan_.scenarios[k];
     try {
@@ -339,12 +348,10 @@ class RunWorker final : public UnitWorker {
       }
       model::ReplicateResult rep = run_replicate(s, drawn->params, *compiled_, r, &storage_);
       plan_.checkpoints.write(io::make_unit_record(k, rep, true));
-      if (plan_.results != nullptr) {  // distinct slots: no lock needed
-        (*plan_.results)[k][r] = std::move(rep);
-        (*plan_.have)[k][r] = 1;
-      } else {
+      if (full != nullptr)
+        *full = std::move(rep);
+      else
         storage_.keep(std::move(rep));  // written: its buffers serve the next replicate
-      }
       return kExitOk;
     } catch (const Interrupted&) {
       return kExitInterrupted;
@@ -356,7 +363,6 @@ class RunWorker final : public UnitWorker {
       return kExitFailure;
     }
   }
-  int sync() override { return kExitOk; }
 
  private:
   RunPlan& plan_;
@@ -392,10 +398,11 @@ void report_stop(int status, const RunPlan& plan, bool root, const std::string& 
 // directory, the room they need, the results file (created first, so that
 // an unwritable path fails before anything else is made) and the replicates
 // an earlier, interrupted run of this command finished. Returns kProceed or
-// an exit status (kExitOk: the output was already complete).
+// an exit status (kExitOk: the output was already complete). `finished`:
+// how many replicates of each scenario were.
 int prepare_run(const std::vector<io::Scenario>& scenarios, const RunCommand& cmd, const PosteriorRun* posterior,
                 const io::CheckpointDir& checkpoints, OutputLock& lock, std::optional<io::ResultsWriter>& writer,
-                RunToFile& run, std::vector<std::vector<std::uint8_t>>& have, std::vector<std::uint64_t>& pending) {
+                RunToFile& run, std::vector<std::size_t>& finished, std::vector<std::uint64_t>& pending) {
   // Not even --force may take the output from a harmsim still writing it.
   if (const std::string busy = lock.acquire(); !busy.empty()) {
     print_error(busy);
@@ -457,40 +464,78 @@ int prepare_run(const std::vector<io::Scenario>& scenarios, const RunCommand& cm
   }
   // The replicates an earlier, interrupted run of this command finished.
   const RunUnits units(scenarios);
-  run.results.assign(scenarios.size(), {});
-  have.assign(scenarios.size(), {});
-  for (std::size_t k = 0; k < scenarios.size(); ++k)
-    run.resumed += take_finished(scenarios[k], k, units.first[k], checkpoints, cmd.quiet, run.results[k], have[k],
-                                 pending);
+  finished.assign(scenarios.size(), 0);
+  for (std::size_t k = 0; k < scenarios.size(); ++k) {
+    finished[k] = take_finished(scenarios[k], k, units.first[k], checkpoints, cmd.quiet, pending);
+    run.resumed += finished[k];
+  }
   if (run.resumed > 0 && !cmd.quiet)
     print_error(fmt::format("resuming: {} of {} replicates already finished in {}", run.resumed, units.first.back(),
                             checkpoints.directory().string()));
   return kProceed;
 }
 
-// Rank 0 once every unit has run: the replicates other ranks ran, read back
-// from their unit files (one that cannot be read is run again here), then
-// the results file, in scenario and replicate order.
+// The replicates of scenario k read back from their unit files, `threads`
+// at a time (inflating a unit costs about 2 % of running it); found[r] = 0
+// and the reason in problems[r] (empty: no file) for one that cannot be
+// read. Throws what reading threw (std::bad_alloc).
+std::vector<model::ReplicateResult> read_scenario(const io::Scenario& s, std::size_t k,
+                                                  const io::CheckpointDir& checkpoints, unsigned threads,
+                                                  std::vector<std::uint8_t>& found,
+                                                  std::vector<std::string>& problems) {
+  const auto replicates = static_cast<std::size_t>(s.params.replicates);
+  std::vector<model::ReplicateResult> reps(replicates);
+  found.assign(replicates, 0);
+  problems.assign(replicates, {});
+  std::vector<std::exception_ptr> failures(std::clamp<std::size_t>(threads, 1, std::max<std::size_t>(replicates, 1)));
+  auto read_every = [&](std::size_t first, std::size_t step) {
+    try {
+      for (std::size_t r = first; r < replicates; r += step) {
+        if (std::optional<model::ReplicateResult> rep = read_kept(s, k, r, checkpoints, problems[r])) {
+          reps[r] = std::move(*rep);
+          found[r] = 1;
+        }
+      }
+    } catch (...) {
+      failures[first] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> helpers;
+  for (std::size_t t = 1; t < failures.size(); ++t) helpers.emplace_back(read_every, t, failures.size());
+  read_every(0, failures.size());
+  for (std::thread& helper : helpers) helper.join();
+  for (const std::exception_ptr& failure : failures)
+    if (failure) std::rethrow_exception(failure);
+  return reps;
+}
+
+// Rank 0 once every unit has run: the results file, one scenario at a time
+// in scenario and replicate order, each read back from the unit files of
+// whichever rank or thread ran it (one that cannot be read is run again
+// here), written, and kept without its series (run.results), so that memory
+// holds the series of one scenario at a time (docs/errors.md "Memory that
+// does not fit").
 int assemble_run(const std::vector<io::Scenario>& scenarios, const RunCommand& cmd, const PosteriorRun* posterior,
-                 const MpiSession& session, RunPlan& plan, io::ResultsWriter& writer, RunToFile& run) {
+                 const MpiSession& session, unsigned threads, RunPlan& plan, io::ResultsWriter& writer,
+                 RunToFile& run) {
   const std::string work = plan.checkpoints.directory().string();
   try {
     std::size_t redone = 0;
+    run.results.assign(scenarios.size(), {});
     for (std::size_t k = 0; k < scenarios.size(); ++k) {
       const io::Scenario& s = scenarios[k];
-      for (std::size_t r = 0; r < run.results[k].size(); ++r) {
-        if ((*plan.have)[k][r] != 0) continue;
-        std::string problem;
-        if (std::optional<model::ReplicateResult> rep = read_kept(s, k, r, plan.checkpoints, problem)) {
-          run.results[k][r] = std::move(*rep);
-          continue;
-        }
+      std::vector<std::uint8_t> found;
+      std::vector<std::string> problems;
+      std::vector<model::ReplicateResult> reps = read_scenario(s, k, plan.checkpoints, threads, found, problems);
+      for (std::size_t r = 0; r < reps.size(); ++r) {
+        if (found[r] != 0) continue;
         if (redone++ == 0)
           print_error(fmt::format("{}; running it again{}",
-                                  problem.empty() ? plan.checkpoints.unit_path(k, r).string() + ": missing" : problem,
+                                  problems[r].empty() ? plan.checkpoints.unit_path(k, r).string() + ": missing"
+                                                      : problems[r],
                                   session.active ? " (is the output on a filesystem every rank shares?)" : ""));
         RunWorker worker(plan);
-        if (const int status = worker.run(plan.units.first[k] + r); status != kExitOk) {
+        if (const int status = worker.run_unit(plan.units.first[k] + r, &reps[r]); status != kExitOk) {
           report_stop(status, plan, true, cmd.output);
           return status;
         }
@@ -501,13 +546,15 @@ int assemble_run(const std::vector<io::Scenario>& scenarios, const RunCommand& c
       so.config_toml = written_config(s, posterior);
       if (posterior != nullptr) {
         const auto per_draw = static_cast<std::size_t>(s.params.replicates) / posterior->draws.draws();
-        for (std::size_t r = 0; r < run.results[k].size(); ++r)
+        for (std::size_t r = 0; r < reps.size(); ++r)
           so.replicate_draw.push_back(static_cast<std::int64_t>(r / per_draw));
       }
       so.seed = static_cast<std::uint64_t>(s.params.seed);
       so.warmup_days = s.params.warmup_days;
-      so.replicates = run.results[k];
+      so.replicates = std::move(reps);
       writer.write_scenario(so);
+      for (model::ReplicateResult& rep : so.replicates) drop_series(rep);
+      run.results[k] = std::move(so.replicates);
     }
     if (redone > 1) print_error(fmt::format("{} replicates were run again", redone));
     if (posterior != nullptr)
@@ -561,22 +608,19 @@ int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cm
   // unit files to the checkpoint directory it has prepared.
   OutputLock lock(cmd.output);
   std::optional<io::ResultsWriter> writer;
-  std::vector<std::vector<std::uint8_t>> have;  // [scenario][replicate]: in run.results
-  std::vector<std::uint64_t> pending;            // the units still to run
-  int status = root ? prepare_run(scenarios, cmd, posterior, checkpoints, lock, writer, run, have, pending) : kProceed;
+  std::vector<std::size_t> finished;    // [scenario]: replicates finished before
+  std::vector<std::uint64_t> pending;   // the units still to run
+  int status =
+      root ? prepare_run(scenarios, cmd, posterior, checkpoints, lock, writer, run, finished, pending) : kProceed;
   status = mpi_broadcast(session, status);
   if (status != kProceed) return root ? status : kExitOk;
 
   install_interrupt_handlers();
   RunPlan plan(scenarios, posterior, checkpoints);
-  if (root) {
-    plan.results = &run.results;
-    plan.have = &have;
-  }
   const bool progress = root && !cmd.quiet && isatty(STDERR_FILENO) != 0;
   if (root && !cmd.quiet && !progress) {
     for (std::size_t k = 0; k < scenarios.size(); ++k) {
-      const std::size_t before = static_cast<std::size_t>(std::count(have[k].begin(), have[k].end(), 1));
+      const std::size_t before = finished[k];
       std::fprintf(stderr, "[%zu/%zu] %s: %lld replicates%s\n", k + 1, scenarios.size(), scenarios[k].name.c_str(),
                    static_cast<long long>(scenarios[k].params.replicates),
                    before > 0 ? fmt::format(", {} finished before", before).c_str() : "");
@@ -596,7 +640,7 @@ int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cm
   }
   if (!root) return kExitOk;
   run.simulated = pending.size();
-  return assemble_run(scenarios, cmd, posterior, session, plan, *writer, run);
+  return assemble_run(scenarios, cmd, posterior, session, threads, plan, *writer, run);
 }
 
 }  // namespace harmsim::app

@@ -38,6 +38,8 @@ struct RunInputProblems {
   std::string communities, too_big;
 };
 [[nodiscard]] RunInputProblems check_run_inputs(const std::vector<io::Scenario>& scenarios, unsigned threads);
+// The replicates of every scenario of a run (memory_needed's run_replicates).
+[[nodiscard]] std::int64_t run_replicates(const std::vector<io::Scenario>& scenarios);
 
 // Runs every replicate of `scenarios` into the results file cmd.output,
 // resumably (docs/output.md, "Interrupted runs"): what `harmsim run` does
@@ -51,10 +53,15 @@ struct RunInputProblems {
 // order. A replicate's result depends only on its scenario, its parameter
 // draw and its index, so the file is the same on any layout.
 //
+// Rank 0 keeps no replicate in memory while they run: it writes the file a
+// scenario at a time, each read back from the unit files, so that it holds
+// the series of one scenario's replicates at most.
+//
 // Errors are printed; returns the exit code (on ranks other than 0: 0, or
 // their own failure). With kExitOk on rank 0, `results` holds every
-// replicate of every scenario, unless the output was found already complete
-// (nothing was run).
+// replicate of every scenario without its series (`series` empty; totals,
+// stratum_totals, exposure and the rest as run), unless the output was found
+// already complete (nothing was run).
 struct RunToFile {
   std::vector<std::vector<model::ReplicateResult>> results;
   std::size_t resumed = 0, simulated = 0;  // replicates taken from checkpoints, run now (by any rank)

@@ -31,6 +31,10 @@ namespace {
 
 volatile sig_atomic_t g_signal = 0;
 
+// The program and its libraries (HDF5, zlib, MPI's when built with it):
+// the peak of a run of one small replicate is 23 MiB.
+constexpr double kProgramBytes = 32.0 * 1048576.0;
+
 extern "C" void on_signal(int sig) { g_signal = sig; }
 
 // Checked once per simulated day by every running replicate.
@@ -143,19 +147,33 @@ std::uint64_t physical_memory() {
   return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
 }
 
-std::uint64_t memory_needed(const io::Scenario& s, unsigned threads) {
+std::uint64_t memory_needed(const io::Scenario& s, unsigned threads, std::int64_t run_replicates) {
   const model::Params& p = s.params;
   const double workers = static_cast<double>(p.workers) * 1.25;  // room for entrants
   const double state = workers * (model::Workers::bytes_per_worker() + 24.0 * 3)  // + pending events
                        + static_cast<double>(p.buyers) * 5.0 + static_cast<double>(p.exploiters) * 13.0;
+  const double metrics = static_cast<double>(model::kMetricCount);
   const double strata = static_cast<double>(model::strata_count(static_cast<std::size_t>(p.communities)));
-  const double series = static_cast<double>(model::kMetricCount) * static_cast<double>(p.days) * strata * 4.0;
-  const double total = state * std::max(1u, threads) + series * static_cast<double>(p.replicates) * 1.5;
+  const double series = metrics * static_cast<double>(p.days) * strata * 4.0;
+  const double thread_count = std::max(1u, threads);
+  // Series in memory at the peak: while the scenario is written, each of its
+  // replicates read back from its unit file; on each thread, the replicate
+  // running, its unit record, and the record's bytes before and after
+  // deflate (while a unit is written, or read back). Runs whose series
+  // dominate peaked at 0.90 to 0.93 of the estimate, the 50-draw posterior
+  // run at 0.92 (docs/performance.md "Calibration and posterior runs").
+  const double series_held = static_cast<double>(p.replicates) + 4.0 * thread_count;
+  // What is kept of every replicate of the run for the tables once its
+  // scenario is written: totals in every stratum and the rest of a
+  // ReplicateResult (exposure tables, totals).
+  const double kept = metrics * strata * 8.0 + static_cast<double>(sizeof(model::ReplicateResult));
+  const double total = kProgramBytes + state * thread_count + series * series_held * 1.1 +
+                       kept * static_cast<double>(std::max(run_replicates, p.replicates));
   return total >= 1.8e19 ? UINT64_MAX : static_cast<std::uint64_t>(total);
 }
 
-std::string check_fits(const io::Scenario& s, unsigned threads) {
-  const std::uint64_t need = memory_needed(s, threads);
+std::string check_fits(const io::Scenario& s, unsigned threads, std::int64_t run_replicates) {
+  const std::uint64_t need = memory_needed(s, threads, run_replicates);
   const std::uint64_t have = physical_memory();
   if (have == 0 || need <= have / 10 * 9) return {};
   return fmt::format(

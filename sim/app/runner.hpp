@@ -71,11 +71,17 @@ model::ReplicateResult run_replicate(const io::Scenario& s, const model::Params&
 std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const RunOptions& opts,
                                                  const std::string& label);
 
-// Bytes a scenario needs while it runs (state of one replicate per thread plus
-// the series of every replicate), and a message if that is more than the
-// machine has; empty if it fits.
-std::uint64_t memory_needed(const io::Scenario& s, unsigned threads);
-std::string check_fits(const io::Scenario& s, unsigned threads);
+// Bytes `harmsim run` needs at its peak for a scenario on `threads` threads:
+// the program, the state of one replicate and a few of its series per
+// thread, the series of every replicate of the scenario (read back from
+// their unit files while it is written to the results file, one scenario at
+// a time), and the totals kept of each of `run_replicates` (every replicate
+// of the run; 0 or fewer: the scenario's own) for the tables; the run needs
+// the largest over its scenarios (docs/errors.md "Memory that does not
+// fit"). And a message if that is more than the machine has; empty if it
+// fits.
+std::uint64_t memory_needed(const io::Scenario& s, unsigned threads, std::int64_t run_replicates = 0);
+std::string check_fits(const io::Scenario& s, unsigned threads, std::int64_t run_replicates = 0);
 std::uint64_t physical_memory();
 
 // An exclusive lock on NAME.lock beside an output NAME, held from before a

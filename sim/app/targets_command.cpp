@@ -233,7 +233,7 @@ std::string markdown_report(const TargetsCommand& cmd, const io::TargetsFile& ta
   return out;
 }
 
-// Every replicate of every scenario, in memory (no -o).
+// Every replicate of every scenario, in memory without its series (no -o).
 int run_in_memory(const std::vector<io::Scenario>& scenarios, const TargetsCommand& cmd, unsigned threads,
                   std::vector<std::vector<model::ReplicateResult>>& results) {
   install_interrupt_handlers();
@@ -247,6 +247,9 @@ int run_in_memory(const std::vector<io::Scenario>& scenarios, const TargetsComma
       if (!cmd.quiet && !opts.progress)
         std::fprintf(stderr, "%s: %lld replicates\n", label.c_str(), static_cast<long long>(s.params.replicates));
       results.push_back(run_scenario(s, opts, label));
+      // The targets read no series (app/evaluate.hpp): memory holds one
+      // scenario's at a time, as `harmsim run` does (runner.hpp, memory_needed).
+      for (model::ReplicateResult& rep : results.back()) std::vector<float>().swap(rep.series);
     }
     return kExitOk;
   } catch (const Interrupted&) {

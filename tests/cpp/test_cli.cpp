@@ -814,3 +814,22 @@ TEST_CASE("the memory estimate grows with every dimension of a run", "[cli][limi
   CHECK(grown([](auto& p) { p.communities *= 2; }) > base);
   CHECK(memory_needed(s, 4) > base);  // one replicate's state per thread
 }
+
+TEST_CASE("the memory estimate counts the series of one scenario, and of the others only their totals",
+          "[cli][limits]") {
+  using harmsim::app::memory_needed;
+  harmsim::io::Scenario s;
+  s.params.replicates = 100;
+  const auto strata = harmsim::model::strata_count(static_cast<std::size_t>(s.params.communities));
+  const double series = static_cast<double>(harmsim::model::kMetricCount * strata) *
+                        static_cast<double>(s.params.days) * 4.0;  // one replicate's, in bytes
+  const auto alone = static_cast<double>(memory_needed(s, 1));
+  // Its own replicates' series: the scenario is read back whole to be written.
+  CHECK(alone > 100 * series);
+  // Nine more scenarios of 100 replicates in the run add their totals, not
+  // their series (a run writes one scenario at a time, from the unit files).
+  const auto in_run = static_cast<double>(memory_needed(s, 1, 1000));
+  CHECK(in_run > alone);
+  CHECK(in_run - alone < 0.05 * 900 * series);
+  CHECK(memory_needed(s, 1, 50) == memory_needed(s, 1));  // never fewer than its own
+}
