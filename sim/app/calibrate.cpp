@@ -658,9 +658,8 @@ int calibrate_on_rank(const CalibrateCommand& cmd, const MpiSession& session) {
     if (root) print_error(message);
     return kExitBadInput;
   };
-  if (!session.active && launched_ranks() > 1)
-    return refuse("started as one of several MPI ranks, but this harmsim was built without MPI; rebuild with "
-                  "libopenmpi-dev installed, or run shards with --shard i/n");
+  if (const std::string why = without_mpi_refusal(session, "run shards with --shard i/n"); !why.empty())
+    return refuse(why);
   Run run{cmd, session, {}, {}, 0, 0, 1, root, root && !cmd.quiet};
   if (!cmd.shard.empty() && !parse_shard(cmd.shard, run.shard_index, run.shard_count))
     return refuse(fmt::format("--shard: expected i/n with 1 <= i <= n (e.g. --shard 2/8), found \"{}\"", cmd.shard));

@@ -194,9 +194,8 @@ int run_on_rank(const RunCommand& cmd, const MpiSession& session) {
     if (root) print_error(message);
     return kExitBadInput;
   };
-  if (!session.active && launched_ranks() > 1)
-    return refuse("started as one of several MPI ranks, but this harmsim was built without MPI; rebuild with "
-                  "libopenmpi-dev installed, or run it without mpirun (-j threads)");
+  if (const std::string why = without_mpi_refusal(session, "run it without mpirun (-j threads)"); !why.empty())
+    return refuse(why);
   std::vector<io::Scenario> scenarios;
   try {
     scenarios = load_all(cmd.files);

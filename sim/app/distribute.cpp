@@ -302,6 +302,13 @@ int launched_ranks() {
   return std::getenv("PMIX_RANK") != nullptr || std::getenv("PMI_RANK") != nullptr ? 2 : 1;
 }
 
+std::string without_mpi_refusal(const MpiSession& session, std::string_view instead) {
+  if (session.active || launched_ranks() <= 1) return {};
+  return "started as one of several MPI ranks, but this harmsim was built without MPI; rebuild with "
+         "libopenmpi-dev installed, or " +
+         std::string(instead);
+}
+
 MpiSession mpi_start() {
   MpiSession session;
 #ifdef HARMSIM_HAVE_MPI

@@ -14,6 +14,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 namespace harmsim::app {
@@ -36,6 +38,10 @@ void mpi_stop(const MpiSession& session);
 // The number of ranks the environment says were launched (1 when none), to
 // refuse running many copies of a program built without MPI.
 int launched_ranks();
+// The line that refuses to run as one of several launched ranks when this
+// program was built without MPI, ending with what to do `instead`; empty
+// when there is nothing to refuse (MPI is active, or one process runs).
+[[nodiscard]] std::string without_mpi_refusal(const MpiSession& session, std::string_view instead);
 // Rank 0's value on every rank (the value itself when inactive).
 int mpi_broadcast(const MpiSession& session, int value);
 // The same for a wait of seconds or minutes (calibration's fit step runs on

@@ -336,9 +336,8 @@ int sweep_on_rank(const SweepCommand& cmd, const MpiSession& session) {
     if (session.root()) print_error(message);
     return kExitBadInput;
   };
-  if (!session.active && launched_ranks() > 1)
-    return refuse("started as one of several MPI ranks, but this harmsim was built without MPI; rebuild with "
-                  "libopenmpi-dev installed, or run shards with --shard i/n");
+  if (const std::string why = without_mpi_refusal(session, "run shards with --shard i/n"); !why.empty())
+    return refuse(why);
   SweepRunOptions opts;
   if (!cmd.shard.empty() && !parse_shard(cmd.shard, opts.shard_index, opts.shard_count))
     return refuse(fmt::format("--shard: expected i/n with 1 <= i <= n (e.g. --shard 2/8), found \"{}\"", cmd.shard));

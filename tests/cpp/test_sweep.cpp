@@ -30,6 +30,7 @@
 
 #include <hdf5.h>
 
+#include "app/distribute.hpp"
 #include "core/rng.hpp"
 #include "io/checkpoint.hpp"
 #include "io/sweep_output.hpp"
@@ -249,6 +250,28 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> journal_units(const fs::pat
 std::size_t count_units(const fs::path& work) { return journal_units(work).size(); }
 
 }  // namespace
+
+TEST_CASE("a program without MPI started as several ranks is refused in one line that says what to do instead",
+          "[sweep][mpi]") {
+  // What sweep, calibrate and run print (on rank 0) when mpirun starts a build
+  // without MPI: each rank is then an inactive session of its own.
+  const harmsim::app::MpiSession alone{};
+  const char* before = std::getenv("OMPI_COMM_WORLD_SIZE");
+  const std::string saved = before != nullptr ? before : "";
+  ::setenv("OMPI_COMM_WORLD_SIZE", "1", 1);
+  CHECK(harmsim::app::without_mpi_refusal(alone, "run shards with --shard i/n").empty());
+  ::setenv("OMPI_COMM_WORLD_SIZE", "4", 1);
+  const std::string why = harmsim::app::without_mpi_refusal(alone, "run shards with --shard i/n");
+  CHECK(why ==
+        "started as one of several MPI ranks, but this harmsim was built without MPI; rebuild with libopenmpi-dev "
+        "installed, or run shards with --shard i/n");
+  harmsim::app::MpiSession ranks;
+  ranks.active = true;
+  ranks.size = 4;
+  CHECK(harmsim::app::without_mpi_refusal(ranks, "run it without mpirun (-j threads)").empty());
+  if (before != nullptr) ::setenv("OMPI_COMM_WORLD_SIZE", saved.c_str(), 1);
+  else ::unsetenv("OMPI_COMM_WORLD_SIZE");
+}
 
 TEST_CASE("a grid sweep runs every combination, first parameter slowest, each point on its own streams",
           "[sweep]") {
