@@ -118,11 +118,9 @@ void BM_Model(benchmark::State& state, const std::string& name, std::int64_t wor
   model::ReplicateStorage storage;
   if (recycle) {
     model::Simulation first(s.params, interventions, seed);
-    storage.keep(first.run());
-    model::ReplicateStorage left = first.take_storage();
-    left.series = std::move(storage.series);
-    left.stratum_totals = std::move(storage.stratum_totals);
-    storage = std::move(left);
+    model::ReplicateResult r = first.run();
+    storage = first.take_storage();
+    storage.keep(std::move(r));
   }
 
   std::uint64_t events = 0;

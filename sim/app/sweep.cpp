@@ -21,7 +21,6 @@
 #include "app/commands.hpp"
 #include "app/distribute.hpp"
 #include "app/runner.hpp"
-#include "core/rng.hpp"
 #include "io/sweep.hpp"
 #include "io/checkpoint.hpp"
 #include "io/sweep_output.hpp"
@@ -34,11 +33,6 @@ namespace {
 namespace fs = std::filesystem;
 
 void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: %s\n", message.c_str()); }
-
-// Checked once per simulated day by every running unit.
-void check_interrupt(void*, std::int64_t, std::int64_t) {
-  if (interrupted()) throw Interrupted();
-}
 
 std::string duration_text(double seconds) {
   if (!(seconds >= 0) || seconds > 1e8) return "?";
@@ -141,11 +135,8 @@ int run_unit(const SweepRun& run, io::UnitJournal& journal, model::ReplicateStor
   try {
     const io::Scenario s = run.sweep.point_scenario(static_cast<std::size_t>(point));
     const model::Interventions interventions = policy::compile(s.policies, s.params);
-    const std::uint64_t seed = core::stream_seed(static_cast<std::uint64_t>(s.params.seed), s.name, replicate);
-    model::Simulation simulation(s.params, interventions, seed, std::move(storage));
-    model::ReplicateResult result = simulation.run(check_interrupt, nullptr);
-    storage = simulation.take_storage();
-    result.replicate = replicate;
+    model::ReplicateResult result =
+        run_replicate(s, s.params, interventions, static_cast<std::size_t>(replicate), &storage);
     io::UnitRecord record = io::make_unit_record(point, result, run.per_replicate);
     storage.keep(std::move(result));
     journal.append(record);

@@ -57,18 +57,10 @@ Simulation::Simulation(const Params& params, const Interventions& interventions,
 }
 
 ReplicateStorage Simulation::take_storage() {
-  ReplicateStorage s;
-  s.world = std::move(world_);
-  s.queue = std::move(queue_);
-  s.patrol_heat = std::move(patrol_heat_);
-  s.scratch = std::move(scratch_);
-  s.area_mask = std::move(area_mask_);
-  s.heat_today = std::move(heat_today_);
-  s.tally = std::move(tally_);
-  s.tally_counts = std::move(tally_counts_);
-  s.series = std::move(series_storage_);
-  s.stratum_totals = std::move(stratum_totals_storage_);
-  return s;
+  return {std::move(world_),        std::move(queue_),        std::move(patrol_heat_),
+          std::move(heat_today_),   std::move(tally_),        std::move(scratch_),
+          std::move(tally_counts_), std::move(area_mask_),    std::move(series_storage_),
+          std::move(stratum_totals_storage_)};
 }
 
 std::uint64_t Simulation::advance_to(double until) {
