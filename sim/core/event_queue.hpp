@@ -89,11 +89,21 @@ class EventQueue {
     e.subject = subject;
     e.kind = kind;
     e.aux = aux;
+    // The common cases inline: a fine bucket of the active coarse one, or a
+    // coarse bucket of the ring whose tail block has room.
     const std::int64_t f = fine_bucket(time);
-    if (f > cur_ && coarse_of(f) == active_) {
-      // The common case, inline: a fine bucket of the active coarse one.
+    const std::int64_t c = coarse_of(f);
+    if (f > cur_ && c == active_) {
       fine_[static_cast<std::size_t>(f) & fine_mask_].push_back(e);
       ++in_fine_;
+    } else if (f > cur_ && c < ring_end_) {
+      Chain& chain = coarse_[static_cast<std::size_t>(c) & coarse_mask_];
+      if (chain.tail != kNil && chain.tail_count < kBlockEvents) [[likely]] {
+        blocks_[chain.tail].events[chain.tail_count++] = e;
+        ++in_coarse_;
+      } else {
+        place(e, f);
+      }
     } else {
       place(e, f);
     }
@@ -188,6 +198,11 @@ class EventQueue {
     if (!(x < static_cast<double>(kLastBucket))) return kLastBucket;
     return static_cast<std::int64_t>(x);
   }
+  // The same for a time known to be in the coarse ring (placed there since
+  // the geometry was last set), where the clamps cannot apply.
+  [[nodiscard]] std::int64_t fine_bucket_in_ring(Time t) const noexcept {
+    return static_cast<std::int64_t>((t - origin_) * inv_width_);
+  }
   [[nodiscard]] std::int64_t coarse_of(std::int64_t fine) const noexcept { return fine >> fine_shift_; }
 
   // Orders the current bucket with the earliest event at the back.
@@ -204,7 +219,7 @@ class EventQueue {
     if (c == active_) {
       fine_[static_cast<std::size_t>(f) & fine_mask_].push_back(e);
       ++in_fine_;
-    } else if (c < active_ + static_cast<std::int64_t>(coarse_.size())) {
+    } else if (c < ring_end_) {
       append(coarse_[static_cast<std::size_t>(c) & coarse_mask_], e);
       ++in_coarse_;
     } else {
@@ -238,8 +253,7 @@ class EventQueue {
 
   // Moves far-future events that the coarse ring now reaches into it.
   void migrate() {
-    const std::int64_t end = active_ + static_cast<std::int64_t>(coarse_.size());
-    while (far_coarse_ < end) {
+    while (far_coarse_ < ring_end_) {
       place(far_.pop());
       far_coarse_ = far_.empty() ? kNoFar : coarse_of(fine_bucket(far_.top().time));
     }
@@ -278,6 +292,7 @@ class EventQueue {
     if (in_coarse_ == 0) active_ = far_coarse_ - 1;  // only the far future is left: jump
     for (;;) {
       ++active_;
+      ring_end_ = active_ + static_cast<std::int64_t>(coarse_.size());
       migrate();  // may put events straight into the fine buckets of the new active_
       if (in_fine_ > 0 || coarse_[static_cast<std::size_t>(active_) & coarse_mask_].head != kNil) break;
     }
@@ -288,7 +303,7 @@ class EventQueue {
       const std::uint32_t count = chain.count_of(b);
       for (std::uint32_t i = 0; i < count; ++i) {
         const Event& e = block.events[i];
-        fine_[static_cast<std::size_t>(fine_bucket(e.time)) & fine_mask_].push_back(e);
+        fine_[static_cast<std::size_t>(fine_bucket_in_ring(e.time)) & fine_mask_].push_back(e);
       }
       in_coarse_ -= count;
       in_fine_ += count;
@@ -414,6 +429,7 @@ class EventQueue {
     // bucket 0's range, so the first pop opens the origin's bucket.
     cur_ = -1;
     active_ = 0;
+    ring_end_ = static_cast<std::int64_t>(coarse);
     in_fine_ = in_coarse_ = 0;
     far_coarse_ = far_.empty() ? kNoFar : coarse_of(fine_bucket(far_.top().time));
   }
@@ -431,6 +447,7 @@ class EventQueue {
   unsigned fine_shift_ = 0;            // log2 of the fine buckets per coarse bucket
   std::int64_t cur_ = -1;              // fine bucket of current_
   std::int64_t active_ = 0;            // coarse bucket whose fine buckets are in fine_
+  std::int64_t ring_end_ = 0;          // active_ + the coarse buckets: the first beyond the ring
   std::int64_t far_coarse_ = kNoFar;   // coarse bucket of far_.top(); kNoFar if none
   std::size_t in_fine_ = 0, in_coarse_ = 0;
   std::size_t size_ = 0;
