@@ -484,13 +484,50 @@ def training_set(problem: Problem, simulated: list, earlier: list, wave: int):
     return u[inside], y
 
 
+def fit_jobs(tasks: int) -> int:
+    """Processes for the emulator fits: HARMSIM_FIT_JOBS (harmsim calibrate passes its -j), at most one per target."""
+    try:
+        jobs = int(os.environ.get("HARMSIM_FIT_JOBS", "1"))
+    except ValueError:
+        jobs = 1
+    return max(1, min(jobs, tasks))
+
+
+def _die_with_parent(parent: int) -> None:
+    """Initializer of a fit process: it is killed with the fit step, however that ends."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None).prctl(1, int(signal.SIGKILL))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool still ends with the fit step when it exits normally
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _fit_one(task) -> "Emulator":
+    u, y, seed = task
+    return Emulator(u, y, seed=seed)
+
+
 def fit_emulators(problem: Problem, simulated: list, earlier: list, wave: int) -> list:
+    """One emulator per target. The targets are fitted in fit_jobs() processes at once: each fit depends on
+    its own data and seed only, so the emulators are the same bits however many processes fit them."""
     u, y = training_set(problem, simulated, earlier, wave)
-    out = []
+    tasks = []
     for t in range(len(problem.targets)):
         ok = np.isfinite(y[:, t])
-        out.append(Emulator(u[ok], y[ok, t], seed=(problem.seed * 1000003 + wave * 1009 + t) % (2 ** 32)))
-    return out
+        tasks.append((u[ok], y[ok, t], (problem.seed * 1000003 + wave * 1009 + t) % (2 ** 32)))
+    jobs = fit_jobs(len(tasks))
+    if jobs == 1:
+        return [_fit_one(task) for task in tasks]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                             initializer=_die_with_parent, initargs=(os.getpid(),)) as pool:
+        return list(pool.map(_fit_one, tasks))
 
 
 def load_or_fit_emulators(workdir: str, problem: Problem, simulated: list, wave: int) -> list:

@@ -355,10 +355,12 @@ int run_fit_step(const Run& run, std::int64_t wave) {
     std::signal(SIGTERM, SIG_DFL);
     std::signal(SIGXFSZ, SIG_DFL);
     ::setenv("PYTHONPATH", python_path.c_str(), 1);
-    // One thread each: the same numbers on any machine, and the cores are
-    // the simulations' (the emulators are small).
+    // One BLAS thread each: the same numbers on any machine. The cores wait
+    // for the fit between waves, so the targets' emulators are fitted in as
+    // many processes as the run has threads (the same bits however many).
     for (const char* name : {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "BLIS_NUM_THREADS"})
       ::setenv(name, "1", 1);
+    ::setenv("HARMSIM_FIT_JOBS", std::to_string(run.threads).c_str(), 1);
     ::setenv("PYTHONDONTWRITEBYTECODE", "1", 1);
     ::setenv("PYTHONHASHSEED", "0", 1);
     std::vector<std::string> args = {python, "-m", "harmsim_analysis.calibrate", "fit", work, wave_text};
@@ -369,6 +371,7 @@ int run_fit_step(const Run& run, std::int64_t wave) {
     std::fprintf(stderr, "harmsim: calibrate: cannot run %s: %s\n", python.c_str(), std::strerror(errno));
     _exit(127);
   }
+  ::setpgid(child, child);  // as the child does: its group exists before any kill below
   int status = 0;
   for (;;) {
     const pid_t done = ::waitpid(child, &status, WNOHANG);
@@ -378,7 +381,7 @@ int run_fit_step(const Run& run, std::int64_t wave) {
       return kExitFailure;
     }
     if (interrupted()) {
-      ::kill(child, SIGTERM);
+      ::kill(-child, SIGTERM);  // its group: the fit processes too
       while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
       }
       return kExitInterrupted;

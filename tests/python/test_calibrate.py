@@ -467,6 +467,46 @@ def test_a_calibration_killed_in_a_wave_and_in_a_fit_resumes_to_the_same_file(pr
     assert code == 0 and "already complete: nothing to do" in out
 
 
+def wait_gone(pids, what):
+    for pid in pids:
+        for _ in range(500):
+            if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z":
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail(f"{what} {pid} outlived the harmsim that started it")
+
+
+def test_the_fit_processes_of_a_parallel_fit_end_with_harmsim_killed_or_interrupted(problem_dir):
+    """With -j 2 the targets' emulators are fitted in two processes under the fit step; a SIGKILL or a
+    Ctrl-C of harmsim ends them all, and the resumed calibration is the same file as a -j 1 run."""
+    work = problem_dir / "par.h5.work"
+    args = ["calibrate", "cal.toml", "-o", "par.h5", "-j", "2"]
+
+    def fitting_in_parallel(process):
+        return any(len(children_of(fit)) >= 2 for fit in children_of(process.pid))
+
+    for stop in (signal.SIGKILL, signal.SIGINT):
+        process = subprocess.Popen([BINARY, *args], cwd=problem_dir, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120.0
+        while process.poll() is None and not fitting_in_parallel(process) and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert process.poll() is None, "the calibration ended before its fit ran in two processes"
+        fits = children_of(process.pid)
+        pool = [worker for fit in fits for worker in children_of(fit)]
+        assert len(pool) >= 2
+        process.send_signal(stop)
+        code = process.wait(timeout=60)
+        assert code == (-signal.SIGKILL if stop == signal.SIGKILL else 130)
+        wait_gone(fits + pool, "fit process")
+    assert not (problem_dir / "par.h5").exists()
+    code, _, err = run(args, problem_dir)
+    assert code == 0, err
+    assert_identical(problem_dir / "ref.h5", problem_dir / "par.h5")
+    assert not work.exists()
+
+
 def test_an_impossible_calibration_fails_honestly_and_says_which_targets(problem_dir, tmp_path):
     shutil.copy(problem_dir / "city.toml", tmp_path / "city.toml")
     targets = (problem_dir / "targets.toml").read_text()
