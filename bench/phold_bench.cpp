@@ -7,7 +7,8 @@
 // at i itself. The handler's only other work is to count the event at its LP
 // (the standard model: an LP just schedules the next event). One RNG stream
 // (core::Rng, mt19937_64) serves every LP, as a replicate of the model has
-// one stream: per-LP mt19937_64 streams would cost 2.5 KB per LP.
+// one stream: per-LP mt19937_64 streams would cost 5 KB per LP (state and
+// output buffer).
 //
 // The queue holds N × E events at all times, so N × E is the queue size the
 // engine works at. Each benchmark iteration advances simulated time by a
