@@ -17,7 +17,10 @@ namespace {
 using core::ParamSpec;
 using core::ParamType;
 using toml_input::describe;
+using toml_input::FileParser;
 using toml_input::in_file_order;
+using toml_input::Position;
+using toml_input::position_of;
 
 constexpr std::array<std::string_view, 9> kKeys = {"targets", "method",     "waves",      "points", "replicates",
                                                    "seed",    "cutoff",     "parameters", "description"};
@@ -25,39 +28,18 @@ constexpr std::string_view kKeyList =
     "a calibration key (targets, method, waves, points, replicates, seed, cutoff, description, and [parameters])";
 constexpr std::array<std::string_view, 1> kMethods = {"history_matching"};
 
-struct Position {
-  std::uint32_t line = 0, column = 0;
-};
-
-Position position_of(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
-
 std::string number_text(double v) { return std::abs(v) >= 1e15 ? fmt::format("{:g}", v) : fmt::format("{}", v); }
 
-class CalibrationParser {
+class CalibrationParser : public FileParser {
  public:
   CalibrationParser(std::string source, std::filesystem::path directory)
-      : source_(std::move(source)), directory_(std::move(directory)) {}
-
-  [[noreturn]] void fail(Position at, const std::string& key, const std::string& expected, const std::string& found,
-                         const std::string& hint = {}) const {
-    throw ScenarioError(source_, at.line, at.column, key, expected, found, hint);
-  }
-  [[noreturn]] void fail(const toml::node* n, const std::string& key, const std::string& expected,
-                         const std::string& found, const std::string& hint = {}) const {
-    fail(n != nullptr ? position_of(n->source()) : Position{}, key, expected, found, hint);
-  }
+      : FileParser(std::move(source)), directory_(std::move(directory)) {}
 
   Calibration parse(std::string_view text) {
-    const toml::table root = toml_input::parse(text, source_);
+    const toml::table root = toml_input::parse(text, source());
     Calibration c;
-    c.source = source_;
-    for (auto [k, v] : in_file_order(root)) {
-      const std::string_view key = k->str();
-      if (std::find(kKeys.begin(), kKeys.end(), key) != kKeys.end()) continue;
-      const std::string near = nearest(key, {kKeys.begin(), kKeys.end()});
-      fail(position_of(k->source()), std::string(key), std::string(kKeyList), fmt::format("unknown key `{}`", key),
-           near.empty() ? "" : fmt::format("did you mean `{}`?", near));
-    }
+    c.source = source();
+    only_keys(root, {kKeys.begin(), kKeys.end()}, "", std::string(kKeyList));
     if (const toml::node* d = root.get("description")) {
       if (!d->is_string()) fail(d, "description", "a string", describe(*d));
       c.description = *d->value<std::string>();
@@ -219,7 +201,6 @@ class CalibrationParser {
     }
   }
 
-  std::string source_;
   std::filesystem::path directory_;
   std::vector<Position> positions_;  // of each parameter's key
 };

@@ -84,19 +84,9 @@ std::string range_text(const ParamSpec& s) {
   return fmt::format("[{}, {}]", num(s.min), num(s.max));
 }
 
-class Parser {
+class Parser : public toml_input::FileParser {
  public:
-  explicit Parser(std::string source) : source_(std::move(source)) {}
-
-  [[noreturn]] void fail(const toml::node* n, const std::string& key, const std::string& expected,
-                         const std::string& found, const std::string& hint = {}) const {
-    std::uint32_t line = 0, column = 0;
-    if (n != nullptr) {
-      line = n->source().begin.line;
-      column = n->source().begin.column;
-    }
-    throw ScenarioError(source_, line, column, key, expected, found, hint);
-  }
+  explicit Parser(std::string source) : FileParser(std::move(source)) {}
 
   // Sets one parameter from a TOML value, checking type and range.
   template <class T>
@@ -153,12 +143,8 @@ class Parser {
       });
       if (!found) {
         for (std::string_view s : skip) names.push_back(s);
-        const std::string near = nearest(key, names);
-        throw ScenarioError(source_, k.source().begin.line, k.source().begin.column,
-                            std::string(section) + "." + std::string(key),
-                            fmt::format("one of the keys of [{}] (see `harmsim params`)", section),
-                            fmt::format("unknown key `{}`", key),
-                            near.empty() ? std::string() : fmt::format("did you mean `{}`?", near));
+        unknown(k, std::string(section) + "." + std::string(key),
+                fmt::format("one of the keys of [{}] (see `harmsim params`)", section), names);
       }
     }
   }
@@ -201,12 +187,10 @@ class Parser {
         std::vector<std::string_view> names = sections;
         names.insert(names.end(), {"name", "description", "policy", "target"});
         if (top_level) names.push_back("scenario");
-        const std::string near = nearest(key, names);
-        throw ScenarioError(source_, k.source().begin.line, k.source().begin.column, prefix + std::string(key),
-                            "a scenario section (name, description, policy, target, " +
-                                fmt::format("{}", fmt::join(sections, ", ")) + ")",
-                            fmt::format("unknown key `{}`", key),
-                            near.empty() ? std::string() : fmt::format("did you mean `{}`?", near));
+        unknown(k, prefix + std::string(key),
+                "a scenario section (name, description, policy, target, " +
+                    fmt::format("{}", fmt::join(sections, ", ")) + ")",
+                names);
       }
     }
   }
@@ -245,10 +229,8 @@ class Parser {
         if (!v.is_string()) fail(&v, name, "a string", describe(v));
         target.source = *v.value<std::string>();
       } else {
-        const std::string near = nearest(key, {"metric", "value", "tolerance", "tolerance_abs", "source"});
-        throw ScenarioError(source_, k.source().begin.line, k.source().begin.column, name,
-                            "one of metric, value, tolerance, tolerance_abs, source", fmt::format("unknown key `{}`", key),
-                            near.empty() ? std::string() : fmt::format("did you mean `{}`?", near));
+        unknown(k, name, "one of metric, value, tolerance, tolerance_abs, source",
+                {"metric", "value", "tolerance", "tolerance_abs", "source"});
       }
     }
     if (!has_metric || !has_value) fail(&t, "target", "both `metric` and `value`", "a target without them");
@@ -325,9 +307,9 @@ class Parser {
   }
 
   std::vector<Scenario> parse(std::string_view text, std::string_view stem) {
-    const toml::table root = toml_input::parse(text, source_);
+    const toml::table root = toml_input::parse(text, source());
     Scenario base;
-    base.source = source_;
+    base.source = source();
     base.name = std::string(stem);
     apply_scenario_table(root, base, true);
     std::vector<Scenario> out;
@@ -366,8 +348,6 @@ class Parser {
     return out;
   }
 
- private:
-  std::string source_;
 };
 
 std::string quote(std::string_view s) {

@@ -20,7 +20,10 @@ namespace {
 using core::ParamSpec;
 using core::ParamType;
 using toml_input::describe;
+using toml_input::FileParser;
 using toml_input::in_file_order;
+using toml_input::Position;
+using toml_input::position_of;
 
 // More points than this is almost surely a mistake in a grid (and would not
 // fit in memory as a design anyway).
@@ -34,39 +37,17 @@ std::string range_text(const ParamSpec& s) {
 
 std::string full_name(const ParamSpec& s) { return fmt::format("{}.{}", s.section, s.key); }
 
-struct Position {
-  std::uint32_t line = 0, column = 0;
-};
-
-Position position_of(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
-
-class SweepParser {
+class SweepParser : public FileParser {
  public:
   SweepParser(std::string source, std::filesystem::path directory)
-      : source_(std::move(source)), directory_(std::move(directory)) {}
-
-  [[noreturn]] void fail(Position at, const std::string& key, const std::string& expected, const std::string& found,
-                         const std::string& hint = {}) const {
-    throw ScenarioError(source_, at.line, at.column, key, expected, found, hint);
-  }
-  [[noreturn]] void fail(const toml::node* n, const std::string& key, const std::string& expected,
-                         const std::string& found, const std::string& hint = {}) const {
-    fail(n != nullptr ? position_of(n->source()) : Position{}, key, expected, found, hint);
-  }
+      : FileParser(std::move(source)), directory_(std::move(directory)) {}
 
   Sweep parse(std::string_view text) {
-    const toml::table root = toml_input::parse(text, source_);
-    static constexpr std::array<std::string_view, 8> kKeys = {"base", "scenario", "replicates", "seed",
-                                                              "grid", "lhs",      "points",     "description"};
-    for (auto&& [k, v] : root) {
-      if (std::find(kKeys.begin(), kKeys.end(), k.str()) != kKeys.end()) continue;
-      const std::string near = nearest(k.str(), {kKeys.begin(), kKeys.end()});
-      fail(position_of(k.source()), std::string(k.str()),
-           "a sweep key (base, scenario, replicates, seed, description, and [grid], [lhs] or [points])",
-           fmt::format("unknown key `{}`", k.str()), near.empty() ? "" : fmt::format("did you mean `{}`?", near));
-    }
+    const toml::table root = toml_input::parse(text, source());
+    only_keys(root, {"base", "scenario", "replicates", "seed", "grid", "lhs", "points", "description"}, "",
+              "a sweep key (base, scenario, replicates, seed, description, and [grid], [lhs] or [points])");
     Sweep sweep;
-    sweep.source = source_;
+    sweep.source = source();
     load_base(root, sweep);
 
     if (const toml::node* d = root.get("description"); d != nullptr && !d->is_string())
@@ -281,12 +262,7 @@ class SweepParser {
   }
 
   void parse_lhs(const toml::table& t, Sweep& sweep) {
-    for (auto&& [k, v] : t) {
-      if (k.str() == "points" || k.str() == "ranges") continue;
-      const std::string near = nearest(k.str(), {"points", "ranges"});
-      fail(position_of(k.source()), "lhs." + std::string(k.str()), "`points` and [lhs.ranges]",
-           fmt::format("unknown key `{}`", k.str()), near.empty() ? "" : fmt::format("did you mean `{}`?", near));
-    }
+    only_keys(t, {"points", "ranges"}, "lhs.", "`points` and [lhs.ranges]");
     const toml::node* points_node = t.get("points");
     if (points_node == nullptr) fail(&t, "lhs.points", "the number of points, e.g. points = 50", "none");
     if (!points_node->is_integer() || *points_node->value<std::int64_t>() < 1 ||
@@ -375,7 +351,6 @@ class SweepParser {
     }
   }
 
-  std::string source_;
   std::filesystem::path directory_;
   std::string design_prefix_;
   const toml::table* design_table_ = nullptr;

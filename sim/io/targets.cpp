@@ -17,7 +17,9 @@ namespace harmsim::io {
 namespace {
 
 using toml_input::describe;
+using toml_input::FileParser;
 using toml_input::in_file_order;
+using toml_input::Position;
 
 // The keys a [[target]] may have besides those of its quantity.
 constexpr std::array<std::string_view, 9> kTargetKeys = {"id",       "description", "source", "use",  "value",
@@ -80,10 +82,6 @@ std::string quoted_list(const std::vector<std::string_view>& names) {
   return fmt::format("{}", fmt::join(out, ", "));
 }
 
-struct Position {
-  std::uint32_t line = 0, column = 0;
-};
-
 // The nodes of a quantity's keys (those written in the target, then those
 // of `over`) and the key each is reported as.
 struct QuantityNodes {
@@ -99,33 +97,15 @@ struct QuantityNodes {
   }
 };
 
-class TargetsParser {
+class TargetsParser : public FileParser {
  public:
   TargetsParser(std::string source, std::filesystem::path directory)
-      : source_(std::move(source)), directory_(std::move(directory)) {}
-
-  [[noreturn]] void fail(Position at, const std::string& key, const std::string& expected, const std::string& found,
-                         const std::string& hint = {}) const {
-    throw ScenarioError(source_, at.line, at.column, key, expected, found, hint);
-  }
-  [[noreturn]] void fail(const toml::node* n, const std::string& key, const std::string& expected,
-                         const std::string& found, const std::string& hint = {}) const {
-    fail(n != nullptr ? Position{n->source().begin.line, n->source().begin.column} : Position{}, key, expected, found,
-         hint);
-  }
-  [[noreturn]] void unknown(const toml::key& k, const std::string& key, const std::string& expected,
-                            const std::vector<std::string_view>& names, const std::string& context = {}) const {
-    const std::string near = nearest(k.str(), names);
-    std::string hint = context;
-    if (!near.empty()) hint += fmt::format("{}did you mean `{}`?", hint.empty() ? "" : "; ", near);
-    fail(Position{k.source().begin.line, k.source().begin.column}, key, expected,
-         fmt::format("unknown key `{}`", k.str()), hint);
-  }
+      : FileParser(std::move(source)), directory_(std::move(directory)) {}
 
   TargetsFile parse(std::string_view text) {
-    const toml::table root = toml_input::parse(text, source_);
+    const toml::table root = toml_input::parse(text, source());
     TargetsFile out;
-    out.source = source_;
+    out.source = source();
     const toml::node* list = nullptr;
     for (auto [k, v] : in_file_order(root)) {
       const std::string_view key = k->str();
@@ -527,7 +507,6 @@ class TargetsParser {
     return out.scenarios.size() - 1;
   }
 
-  std::string source_;
   std::filesystem::path directory_;
   std::string default_file_;
   const toml::node* default_node_ = nullptr;

@@ -64,4 +64,29 @@ std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const 
   return entries;
 }
 
+void FileParser::fail(Position at, const std::string& key, const std::string& expected, const std::string& found,
+                      const std::string& hint) const {
+  throw ScenarioError(source_, at.line, at.column, key, expected, found, hint);
+}
+
+void FileParser::fail(const toml::node* n, const std::string& key, const std::string& expected,
+                      const std::string& found, const std::string& hint) const {
+  fail(n != nullptr ? position_of(n->source()) : Position{}, key, expected, found, hint);
+}
+
+void FileParser::unknown(const toml::key& k, const std::string& key, const std::string& expected,
+                         const std::vector<std::string_view>& names, const std::string& context) const {
+  const std::string near = nearest(k.str(), names);
+  std::string hint = context;
+  if (!near.empty()) hint += fmt::format("{}did you mean `{}`?", hint.empty() ? "" : "; ", near);
+  fail(position_of(k.source()), key, expected, fmt::format("unknown key `{}`", k.str()), hint);
+}
+
+void FileParser::only_keys(const toml::table& t, const std::vector<std::string_view>& names,
+                           const std::string& prefix, const std::string& expected) const {
+  for (auto [k, v] : in_file_order(t))
+    if (std::find(names.begin(), names.end(), k->str()) == names.end())
+      unknown(*k, prefix + std::string(k->str()), expected, names);
+}
+
 }  // namespace harmsim::io::toml_input

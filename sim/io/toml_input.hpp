@@ -33,4 +33,36 @@ namespace harmsim::io::toml_input {
 // reported.
 [[nodiscard]] std::vector<std::pair<const toml::key*, const toml::node*>> in_file_order(const toml::table& t);
 
+// A place in the file (1-based; 0 for the file as a whole).
+struct Position {
+  std::uint32_t line = 0, column = 0;
+};
+[[nodiscard]] inline Position position_of(const toml::source_region& r) { return {r.begin.line, r.begin.column}; }
+
+// What every parser of an input file does with bad input: one ScenarioError
+// naming the file, the place, the key, what was expected and what was found.
+class FileParser {
+ public:
+  explicit FileParser(std::string source) : source_(std::move(source)) {}
+
+  [[noreturn]] void fail(Position at, const std::string& key, const std::string& expected, const std::string& found,
+                         const std::string& hint = {}) const;
+  // At node n (the file as a whole when n is null).
+  [[noreturn]] void fail(const toml::node* n, const std::string& key, const std::string& expected,
+                         const std::string& found, const std::string& hint = {}) const;
+  // An unknown key k, reported as `key`: "unknown key `k`", and a hint that
+  // is `context`, then the nearest of `names` ("did you mean ...?").
+  [[noreturn]] void unknown(const toml::key& k, const std::string& key, const std::string& expected,
+                            const std::vector<std::string_view>& names, const std::string& context = {}) const;
+  // Refuses the first key of t, in file order, that is not one of `names`
+  // (reported as prefix + key).
+  void only_keys(const toml::table& t, const std::vector<std::string_view>& names, const std::string& prefix,
+                 const std::string& expected) const;
+
+  [[nodiscard]] const std::string& source() const { return source_; }
+
+ private:
+  std::string source_;
+};
+
 }  // namespace harmsim::io::toml_input

@@ -406,6 +406,10 @@ TEST_CASE("an unknown, out-of-range or mistyped sweep parameter is refused with 
       {"[lhs]\npoints = 4\n[lhs.ranges]\n\"population.workers\" = [100.0, 200]\n", "bad.toml:6:25",
        "lhs.ranges.population.workers", "expected integers"},
       {"[grid]\n\"population.areas\" = [12, 5]\n", "bad.toml:3:1", "population.isolated_areas", "at point p1"},
+      // Of two unknown keys, the first in the file is named (not the first
+      // in alphabetical order, as toml++ keeps a table).
+      {"zz = 1\nbasse = 2\n", "bad.toml:3:1", "zz", "found unknown key `zz`"},
+      {"[lhs]\npoints = 4\nzz = 1\nrangs = 2\n", "bad.toml:5:1", "lhs.zz", "found unknown key `zz`"},
   };
   for (const Case& c : cases) {
     INFO(c.body);
