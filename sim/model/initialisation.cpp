@@ -147,6 +147,10 @@ void Simulation::build_world() {
   ws.resize(n_workers);
   w.vacant.reserve(room);
   scratch_.reserve(room);
+  // Displaced workers: at most every slot, and displace() may list one again
+  // before displacement_step merges the list.
+  away_.reserve(2 * room);
+  away_next_.reserve(room);
   queue_.reserve(2 * room);  // an encounter and an exploiter-violence event each
   std::uint32_t next_venue = 0;
   for (std::uint32_t i = 0; i < n_workers; ++i) {

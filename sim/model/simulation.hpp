@@ -311,6 +311,9 @@ class Simulation {
   std::vector<std::uint32_t> scratch_;  // reused candidate lists (no allocation per event)
   std::vector<std::uint8_t> area_mask_;
   std::vector<double> heat_today_;
+  std::vector<std::uint32_t> away_;       // workers displace() moved from home since the last displacement_step,
+                                          // and those still away after it (some may be home by now)
+  std::vector<std::uint32_t> away_next_;  // displacement_step's list of those still away
   std::vector<double> tally_;
   std::vector<std::uint32_t> tally_counts_;
   std::vector<float> series_storage_;          // recycled buffers of ReplicateResult (run)
