@@ -680,7 +680,8 @@ int calibrate_on_rank(const CalibrateCommand& cmd, const MpiSession& session) {
   for (std::size_t s : run.calibration.scenarios) {
     io::Scenario one = run.calibration.base_scenario(s);
     one.params.replicates = 1;  // a sweep keeps one replicate per thread in memory
-    if (const std::string too_big = check_fits(one, run.threads); !too_big.empty()) return refuse(too_big);
+    if (const std::string too_big = check_fits(one, run.threads, 0, session.node_ranks); !too_big.empty())
+      return refuse(too_big);
   }
   if (cmd.dry_run) {
     if (root) {

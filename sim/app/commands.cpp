@@ -167,11 +167,11 @@ std::int64_t run_replicates(const std::vector<io::Scenario>& scenarios) {
   return replicates;
 }
 
-RunInputProblems check_run_inputs(const std::vector<io::Scenario>& scenarios, unsigned threads) {
+RunInputProblems check_run_inputs(const std::vector<io::Scenario>& scenarios, unsigned threads, int ranks) {
   RunInputProblems problems;
   const std::int64_t replicates = run_replicates(scenarios);
   for (const auto& s : scenarios) {
-    if (const std::string msg = check_fits(s, threads, replicates); !msg.empty() && problems.too_big.empty())
+    if (const std::string msg = check_fits(s, threads, replicates, ranks); !msg.empty() && problems.too_big.empty())
       problems.too_big = msg;
     if (s.params.communities != scenarios.front().params.communities) {
       problems.communities = fmt::format(
@@ -229,7 +229,7 @@ int run_on_rank(const RunCommand& cmd, const MpiSession& session) {
   const unsigned threads = cmd.threads != 0 ? cmd.threads
                            : session.active ? 1u
                                             : std::max(1u, std::thread::hardware_concurrency());
-  const RunInputProblems problems = check_run_inputs(scenarios, threads);
+  const RunInputProblems problems = check_run_inputs(scenarios, threads, session.node_ranks);
   if (!problems.communities.empty()) return refuse(problems.communities);
   if (cmd.dry_run && root) {
     std::printf("%-28s %10s %10s %6s %10s %14s\n", "scenario", "workers", "buyers", "days", "replicates",
@@ -238,7 +238,7 @@ int run_on_rank(const RunCommand& cmd, const MpiSession& session) {
       std::printf("%-28s %10lld %10lld %6lld %10lld %14.1f\n", s.name.c_str(),
                   static_cast<long long>(s.params.workers), static_cast<long long>(s.params.buyers),
                   static_cast<long long>(s.params.days), static_cast<long long>(s.params.replicates),
-                  static_cast<double>(memory_needed(s, threads, run_replicates(scenarios))) / 1048576.0);
+                  static_cast<double>(memory_needed(s, threads, run_replicates(scenarios), session.node_ranks)) / 1048576.0);
     std::printf("state per worker: %zu bytes; this machine has %.1f GiB\n", model::Workers::bytes_per_worker(),
                 static_cast<double>(physical_memory()) / 1073741824.0);
   }

@@ -37,7 +37,8 @@ int run_command(const RunCommand& cmd);
 struct RunInputProblems {
   std::string communities, too_big;
 };
-[[nodiscard]] RunInputProblems check_run_inputs(const std::vector<io::Scenario>& scenarios, unsigned threads);
+[[nodiscard]] RunInputProblems check_run_inputs(const std::vector<io::Scenario>& scenarios, unsigned threads,
+                                                int ranks = 1);
 // The replicates of every scenario of a run (memory_needed's run_replicates).
 [[nodiscard]] std::int64_t run_replicates(const std::vector<io::Scenario>& scenarios);
 

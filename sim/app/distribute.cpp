@@ -320,6 +320,12 @@ MpiSession mpi_start() {
   session.active = true;
   MPI_Comm_rank(MPI_COMM_WORLD, &session.rank);
   MPI_Comm_size(MPI_COMM_WORLD, &session.size);
+  MPI_Comm node = MPI_COMM_NULL;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node);
+  if (node != MPI_COMM_NULL) {
+    MPI_Comm_size(node, &session.node_ranks);
+    MPI_Comm_free(&node);
+  }
 #else
   for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"}) {
     if (const char* value = std::getenv(name); value != nullptr) {

@@ -24,6 +24,7 @@ struct MpiSession {
   bool active = false;  // MPI_Init was called
   int rank = 0;
   int size = 1;
+  int node_ranks = 1;  // ranks on this machine, this one included (they share its memory)
   [[nodiscard]] bool root() const noexcept { return rank == 0; }
 };
 

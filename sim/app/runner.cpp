@@ -147,7 +147,7 @@ std::uint64_t physical_memory() {
   return pages > 0 && page > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(page) : 0;
 }
 
-std::uint64_t memory_needed(const io::Scenario& s, unsigned threads, std::int64_t run_replicates) {
+std::uint64_t memory_needed(const io::Scenario& s, unsigned threads, std::int64_t run_replicates, int ranks) {
   const model::Params& p = s.params;
   const double workers = static_cast<double>(p.workers) * 1.25;  // room for entrants
   const double state = workers * (model::Workers::bytes_per_worker() + 24.0 * 3)  // + pending events
@@ -155,7 +155,8 @@ std::uint64_t memory_needed(const io::Scenario& s, unsigned threads, std::int64_
   const double metrics = static_cast<double>(model::kMetricCount);
   const double strata = static_cast<double>(model::strata_count(static_cast<std::size_t>(p.communities)));
   const double series = metrics * static_cast<double>(p.days) * strata * 4.0;
-  const double thread_count = std::max(1u, threads);
+  const double processes = std::max(1, ranks);
+  const double thread_count = static_cast<double>(std::max(1u, threads)) * processes;  // on this machine
   // Series in memory at the peak: while the scenario is written, each of its
   // replicates read back from its unit file; on each thread, the replicate
   // running, its unit record, and the record's bytes before and after
@@ -167,22 +168,23 @@ std::uint64_t memory_needed(const io::Scenario& s, unsigned threads, std::int64_
   // scenario is written: totals in every stratum and the rest of a
   // ReplicateResult (exposure tables, totals).
   const double kept = metrics * strata * 8.0 + static_cast<double>(sizeof(model::ReplicateResult));
-  const double total = kProgramBytes + state * thread_count + series * series_held * 1.1 +
+  const double total = kProgramBytes * processes + state * thread_count + series * series_held * 1.1 +
                        kept * static_cast<double>(std::max(run_replicates, p.replicates));
   return total >= 1.8e19 ? UINT64_MAX : static_cast<std::uint64_t>(total);
 }
 
-std::string check_fits(const io::Scenario& s, unsigned threads, std::int64_t run_replicates) {
-  const std::uint64_t need = memory_needed(s, threads, run_replicates);
+std::string check_fits(const io::Scenario& s, unsigned threads, std::int64_t run_replicates, int ranks) {
+  const std::uint64_t need = memory_needed(s, threads, run_replicates, ranks);
   const std::uint64_t have = physical_memory();
   if (have == 0 || need <= have / 10 * 9) return {};
   return fmt::format(
       "scenario `{}` ({}) needs about {:.1f} GiB of memory ({} workers, {} buyers, {} days, {} replicates, {} "
-      "strata on {} threads), but this machine has {:.1f} GiB; reduce population.workers, population.buyers, "
-      "simulation.days, simulation.replicates or population.communities, or run fewer threads (-j)",
+      "strata on {} threads{}), but this machine has {:.1f} GiB; reduce population.workers, population.buyers, "
+      "simulation.days, simulation.replicates or population.communities, or run fewer threads (-j){}",
       s.name, s.source, static_cast<double>(need) / 1073741824.0, s.params.workers, s.params.buyers, s.params.days,
       s.params.replicates, model::strata_count(static_cast<std::size_t>(s.params.communities)), std::max(1u, threads),
-      static_cast<double>(have) / 1073741824.0);
+      ranks > 1 ? fmt::format(" in each of {} MPI ranks on it", ranks) : "", static_cast<double>(have) / 1073741824.0,
+      ranks > 1 ? " or fewer ranks per machine" : "");
 }
 
 OutputLock::OutputLock(std::filesystem::path output) : output_(std::move(output)) {

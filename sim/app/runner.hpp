@@ -78,10 +78,12 @@ std::vector<model::ReplicateResult> run_scenario(const io::Scenario& s, const Ru
 // a time), and the totals kept of each of `run_replicates` (every replicate
 // of the run; 0 or fewer: the scenario's own) for the tables; the run needs
 // the largest over its scenarios (docs/errors.md "Memory that does not
-// fit"). And a message if that is more than the machine has; empty if it
+// fit"). Under MPI, `ranks` is the number of ranks on this machine, each
+// with its `threads` threads and the program (rank 0 alone holds what is
+// written). And a message if that is more than the machine has; empty if it
 // fits.
-std::uint64_t memory_needed(const io::Scenario& s, unsigned threads, std::int64_t run_replicates = 0);
-std::string check_fits(const io::Scenario& s, unsigned threads, std::int64_t run_replicates = 0);
+std::uint64_t memory_needed(const io::Scenario& s, unsigned threads, std::int64_t run_replicates = 0, int ranks = 1);
+std::string check_fits(const io::Scenario& s, unsigned threads, std::int64_t run_replicates = 0, int ranks = 1);
 std::uint64_t physical_memory();
 
 // An exclusive lock on NAME.lock beside an output NAME, held from before a

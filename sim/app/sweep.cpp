@@ -420,7 +420,8 @@ int run_sweep(const io::Sweep& sweep, const SweepRunOptions& cmd, const MpiSessi
   for (std::size_t k = 0; k < run.sweep.points(); ++k) {
     io::Scenario s = run.sweep.point_scenario(k);
     s.params.replicates = 1;  // a sweep keeps one replicate per thread in memory
-    if (const std::string too_big = check_fits(s, threads); !too_big.empty()) return refuse(too_big);
+    if (const std::string too_big = check_fits(s, threads, 0, session.node_ranks); !too_big.empty())
+      return refuse(too_big);
   }
   for (std::uint64_t unit = 0; unit < run.sweep.units(); ++unit)
     if (run.in_shard(unit)) run.shard_units.push_back(unit);

@@ -815,6 +815,33 @@ TEST_CASE("the memory estimate grows with every dimension of a run", "[cli][limi
   CHECK(memory_needed(s, 4) > base);  // one replicate's state per thread
 }
 
+TEST_CASE("the memory check counts every MPI rank on the machine, not one process", "[cli][limits]") {
+  using harmsim::app::check_fits;
+  using harmsim::app::memory_needed;
+  harmsim::io::Scenario s;
+  s.params.replicates = 1;
+  // Four ranks of two threads each hold eight replicates' state and four
+  // programs: more than one rank of eight threads (one program), less than
+  // four separate runs of it (rank 0 alone holds what is written).
+  const std::uint64_t one_rank = memory_needed(s, 8);
+  const std::uint64_t four_ranks = memory_needed(s, 2, 0, 4);
+  CHECK(four_ranks > one_rank);
+  CHECK(four_ranks < 4 * memory_needed(s, 2));
+  CHECK(memory_needed(s, 2, 0, 1) == memory_needed(s, 2));
+  // A scenario that fits one rank of this machine, but not as many ranks as
+  // it would take to fill it ten times over, is refused, and the message
+  // says so.
+  const std::uint64_t have = harmsim::app::physical_memory();
+  REQUIRE(have > 0);
+  s.params.workers = 200'000;
+  s.params.buyers = 2'000'000;
+  REQUIRE(check_fits(s, 1).empty());
+  const auto ranks = static_cast<int>(std::min<std::uint64_t>(10 * have / memory_needed(s, 1) + 1, 1'000'000));
+  const std::string refused = check_fits(s, 1, 0, ranks);
+  CHECK_THAT(refused, Catch::Contains("in each of " + std::to_string(ranks) + " MPI ranks on it"));
+  CHECK_THAT(refused, Catch::Contains("fewer ranks per machine"));
+}
+
 TEST_CASE("the memory estimate counts the series of one scenario, and of the others only their totals",
           "[cli][limits]") {
   using harmsim::app::memory_needed;
