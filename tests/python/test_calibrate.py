@@ -422,14 +422,19 @@ def start_and_kill(directory, args, ready, timeout=120.0):
     process.send_signal(signal.SIGKILL)
     process.wait()
     # The fit step dies with harmsim (it is never left running on its own).
-    for child in children:
-        for _ in range(200):
-            if not os.path.exists(f"/proc/{child}") or open(f"/proc/{child}/stat").read().split()[2] == "Z":
+    wait_gone(children, "process")
+    return killed
+
+
+def wait_gone(pids, what):
+    """Fails unless every process of pids ends (or is a zombie) within a few seconds."""
+    for pid in pids:
+        for _ in range(500):
+            if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z":
                 break
             time.sleep(0.01)
         else:
-            pytest.fail(f"process {child} outlived the harmsim that started it")
-    return killed
+            pytest.fail(f"{what} {pid} outlived the harmsim that started it")
 
 
 def journal_records(work: pathlib.Path) -> int:
@@ -465,16 +470,6 @@ def test_a_calibration_killed_in_a_wave_and_in_a_fit_resumes_to_the_same_file(pr
     # Once complete, the same command has nothing to do.
     code, out, _ = run(args, problem_dir)
     assert code == 0 and "already complete: nothing to do" in out
-
-
-def wait_gone(pids, what):
-    for pid in pids:
-        for _ in range(500):
-            if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z":
-                break
-            time.sleep(0.01)
-        else:
-            pytest.fail(f"{what} {pid} outlived the harmsim that started it")
 
 
 def test_the_fit_processes_of_a_parallel_fit_end_with_harmsim_killed_or_interrupted(problem_dir):
