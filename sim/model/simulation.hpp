@@ -311,6 +311,10 @@ class Simulation {
   std::vector<std::uint32_t> scratch_;  // reused candidate lists (no allocation per event)
   std::vector<std::uint8_t> area_mask_;
   std::vector<double> heat_today_;
+  // The daily sample's tally (sampling.cpp): kTallyFields fields and
+  // kTallyLanes counts per (cell, community) pair.
+  static constexpr std::size_t kTallyFields = 10;
+  static constexpr std::size_t kTallyLanes = 12;
   std::vector<double> tally_;
   std::vector<std::uint32_t> tally_counts_;
   std::vector<float> series_storage_;          // recycled buffers of ReplicateResult (run)
