@@ -34,9 +34,10 @@ COMPARISON_METRICS = (
     "arrests_worker", "arrests_buyer", "arrests_exploiter", "deportations",
     "victims_identified", "victims_arrested_missed", "housing_lost", "condomless_acts",
 )
-#: Metrics shown over time.
+#: Metrics shown over time: among them the street workers in isolated areas and
+#: those displaced (away from their home area), people rather than moves.
 SERIES_METRICS = ("violence_12m", "arrests_worker", "victims_identified", "workers_active",
-                  "share_isolated", "income_mean")
+                  "share_isolated", "share_displaced", "income_mean")
 #: Metrics shown by equity strata.
 STRATA_METRICS = ("violence_buyer", "violence_12m")
 STRATA_DIMENSIONS = ("community", "sector")

@@ -18,7 +18,9 @@ enum class MetricKind : std::uint8_t {
   Share,  // a proportion sampled once a day; the table averages it
 };
 
-// X(name, kind, description)
+// X(name, kind, description), in the order of /metrics/name and of the
+// comparison table: a metric that reads with another sits beside it
+// (`share_displaced`, the people displaced, after `displacements`, the moves).
 #define HARMSIM_METRICS(X)                                                                 \
   X(encounters, Count, "paid encounters")                                                  \
   X(condomless_acts, Count, "encounters without a condom")                                 \
@@ -44,6 +46,7 @@ enum class MetricKind : std::uint8_t {
   X(jail_days, Count, "days of jail imposed")                                              \
   X(fines_imposed, Count, "fines imposed (currency units)")                                \
   X(displacements, Count, "moves of street workers away from policed areas")             \
+  X(share_displaced, Share, "active street workers working away from their usual area because of police") \
   X(controlled_new, Count, "independent workers who turned to a third party")             \
   X(exits, Count, "workers who left the market")                                           \
   X(exits_helped, Count, "exits with service support")                                     \

@@ -13,31 +13,34 @@ namespace harmsim::model {
 namespace {
 // The population levels tallied per worker, in this order.
 enum Field : std::size_t {
-  kActive, kControlled, kVictims, kStreet, kStreetIsolated, kViolence12m, kIncome, kUnhoused, kInDebt, kFields
+  kActive, kControlled, kVictims, kStreet, kStreetIsolated, kViolence12m, kIncome, kUnhoused, kInDebt,
+  kStreetAway, kFields
 };
 // The levels that are counts: one bit each in a worker's tally (her income is
 // summed apart).
-constexpr Field kCounted[] = {kActive, kControlled, kVictims, kStreet, kStreetIsolated, kViolence12m, kUnhoused, kInDebt};
+constexpr Field kCounted[] = {kActive,      kControlled, kVictims, kStreet,    kStreetIsolated,
+                              kViolence12m, kUnhoused,   kInDebt,  kStreetAway};
 constexpr std::size_t kCounts = std::size(kCounted);
 
-// Adds bit f of `bits` to row[f], f < 8, as two 4-lane vector additions
-// (GCC's and Clang's vector extensions): a worker's tally in a few
-// instructions instead of eight loads, adds and stores.
+// Adds bit f of `bits` to row[f] for every lane f < kLanes, as 4-lane vector
+// additions (GCC's and Clang's vector extensions): a worker's tally in a few
+// instructions instead of a load, add and store per count. A row holds
+// kLanes counts; the lanes past kCounts stay 0 (their bits are never set).
 using Lanes = std::uint32_t __attribute__((vector_size(16)));
+constexpr std::size_t kLanes = (kCounts + 3) / 4 * 4;
 inline void add_bits(std::uint32_t* row, std::uint32_t bits) noexcept {
-  constexpr Lanes kLow = {1u, 2u, 4u, 8u};
-  constexpr Lanes kHigh = {16u, 32u, 64u, 128u};
   const Lanes all = {bits, bits, bits, bits};
-  Lanes low, high;
-  std::memcpy(&low, row, sizeof low);
-  std::memcpy(&high, row + 4, sizeof high);
-  // A lane compares to all ones (-1) where its bit is set: subtracting adds 1.
-  low -= reinterpret_cast<Lanes>((all & kLow) != 0);
-  high -= reinterpret_cast<Lanes>((all & kHigh) != 0);
-  std::memcpy(row, &low, sizeof low);
-  std::memcpy(row + 4, &high, sizeof high);
+  for (std::size_t g = 0; g < kLanes / 4; ++g) {
+    const std::uint32_t first = 1u << (4 * g);
+    const Lanes mask = {first, first << 1, first << 2, first << 3};
+    Lanes lanes;
+    std::memcpy(&lanes, row + 4 * g, sizeof lanes);
+    // A lane compares to all ones (-1) where its bit is set: subtracting adds 1.
+    lanes -= reinterpret_cast<Lanes>((all & mask) != 0);
+    std::memcpy(row + 4 * g, &lanes, sizeof lanes);
+  }
 }
-static_assert(kCounts == 8, "add_bits adds eight counts");
+static_assert(kCounts <= 32, "a worker's counts are the bits of a 32-bit word");
 }  // namespace
 
 void Simulation::sample_day(std::size_t report_day, double t) {
@@ -45,13 +48,14 @@ void Simulation::sample_day(std::size_t report_day, double t) {
   const std::size_t strata = recorder_.strata();
   const std::size_t communities = recorder_.communities();
   const std::size_t n_pairs = kCellStrata * communities;
+  static_assert(kFields == kTallyFields && kLanes == kTallyLanes, "the storage reserved in simulation.cpp");
   // One pass over the workers tallies each field per (cell, community) pair:
   // the counts as integers, a worker adding her bits to her pair's row
   // without a branch or a floating-point dependency from one worker to the
   // next, and incomes as doubles in worker order. The strata ("all", each
   // cell, each community) are sums of those pairs, formed afterwards.
   std::vector<std::uint32_t>& counts = tally_counts_;
-  counts.assign(n_pairs * kCounts, 0);
+  counts.assign(n_pairs * kLanes, 0);
   std::vector<double>& pairs = tally_;
   pairs.assign(n_pairs * kFields, 0.0);
   const auto year_ago = static_cast<float>(t - 365.0);
@@ -61,6 +65,9 @@ void Simulation::sample_day(std::size_t report_day, double t) {
     if (h.status != Status::Active) continue;
     const bool street = h.sector == Sector::Street;
     const bool isolated = world_.areas.kind[h.area] == AreaKind::Isolated;
+    // Away from her usual area: only police move a street worker (displace()),
+    // and she is home again once she returns or is released.
+    const bool away = h.area != ws.home_area[w];
     const bool violence =
         std::max({ws.last_violence[0][w], ws.last_violence[1][w], ws.last_violence[2][w]}) >= year_ago;
     // Bit f set: she counts in kCounted[f].
@@ -68,14 +75,15 @@ void Simulation::sample_day(std::size_t report_day, double t) {
                                ((h.flags & (worker_flag::kMinor | worker_flag::kCoerced)) != 0 ? 4u : 0u) |
                                (street ? 8u : 0u) | (street && isolated ? 16u : 0u) | (violence ? 32u : 0u) |
                                ((h.flags & worker_flag::kHousingLost) != 0 ? 64u : 0u) |
-                               ((h.flags & worker_flag::kInDebt) != 0 ? 128u : 0u);
+                               ((h.flags & worker_flag::kInDebt) != 0 ? 128u : 0u) |
+                               (street && away ? 256u : 0u);
     const std::size_t pair = (cell_of(w) - 1) * communities + community_of(w);
-    add_bits(&counts[pair * kCounts], bits);
+    add_bits(&counts[pair * kLanes], bits);
     pairs[pair * kFields + kIncome] += static_cast<double>(h.income) * decay * keep_share(h);
   }
   for (std::size_t pair = 0; pair < n_pairs; ++pair)
     for (std::size_t f = 0; f < kCounts; ++f)
-      pairs[pair * kFields + kCounted[f]] = static_cast<double>(counts[pair * kCounts + f]);
+      pairs[pair * kFields + kCounted[f]] = static_cast<double>(counts[pair * kLanes + f]);
   // By stratum: [field][stratum], after the pairs.
   const std::size_t by_stratum = pairs.size();
   pairs.resize(by_stratum + kFields * strata, 0.0);
@@ -98,6 +106,7 @@ void Simulation::sample_day(std::size_t report_day, double t) {
     recorder_.set(Metric::share_controlled, s, ratio(field(kControlled), active));
     recorder_.set(Metric::victims_exploited, s, field(kVictims));
     recorder_.set(Metric::share_isolated, s, ratio(field(kStreetIsolated), field(kStreet)));
+    recorder_.set(Metric::share_displaced, s, ratio(field(kStreetAway), field(kStreet)));
     recorder_.set(Metric::violence_12m, s, ratio(field(kViolence12m), active));
     recorder_.set(Metric::income_mean, s, ratio(field(kIncome), active));
     recorder_.set(Metric::share_unhoused, s, ratio(field(kUnhoused), active));

@@ -49,8 +49,8 @@ Simulation::Simulation(const Params& params, const Interventions& interventions,
   // the run goes on: tests/allocation).
   heat_today_.assign(world_.areas.size(), 0.0);
   area_mask_.reserve(world_.areas.size());
-  tally_.reserve((kCellStrata * recorder_.communities() + recorder_.strata()) * 9);  // sampling.cpp's fields
-  tally_counts_.reserve(kCellStrata * recorder_.communities() * 8);                   // and its counts
+  tally_.reserve((kCellStrata * recorder_.communities() + recorder_.strata()) * kTallyFields);
+  tally_counts_.reserve(kCellStrata * recorder_.communities() * kTallyLanes);
   end_time_ = static_cast<double>(p_.warmup_days + p_.days);
   queue_.push(1.0, static_cast<std::uint16_t>(EventKind::Day), 0);
   for (std::uint32_t op = 0; op < iv_.operations.size(); ++op) schedule_operation(op, 0.0);

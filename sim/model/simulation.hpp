@@ -314,6 +314,10 @@ class Simulation {
   std::vector<std::uint32_t> away_;       // workers displace() moved from home since the last displacement_step,
                                           // and those still away after it (some may be home by now)
   std::vector<std::uint32_t> away_next_;  // displacement_step's list of those still away
+  // The daily sample's tally (sampling.cpp): kTallyFields fields and
+  // kTallyLanes counts per (cell, community) pair.
+  static constexpr std::size_t kTallyFields = 10;
+  static constexpr std::size_t kTallyLanes = 12;
   std::vector<double> tally_;
   std::vector<std::uint32_t> tally_counts_;
   std::vector<float> series_storage_;          // recycled buffers of ReplicateResult (run)

@@ -238,6 +238,96 @@ TEST_CASE("heat displaces street workers only, mostly to isolated areas, and the
     if (ws.hot[w].sector != Sector::Street) REQUIRE(ws.hot[w].area == start_area[w]);
 }
 
+namespace {
+
+// What the share_displaced test does at the end of each simulated day: on day
+// `displace_day` it displaces `to_displace` street workers; every day it
+// records the share of active street workers away from their usual area, as
+// the world holds it.
+struct DisplacedShareProbe {
+  Simulation* sim = nullptr;
+  std::int64_t displace_day = 0;
+  std::size_t to_displace = 0;
+  std::size_t displaced = 0;
+  std::vector<double> share_away;  // by day
+
+  static void on_day(void* context, std::int64_t day, std::int64_t) {
+    auto& probe = *static_cast<DisplacedShareProbe*>(context);
+    Workers& ws = probe.sim->world().workers;
+    if (day == probe.displace_day)
+      for (std::uint32_t w = 0; w < ws.size() && probe.displaced < probe.to_displace; w += 2)
+        if (ws.hot[w].sector == Sector::Street && probe.sim->displace(w, probe.sim->now())) ++probe.displaced;
+    std::size_t street = 0, away = 0;
+    for (std::uint32_t w = 0; w < ws.size(); ++w) {
+      if (ws.hot[w].status != Status::Active || ws.hot[w].sector != Sector::Street) continue;
+      ++street;
+      away += ws.hot[w].area != ws.home_area[w] ? 1 : 0;
+    }
+    probe.share_away.resize(static_cast<std::size_t>(day) + 1, 0.0);
+    probe.share_away[static_cast<std::size_t>(day)] = ratio(static_cast<double>(away), static_cast<double>(street));
+  }
+};
+
+}  // namespace
+
+TEST_CASE("share_displaced is the share of street workers away from home: displacing them raises it, their return "
+          "lowers it",
+          "[model][displacement][metrics]") {
+  // Area 0 central, 1 peripheral, 2 isolated; every street worker lives and
+  // works in area 0. Half the workers are online, so that a share of all
+  // workers would be half the share of street workers. No heat and no
+  // policing: nobody moves but the 300 displaced on day 10, who drift home at
+  // return_rate_per_day (0.1).
+  Params p = quiet_world();
+  p.workers = 2000;
+  p.share_street = 0.5;
+  p.share_venue = 0.0;
+  p.areas = 3;
+  p.peripheral_areas = 1;
+  p.isolated_areas = 1;
+  p.return_rate_per_day = 0.1;
+  p.days = 60;
+  const Interventions iv;
+  Simulation sim(p, iv, 310);
+  Workers& ws = sim.world().workers;
+  for (std::uint32_t w = 0; w < ws.size(); ++w)
+    if (ws.hot[w].sector == Sector::Street) ws.hot[w].area = ws.home_area[w] = 0;
+  DisplacedShareProbe probe;
+  probe.sim = &sim;
+  probe.displace_day = 10;
+  probe.to_displace = 300;
+  const ReplicateResult r = sim.run(&DisplacedShareProbe::on_day, &probe);
+  REQUIRE(probe.displaced == 300);
+  REQUIRE(probe.share_away.size() > 60);
+
+  const std::size_t strata = r.strata;
+  auto series = [&](std::size_t day, std::size_t stratum) {
+    return static_cast<double>(r.series[(index(Metric::share_displaced) * r.days + day) * strata + stratum]);
+  };
+  // The state the world held at the end of day d is the sample of day d
+  // (warm-up 0): the metric is exactly the share the probe counted.
+  for (std::size_t d = 1; d < r.days; ++d) {
+    INFO("day " << d);
+    CHECK(series(d, 0) == Approx(probe.share_away[d]).epsilon(1e-6));
+  }
+  for (std::size_t d = 0; d < 10; ++d) CHECK(series(d, 0) == 0.0);
+  // About 1,000 street workers: 300 of them away the day they were displaced.
+  CHECK(series(10, 0) > 0.25);
+  CHECK(series(10, 0) < 0.35);
+  // They go home: 0.9^7 = 0.48 of them still away a week later (sd 0.009 of
+  // the street workers), almost none after 49 days (0.9^49 = 0.006).
+  CHECK(series(17, 0) == Approx(series(10, 0) * std::pow(0.9, 7)).margin(0.04));
+  for (std::size_t d = 11; d < r.days; ++d) CHECK(series(d, 0) <= series(d - 1, 0));
+  CHECK(series(59, 0) < 0.01);
+  CHECK(r.totals[index(Metric::share_displaced)] > 0.0);
+  // By stratum, a worker counts where she works now: the displaced are in the
+  // peripheral and isolated cells, and nobody in the central cell is away.
+  const std::size_t central = cell_stratum(0, false, false, static_cast<unsigned>(AreaKind::Central));
+  const std::size_t isolated = cell_stratum(0, false, false, static_cast<unsigned>(AreaKind::Isolated));
+  CHECK(series(10, central) == 0.0);
+  CHECK(series(10, isolated) == 1.0);
+}
+
 TEST_CASE("exploiters are more violent toward workers whose earnings fall short of the quota",
           "[model][exploiter]") {
   // Everyone works for a pimp. The same world at a high price (gross income

@@ -3,7 +3,7 @@
 memory, and the results file is written a scenario at a time from them.
 
 A run of 8 scenarios whose daily series dominate its memory (a tiny
-population over 365 days: 2.8 MiB of series a replicate, 223 MiB in all)
+population over 365 days: 2.8 MiB of series a replicate, 227 MiB in all)
 must peak far below the series of all of them. The peak is the child's
 maximum resident set size (os.wait4), less that of a run of one replicate
 of the same shape (the program, its libraries and a thread's buffers), and
@@ -26,7 +26,7 @@ BINARY = os.path.abspath(os.environ.get("HARMSIM_BINARY", str(ROOT / "build" / "
 SCENARIOS = 8
 REPLICATES = 10
 DAYS = 365
-METRICS = 50          # sim/model/metrics.hpp, kMetricCount
+METRICS = 51          # sim/model/metrics.hpp, kMetricCount
 STRATA = 37 + 3       # strata_count(communities = 3)
 SERIES_BYTES = METRICS * DAYS * STRATA * 4  # one replicate's series in memory
 
