@@ -22,25 +22,27 @@ constexpr Field kCounted[] = {kActive,      kControlled, kVictims, kStreet,    k
                               kViolence12m, kUnhoused,   kInDebt,  kStreetAway};
 constexpr std::size_t kCounts = std::size(kCounted);
 
-// Adds bit f of `bits` to row[f] for every lane f < kLanes, as 4-lane vector
-// additions (GCC's and Clang's vector extensions): a worker's tally in a few
-// instructions instead of a load, add and store per count. A row holds
-// kLanes counts; the lanes past kCounts stay 0 (their bits are never set).
+// Adds bit f of `bits` to row[f] for every f < kCounts: the first eight as
+// two 4-lane vector additions (GCC's and Clang's vector extensions), the rest
+// one by one: a worker's tally in a few instructions instead of a load, add
+// and store per count.
 using Lanes = std::uint32_t __attribute__((vector_size(16)));
-constexpr std::size_t kLanes = (kCounts + 3) / 4 * 4;
+constexpr std::size_t kLanes = kCounts;
 inline void add_bits(std::uint32_t* row, std::uint32_t bits) noexcept {
+  constexpr Lanes kLow = {1u, 2u, 4u, 8u};
+  constexpr Lanes kHigh = {16u, 32u, 64u, 128u};
   const Lanes all = {bits, bits, bits, bits};
-  for (std::size_t g = 0; g < kLanes / 4; ++g) {
-    const std::uint32_t first = 1u << (4 * g);
-    const Lanes mask = {first, first << 1, first << 2, first << 3};
-    Lanes lanes;
-    std::memcpy(&lanes, row + 4 * g, sizeof lanes);
-    // A lane compares to all ones (-1) where its bit is set: subtracting adds 1.
-    lanes -= reinterpret_cast<Lanes>((all & mask) != 0);
-    std::memcpy(row + 4 * g, &lanes, sizeof lanes);
-  }
+  Lanes low, high;
+  std::memcpy(&low, row, sizeof low);
+  std::memcpy(&high, row + 4, sizeof high);
+  // A lane compares to all ones (-1) where its bit is set: subtracting adds 1.
+  low -= reinterpret_cast<Lanes>((all & kLow) != 0);
+  high -= reinterpret_cast<Lanes>((all & kHigh) != 0);
+  std::memcpy(row, &low, sizeof low);
+  std::memcpy(row + 4, &high, sizeof high);
+  for (std::size_t f = 8; f < kCounts; ++f) row[f] += (bits >> f) & 1u;
 }
-static_assert(kCounts <= 32, "a worker's counts are the bits of a 32-bit word");
+static_assert(kCounts >= 8 && kCounts <= 32, "a worker's counts are the bits of a 32-bit word, eight or more");
 }  // namespace
 
 void Simulation::sample_day(std::size_t report_day, double t) {

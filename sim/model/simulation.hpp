@@ -317,7 +317,7 @@ class Simulation {
   // The daily sample's tally (sampling.cpp): kTallyFields fields and
   // kTallyLanes counts per (cell, community) pair.
   static constexpr std::size_t kTallyFields = 10;
-  static constexpr std::size_t kTallyLanes = 12;
+  static constexpr std::size_t kTallyLanes = 9;
   std::vector<double> tally_;
   std::vector<std::uint32_t> tally_counts_;
   std::vector<float> series_storage_;          // recycled buffers of ReplicateResult (run)
