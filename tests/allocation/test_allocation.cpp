@@ -2,8 +2,8 @@
 // this program replaces the global operator new with one that counts, and
 // checks that the event queue and the full model allocate nothing once they
 // have grown to their working size. It is a program of its own so that the
-// counting allocator sees only what these tests do.
-#define CATCH_CONFIG_MAIN
+// counting allocator sees only what these tests do (its main() is Catch2's,
+// from libCatch2WithMain: tests/CMakeLists.txt).
 #include <catch2/catch.hpp>
 
 #include <cstdint>
