@@ -32,7 +32,6 @@ bool Simulation::displace(std::uint32_t w, double t) {
   ws.hot[w].area = dest;
   ws.last_displaced[w] = static_cast<float>(t);
   record_policed(w, t);
-  displaced_any_ = true;
   away_.push_back(w);
   count(Metric::displacements, w);
   return true;
@@ -48,15 +47,13 @@ void Simulation::displacement_step(double t) {
     heat_today_[a] = area_heat(a, t);
     any_heat = any_heat || heat_today_[a] > p_.displacement_threshold;
   }
-  if (!any_heat && !displaced_any_) return;
-  displaced_any_ = false;
+  if (!any_heat && away_.empty()) return;  // nobody is hot and nobody is away: nothing to draw
   // One worker's day: a displaced one may drift home; one in a hot area may
   // be displaced.
   auto step = [&](std::uint32_t w) {
     if (ws.hot[w].sector != Sector::Street || ws.hot[w].status != Status::Active) return;
     const std::uint32_t here = ws.hot[w].area;
     if (here != ws.home_area[w]) {
-      displaced_any_ = true;
       if (heat_today_[ws.home_area[w]] < p_.return_threshold && rng_.bernoulli(p_.return_rate_per_day)) {
         ws.hot[w].area = ws.home_area[w];
         return;

@@ -307,7 +307,6 @@ class Simulation {
   std::uint64_t deterred_today_ = 0;  // of which deterred by enforcement risk
   bool decrim_applied_ = false;
   bool building_ = true;               // inside build_world
-  bool displaced_any_ = true;          // someone may be away from home
   std::vector<std::uint32_t> scratch_;  // reused candidate lists (no allocation per event)
   std::vector<std::uint8_t> area_mask_;
   std::vector<double> heat_today_;
