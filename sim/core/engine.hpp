@@ -16,7 +16,10 @@ inline constexpr std::size_t kPrefetchDistance = 6;
 
 // Model must provide: void handle(const Event&). It may provide
 // void prefetch(const Event&), called for an event a few places ahead of the
-// one being handled, to start loading the state that event will touch.
+// one being handled, to start loading the state that event will touch, with
+// bool prefetching() saying whether it is worth it (a state that fits in the
+// cache gains nothing from a prefetch, and looking ahead costs about 20
+// instructions an event).
 // Returns the number of events processed. Events at or after `until` stay in
 // the queue.
 template <class Model>
@@ -26,7 +29,8 @@ std::uint64_t run_until(EventQueue& queue, Model& model, Time until) {
     const Event e = *next;
     queue.drop_next();
     if constexpr (requires(Model& m, const Event& ahead) { m.prefetch(ahead); }) {
-      if (const Event* ahead = queue.peek(kPrefetchDistance)) model.prefetch(*ahead);
+      if (model.prefetching())
+        if (const Event* ahead = queue.peek(kPrefetchDistance)) model.prefetch(*ahead);
     }
     model.handle(e);
     ++processed;

@@ -74,6 +74,9 @@ class Simulation {
   // Starts loading the state an upcoming event will touch (core::run_until
   // calls it a few events ahead): at a million workers a worker's record is
   // a miss to main memory, which this overlaps with the events before it.
+  // Only when the records outgrow the cache (prefetching()); the threshold
+  // is set in build_world.
+  [[nodiscard]] bool prefetching() const noexcept { return prefetching_; }
   void prefetch(const core::Event& e) const noexcept {
     if (e.kind == static_cast<std::uint16_t>(EventKind::Encounter) ||
         e.kind == static_cast<std::uint16_t>(EventKind::ExploiterViolence))
@@ -307,6 +310,7 @@ class Simulation {
   std::uint64_t deterred_today_ = 0;  // of which deterred by enforcement risk
   bool decrim_applied_ = false;
   bool building_ = true;               // inside build_world
+  bool prefetching_ = false;           // whether the event loop prefetches worker records
   std::vector<std::uint32_t> scratch_;  // reused candidate lists (no allocation per event)
   std::vector<std::uint8_t> area_mask_;
   std::vector<double> heat_today_;
