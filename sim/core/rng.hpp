@@ -131,8 +131,11 @@ class Rng {
   [[nodiscard]] bool bernoulli(double p) noexcept { return uniform() < p; }
   // Exponential waiting time with the given rate (events per unit time); a
   // rate of 0 waits for ever (+inf).
-  [[nodiscard]] double exponential(double rate) noexcept {
-    return boost::random::exponential_distribution<double>()(engine_) / rate;
+  [[nodiscard]] double exponential(double rate) noexcept { return unit_exponential() / rate; }
+  // Exponential of rate 1 (mean 1): a waiting time of mean m is m times it,
+  // without the division of exponential().
+  [[nodiscard]] double unit_exponential() noexcept {
+    return boost::random::exponential_distribution<double>()(engine_);
   }
   // Failures before the first success in Bernoulli trials of success
   // probability p, given log(1 - p) (negative; -inf when p = 1), by

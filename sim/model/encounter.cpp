@@ -12,20 +12,34 @@
 //
 // This is the model's hottest path (most events are encounters): it reads and
 // writes the worker's WorkerHot record and touches her other arrays only when
-// a flag calls for it (no condoms, a debt).
+// a flag calls for it (no condoms, a debt). Consecutive encounters are of
+// workers drawn at random, so a branch on her sector, her venue or a draw
+// mispredicts about as often as it goes either way: where both sides are
+// cheap, both are computed and one is selected (pick), which gives the same
+// result without a branch.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "model/simulation.hpp"
 
 namespace harmsim::model {
+
+namespace {
+// a if c, else b, without a branch on c: an index into two values in place of
+// the conditional jump a ternary on doubles usually compiles to.
+inline double pick(bool c, double a, double b) noexcept {
+  const double both[2] = {b, a};
+  return both[c ? 1 : 0];
+}
+}  // namespace
 
 void Simulation::on_encounter(std::uint32_t w, double t) {
   WorkerHot& h = world_.workers.hot[w];
   if (h.status != Status::Active) return;
 
   const bool online = h.sector == Sector::Online;
-  const double heat = online ? online_heat(t) : area_heat(h.area, t) + patrol_heat_[h.area];
+  const double heat = pick(online, online_heat(t), area_heat(h.area, t) + patrol_heat_[h.area]);
   const double decay = income_decay(t);
   const double income = static_cast<double>(h.income) * decay;
   const double net = income * keep_share(h);
@@ -38,8 +52,11 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   queue_.push(t + rng_.exponential(p_.rate_per_day * rate_multiplier),
               static_cast<std::uint16_t>(EventKind::Encounter), w, h.generation);
 
-  // A closed venue has no clients for its workers until it re-opens.
-  if (h.venue != kNone && t < world_.venues.closed_until[h.venue]) return;
+  // A closed venue has no clients for its workers until it re-opens (a worker
+  // of no venue reads a time that is never later than now).
+  static constexpr double kNeverClosed = -std::numeric_limits<double>::infinity();
+  const double* closed_until = h.venue != kNone ? &world_.venues.closed_until[h.venue] : &kNeverClosed;
+  if (t < *closed_until) return;
 
   // A buyer of her place, and from the same draw the uniform that settles
   // condom use.
@@ -55,7 +72,7 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
     return;
   // Enforcement risk deters some buyers: the contact is lost demand.
   ++contacts_today_;
-  const double risk = online ? online_buyer_risk(t) : area_buyer_risk(h.area, t);
+  const double risk = pick(online, online_buyer_risk(t), area_buyer_risk(h.area, t));
   if (risk > 0.0 && rng_.uniform() < buyers.deterrence(b, violent) * std::min(1.0, risk)) {
     ++deterred_today_;
     return;
@@ -64,16 +81,15 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   // Police heat and buyers' fear of arrest rush the negotiation (J Urban
   // Health 2017, Vancouver: more rushed negotiations after the end-demand
   // guideline, 8.9 % to 14.8 % of women; docs/literature.md).
-  double rush = heat + p_.risk_rush * risk;
-  bool wary = false;
-  if ((h.flags & worker_flag::kWary) != 0) {
-    wary = world_.workers.hot[w].wary_until > t;
-    if (wary) rush += p_.wary_heat;
-    else h.flags &= static_cast<std::uint8_t>(~worker_flag::kWary);
-  }
+  // A wary worker rushes more; her wariness ends at wary_until.
+  const bool flagged_wary = (h.flags & worker_flag::kWary) != 0;
+  const bool wary = flagged_wary && h.wary_until > t;
+  if (flagged_wary != wary) h.flags &= static_cast<std::uint8_t>(~worker_flag::kWary);
+  const double rush = heat + p_.risk_rush * risk + pick(wary, p_.wary_heat, 0.0);
   const double negotiation = rush > 0.0 ? negotiation_share(rush) : 1.0;
-  double screening = p_.screening_sensitivity * negotiation * pressure;
-  if (online) screening += p_.online_screening_gain * (1.0 - screening);
+  const double offline_screening = p_.screening_sensitivity * negotiation * pressure;
+  const double screening =
+      pick(online, offline_screening + p_.online_screening_gain * (1.0 - offline_screening), offline_screening);
   if (violent && rng_.uniform() < screening) return;  // refused after screening
 
   const std::size_t cell = cell_of(w), community = community_of(w);
@@ -94,21 +110,22 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   // 1 when unhurried and unpressured, and every condomless chance is raised
   // by rush_condom_effect times the strength lost.
   const double strength = negotiation * (0.5 + 0.5 * pressure);
-  double condomless = ((buyer & buyer_flag::kRefusesCondoms) != 0 ? condom_refusal_wins_ : p_.condomless_base) *
+  double condomless = pick((buyer & buyer_flag::kRefusesCondoms) != 0, condom_refusal_wins_, p_.condomless_base) *
                       (1.0 + p_.rush_condom_effect * (1.0 - strength));
   if ((h.flags & worker_flag::kNoCondoms) != 0) {
     if (world_.workers.hot[w].condoms_back > t) condomless = std::max(condomless, p_.no_condom_condomless);
     else h.flags &= static_cast<std::uint8_t>(~worker_flag::kNoCondoms);
   }
-  if (condom_draw < condomless) {
-    recorder_.add(Metric::condomless_acts, cell, community);
-    h.last_condomless = static_cast<float>(t);
-  }
+  // Counted as 0 or 1: adding 0.0 leaves a count as it was.
+  const bool condomless_act = condom_draw < condomless;
+  recorder_.add(Metric::condomless_acts, cell, community, condomless_act ? 1.0 : 0.0);
+  h.last_condomless = condomless_act ? static_cast<float>(t) : h.last_condomless;
 
   const double price = p_.price * std::max(0.5, 1.0 - p_.heat_price_drop * heat);
   set_income_decayed(h, income + price, decay);
   // Fines are paid down from what she earns.
-  if (h.fines > 0.0f) h.fines = std::max(0.0f, h.fines - static_cast<float>(0.2 * price));
+  // (a fine of 0 stays 0)
+  h.fines = std::max(0.0f, h.fines - static_cast<float>(0.2 * price));
   // So is a debt, which binds her until it is repaid [seed 000].
   if ((h.flags & worker_flag::kInDebt) != 0) {
     float& debt = world_.workers.hot[w].debt;

@@ -38,6 +38,9 @@ Simulation::Simulation(const Params& params, const Interventions& interventions,
   tally_counts_.clear();
   condom_refusal_wins_ = 1.0 - p_.condom_insistence;
   heat_decay_rate_ = kLn2 / p_.half_life_days;
+  keep_share_[0] = 1.0;
+  keep_share_[1] = 1.0 - p_.exploiter_take;
+  keep_share_[2] = 1.0 - p_.venue_take;
   recorder_.reset(static_cast<std::size_t>(p_.communities));
   // Routine policing's arrests: no operation's screening or ICE cooperation
   // but the model's own (policing.ice_referral).

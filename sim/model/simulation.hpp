@@ -164,8 +164,11 @@ class Simulation {
   [[nodiscard]] double net_income_now(std::uint32_t w, double t) const;
   // Share of her earnings a worker keeps: all when independent, less what a
   // pimp or her venue takes.
+  // (From a table: whether she is controlled varies from one worker to the
+  // next, and a branch on it would mispredict.)
   [[nodiscard]] double keep_share(const WorkerHot& h) const {
-    return h.exploiter == kNone ? 1.0 : h.venue != kNone ? 1.0 - p_.venue_take : 1.0 - p_.exploiter_take;
+    const unsigned controlled = h.exploiter != kNone ? 1u : 0u;
+    return keep_share_[controlled + (controlled & (h.venue != kNone ? 1u : 0u))];
   }
   // Exploiter violence per day against a controlled worker whose quota is met:
   // a venue operator's or a pimp's.
@@ -295,6 +298,7 @@ class Simulation {
   double now_ = 0;
   double condom_refusal_wins_ = 0;    // 1 - condom_insistence
   double heat_decay_rate_ = 0;        // ln 2 / half_life_days
+  double keep_share_[3] = {};         // keep_share: independent, a pimp's, a venue's
   double income_epoch_ = 0;           // see income_decay
   double day_start_ = 0;              // time of the last Day event
   double day_decay_ = 1;              // exp(-(day_start_ - income_epoch_) / 30)

@@ -167,7 +167,9 @@ struct Buyers {
   // Segment of a worker's sector and area: street areas first, then venues'
   // areas, then online.
   [[nodiscard]] std::uint32_t segment_of(Sector s, std::uint32_t area) const noexcept {
-    return s == Sector::Online ? 2 * areas : static_cast<std::uint32_t>(s) * areas + area;
+    // (Online is 2: its one segment is 2 × areas, after those of the street
+    // and the venues; the sum avoids a branch on the sector.)
+    return static_cast<std::uint32_t>(s) * areas + (s == Sector::Online ? 0u : area);
   }
   // buyer_flag bits of buyer b.
   [[nodiscard]] std::uint8_t flags(std::uint32_t b) const noexcept {
