@@ -56,8 +56,11 @@ void Simulation::sample_day(std::size_t report_day, double t) {
   // without a branch or a floating-point dependency from one worker to the
   // next, and incomes as doubles in worker order. The strata ("all", each
   // cell, each community) are sums of those pairs, formed afterwards.
+  // Counts go to kTallyCopies copies of the rows in turn, so that two
+  // workers in a row of the same pair do not wait on each other's store.
   std::vector<std::uint32_t>& counts = tally_counts_;
-  counts.assign(n_pairs * kLanes, 0);
+  const std::size_t copy_size = n_pairs * kLanes;
+  counts.assign(kTallyCopies * copy_size, 0);
   std::vector<double>& pairs = tally_;
   pairs.assign(n_pairs * kFields, 0.0);
   const auto year_ago = static_cast<float>(t - 365.0);
@@ -79,10 +82,17 @@ void Simulation::sample_day(std::size_t report_day, double t) {
                                ((h.flags & worker_flag::kHousingLost) != 0 ? 64u : 0u) |
                                ((h.flags & worker_flag::kInDebt) != 0 ? 128u : 0u) |
                                (street && away ? 256u : 0u);
-    const std::size_t pair = (cell_of(w) - 1) * communities + community_of(w);
-    add_bits(&counts[pair * kLanes], bits);
+    // Her pair: (cell - 1) × communities + community, where cell - 1 is
+    // ((sector × 2 + undocumented) × 2 + minor) × 3 + area kind (cell_stratum)
+    // and the area's part comes from area_pair_.
+    static_assert(worker_flag::kMinor == 1 && worker_flag::kUndocumented == 2, "the flag bits of cell_stratum");
+    const std::size_t pair =
+        (static_cast<std::size_t>(h.sector) * 4 + (h.flags & 3u)) * 3 * communities + area_pair_[h.area];
+    add_bits(&counts[(w % kTallyCopies) * copy_size + pair * kLanes], bits);
     pairs[pair * kFields + kIncome] += static_cast<double>(h.income) * decay * keep_share(h);
   }
+  for (std::size_t copy = 1; copy < kTallyCopies; ++copy)
+    for (std::size_t i = 0; i < copy_size; ++i) counts[i] += counts[copy * copy_size + i];
   for (std::size_t pair = 0; pair < n_pairs; ++pair)
     for (std::size_t f = 0; f < kCounts; ++f)
       pairs[pair * kFields + kCounted[f]] = static_cast<double>(counts[pair * kLanes + f]);

@@ -325,6 +325,8 @@ class Simulation {
   // kTallyLanes counts per (cell, community) pair.
   static constexpr std::size_t kTallyFields = 10;
   static constexpr std::size_t kTallyLanes = 9;
+  static constexpr std::size_t kTallyCopies = 2;
+  std::vector<std::uint32_t> area_pair_;  // by area: kind × communities + community (sample_day)
   std::vector<double> tally_;
   std::vector<std::uint32_t> tally_counts_;
   std::vector<float> series_storage_;          // recycled buffers of ReplicateResult (run)
