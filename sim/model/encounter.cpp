@@ -44,13 +44,14 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   const double income = static_cast<double>(h.income) * decay;
   const double net = income * keep_share(h);
   // Income below need: seek more encounters, screen less (pressure < 1).
-  const double need_ratio = p_.income_need_30d > 0 ? net / p_.income_need_30d : 1.0;
+  // Encounters come at rate_per_day times need / income, within a factor
+  // max_rate_multiplier of it either way: the mean gap to the next one is
+  // 1 / rate_per_day times the need ratio, clamped to the same factor.
+  const double need_ratio = p_.income_need_30d > 0 ? net * inv_income_need_ : 1.0;
   const double pressure = std::clamp(need_ratio, 0.25, 1.0);
-  const double rate_multiplier =
-      std::clamp(need_ratio > 0 ? 1.0 / need_ratio : p_.max_rate_multiplier, 1.0 / p_.max_rate_multiplier,
-                 p_.max_rate_multiplier);
-  queue_.push(t + rng_.exponential(p_.rate_per_day * rate_multiplier),
-              static_cast<std::uint16_t>(EventKind::Encounter), w, h.generation);
+  const double gap_factor = std::clamp(need_ratio, min_gap_factor_, p_.max_rate_multiplier);
+  queue_.push(t + rng_.unit_exponential() * (mean_gap_ * gap_factor), static_cast<std::uint16_t>(EventKind::Encounter),
+              w, h.generation);
 
   // A closed venue has no clients for its workers until it re-opens (a worker
   // of no venue reads a time that is never later than now).

@@ -38,6 +38,10 @@ Simulation::Simulation(const Params& params, const Interventions& interventions,
   tally_counts_.clear();
   condom_refusal_wins_ = 1.0 - p_.condom_insistence;
   heat_decay_rate_ = kLn2 / p_.half_life_days;
+  inv_heat_halves_ = 1.0 / p_.heat_halves_negotiation;
+  inv_income_need_ = p_.income_need_30d > 0 ? 1.0 / p_.income_need_30d : 0.0;
+  mean_gap_ = 1.0 / p_.rate_per_day;
+  min_gap_factor_ = 1.0 / p_.max_rate_multiplier;
   keep_share_[0] = 1.0;
   keep_share_[1] = 1.0 - p_.exploiter_take;
   keep_share_[2] = 1.0 - p_.venue_take;
@@ -207,12 +211,6 @@ void Simulation::add_online_buyer_risk(double amount, double t) {
 double Simulation::worker_heat(std::uint32_t w, double t) const {
   const WorkerHot& h = world_.workers.hot[w];
   return h.sector == Sector::Online ? online_heat(t) : area_heat(h.area, t) + patrol_heat_[h.area];
-}
-
-double Simulation::negotiation_share(double heat) const {
-  // Halved at heat_halves_negotiation, a third at twice that, ... ("shorter
-  // negotiation times" under heightened policing [seed 002]).
-  return 1.0 / (1.0 + heat / p_.heat_halves_negotiation);
 }
 
 double Simulation::net_income_now(std::uint32_t w, double t) const {

@@ -129,8 +129,10 @@ class Simulation {
   // Heat a worker works under: her area's (patrols and operations), or the
   // online heat for online workers.
   [[nodiscard]] double worker_heat(std::uint32_t w, double t) const;
-  // Negotiation time as a share of the unpoliced time, in (0, 1].
-  [[nodiscard]] double negotiation_share(double heat) const;
+  // Negotiation time as a share of the unpoliced time, in (0, 1]: halved at
+  // heat_halves_negotiation, a third at twice that, ... ("shorter
+  // negotiation times" under heightened policing [seed 002]).
+  [[nodiscard]] double negotiation_share(double heat) const { return 1.0 / (1.0 + heat * inv_heat_halves_); }
   // Incomes: a worker's gross 30-day income decays with a 30-day time
   // constant and rises by the price of each encounter. Her record holds it
   // scaled to the income epoch, income × exp((t - epoch) / 30) at the time t
@@ -298,6 +300,12 @@ class Simulation {
   double now_ = 0;
   double condom_refusal_wins_ = 0;    // 1 - condom_insistence
   double heat_decay_rate_ = 0;        // ln 2 / half_life_days
+  // Reciprocals of parameters the encounter divides by (a multiplication is
+  // cheaper than a division in the hottest path).
+  double inv_heat_halves_ = 0;        // 1 / heat_halves_negotiation
+  double inv_income_need_ = 0;        // 1 / income_need_30d (0 when there is no need)
+  double mean_gap_ = 0;               // 1 / rate_per_day: mean days between encounters at need
+  double min_gap_factor_ = 0;         // 1 / max_rate_multiplier
   double keep_share_[3] = {};         // keep_share: independent, a pimp's, a venue's
   double income_epoch_ = 0;           // see income_decay
   double day_start_ = 0;              // time of the last Day event
