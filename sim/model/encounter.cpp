@@ -56,8 +56,10 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   // A closed venue has no clients for its workers until it re-opens (a worker
   // of no venue reads a time that is never later than now).
   static constexpr double kNeverClosed = -std::numeric_limits<double>::infinity();
-  const double* closed_until = h.venue != kNone ? &world_.venues.closed_until[h.venue] : &kNeverClosed;
-  if (t < *closed_until) return;
+  const bool in_venue = h.venue != kNone;
+  const double* const closed_until[2] = {&kNeverClosed,
+                                         world_.venues.closed_until.data() + (in_venue ? h.venue : 0u)};
+  if (t < *closed_until[in_venue ? 1 : 0]) return;
 
   // A buyer of her place, and from the same draw the uniform that settles
   // condom use.
@@ -84,10 +86,10 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   // guideline, 8.9 % to 14.8 % of women; docs/literature.md).
   // A wary worker rushes more; her wariness ends at wary_until.
   const bool flagged_wary = (h.flags & worker_flag::kWary) != 0;
-  const bool wary = flagged_wary && h.wary_until > t;
+  const bool wary = flagged_wary & (h.wary_until > t);
   if (flagged_wary != wary) h.flags &= static_cast<std::uint8_t>(~worker_flag::kWary);
   const double rush = heat + p_.risk_rush * risk + pick(wary, p_.wary_heat, 0.0);
-  const double negotiation = rush > 0.0 ? negotiation_share(rush) : 1.0;
+  const double negotiation = negotiation_share(rush);  // exactly 1 when nothing rushes her
   const double offline_screening = p_.screening_sensitivity * negotiation * pressure;
   const double screening =
       pick(online, offline_screening + p_.online_screening_gain * (1.0 - offline_screening), offline_screening);
