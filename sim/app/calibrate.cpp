@@ -44,6 +44,7 @@
 #include "app/evaluate.hpp"
 #include "app/runner.hpp"
 #include "app/sweep.hpp"
+#include "io/build_info.hpp"
 #include "io/calibration.hpp"
 #include "io/calibration_output.hpp"
 #include "io/sweep_output.hpp"
@@ -136,7 +137,7 @@ struct Run {
 // The manifest of OUT.work: what identifies the calibration and the program.
 std::string manifest_text(const io::Calibration& c) {
   return fmt::format("harmsim calibration\ncalibration_id = {}\nharmsim_version = {}\ngit_commit = {}\n",
-                     c.calibration_id, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
+                     c.calibration_id, HARMSIM_VERSION, io::git_commit());
 }
 
 io::Sweep wave_sweep(const Run& run, std::int64_t wave, std::size_t scenario, const std::vector<double>& design) {

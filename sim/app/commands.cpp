@@ -17,6 +17,7 @@
 #include "app/runner.hpp"
 #include "app/table.hpp"
 #include "core/rng.hpp"
+#include "io/build_info.hpp"
 #include "io/checkpoint.hpp"
 #include "io/hdf5_file.hpp"
 #include "io/hdf5_writer.hpp"
@@ -126,7 +127,7 @@ bool written_by_this_run(const std::filesystem::path& path, const std::vector<io
     reader.open(path);
     if (!reader.has_attribute("/", "complete") || reader.attribute_int64("/", "complete") != 1 ||
         reader.attribute_string("/", "harmsim_version") != HARMSIM_VERSION ||
-        reader.attribute_string("/", "git_commit") != HARMSIM_GIT_COMMIT)
+        reader.attribute_string("/", "git_commit") != io::git_commit())
       return false;
     const std::vector<std::string> names = reader.strings("/scenario_names");
     if (names.size() != scenarios.size()) return false;
@@ -451,7 +452,7 @@ int prepare_run(const std::vector<io::Scenario>& scenarios, const RunCommand& cm
     return kExitBadInput;
   }
   try {
-    io::RunInfo info{HARMSIM_VERSION, HARMSIM_GIT_COMMIT, cmd.command_line, io::iso8601_utc_now()};
+    io::RunInfo info{HARMSIM_VERSION, io::git_commit(), cmd.command_line, io::iso8601_utc_now()};
     writer.emplace(out, info, static_cast<std::size_t>(scenarios.front().params.communities));
     checkpoints.open_or_create(scenarios.size());
   } catch (const io::IoError& e) {
@@ -599,7 +600,7 @@ int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cm
   // Finished replicates are kept in OUTPUT.work/ (io/checkpoint.hpp) until
   // results.h5 is complete, so the same command resumes a killed run. A
   // directory left by another run is refused before anything is written.
-  const io::RunIdentity identity = io::run_identity(scenarios, HARMSIM_VERSION, HARMSIM_GIT_COMMIT,
+  const io::RunIdentity identity = io::run_identity(scenarios, HARMSIM_VERSION, io::git_commit(),
                                                     posterior != nullptr ? posterior->draws.identity_text() : "");
   const io::CheckpointDir checkpoints(cmd.output + ".work", identity.id, identity.manifest, "run");
 

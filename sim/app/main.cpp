@@ -20,6 +20,7 @@
 #include "app/calibrate.hpp"
 #include "app/commands.hpp"
 #include "app/sweep.hpp"
+#include "io/build_info.hpp"
 #include "io/hdf5_writer.hpp"
 #include "io/scenario.hpp"
 
@@ -138,7 +139,7 @@ int main(int argc, char** argv) {
   // without a word.
   std::signal(SIGXFSZ, SIG_IGN);
   CLI::App cli{"harmsim: discrete-event simulation of policing and service policies on the commercial sex market"};
-  cli.set_version_flag("--version", std::string("harmsim ") + HARMSIM_VERSION + " (" + HARMSIM_GIT_COMMIT + ")");
+  cli.set_version_flag("--version", std::string("harmsim ") + HARMSIM_VERSION + " (" + harmsim::io::git_commit() + ")");
   cli.require_subcommand(1);
 
   RunCommand run;

@@ -21,6 +21,7 @@
 #include "app/commands.hpp"
 #include "app/distribute.hpp"
 #include "app/runner.hpp"
+#include "io/build_info.hpp"
 #include "io/sweep.hpp"
 #include "io/checkpoint.hpp"
 #include "io/sweep_output.hpp"
@@ -115,7 +116,7 @@ struct SweepRun {
   }
   [[nodiscard]] std::string manifest() const {
     return io::sweep_manifest(sweep.sweep_id, sweep.points(), sweep.replicates, per_replicate, shard_index,
-                              shard_count, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
+                              shard_count, HARMSIM_VERSION, io::git_commit());
   }
   [[nodiscard]] io::CheckpointDir checkpoints() const { return {work, sweep.sweep_id, manifest()}; }
   [[nodiscard]] std::size_t unit_bytes(std::uint64_t point) const {
@@ -259,7 +260,7 @@ int prepare(const SweepRunOptions& cmd, const SweepRun& run, const io::Checkpoin
 int assemble(const SweepRunOptions& cmd, const SweepRun& run, const MpiSession& session,
              const io::CheckpointDir& checkpoints, io::JournalIndex& finished, const std::string& started_at) {
   const io::SweepHeader header = io::make_sweep_header(run.sweep, run.per_replicate, run.shard_index,
-                                                       run.shard_count, HARMSIM_VERSION, HARMSIM_GIT_COMMIT);
+                                                       run.shard_count, HARMSIM_VERSION, io::git_commit());
   try {
     finished.scan();  // what every rank appended
     std::optional<io::UnitJournal> journal;

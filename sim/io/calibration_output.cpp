@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "io/build_info.hpp"
 #include "io/hdf5_file.hpp"
 
 namespace harmsim::io {
@@ -227,7 +228,7 @@ void write_calibration(const std::filesystem::path& path, const Calibration& c,
   w.attribute_int64(f, root, "schema_version", kCalibrationSchemaVersion);
   w.attribute_string(f, root, "file_kind", kKind);
   w.attribute_string(f, root, "harmsim_version", HARMSIM_VERSION);
-  w.attribute_string(f, root, "git_commit", HARMSIM_GIT_COMMIT);
+  w.attribute_string(f, root, "git_commit", io::git_commit());
   w.attribute_string(f, root, "command_line", info.command_line);
   w.attribute_string(f, root, "started_at", info.started_at);
   w.attribute_double(f, root, "wall_time_s", info.wall_seconds);

@@ -1,0 +1,100 @@
+"""cmake/GitCommit.cmake: the commit a build stamps into harmsim (and so into
+every results file, and into the check a resumed run makes).
+
+A rebuilt program must never claim an earlier build's commit: the stamp
+follows the commit, marks uncommitted changes (edits of tracked files and
+new files git does not ignore) with a hash of them, and comes back when the
+changes are undone. Each test runs the script on a scratch repository.
+"""
+from __future__ import annotations
+
+import pathlib
+import re
+import shutil
+import subprocess
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "cmake" / "GitCommit.cmake"
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None or shutil.which("cmake") is None,
+                                reason="needs git and cmake")
+
+
+def git(repo: pathlib.Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+
+
+def stamp(repo: pathlib.Path, out: pathlib.Path) -> str:
+    subprocess.run(["cmake", f"-DSOURCE_DIR={repo}", f"-DOUTPUT={out}", "-P", str(SCRIPT)], check=True,
+                   capture_output=True)
+    m = re.search(r'return "([^"]*)";', out.read_text())
+    assert m, out.read_text()
+    return m.group(1)
+
+
+@pytest.fixture()
+def repo(tmp_path: pathlib.Path) -> pathlib.Path:
+    r = tmp_path / "repo"
+    r.mkdir()
+    git(r, "init", "-q")
+    git(r, "config", "user.email", "test@example.org")
+    git(r, "config", "user.name", "test")
+    (r / ".gitignore").write_text("/build/\n")
+    (r / "model.cpp").write_text("int rate = 1;\n")
+    git(r, "add", ".")
+    git(r, "commit", "-q", "-m", "first")
+    return r
+
+
+def test_a_clean_tree_is_its_commit(repo: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    assert stamp(repo, tmp_path / "c.cpp") == git(repo, "rev-parse", "--short=12", "HEAD")
+
+
+def test_a_new_commit_changes_the_stamp(repo: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    first = stamp(repo, tmp_path / "c.cpp")
+    (repo / "model.cpp").write_text("int rate = 2;\n")
+    git(repo, "commit", "-q", "-am", "second")
+    second = stamp(repo, tmp_path / "c.cpp")
+    assert second != first
+    assert second == git(repo, "rev-parse", "--short=12", "HEAD")
+
+
+def test_edits_and_new_files_are_marked_and_told_apart(repo: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    out = tmp_path / "c.cpp"
+    clean = stamp(repo, out)
+    (repo / "model.cpp").write_text("int rate = 2;\n")
+    edited = stamp(repo, out)
+    assert re.fullmatch(re.escape(clean) + r"-dirty-[0-9a-f]{8}", edited)
+    (repo / "model.cpp").write_text("int rate = 3;\n")
+    other_edit = stamp(repo, out)
+    assert other_edit.startswith(clean + "-dirty-") and other_edit != edited
+    # A new file that git would track is a change; one it ignores is not.
+    (repo / "model.cpp").write_text("int rate = 1;\n")
+    (repo / "build").mkdir()
+    (repo / "build" / "object.o").write_text("ignored")
+    assert stamp(repo, out) == clean
+    (repo / "policy.cpp").write_text("int stings = 1;\n")
+    with_new_file = stamp(repo, out)
+    assert with_new_file.startswith(clean + "-dirty-")
+    (repo / "policy.cpp").unlink()
+    assert stamp(repo, out) == clean
+
+
+def test_an_unchanged_stamp_leaves_the_file_alone(repo: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    # So that a build with nothing new recompiles nothing.
+    out = tmp_path / "c.cpp"
+    stamp(repo, out)
+    before = out.stat().st_mtime_ns
+    out.touch()
+    touched = out.stat().st_mtime_ns
+    stamp(repo, out)
+    assert out.stat().st_mtime_ns == touched >= before
+
+
+def test_outside_git_it_is_unknown(tmp_path: pathlib.Path) -> None:
+    plain = tmp_path / "archive"
+    plain.mkdir()
+    (plain / "model.cpp").write_text("int rate = 1;\n")
+    assert stamp(plain, tmp_path / "c.cpp") == "unknown"
