@@ -18,6 +18,7 @@
 // cheap, both are computed and one is selected (pick), which gives the same
 // result without a branch.
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <limits>
 
@@ -26,11 +27,12 @@
 namespace harmsim::model {
 
 namespace {
-// a if c, else b, without a branch on c: an index into two values in place of
-// the conditional jump a ternary on doubles usually compiles to.
+// a if c, else b, without a branch on c: a mask over the bits of the two
+// values in place of the conditional jump a ternary on doubles usually
+// compiles to.
 inline double pick(bool c, double a, double b) noexcept {
-  const double both[2] = {b, a};
-  return both[c ? 1 : 0];
+  const std::uint64_t mask = std::uint64_t{0} - static_cast<std::uint64_t>(c);
+  return std::bit_cast<double>((std::bit_cast<std::uint64_t>(a) & mask) | (std::bit_cast<std::uint64_t>(b) & ~mask));
 }
 }  // namespace
 
