@@ -28,11 +28,15 @@ from . import io as _io
 from . import plots as _plots
 from . import stats as _stats
 
-#: Metrics shown in the comparison plot, in this order, when the file has them.
+#: Metrics shown in the comparison plot, in this order, when the file has them:
+#: with the harms counted, the share of street workers police have displaced
+#: from their usual area and the share working in isolated areas (people, where
+#: ``displacements`` counts moves), through which policing raises violence.
 COMPARISON_METRICS = (
     "violence_buyer", "violence_exploiter", "violence_police", "violence_12m",
     "arrests_worker", "arrests_buyer", "arrests_exploiter", "deportations",
     "victims_identified", "victims_arrested_missed", "housing_lost", "condomless_acts",
+    "share_displaced", "share_isolated", "income_mean",
 )
 #: Metrics shown over time: among them the street workers in isolated areas and
 #: those displaced (away from their home area), people rather than moves.

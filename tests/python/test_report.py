@@ -213,3 +213,25 @@ def test_a_file_with_only_the_baseline_still_reports(make_results):
     html = ha.render_report(make_results(scenarios=("baseline",)))
     assert "no policy to compare" in html
     assert [s for s, _ in _sections(html)] == ["answer", "equity", "details"]
+
+
+def test_report_compares_the_shares_policing_moves(report_results, tmp_path, monkeypatch):
+    # The comparison plot shows, beside the harms counted, the share of street
+    # workers working in isolated areas when the file has it: people displaced,
+    # through which policing raises violence (the synthetic file has
+    # share_isolated, not share_displaced).
+    from harmsim_analysis import plots, report
+
+    plotted = []
+    original = plots.plot_comparison
+
+    def spy(path, metrics, **kwargs):
+        plotted.append(list(metrics))
+        return original(path, metrics, **kwargs)
+
+    monkeypatch.setattr(plots, "plot_comparison", spy)
+    ha.write_report(report_results, tmp_path / "report.html")
+    assert plotted, "the report draws a comparison plot"
+    assert "share_isolated" in plotted[0]
+    assert "share_displaced" not in plotted[0]  # not in the file: not asked for
+    assert plotted[0] == [m for m in report.COMPARISON_METRICS if m in ha.info(report_results).metrics]
