@@ -371,26 +371,32 @@ class RunWorker final : public UnitWorker {
   model::ReplicateStorage storage_;  // what this thread's last replicate left (run_replicate)
 };
 
-// Says why a run stopped before its results file was complete: on rank 0
-// for an interrupt, on the rank that failed for a failure (rank 0 also says
-// where the finished replicates are when another rank failed).
-void report_stop(int status, const RunPlan& plan, bool root, const std::string& output) {
+// Says in one line, on rank 0, why a run stopped before its results file was
+// complete: an interrupt, or the first failure of any rank (in rank order),
+// named by its rank when it was not rank 0's own. Every rank calls it when
+// MPI is active (it gathers the failures).
+void report_stop(int status, const RunPlan& plan, const MpiSession& session, const std::string& output) {
   const std::string work = plan.checkpoints.directory().string();
+  const std::string mine =
+      plan.failure.empty() || !plan.failure_keeps
+          ? plan.failure
+          : fmt::format("{}; the finished replicates are kept in {}; rerun the same command to resume", plan.failure,
+                        work);
+  const RankMessage first = mpi_first_message(session, mine);
+  if (!session.root()) return;
   if (status == kExitInterrupted) {
-    if (root)
-      print_error(fmt::format("interrupted{}; the finished replicates are kept in {} and {}.partial is incomplete; "
-                              "rerun the same command to resume",
-                              interrupt_signal() != 0 ? fmt::format(" by signal {}", interrupt_signal()) : "", work,
-                              output));
-  } else if (!plan.failure.empty()) {
-    print_error(plan.failure_keeps ? fmt::format("{}; the finished replicates are kept in {}; rerun the same command "
-                                                 "to resume",
-                                                 plan.failure, work)
-                                   : plan.failure);
-  } else if (root) {
-    print_error(fmt::format("stopped by a failure on another rank; the finished replicates are kept in {}; rerun the "
-                            "same command to resume",
+    print_error(fmt::format("interrupted{}; the finished replicates are kept in {} and {}.partial is incomplete; "
+                            "rerun the same command to resume",
+                            interrupt_signal() != 0 ? fmt::format(" by signal {}", interrupt_signal()) : "", work,
+                            output));
+  } else if (first.text.empty()) {  // a failure that said nothing itself
+    print_error(fmt::format("stopped by a failure; the finished replicates are kept in {}; rerun the same command "
+                            "to resume",
                             work));
+  } else if (first.rank == 0) {
+    print_error(first.text);
+  } else {
+    print_error(fmt::format("rank {} of {}: {}", first.rank, session.size, first.text));
   }
 }
 
@@ -536,7 +542,7 @@ int assemble_run(const std::vector<io::Scenario>& scenarios, const RunCommand& c
                                   session.active ? " (is the output on a filesystem every rank shares?)" : ""));
         RunWorker worker(plan);
         if (const int status = worker.run_unit(plan.units.first[k] + r, &reps[r]); status != kExitOk) {
-          report_stop(status, plan, true, cmd.output);
+          report_stop(status, plan, MpiSession{}, cmd.output);  // rank 0 alone
           return status;
         }
       }
@@ -635,7 +641,7 @@ int run_to_file(const std::vector<io::Scenario>& scenarios, const RunCommand& cm
   if (root && status == kExitOk && interrupted()) status = kExitInterrupted;  // after the last unit
   status = mpi_broadcast(session, status);  // rank 0's: the first failure of any rank
   if (status != kExitOk) {
-    report_stop(status, plan, root, cmd.output);
+    report_stop(status, plan, session, cmd.output);
     return status;
   }
   if (!root) return kExitOk;

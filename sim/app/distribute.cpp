@@ -351,6 +351,32 @@ int mpi_broadcast([[maybe_unused]] const MpiSession& session, int value) {
   return value;
 }
 
+RankMessage mpi_first_message([[maybe_unused]] const MpiSession& session, const std::string& mine) {
+#ifdef HARMSIM_HAVE_MPI
+  if (session.active) {
+    const int length = static_cast<int>(mine.size());
+    std::vector<int> lengths(session.root() ? static_cast<std::size_t>(session.size) : 0);
+    MPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, MPI_COMM_WORLD);
+    std::vector<int> offsets(lengths.size());
+    std::string all;
+    if (session.root()) {
+      for (std::size_t r = 0, at = 0; r < lengths.size(); at += static_cast<std::size_t>(lengths[r]), ++r)
+        offsets[r] = static_cast<int>(at);
+      all.resize(lengths.empty() ? 0 : static_cast<std::size_t>(offsets.back() + lengths.back()));
+    }
+    MPI_Gatherv(mine.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR, 0,
+                MPI_COMM_WORLD);
+    if (!session.root()) return {};
+    for (std::size_t r = 0; r < lengths.size(); ++r)
+      if (lengths[r] > 0)
+        return {all.substr(static_cast<std::size_t>(offsets[r]), static_cast<std::size_t>(lengths[r])),
+                static_cast<int>(r)};
+    return {};
+  }
+#endif
+  return {mine, 0};
+}
+
 int mpi_broadcast_patient([[maybe_unused]] const MpiSession& session, int value) {
 #ifdef HARMSIM_HAVE_MPI
   if (session.active) {

@@ -51,6 +51,15 @@ int mpi_broadcast(const MpiSession& session, int value);
 int mpi_broadcast_patient(const MpiSession& session, int value);
 // Rank 0's numbers on every rank (resized on the others).
 void mpi_broadcast_doubles(const MpiSession& session, std::vector<double>& values);
+// On rank 0, the first non-empty `mine` of any rank in rank order, and that
+// rank (an empty text when every rank's is empty); on the other ranks an
+// empty text. Every rank calls it (a collective). Lets rank 0 say in one
+// line why a run stopped, whichever rank failed.
+struct RankMessage {
+  std::string text;
+  int rank = 0;
+};
+RankMessage mpi_first_message(const MpiSession& session, const std::string& mine);
 
 // What one worker thread does with the units it is given. Both return 0, or
 // an exit status that stops the distribution (they report their own error).

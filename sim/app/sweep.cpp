@@ -127,11 +127,28 @@ struct SweepRun {
   }
 };
 
+// The first failure of a rank's worker threads, said once they have all
+// stopped (with the rank's own words, by rank 0 for every rank: one line).
+struct FirstFailure {
+  std::mutex mutex;
+  std::string text;
+  void set(std::string message) {
+    std::lock_guard lock(mutex);
+    if (text.empty()) text = std::move(message);
+  }
+};
+
+// Says `message` now, or keeps it in `failure` when given (a worker thread).
+void fail(FirstFailure* failure, std::string message) {
+  if (failure != nullptr) failure->set(std::move(message));
+  else print_error(message);
+}
+
 // Runs one unit and appends its record to `journal` (and to `kept` if given).
-// 0, or the exit status that stops the sweep (the error is printed here, on
-// whichever rank ran it).
+// 0, or the exit status that stops the sweep (the error printed, or kept in
+// `failure` when given).
 int run_unit(const SweepRun& run, io::UnitJournal& journal, model::ReplicateStorage& storage, std::uint64_t unit,
-             io::UnitRecord* kept = nullptr) {
+             io::UnitRecord* kept = nullptr, FirstFailure* failure = nullptr) {
   const std::uint64_t point = unit / run.replicates(), replicate = unit % run.replicates();
   try {
     const io::Scenario s = run.sweep.point_scenario(static_cast<std::size_t>(point));
@@ -146,21 +163,21 @@ int run_unit(const SweepRun& run, io::UnitJournal& journal, model::ReplicateStor
   } catch (const Interrupted&) {
     return kExitInterrupted;
   } catch (const io::IoError& e) {
-    print_error(fmt::format("point p{} replicate {}: {}", point, replicate, e.what()));
+    fail(failure, fmt::format("point p{} replicate {}: {}", point, replicate, e.what()));
     return kExitFailure;
   } catch (const std::exception& e) {
-    print_error(fmt::format("point p{} replicate {}: internal error: {}", point, replicate, e.what()));
+    fail(failure, fmt::format("point p{} replicate {}: internal error: {}", point, replicate, e.what()));
     return kExitFailure;
   }
 }
 
 // Syncs `journal`; 0 or kExitFailure (the error printed).
-int sync_journal(io::UnitJournal& journal) {
+int sync_journal(io::UnitJournal& journal, FirstFailure* failure = nullptr) {
   try {
     journal.sync();
     return kExitOk;
   } catch (const io::IoError& e) {
-    print_error(e.what());
+    fail(failure, e.what());
     return kExitFailure;
   }
 }
@@ -168,12 +185,14 @@ int sync_journal(io::UnitJournal& journal) {
 // A thread's worker: its units go to a journal of its own.
 class SweepWorker final : public UnitWorker {
  public:
-  SweepWorker(const SweepRun& run, const io::CheckpointDir& checkpoints) : run_(run), journal_(checkpoints) {}
-  int run(std::uint64_t unit) override { return run_unit(run_, journal_, storage_, unit); }
-  int sync() override { return sync_journal(journal_); }
+  SweepWorker(const SweepRun& run, const io::CheckpointDir& checkpoints, FirstFailure& failure)
+      : run_(run), failure_(failure), journal_(checkpoints) {}
+  int run(std::uint64_t unit) override { return run_unit(run_, journal_, storage_, unit, nullptr, &failure_); }
+  int sync() override { return sync_journal(journal_, &failure_); }
 
  private:
   const SweepRun& run_;
+  FirstFailure& failure_;
   io::UnitJournal journal_;
   model::ReplicateStorage storage_;  // what this thread's last replicate left
 };
@@ -449,10 +468,13 @@ int run_sweep(const io::Sweep& sweep, const SweepRunOptions& cmd, const MpiSessi
   install_interrupt_handlers();
   SweepProgress progress(cmd.label, static_cast<std::size_t>(run.replicates()), run.shard_units, pending,
                          root && !cmd.quiet && (cmd.progress || isatty(STDERR_FILENO) != 0));
+  FirstFailure failure;
   status = distribute(
-      session, pending, threads, [&] { return std::make_unique<SweepWorker>(run, checkpoints); },
+      session, pending, threads, [&] { return std::make_unique<SweepWorker>(run, checkpoints, failure); },
       [&](std::uint64_t unit) { progress.unit_done(unit); }, [] { return interrupted(); });
   status = mpi_broadcast(session, status);
+  // Every rank's first failure to rank 0, which says the first in one line.
+  const RankMessage first = mpi_first_message(session, failure.text);
   if (status == kExitInterrupted || interrupted()) {
     if (root)
       print_error(fmt::format("interrupted; the finished units are kept in {}; rerun the same command to resume",
@@ -461,7 +483,10 @@ int run_sweep(const io::Sweep& sweep, const SweepRunOptions& cmd, const MpiSessi
   }
   if (status != kExitOk) {
     if (root)
-      print_error(fmt::format("sweep stopped; the finished units are kept in {}; rerun the same command to resume",
+      print_error(fmt::format("{}; the finished units are kept in {}; rerun the same command to resume",
+                              first.text.empty()  ? std::string("sweep stopped")
+                              : first.rank == 0 ? first.text
+                                                : fmt::format("rank {} of {}: {}", first.rank, session.size, first.text),
                               run.work.string()));
     return status;
   }

@@ -20,6 +20,7 @@ import pathlib
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import time
 
@@ -254,3 +255,42 @@ def test_a_report_on_a_partial_still_being_written_is_refused_and_the_run_loses_
     assert done.returncode == 0, done
     assert harness.differences(harness.contents(tmp_path / "ref.h5"), harness.contents(tmp_path / "out.h5")) == []
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("c.h5")) == ["out.h5", "ref.h5", "run.toml"]
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_a_unit_that_cannot_be_written_stops_the_command_with_one_line(command, tmp_path):
+    """Threads: the failing unit named in one line that also says where the
+    finished units are (a sweep used to add a second line)."""
+    c = Command(command, tmp_path)
+    outcome = harness.run(c.args("out.h5"), tmp_path, fault="enospc:write:2+:*/out.h5.work/*")
+    assert outcome.returncode == 1, outcome
+    lines = outcome.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "No space left on device" in lines[0]
+    assert "kept in out.h5.work; rerun the same command to resume" in lines[0]
+
+
+@pytest.mark.skipif(shutil.which("mpirun") is None, reason="mpirun not found: the MPI case is not run")
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_a_failure_on_another_rank_is_said_once_by_rank_0_naming_the_rank(command, tmp_path):
+    """Under mpirun, only rank 1 cannot write its units: rank 0 says so in one
+    line, naming rank 1, and rank 1 says nothing itself."""
+    c = Command(command, tmp_path)
+    wrapper = tmp_path / "rank1_full.sh"
+    wrapper.write_text("#!/bin/sh\n"
+                       'if [ "$OMPI_COMM_WORLD_RANK" = 1 ]; then\n'
+                       f'  export LD_PRELOAD="{harness.fault_library()}"\n'
+                       '  export HARMSIM_FAULT="enospc:write:1+:*/out.h5.work/*"\n'
+                       "fi\n"
+                       f'exec "{harness.binary()}" "$@"\n')
+    wrapper.chmod(0o755)
+    args = c.args("out.h5")
+    args[args.index("-j") + 1] = "1"
+    p = subprocess.run(["mpirun", "--allow-run-as-root", "--oversubscribe", "-n", "2", str(wrapper), *args],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert p.returncode != 0
+    ours = [line for line in p.stderr.splitlines() if line.startswith("harmsim:")]
+    assert len(ours) == 1, p.stderr
+    assert ours[0].startswith("harmsim: rank 1 of 2: "), ours
+    assert "No space left on device" in ours[0]
+    assert "kept in out.h5.work; rerun the same command to resume" in ours[0]
