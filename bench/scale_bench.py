@@ -1,0 +1,69 @@
+#!/usr/bin/python3
+"""The full model's cost per event at 10^6 workers against 2,000 (issue 17,
+docs/performance.md), measured so that a change of load hits both sizes.
+
+A single run of the 10^6-worker case lasts a few seconds and its memory
+misses compete with whatever else the machine does, while the 2,000-worker
+case fits in cache: one run of each, minutes apart, gives a ratio that moves
+with the load more than with the code. Here each round runs bench/model_bench
+on the baseline at 2,000 workers (365 days after a 90-day warm-up,
+--benchmark_min_time=1) and then at 10^6 workers (30 days, one run), and the
+median of the rounds' ratios counts, with the medians of each size's
+nanoseconds per event. Writes a JSON file that scripts/bench prints under
+the model's rows.
+
+    bench/scale_bench.py --model-bench build/release/bench/model_bench --out build/bench/scale.json [--rounds 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+SMALL = "Model/baseline/workers:2000/days:365/warmup:90/manual_time"
+LARGE = "Model/baseline/workers:1000000/days:30/warmup:0/manual_time"
+
+
+def per_event(model_bench: str, case: str, min_time: float) -> float:
+    """Nanoseconds per event of one benchmark case (its first iteration row)."""
+    p = subprocess.run([model_bench, f"--benchmark_filter=^{case}$", f"--benchmark_min_time={min_time}",
+                        "--benchmark_format=json"], capture_output=True, text=True, check=True)
+    rows = [b for b in json.loads(p.stdout)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
+    if not rows:
+        raise RuntimeError(f"{model_bench} has no case {case}")
+    return rows[0]["per_event"] * 1e9
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model-bench", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--rounds", type=int, default=3)
+    args = ap.parse_args()
+    rounds = []
+    for r in range(args.rounds):
+        small = per_event(args.model_bench, SMALL, 1.0)
+        large = per_event(args.model_bench, LARGE, 0.5)
+        load = os.getloadavg()[0]
+        rounds.append({"small_ns": small, "large_ns": large, "ratio": large / small, "load": load})
+        print(f"scale_bench: round {r + 1}: {small:.1f} ns an event at 2,000 workers, {large:.1f} ns at 10^6: "
+              f"{large / small:.2f}x (load {load:.2f})", file=sys.stderr)
+    result = {
+        "context": {"rounds": args.rounds, "small": SMALL, "large": LARGE},
+        "rounds": rounds,
+        "median": {
+            "small_ns": statistics.median(x["small_ns"] for x in rounds),
+            "large_ns": statistics.median(x["large_ns"] for x in rounds),
+            "ratio": statistics.median(x["ratio"] for x in rounds),
+        },
+    }
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
