@@ -3,11 +3,15 @@ every results file, and into the check a resumed run makes).
 
 A rebuilt program must never claim an earlier build's commit: the stamp
 follows the commit, marks uncommitted changes (edits of tracked files and
-new files git does not ignore) with a hash of them, and comes back when the
-changes are undone. Each test runs the script on a scratch repository.
+new files git does not ignore, whatever their names) with the tree they
+make, comes back when the changes are undone, and leaves git's own index
+alone. Each test runs the script on a scratch repository, with git's
+environment variables cleared (a test run from a git hook must not touch
+the outer repository).
 """
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 import shutil
@@ -22,13 +26,17 @@ pytestmark = pytest.mark.skipif(shutil.which("git") is None or shutil.which("cma
                                 reason="needs git and cmake")
 
 
+ENV = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+
+
 def git(repo: pathlib.Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True, text=True).stdout.strip()
+    return subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=repo, check=True, capture_output=True,
+                          text=True, env=ENV).stdout.strip()
 
 
 def stamp(repo: pathlib.Path, out: pathlib.Path) -> str:
     subprocess.run(["cmake", f"-DSOURCE_DIR={repo}", f"-DOUTPUT={out}", "-P", str(SCRIPT)], check=True,
-                   capture_output=True)
+                   capture_output=True, env=ENV)
     m = re.search(r'return "([^"]*)";', out.read_text())
     assert m, out.read_text()
     return m.group(1)
@@ -80,6 +88,25 @@ def test_edits_and_new_files_are_marked_and_told_apart(repo: pathlib.Path, tmp_p
     assert with_new_file.startswith(clean + "-dirty-")
     (repo / "policy.cpp").unlink()
     assert stamp(repo, out) == clean
+
+
+def test_any_file_name_is_a_change_and_git_s_index_is_left_alone(repo: pathlib.Path, tmp_path: pathlib.Path) -> None:
+    out = tmp_path / "c.cpp"
+    clean = stamp(repo, out)
+    index = repo / ".git" / "index"
+    before = (index.stat().st_mtime_ns, index.read_bytes())
+    seen = {clean}
+    for name in ('semi;colon.txt', 'quote "and" back\\slash.txt', "résumé.txt", "tab\tname.txt"):
+        (repo / name).write_text("new\n")
+        marked = stamp(repo, out)
+        assert marked.startswith(clean + "-dirty-") and marked not in seen, name
+        seen.add(marked)
+        (repo / name).unlink()
+    (repo / "dangling").symlink_to(tmp_path / "nowhere")
+    assert stamp(repo, out).startswith(clean + "-dirty-")
+    (repo / "dangling").unlink()
+    assert stamp(repo, out) == clean
+    assert (index.stat().st_mtime_ns, index.read_bytes()) == before
 
 
 def test_an_unchanged_stamp_leaves_the_file_alone(repo: pathlib.Path, tmp_path: pathlib.Path) -> None:
