@@ -678,12 +678,13 @@ int calibrate_on_rank(const CalibrateCommand& cmd, const MpiSession& session) {
   run.layout.output = cmd.output;
   run.layout.work = cmd.output + ".work";
   run.threads = cmd.threads != 0 ? cmd.threads : session.active ? 1u : std::max(1u, std::thread::hardware_concurrency());
+  std::string too_big;  // each rank checks its own machine's memory; they refuse together
   for (std::size_t s : run.calibration.scenarios) {
     io::Scenario one = run.calibration.base_scenario(s);
     one.params.replicates = 1;  // a sweep keeps one replicate per thread in memory
-    if (const std::string too_big = check_fits(one, run.threads, 0, session.node_ranks); !too_big.empty())
-      return refuse(too_big);
+    if (too_big.empty()) too_big = check_fits(one, run.threads, 0, session.node_ranks);
   }
+  if (too_big = mpi_agreed_refusal(session, too_big); !too_big.empty()) return refuse(too_big);
   if (cmd.dry_run) {
     if (root) {
       const io::Calibration& c = run.calibration;

@@ -243,7 +243,9 @@ int run_on_rank(const RunCommand& cmd, const MpiSession& session) {
     std::printf("state per worker: %zu bytes; this machine has %.1f GiB\n", model::Workers::bytes_per_worker(),
                 static_cast<double>(physical_memory()) / 1073741824.0);
   }
-  if (!problems.too_big.empty()) return refuse(problems.too_big);
+  // Each rank checks its own machine's memory; they refuse together.
+  if (const std::string too_big = mpi_agreed_refusal(session, problems.too_big); !too_big.empty())
+    return refuse(too_big);
   if (cmd.dry_run) return kExitOk;
 
   RunToFile run;
@@ -385,6 +387,7 @@ void report_stop(int status, const RunPlan& plan, const MpiSession& session, con
   const RankMessage first = mpi_first_message(session, mine);
   if (!session.root()) return;
   if (status == kExitInterrupted) {
+    if (!first.text.empty()) print_error(first.said(session));  // a replicate failed before the interrupt came
     print_error(fmt::format("interrupted{}; the finished replicates are kept in {} and {}.partial is incomplete; "
                             "rerun the same command to resume",
                             interrupt_signal() != 0 ? fmt::format(" by signal {}", interrupt_signal()) : "", work,
@@ -393,10 +396,8 @@ void report_stop(int status, const RunPlan& plan, const MpiSession& session, con
     print_error(fmt::format("stopped by a failure; the finished replicates are kept in {}; rerun the same command "
                             "to resume",
                             work));
-  } else if (first.rank == 0) {
-    print_error(first.text);
   } else {
-    print_error(fmt::format("rank {} of {}: {}", first.rank, session.size, first.text));
+    print_error(first.said(session));
   }
 }
 

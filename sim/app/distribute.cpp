@@ -377,6 +377,14 @@ RankMessage mpi_first_message([[maybe_unused]] const MpiSession& session, const 
   return {mine, 0};
 }
 
+std::string mpi_agreed_refusal(const MpiSession& session, const std::string& mine) {
+  if (!session.active) return mine;
+  const RankMessage first = mpi_first_message(session, mine);
+  const int refused = mpi_broadcast(session, first.text.empty() ? 0 : 1);
+  if (refused == 0) return {};
+  return session.root() ? first.said(session) : std::string("refused on another rank");
+}
+
 int mpi_broadcast_patient([[maybe_unused]] const MpiSession& session, int value) {
 #ifdef HARMSIM_HAVE_MPI
   if (session.active) {

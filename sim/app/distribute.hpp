@@ -58,8 +58,18 @@ void mpi_broadcast_doubles(const MpiSession& session, std::vector<double>& value
 struct RankMessage {
   std::string text;
   int rank = 0;
+  // The text as rank 0 says it: after "rank N of M: " when another rank's.
+  [[nodiscard]] std::string said(const MpiSession& session) const {
+    return rank == 0 ? text : "rank " + std::to_string(rank) + " of " + std::to_string(session.size) + ": " + text;
+  }
 };
 RankMessage mpi_first_message(const MpiSession& session, const std::string& mine);
+// For a check each rank makes of its own machine (its memory): on rank 0 the
+// first refusal of any rank as said(), on the other ranks a non-empty text
+// when any rank refused, so that every rank stops, or goes on, together (a
+// rank that returned alone would leave the others waiting in MPI). A
+// collective.
+std::string mpi_agreed_refusal(const MpiSession& session, const std::string& mine);
 
 // What one worker thread does with the units it is given. Both return 0, or
 // an exit status that stops the distribution (they report their own error).

@@ -437,12 +437,13 @@ int run_sweep(const io::Sweep& sweep, const SweepRunOptions& cmd, const MpiSessi
   const std::string started_at = io::iso8601_utc_now();
   const unsigned threads =
       cmd.threads != 0 ? cmd.threads : session.active ? 1u : std::max(1u, std::thread::hardware_concurrency());
-  for (std::size_t k = 0; k < run.sweep.points(); ++k) {
+  std::string too_big;  // each rank checks its own machine's memory; they refuse together
+  for (std::size_t k = 0; k < run.sweep.points() && too_big.empty(); ++k) {
     io::Scenario s = run.sweep.point_scenario(k);
     s.params.replicates = 1;  // a sweep keeps one replicate per thread in memory
-    if (const std::string too_big = check_fits(s, threads, 0, session.node_ranks); !too_big.empty())
-      return refuse(too_big);
+    too_big = check_fits(s, threads, 0, session.node_ranks);
   }
+  if (too_big = mpi_agreed_refusal(session, too_big); !too_big.empty()) return refuse(too_big);
   for (std::uint64_t unit = 0; unit < run.sweep.units(); ++unit)
     if (run.in_shard(unit)) run.shard_units.push_back(unit);
 
@@ -476,17 +477,17 @@ int run_sweep(const io::Sweep& sweep, const SweepRunOptions& cmd, const MpiSessi
   // Every rank's first failure to rank 0, which says the first in one line.
   const RankMessage first = mpi_first_message(session, failure.text);
   if (status == kExitInterrupted || interrupted()) {
-    if (root)
+    if (root) {
+      if (!first.text.empty()) print_error(first.said(session));  // a unit failed before the interrupt came
       print_error(fmt::format("interrupted; the finished units are kept in {}; rerun the same command to resume",
                               run.work.string()));
+    }
     return kExitInterrupted;
   }
   if (status != kExitOk) {
     if (root)
       print_error(fmt::format("{}; the finished units are kept in {}; rerun the same command to resume",
-                              first.text.empty()  ? std::string("sweep stopped")
-                              : first.rank == 0 ? first.text
-                                                : fmt::format("rank {} of {}: {}", first.rank, session.size, first.text),
+                              first.text.empty() ? std::string("sweep stopped") : first.said(session),
                               run.work.string()));
     return status;
   }
