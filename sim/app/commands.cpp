@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 
@@ -302,17 +301,7 @@ struct RunPlan {
   const PosteriorRun* posterior;
   const io::CheckpointDir& checkpoints;
   RunUnits units;
-  // The first failure on this rank, to print once every thread has stopped.
-  std::mutex failure_mutex;
-  std::string failure;
-  bool failure_keeps = false;  // the finished replicates are kept: say so
-
-  void fail(std::string message, bool keeps) {
-    std::lock_guard lock(failure_mutex);
-    if (!failure.empty()) return;
-    failure = std::move(message);
-    failure_keeps = keeps;
-  }
+  FirstFailure failure;  // this rank's, said by report_stop
 };
 
 // A thread's worker: runs units, each written to its own unit file
@@ -358,10 +347,10 @@ class RunWorker final : public UnitWorker {
     } catch (const Interrupted&) {
       return kExitInterrupted;
     } catch (const io::IoError& e) {
-      plan_.fail(e.what(), true);
+      plan_.failure.set(e.what(), true);
       return kExitFailure;
     } catch (const std::exception& e) {
-      plan_.fail(fmt::format("internal error: {}", e.what()), false);
+      plan_.failure.set(fmt::format("internal error: {}", e.what()), false);
       return kExitFailure;
     }
   }
@@ -380,10 +369,10 @@ class RunWorker final : public UnitWorker {
 void report_stop(int status, const RunPlan& plan, const MpiSession& session, const std::string& output) {
   const std::string work = plan.checkpoints.directory().string();
   const std::string mine =
-      plan.failure.empty() || !plan.failure_keeps
-          ? plan.failure
-          : fmt::format("{}; the finished replicates are kept in {}; rerun the same command to resume", plan.failure,
-                        work);
+      plan.failure.text.empty() || !plan.failure.keeps
+          ? plan.failure.text
+          : fmt::format("{}; the finished replicates are kept in {}; rerun the same command to resume",
+                        plan.failure.text, work);
   const RankMessage first = mpi_first_message(session, mine);
   if (!session.root()) return;
   if (status == kExitInterrupted) {

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,20 @@ struct RankMessage {
   }
 };
 RankMessage mpi_first_message(const MpiSession& session, const std::string& mine);
+// The first failure of a rank's worker threads (the first set() wins), kept
+// to be said once they have all stopped: by rank 0, for every rank
+// (mpi_first_message), in one line.
+struct FirstFailure {
+  std::mutex mutex;
+  std::string text;
+  bool keeps = false;  // the finished units are kept: the line says so
+  void set(std::string message, bool units_kept) {
+    std::lock_guard lock(mutex);
+    if (!text.empty()) return;
+    text = std::move(message);
+    keeps = units_kept;
+  }
+};
 // For a check each rank makes of its own machine (its memory): on rank 0 the
 // first refusal of any rank as said(), on the other ranks a non-empty text
 // when any rank refused, so that every rank stops, or goes on, together (a

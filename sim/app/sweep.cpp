@@ -127,20 +127,10 @@ struct SweepRun {
   }
 };
 
-// The first failure of a rank's worker threads, said once they have all
-// stopped (with the rank's own words, by rank 0 for every rank: one line).
-struct FirstFailure {
-  std::mutex mutex;
-  std::string text;
-  void set(std::string message) {
-    std::lock_guard lock(mutex);
-    if (text.empty()) text = std::move(message);
-  }
-};
-
-// Says `message` now, or keeps it in `failure` when given (a worker thread).
+// Says `message` now, or keeps it in `failure` when given (a worker thread;
+// a sweep's finished units are always kept).
 void fail(FirstFailure* failure, std::string message) {
-  if (failure != nullptr) failure->set(std::move(message));
+  if (failure != nullptr) failure->set(std::move(message), true);
   else print_error(message);
 }
 
