@@ -82,12 +82,15 @@ void Simulation::sample_day(std::size_t report_day, double t) {
                                ((h.flags & worker_flag::kHousingLost) != 0 ? 64u : 0u) |
                                ((h.flags & worker_flag::kInDebt) != 0 ? 128u : 0u) |
                                (street && away ? 256u : 0u);
-    // Her pair: (cell - 1) × communities + community, where cell - 1 is
-    // ((sector × 2 + undocumented) × 2 + minor) × 3 + area kind (cell_stratum)
-    // and the area's part comes from area_pair_.
-    static_assert(worker_flag::kMinor == 1 && worker_flag::kUndocumented == 2, "the flag bits of cell_stratum");
+    // Her pair, (cell - 1) × communities + community: the cell's area kind is
+    // its last term (cell_stratum), so the area's part, kind × communities +
+    // community, comes from area_pair_ and the rest from her cell in a
+    // central area.
     const std::size_t pair =
-        (static_cast<std::size_t>(h.sector) * 4 + (h.flags & 3u)) * 3 * communities + area_pair_[h.area];
+        (cell_stratum(static_cast<unsigned>(h.sector), (h.flags & worker_flag::kUndocumented) != 0,
+                      (h.flags & worker_flag::kMinor) != 0, 0) -
+         1) * communities +
+        area_pair_[h.area];
     add_bits(&counts[(w % kTallyCopies) * copy_size + pair * kLanes], bits);
     pairs[pair * kFields + kIncome] += static_cast<double>(h.income) * decay * keep_share(h);
   }
