@@ -140,24 +140,17 @@ class EventQueue {
     if (--size_ < shrink_at_) rebuild();
   }
 
-  // An event about `k` places after the earliest, when the queue knows it
-  // without further work, else nullptr: the k-th of the sorted current
-  // bucket, or beyond it one of the next few fine buckets of the active
-  // coarse one (in no particular order within a bucket; all of them come
-  // soon). Lets the event loop prefetch the state the next events will touch.
-  // Fine buckets hold kTargetPerBucket events on average, often fewer than k,
-  // so looking only at the next one would leave most events unprefetched.
-  [[nodiscard]] const Event* peek(std::size_t k) const noexcept {
-    const std::size_t here = current_.size();
-    if (k < here) return &current_[here - 1 - k];
-    k -= here;
-    const std::int64_t end = std::min(cur_ + 1 + kPeekBuckets, (active_ + 1) << fine_shift_);
-    for (std::int64_t f = cur_ + 1; f < end; ++f) {
-      const std::vector<Event>& next = fine_[static_cast<std::size_t>(f) & fine_mask_];
-      if (k < next.size()) return &next[k];
-      k -= next.size();
-    }
-    return nullptr;
+  // The fine bucket current_ came from (it changes when the next one opens).
+  [[nodiscard]] std::int64_t bucket() const noexcept { return cur_; }
+  // The events of the fine bucket `d` after the current one, in no order,
+  // when it is one of the active coarse bucket's (else none): the events that
+  // come after the next bucket's. Lets the event loop prefetch the state
+  // they will touch, each event once.
+  template <class F>
+  void for_each_ahead(std::int64_t d, F&& f) const {
+    const std::int64_t b = cur_ + d;
+    if (b >= (active_ + 1) << fine_shift_) return;
+    for (const Event& e : fine_[static_cast<std::size_t>(b) & fine_mask_]) f(e);
   }
 
  private:
@@ -173,8 +166,6 @@ class EventQueue {
   static constexpr std::int64_t kNoFar = std::numeric_limits<std::int64_t>::max();
   // Fine-bucket visits between two checks of their occupancy.
   static constexpr std::uint64_t kCheckEvery = 4096;
-  // Fine buckets peek() looks through.
-  static constexpr std::int64_t kPeekBuckets = 4;
   // Buckets of up to this many events are sorted by rank_sort().
   static constexpr std::size_t kRankSortMax = 8;
 
