@@ -53,9 +53,9 @@ void Simulation::displacement_step(double t) {
   auto step = [&](std::uint32_t w) {
     if (ws.hot[w].sector != Sector::Street || ws.hot[w].status != Status::Active) return;
     const std::uint32_t here = ws.hot[w].area;
-    if (here != ws.home_area[w]) {
-      if (heat_today_[ws.home_area[w]] < p_.return_threshold && rng_.bernoulli(p_.return_rate_per_day)) {
-        ws.hot[w].area = ws.home_area[w];
+    if (here != ws.hot[w].home_area) {
+      if (heat_today_[ws.hot[w].home_area] < p_.return_threshold && rng_.bernoulli(p_.return_rate_per_day)) {
+        ws.hot[w].area = ws.hot[w].home_area;
         return;
       }
     }
@@ -70,7 +70,7 @@ void Simulation::displacement_step(double t) {
     // Anyone may be in a hot area: every worker, in index order.
     for (std::uint32_t w = 0; w < ws.size(); ++w) {
       step(w);
-      if (ws.hot[w].area != ws.home_area[w]) still_away.push_back(w);
+      if (ws.hot[w].area != ws.hot[w].home_area) still_away.push_back(w);
     }
   } else {
     // No area is hot, so only workers away from home draw anything (a
@@ -82,9 +82,9 @@ void Simulation::displacement_step(double t) {
     std::sort(away_.begin(), away_.end());
     away_.erase(std::unique(away_.begin(), away_.end()), away_.end());
     for (const std::uint32_t w : away_) {
-      if (w >= ws.size() || ws.hot[w].area == ws.home_area[w]) continue;
+      if (w >= ws.size() || ws.hot[w].area == ws.hot[w].home_area) continue;
       step(w);
-      if (ws.hot[w].area != ws.home_area[w]) still_away.push_back(w);
+      if (ws.hot[w].area != ws.hot[w].home_area) still_away.push_back(w);
     }
   }
   away_.swap(still_away);

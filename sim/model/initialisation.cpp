@@ -20,9 +20,9 @@ void Workers::resize(std::size_t n) {
   vacant.engaged_until = kNever;
   vacant.condoms_back = kNever;
   vacant.wary_until = kNever;
+  vacant.violence_last = kNever;
   hot.resize(n, vacant);
   arrests.resize(n);
-  home_area.resize(n);
   trust.resize(n);
   status_until.resize(n);
   for (auto& v : last_violence) v.resize(n, kNever);
@@ -34,7 +34,6 @@ void Workers::resize(std::size_t n) {
 void Workers::reserve(std::size_t n) {
   core::reserve_huge(hot, n);
   core::reserve_huge(arrests, n);
-  core::reserve_huge(home_area, n);
   core::reserve_huge(trust, n);
   core::reserve_huge(status_until, n);
   for (auto& v : last_violence) core::reserve_huge(v, n);
@@ -49,7 +48,7 @@ void World::clear() {
         areas.buyer_risk_time, areas.of_kind[0], areas.of_kind[1], areas.of_kind[2]);
   empty(venues.area, venues.operator_id, venues.capacity, venues.workers, venues.closed_until,
         venues.pending_hires);
-  empty(workers.hot, workers.arrests, workers.home_area, workers.trust, workers.status_until,
+  empty(workers.hot, workers.arrests, workers.trust, workers.status_until,
         workers.last_violence[0], workers.last_violence[1], workers.last_violence[2], workers.last_arrest,
         workers.last_displaced, workers.last_policed);
   empty(buyers.first, buyers.segment_size);
@@ -166,7 +165,7 @@ void Simulation::build_world() {
     if (s == Sector::Venue) {
       while (venues.workers[next_venue] >= venues.capacity[next_venue]) next_venue = (next_venue + 1) % n_venues;
       ws.hot[i].venue = next_venue;
-      ws.hot[i].area = ws.home_area[i] = venues.area[next_venue];
+      ws.hot[i].area = ws.hot[i].home_area = venues.area[next_venue];
       ++venues.workers[next_venue];
       place_under_control(i, venues.operator_id[next_venue], 0.0);
     } else if (n_exploiters > n_venues && rng_.bernoulli(p_.controlled_share)) {
@@ -194,7 +193,7 @@ void Simulation::build_buyers() {
   std::vector<double> weight(segments, 0.0);
   const Workers& ws = world_.workers;
   for (std::uint32_t i = 0; i < ws.size(); ++i)
-    weight[b.segment_of(ws.hot[i].sector, ws.home_area[i])] += 1.0;
+    weight[b.segment_of(ws.hot[i].sector, ws.hot[i].home_area)] += 1.0;
   double street_total = 0;
   for (std::uint32_t a = 0; a < n_areas; ++a) street_total += weight[a];
   const double floor = std::max(1.0, 0.25 * street_total / static_cast<double>(n_areas));
@@ -288,6 +287,7 @@ void Simulation::draw_history(std::uint32_t i, double t) {
   ws.last_violence[static_cast<int>(Perpetrator::Buyer)][i] = last_event(buyer_rate);
   ws.last_violence[static_cast<int>(Perpetrator::Exploiter)][i] = last_event(exploiter_rate);
   ws.last_violence[static_cast<int>(Perpetrator::Police)][i] = last_event(police_rate);
+  ws.hot[i].violence_last = std::max({ws.last_violence[0][i], ws.last_violence[1][i], ws.last_violence[2][i]});
 
   // Condomless sex, with buyers who push for it and while police have left
   // her without condoms.
@@ -340,6 +340,7 @@ void Simulation::inherit_history(std::uint32_t i, double t) {
   WorkerHot& h = ws.hot[i];
   const WorkerHot& from = ws.hot[donor];
   for (auto& v : ws.last_violence) v[i] = v[donor];
+  h.violence_last = from.violence_last;
   h.last_condomless = from.last_condomless;
   h.income = from.income;
   h.fines = from.fines;
@@ -364,7 +365,7 @@ void Simulation::init_worker(std::uint32_t i, Sector s, double t) {
   ws.hot[i].traits = rng_.bernoulli(drugs) ? worker_trait::kDrugUse : 0;
   ws.arrests[i] = 0;
   const auto settled = static_cast<std::uint32_t>(p_.areas - p_.isolated_areas);
-  ws.hot[i].area = ws.home_area[i] =
+  ws.hot[i].area = ws.hot[i].home_area =
       static_cast<AreaId>(settled > 0 ? rng_.below(settled) : rng_.below(static_cast<std::uint32_t>(p_.areas)));
   ws.hot[i].exploiter = kNone;
   ws.hot[i].venue = kNone;

@@ -24,7 +24,7 @@ void Simulation::place_under_control(std::uint32_t w, std::uint32_t e, double t)
     const std::uint32_t v = ex.venue[e];
     ws.hot[w].venue = v;
     ws.hot[w].sector = Sector::Venue;
-    ws.hot[w].area = ws.home_area[w] = world_.venues.area[v];
+    ws.hot[w].area = ws.hot[w].home_area = world_.venues.area[v];
     ++world_.venues.workers[v];
   }
   if (!building_ && ws.hot[w].status == Status::Active) start_chains(w, t);

@@ -36,7 +36,7 @@ void Simulation::on_release(std::uint32_t w, double t) {
   // independently from now on.
   const std::uint32_t v = ws.hot[w].venue;
   if (v != kNone && world_.venues.workers[v] > world_.venues.capacity[v]) release_from_exploiter(w, t);
-  ws.hot[w].area = ws.home_area[w];
+  ws.hot[w].area = ws.hot[w].home_area;
   start_chains(w, t);
 }
 

@@ -72,9 +72,8 @@ void Simulation::sample_day(std::size_t report_day, double t) {
     const bool isolated = world_.areas.kind[h.area] == AreaKind::Isolated;
     // Away from her usual area: only police move a street worker (displace()),
     // and she is home again once she returns or is released.
-    const bool away = h.area != ws.home_area[w];
-    const bool violence =
-        std::max({ws.last_violence[0][w], ws.last_violence[1][w], ws.last_violence[2][w]}) >= year_ago;
+    const bool away = h.area != h.home_area;
+    const bool violence = h.violence_last >= year_ago;
     // Bit f set: she counts in kCounted[f].
     const std::uint32_t bits = 1u | (h.exploiter != kNone ? 2u : 0u) |
                                ((h.flags & (worker_flag::kMinor | worker_flag::kCoerced)) != 0 ? 4u : 0u) |
@@ -155,7 +154,7 @@ void Simulation::record_exposure(double t, ReplicateResult& out) const {
     // 2009, AJPH: "working away from main streets"); any repressive police
     // action (arrest, citation, displacement, condoms taken, police violence:
     // Platt et al. 2018).
-    const bool away = ws.hot[w].area != ws.home_area[w];
+    const bool away = ws.hot[w].area != ws.hot[w].home_area;
     const bool arrested = ws.last_arrest[w] >= since;
     const bool displaced = ws.last_displaced[w] >= since || away;
     const bool policed = ws.last_policed[w] >= since || away;

@@ -234,6 +234,7 @@ void Simulation::record_violence(std::uint32_t w, Perpetrator who, double t) {
                                           Metric::violence_police};
   count(kMetricOf[static_cast<int>(who)], w);
   world_.workers.last_violence[static_cast<int>(who)][w] = static_cast<float>(t);
+  world_.workers.hot[w].violence_last = static_cast<float>(t);  // time only moves on
 }
 
 void Simulation::start_chains(std::uint32_t w, double t) {

@@ -101,6 +101,7 @@ struct alignas(64) WorkerHot {
   std::uint8_t traits = 0;    // worker_trait bits
   std::uint16_t generation;   // bumps invalidate pending events
   AreaId area;                // where she works now
+  AreaId home_area;           // her usual area (area differs only while police keep her away)
   std::uint32_t exploiter;    // kNone: independent
   std::uint32_t venue;        // kNone: not a venue worker
   float income;               // 30-day gross income, scaled to the income epoch
@@ -111,13 +112,13 @@ struct alignas(64) WorkerHot {
   float debt;                 // owed to her exploiter (worker_flag::kInDebt)
   float wary_until;           // with worker_flag::kWary: when she stops rushing negotiations
   float condoms_back;         // with worker_flag::kNoCondoms: when she has condoms again
+  float violence_last;        // the latest of Workers::last_violence (the daily sample reads it)
 };
 static_assert(sizeof(WorkerHot) == 64, "a worker's hot state must stay within one cache line");
 
 struct Workers {
   std::vector<WorkerHot> hot;
   std::vector<std::uint16_t> arrests;     // arrest record
-  std::vector<AreaId> home_area;
   std::vector<float> trust;
   std::vector<float> status_until;
   std::vector<float> last_violence[3];    // by perpetrator
@@ -136,7 +137,7 @@ struct Workers {
   // Bytes of state per worker (for `--dry-run`, the memory check and
   // bench/model_bench).
   static constexpr std::size_t bytes_per_worker() {
-    return sizeof(WorkerHot) + 2 + 2 + 4 * 2 + 4 * 3 + 4 * 3;
+    return sizeof(WorkerHot) + 2 + 4 * 2 + 4 * 3 + 4 * 3;
   }
 };
 

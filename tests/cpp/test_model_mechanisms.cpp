@@ -146,7 +146,7 @@ TEST_CASE("an encounter in an isolated area is more often violent than in a peri
     Simulation sim(p, iv, 200 + kind);
     REQUIRE(sim.world().areas.kind[kind] == static_cast<AreaKind>(kind));
     Workers& ws = sim.world().workers;
-    for (std::uint32_t w = 0; w < ws.size(); ++w) ws.hot[w].area = ws.home_area[w] = static_cast<AreaId>(kind);
+    for (std::uint32_t w = 0; w < ws.size(); ++w) ws.hot[w].area = ws.hot[w].home_area = static_cast<AreaId>(kind);
     const Window before = totals(sim);
     sim.advance_to(40.0);
     const Window d = totals(sim) - before;
@@ -200,16 +200,16 @@ TEST_CASE("heat displaces street workers only, mostly to isolated areas, and the
       if (ws.hot[w].area != start_area[w]) ++others_moved;
       continue;
     }
-    if (kind_of(ws.home_area[w]) == AreaKind::Central) {
+    if (kind_of(ws.hot[w].home_area) == AreaKind::Central) {
       ++hot_street;
-      if (ws.hot[w].area != ws.home_area[w]) {
+      if (ws.hot[w].area != ws.hot[w].home_area) {
         ++hot_away;
         to_isolated += kind_of(ws.hot[w].area) == AreaKind::Isolated ? 1 : 0;
         to_central += kind_of(ws.hot[w].area) == AreaKind::Central ? 1 : 0;
       }
     } else {
       ++cool_street;
-      if (ws.hot[w].area != ws.home_area[w]) ++cool_away;
+      if (ws.hot[w].area != ws.hot[w].home_area) ++cool_away;
     }
   }
   REQUIRE(hot_street > 700);
@@ -224,9 +224,9 @@ TEST_CASE("heat displaces street workers only, mostly to isolated areas, and the
   auto share_home = [&]() {
     std::size_t street = 0, home = 0;
     for (std::uint32_t w = 0; w < n; ++w) {
-      if (ws.hot[w].sector != Sector::Street || kind_of(ws.home_area[w]) != AreaKind::Central) continue;
+      if (ws.hot[w].sector != Sector::Street || kind_of(ws.hot[w].home_area) != AreaKind::Central) continue;
       ++street;
-      home += ws.hot[w].area == ws.home_area[w] ? 1 : 0;
+      home += ws.hot[w].area == ws.hot[w].home_area ? 1 : 0;
     }
     return ratio(static_cast<double>(home), static_cast<double>(street));
   };
@@ -261,7 +261,7 @@ struct DisplacedShareProbe {
     for (std::uint32_t w = 0; w < ws.size(); ++w) {
       if (ws.hot[w].status != Status::Active || ws.hot[w].sector != Sector::Street) continue;
       ++street;
-      away += ws.hot[w].area != ws.home_area[w] ? 1 : 0;
+      away += ws.hot[w].area != ws.hot[w].home_area ? 1 : 0;
     }
     probe.share_away.resize(static_cast<std::size_t>(day) + 1, 0.0);
     probe.share_away[static_cast<std::size_t>(day)] = ratio(static_cast<double>(away), static_cast<double>(street));
@@ -291,7 +291,7 @@ TEST_CASE("share_displaced is the share of street workers away from home: displa
   Simulation sim(p, iv, 310);
   Workers& ws = sim.world().workers;
   for (std::uint32_t w = 0; w < ws.size(); ++w)
-    if (ws.hot[w].sector == Sector::Street) ws.hot[w].area = ws.home_area[w] = 0;
+    if (ws.hot[w].sector == Sector::Street) ws.hot[w].area = ws.hot[w].home_area = 0;
   DisplacedShareProbe probe;
   probe.sim = &sim;
   probe.displace_day = 10;

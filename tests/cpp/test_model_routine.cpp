@@ -98,7 +98,7 @@ TEST_CASE("routine police contacts per worker-year follow the sector's rate and 
   Simulation sim(p, iv, 2001);
   Workers& ws = sim.world().workers;
   for (std::uint32_t w = 0; w < ws.size(); ++w)
-    if (ws.hot[w].sector == Sector::Street) ws.hot[w].area = ws.home_area[w] = static_cast<AreaId>(w % 3);
+    if (ws.hot[w].sector == Sector::Street) ws.hot[w].area = ws.hot[w].home_area = static_cast<AreaId>(w % 3);
   const ReplicateResult r = sim.run();
 
   // Policing runs on days 1 .. 199.
@@ -217,7 +217,7 @@ TEST_CASE("routine contacts arrest, cite, move along, take condoms and involve p
   Simulation sim(p, iv, 2201);
   Workers& ws = sim.world().workers;
   for (std::uint32_t w = 0; w < ws.size(); ++w)
-    if (ws.hot[w].sector == Sector::Street) ws.hot[w].area = ws.home_area[w] = static_cast<AreaId>(w % 2);
+    if (ws.hot[w].sector == Sector::Street) ws.hot[w].area = ws.hot[w].home_area = static_cast<AreaId>(w % 2);
   const ReplicateResult r = sim.run();
   const auto total = [&](Metric m) { return r.totals[index(m)]; };
 
@@ -418,7 +418,7 @@ TEST_CASE("under decriminalisation routine contacts fall to police_contact_share
   iv.decriminalization.police_coercion_share = 0.25;
   Simulation sim(p, iv, 2501);
   Workers& ws = sim.world().workers;
-  for (std::uint32_t w = 0; w < ws.size(); ++w) ws.hot[w].area = ws.home_area[w] = static_cast<AreaId>(w % 2);
+  for (std::uint32_t w = 0; w < ws.size(); ++w) ws.hot[w].area = ws.hot[w].home_area = static_cast<AreaId>(w % 2);
   const Recorder& rec = sim.recorder();
   const Metric kinds[] = {Metric::police_contacts, Metric::arrests_worker, Metric::citations, Metric::displacements,
                           Metric::condoms_taken, Metric::violence_police};
@@ -489,7 +489,7 @@ TEST_CASE("under end demand no worker is arrested by routine contacts or operati
   iv.end_demand.buyer_arrest_per_contact = 0.1;
   Simulation sim(p, iv, 2511);
   Workers& ws = sim.world().workers;
-  for (std::uint32_t w = 0; w < ws.size(); ++w) ws.hot[w].area = ws.home_area[w] = static_cast<AreaId>(w % 4);
+  for (std::uint32_t w = 0; w < ws.size(); ++w) ws.hot[w].area = ws.hot[w].home_area = static_cast<AreaId>(w % 4);
   const Recorder& rec = sim.recorder();
 
   sim.advance_to(20.0);  // criminalised selling: days 0-19
@@ -1164,6 +1164,42 @@ TEST_CASE("turnover alone changes no rate: a market with a high exit rate has th
   // and pressure; turnover then lowers past-year violence by about 15 %.
   CHECK(high.violence_12m == Approx(low.violence_12m).epsilon(0.07));
   CHECK(high.unhoused == Approx(low.unhoused).epsilon(0.07));
+}
+
+TEST_CASE("a worker's latest violence, which the daily sample reads, is the latest by any perpetrator through "
+          "violence, exits and entries",
+          "[model][routine][initialisation]") {
+  // WorkerHot::violence_last repeats the latest of Workers::last_violence so
+  // that the daily sample reads one record a worker: every path that sets
+  // the one must set the other (draw_history, inherit_history,
+  // record_violence by buyers, exploiters and police).
+  Params p = quiet_world();
+  p.workers = 2000;
+  p.share_street = 0.5;
+  p.violent_share = 0.2;
+  p.violence_given_violent_buyer = 0.05;
+  p.rate_per_day = 0.5;
+  p.contacts_per_year_street = 20;
+  p.arrest_per_contact = 0.03;
+  p.police_violence = 0.3;
+  p.exit_per_year = 4.0;
+  p.entry_delay_days = 2;
+  p.warmup_days = 60;
+  p.days = 60;
+  Simulation sim(p, Interventions{}, 4401);
+  const ReplicateResult r = sim.run();
+  REQUIRE(r.totals[index(Metric::entries)] > 500);
+  REQUIRE(r.totals[index(Metric::violence_buyer)] > 100);
+  REQUIRE(r.totals[index(Metric::violence_police)] > 10);
+  const Workers& ws = sim.world().workers;
+  std::size_t mismatched = 0, hurt = 0;
+  for (std::uint32_t w = 0; w < ws.size(); ++w) {
+    const float latest = std::max({ws.last_violence[0][w], ws.last_violence[1][w], ws.last_violence[2][w]});
+    mismatched += ws.hot[w].violence_last == latest ? 0 : 1;
+    hurt += latest >= 0.0f ? 1 : 0;  // hurt since the run began
+  }
+  CHECK(mismatched == 0);
+  CHECK(hurt > 100);
 }
 
 // --- 13. Whom a sting picks ----------------------------------------------------------
