@@ -66,6 +66,7 @@ void Simulation::sample_day(std::size_t report_day, double t) {
   const auto year_ago = static_cast<float>(t - 365.0);
   const double decay = income_decay(t);
   for (std::uint32_t w = 0; w < ws.size(); ++w) {
+    ws.prefetch_pass(w);
     const WorkerHot& h = ws.hot[w];
     if (h.status != Status::Active) continue;
     const bool street = h.sector == Sector::Street;
