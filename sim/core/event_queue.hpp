@@ -156,7 +156,7 @@ class EventQueue {
  private:
   static constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
   static constexpr std::uint32_t kBlockEvents = 63;  // 63 × 24 + 8 bytes: 1,520 bytes
-  static constexpr std::size_t kMinFine = 16, kMaxFine = 4096, kMinCoarse = 16, kOneLevel = 1024;
+  static constexpr std::size_t kMinFine = 16, kMaxFine = 4096, kMinCoarse = 16;
   static constexpr std::size_t kMinBasis = 64;
   // Room in each fine bucket: the occupancy check keeps the mean under twice
   // the target, and a Poisson count of mean 12 exceeds 48 with probability
@@ -403,10 +403,13 @@ class EventQueue {
     } else if (n == 1 && std::isfinite(all[0].time)) {
       origin = all[0].time;
     }
-    // F fine buckets per coarse one: enough to cover four times the span the
-    // pending events fill at the front's density while that is at most
-    // kOneLevel buckets (a small queue, in cache: one level is cheapest),
-    // else about the square root of the number of fine buckets they fill.
+    // F fine buckets per coarse one: about the square root of the number of
+    // fine buckets the pending events fill at the front's density, so that
+    // the fine buckets being filled and opened stay few enough for the
+    // first-level cache. (A single level of up to 1,024 fine buckets for
+    // small queues, as before, put each push of the model at 2,000 workers
+    // into a line of its own outside that cache: PHOLD 25.0 -> 23.4 ns and
+    // the model about 2 ns faster without it; docs/performance.md.)
     // C coarse buckets, covering four times that span.
     // A correction of the width alone (estimate_width false) keeps F, C and
     // the size thresholds: a queue whose size is steady is never rebuilt
@@ -415,9 +418,7 @@ class EventQueue {
     if (estimate_width) {
       const double buckets = static_cast<double>(n) / kTargetPerBucket;
       fine = kMinFine;
-      while (fine < kMaxFine && (static_cast<double>(fine * fine) < buckets ||
-                                 (static_cast<double>(fine) < 4.0 * buckets && fine < kOneLevel)))
-        fine *= 2;
+      while (fine < kMaxFine && static_cast<double>(fine * fine) < buckets) fine *= 2;
       coarse = kMinCoarse;
       while (static_cast<double>(coarse * fine) < 4.0 * buckets) coarse *= 2;
     }

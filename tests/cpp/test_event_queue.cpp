@@ -357,7 +357,10 @@ TEST_CASE("for_each_ahead shows nearly every event once, a few pops before it is
     q.push(e.time + rng.exponential(1.0), 0, e.subject);
   }
   INFO("shown " << shown << ", popped after being shown " << covered << " of " << kPops);
-  CHECK(covered > kPops * 99 / 100);
+  // All but the events of the first two fine buckets of each coarse bucket,
+  // which are still in the coarse bucket's chain when they would be shown:
+  // 2 in 64 fine buckets at this size (2 in 512 at 10^6 workers).
+  CHECK(covered > kPops * 95 / 100);
   CHECK(static_cast<double>(lead) / static_cast<double>(covered) > 4.0);  // fine buckets hold about six
   CHECK(late == 0);
 }
