@@ -19,11 +19,10 @@ namespace harmsim::core {
 // events of the bucket kPrefetchBuckets after it (EventQueue::for_each_ahead):
 // nearly every event once (not those of the first two fine buckets of a
 // coarse bucket, still in its chain), some 10 to 20 events before it is
-// handled, far enough
-// for a load from main memory to arrive. (Offering one event a fixed number
-// of places ahead at every pop, as before, missed events wherever a bucket
-// was sorted after its events had been looked at, and cost about 20
-// instructions an event; docs/performance.md.)
+// handled: far enough for a load from main memory to arrive. (Offering one
+// event a fixed number of places ahead at every pop, as before, missed
+// events wherever a bucket was sorted after its events had been looked at,
+// and cost about 20 instructions an event; docs/performance.md.)
 inline constexpr std::int64_t kPrefetchBuckets = 2;
 
 namespace detail {
