@@ -297,6 +297,15 @@ class EventQueue {
     Chain& chain = coarse_[static_cast<std::size_t>(active_) & coarse_mask_];
     for (std::uint32_t b = chain.head; b != kNil;) {
       Block& block = blocks_[b];
+      // The blocks were written long ago and lie anywhere in the pool: the
+      // next one is loaded while this one is spread.
+      if (block.next != kNil) {
+        const char* const next = reinterpret_cast<const char*>(&blocks_[block.next]);
+        for (std::size_t at = 0; at < sizeof(Block); at += 64) {
+          __builtin_prefetch(next + at);
+          asm volatile("" : : "r"(next + at));  // else GCC deletes a loop of nothing but prefetches
+        }
+      }
       const std::uint32_t count = chain.count_of(b);
       for (std::uint32_t i = 0; i < count; ++i) {
         const Event& e = block.events[i];
