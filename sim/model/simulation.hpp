@@ -62,6 +62,11 @@ class Simulation {
   // (take_storage): the same state either way.
   Simulation(const Params& params, const Interventions& interventions, std::uint64_t seed,
              ReplicateStorage&& storage = {});
+  // The simulation keeps references to its parameters and interventions:
+  // temporaries would dangle.
+  Simulation(Params&&, const Interventions&, std::uint64_t, ReplicateStorage&& = {}) = delete;
+  Simulation(const Params&, Interventions&&, std::uint64_t, ReplicateStorage&& = {}) = delete;
+  Simulation(Params&&, Interventions&&, std::uint64_t, ReplicateStorage&& = {}) = delete;
 
   // Hands this replicate's storage on to the next (the simulation is spent).
   [[nodiscard]] ReplicateStorage take_storage();

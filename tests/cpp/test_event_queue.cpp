@@ -45,6 +45,16 @@ void require_same_order(EventQueue& q, Reference& ref) {
   REQUIRE(q.empty());
 }
 
+// Pushes an event at time t to both queues, its subject its sequence number.
+void push_both(EventQueue& q, Reference& ref, Time t) {
+  Event e;
+  e.time = t;
+  e.seq = q.pushed();
+  e.subject = static_cast<std::uint32_t>(e.seq);
+  q.push(e.time, 0, e.subject);
+  ref.push(e);
+}
+
 std::vector<Event> drain(EventQueue& q) {
   std::vector<Event> out;
   while (!q.empty()) out.push_back(q.pop());
@@ -176,14 +186,7 @@ TEST_CASE("small buckets keep exact order with continuous times and with the odd
   harmsim::core::Rng rng(20261130);
   EventQueue q;
   Reference ref;
-  auto push = [&](Time t) {
-    Event e;
-    e.time = t;
-    e.seq = q.pushed();
-    e.subject = static_cast<std::uint32_t>(e.seq);
-    q.push(e.time, 0, e.subject);
-    ref.push(e);
-  };
+  auto push = [&](Time t) { push_both(q, ref, t); };
   for (int i = 0; i < 4096; ++i) push(rng.exponential(1.0));
   std::uint64_t ties = 0;
   Time last = -1.0;
@@ -265,14 +268,7 @@ TEST_CASE("the queue keeps exact order while it grows to 10^5 events and shrinks
   EventQueue q;
   Reference ref;
   Time now = 0.0;
-  auto push = [&](Time t) {
-    Event e;
-    e.time = t;
-    e.seq = q.pushed();
-    e.subject = static_cast<std::uint32_t>(e.seq);
-    q.push(e.time, 0, e.subject);
-    ref.push(e);
-  };
+  auto push = [&](Time t) { push_both(q, ref, t); };
   auto pop = [&]() {
     const Event want = ref.top();
     ref.pop();
@@ -301,15 +297,7 @@ TEST_CASE("the queue keeps exact order while it grows to 10^5 events and shrinks
 TEST_CASE("events pushed into the past, at huge or negative times, or all at once keep exact order", "[event_queue]") {
   EventQueue q;
   Reference ref;
-  std::uint32_t subject = 0;
-  auto push = [&](Time t) {
-    Event e;
-    e.time = t;
-    e.seq = q.pushed();
-    e.subject = subject++;
-    q.push(e.time, 0, e.subject);
-    ref.push(e);
-  };
+  auto push = [&](Time t) { push_both(q, ref, t); };
   harmsim::core::Rng rng(5);
   for (int i = 0; i < 5000; ++i) push(100.0 + rng.exponential(1.0));
   // Pop some, then push before the current time (behind the clock).

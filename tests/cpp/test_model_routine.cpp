@@ -1186,7 +1186,8 @@ TEST_CASE("a worker's latest violence, which the daily sample reads, is the late
   p.entry_delay_days = 2;
   p.warmup_days = 60;
   p.days = 60;
-  Simulation sim(p, Interventions{}, 4401);
+  const Interventions iv;
+  Simulation sim(p, iv, 4401);
   const ReplicateResult r = sim.run();
   REQUIRE(r.totals[index(Metric::entries)] > 500);
   REQUIRE(r.totals[index(Metric::violence_buyer)] > 100);
