@@ -15,9 +15,10 @@
 // since the coarse ring has few slots whose tails stay in cache. A pop takes
 // the back of the sorted current bucket: O(1). When the current bucket runs
 // out, the next non-empty fine bucket is sorted (a few events: the width is
-// chosen so that fine buckets hold about kTargetPerBucket; up to 8 are
-// placed by counting the earlier times, with no branch on the times to
-// mispredict, larger buckets by insertion sort); when the fine
+// chosen so that fine buckets hold about kTargetPerBucket; up to 8 events
+// with distinct times are placed by counting the earlier times, with no
+// branch on the times to mispredict; other buckets are sorted by insertion,
+// or std::sort beyond 24 events); when the fine
 // buckets run out, the next coarse bucket is spread over them in one
 // sequential pass. Events further ahead than the coarse ring wait in the heap
 // and move into the ring as the clock approaches. So each event is written a
@@ -32,8 +33,9 @@
 // allocate nothing (tests/allocation).
 //
 // Order is exactly (time, seq) whatever the geometry: bucket b holds the times
-// in [b·w, (b+1)·w), so every event of an earlier bucket is earlier, and the
-// sort within a bucket uses the full (time, seq) key. Two runs that push the
+// in [b·w, (b+1)·w), so every event of an earlier bucket is earlier, and
+// within a bucket the sort uses the full (time, seq) key (counting by time
+// alone gives up when two times are equal). Two runs that push the
 // same events in the same order pop them in the same order, so results never
 // depend on anything but the seed and the inputs.
 #include <algorithm>

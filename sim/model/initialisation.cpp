@@ -378,6 +378,7 @@ void Simulation::init_worker(std::uint32_t i, Sector s, double t) {
   ws.status_until[i] = 0;
   ws.hot[i].engaged_until = kNever;
   for (auto& v : ws.last_violence) v[i] = kNever;
+  ws.hot[i].violence_last = kNever;
   ws.last_arrest[i] = kNever;
   ws.last_displaced[i] = kNever;
   ws.last_policed[i] = kNever;

@@ -92,8 +92,11 @@ struct Venues {
 // flag points to (wary_until, condoms_back) and the debt an encounter pays
 // down are here too: under everyday policing many workers are wary or in
 // debt, and in arrays of their own each cost a second miss per encounter
-// (docs/performance.md, "Where the time goes"). Attributes an encounter does
-// not touch stay in arrays of their own (Workers below).
+// (docs/performance.md, "Where the time goes"). So are her home area and the
+// latest violence against her, which the daily pass over every worker reads
+// (sample_day): spare bytes of the line, where they save that pass four
+// streams. Other attributes an encounter does not touch stay in arrays of
+// their own (Workers below).
 struct alignas(64) WorkerHot {
   Status status;
   Sector sector;
