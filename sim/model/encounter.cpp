@@ -118,7 +118,7 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   double condomless = pick((buyer & buyer_flag::kRefusesCondoms) != 0, condom_refusal_wins_, p_.condomless_base) *
                       (1.0 + p_.rush_condom_effect * (1.0 - strength));
   if ((h.flags & worker_flag::kNoCondoms) != 0) {
-    if (world_.workers.hot[w].condoms_back > t) condomless = std::max(condomless, p_.no_condom_condomless);
+    if (h.condoms_back > t) condomless = std::max(condomless, p_.no_condom_condomless);
     else h.flags &= static_cast<std::uint8_t>(~worker_flag::kNoCondoms);
   }
   // Counted as 0 or 1: adding 0.0 leaves a count as it was.
@@ -133,7 +133,7 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
   h.fines = std::max(0.0f, h.fines - static_cast<float>(0.2 * price));
   // So is a debt, which binds her until it is repaid [seed 000].
   if ((h.flags & worker_flag::kInDebt) != 0) {
-    float& debt = world_.workers.hot[w].debt;
+    float& debt = h.debt;
     debt -= static_cast<float>(p_.debt_repayment_share * price);
     if (debt <= 0.0f) {
       debt = 0.0f;

@@ -60,8 +60,9 @@ Simulation::Simulation(const Params& params, const Interventions& interventions,
   tally_counts_.reserve(kTallyCopies * kCellStrata * recorder_.communities() * kTallyLanes);
   area_pair_.resize(world_.areas.size());
   for (std::size_t a = 0; a < world_.areas.size(); ++a)
-    area_pair_[a] = static_cast<std::uint32_t>(world_.areas.kind[a]) * static_cast<std::uint32_t>(recorder_.communities()) +
-                    world_.areas.community[a];
+    area_pair_[a] =
+        static_cast<std::uint32_t>(world_.areas.kind[a]) * static_cast<std::uint32_t>(recorder_.communities()) +
+        world_.areas.community[a];
   end_time_ = static_cast<double>(p_.warmup_days + p_.days);
   queue_.push(1.0, static_cast<std::uint16_t>(EventKind::Day), 0);
   for (std::uint32_t op = 0; op < iv_.operations.size(); ++op) schedule_operation(op, 0.0);

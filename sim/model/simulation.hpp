@@ -77,8 +77,9 @@ class Simulation {
   // Event dispatch (called by core::run_until).
   void handle(const core::Event& e);
   // Starts loading the state an upcoming event will touch (core::run_until
-  // calls it for nearly every event, some 10 to 20 events ahead): at a million workers a worker's record is
-  // a miss to main memory, which this overlaps with the events before it.
+  // calls it for nearly every event, some 10 to 20 events ahead): at a
+  // million workers a worker's record is a miss to main memory, which this
+  // overlaps with the events before it.
   // Only when the records outgrow the cache (prefetching()); the threshold
   // is set in build_world.
   [[nodiscard]] bool prefetching() const noexcept { return prefetching_; }
