@@ -10,7 +10,8 @@ and every fitted target's value and Monte-Carlo variance at each point,
 computed by harmsim from the wave's sweeps), and writes
 ``WORKDIR/wave<WAVE>/emulators.pkl`` and ``WORKDIR/wave<WAVE>/fit.h5``, each
 under a temporary name, synced and renamed (fit.h5 last: it is what says the
-wave is fitted).
+wave is fitted; a fit stopped between the two takes up the emulators it kept
+instead of fitting them again).
 
 The method is history matching with Gaussian-process emulators (Vernon,
 Goldstein & Bower 2010; Andrianakis et al. 2015):
@@ -396,8 +397,13 @@ def fit_wave(workdir: str, wave: int) -> dict:
     simulated = [read_simulated(os.path.join(workdir, f"wave{j}", "simulated.h5"), problem)
                  for j in range(1, wave + 1)]
     earlier = [load_or_fit_emulators(workdir, problem, simulated, j) for j in range(1, wave)]
-    emulators = fit_emulators(problem, simulated, earlier, wave)
-    write_atomically(os.path.join(workdir, f"wave{wave}", "emulators.pkl"), pickle.dumps(emulators))
+    # A fit stopped after its emulators were written (fit.h5 is written last)
+    # takes them up again: they are what fitting again would give, bit for bit.
+    path = os.path.join(workdir, f"wave{wave}", "emulators.pkl")
+    emulators = load_emulators(path, problem)
+    if emulators is None:
+        emulators = fit_emulators(problem, simulated, earlier, wave)
+        write_atomically(path, pickle.dumps(emulators))
     all_emulators = earlier + [emulators]
 
     n_params = len(problem.parameters)
@@ -530,9 +536,8 @@ def fit_emulators(problem: Problem, simulated: list, earlier: list, wave: int) -
         return list(pool.map(_fit_one, tasks))
 
 
-def load_or_fit_emulators(workdir: str, problem: Problem, simulated: list, wave: int) -> list:
-    """Wave `wave`'s emulators as its fit step kept them (refitted, identically, if the file is gone)."""
-    path = os.path.join(workdir, f"wave{wave}", "emulators.pkl")
+def load_emulators(path: str, problem: Problem):
+    """The emulators a fit step kept in `path`, or None when the file is missing or damaged."""
     try:
         with open(path, "rb") as f:
             emulators = pickle.load(f)
@@ -541,6 +546,14 @@ def load_or_fit_emulators(workdir: str, problem: Problem, simulated: list, wave:
             return emulators
     except Exception:  # noqa: BLE001 - a missing or damaged file (whatever pickle makes of it) is refitted
         pass
+    return None
+
+
+def load_or_fit_emulators(workdir: str, problem: Problem, simulated: list, wave: int) -> list:
+    """Wave `wave`'s emulators as its fit step kept them (refitted, identically, if the file is gone)."""
+    emulators = load_emulators(os.path.join(workdir, f"wave{wave}", "emulators.pkl"), problem)
+    if emulators is not None:
+        return emulators
     earlier = [load_or_fit_emulators(workdir, problem, simulated, j) for j in range(1, wave)]
     return fit_emulators(problem, simulated, earlier, wave)
 

@@ -112,6 +112,23 @@ def test_history_matching_keeps_the_truth_and_shrinks_towards_it(tmp_path):
     assert np.all(np.abs(best_point - TRUTH) < 0.1), best_point
 
 
+def test_a_fit_stopped_after_its_emulators_were_written_takes_them_up_again(tmp_path):
+    # fit.h5 is written last; a fit killed before it runs again and must not
+    # fit (and write) the wave's finished emulators a second time.
+    rng = np.random.default_rng(7)
+    write_problem(tmp_path, waves=3, points=8)
+    write_simulated(tmp_path, 1, cal.latin_hypercube(np.zeros(2), np.ones(2), 8, (1,)), rng)
+    first = cal.fit_wave(str(tmp_path), 1)
+    kept = tmp_path / "wave1" / "emulators.pkl"
+    before = kept.stat()
+    (tmp_path / "wave1" / "fit.h5").unlink()
+    again = cal.fit_wave(str(tmp_path), 1)
+    after = kept.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert again["kept_share"] == first["kept_share"]
+    assert np.array_equal(again["next_points"], first["next_points"])
+
+
 def test_a_damaged_or_missing_emulators_file_is_refitted_to_the_same_result(tmp_path):
     rng = np.random.default_rng(5)
     write_problem(tmp_path, waves=3, points=8)
