@@ -78,10 +78,10 @@ void Simulation::sample_day(std::size_t report_day, double t) {
     // Bit f set: she counts in kCounted[f].
     const std::uint32_t bits = 1u | (h.exploiter != kNone ? 2u : 0u) |
                                ((h.flags & (worker_flag::kMinor | worker_flag::kCoerced)) != 0 ? 4u : 0u) |
-                               (street ? 8u : 0u) | (street && isolated ? 16u : 0u) | (violence ? 32u : 0u) |
+                               (street ? 8u : 0u) | ((street & isolated) ? 16u : 0u) | (violence ? 32u : 0u) |
                                ((h.flags & worker_flag::kHousingLost) != 0 ? 64u : 0u) |
                                ((h.flags & worker_flag::kInDebt) != 0 ? 128u : 0u) |
-                               (street && away ? 256u : 0u);
+                               ((street & away) ? 256u : 0u);
     // Her pair, (cell - 1) × communities + community: the cell's area kind is
     // its last term (cell_stratum), so the area's part, kind × communities +
     // community, comes from area_pair_ and the rest from her cell in a
