@@ -11,7 +11,10 @@
 # the same stamp on any machine, whatever the file names and git's diff
 # settings, and two different edits of one commit are two programs. The tree
 # is written through a copy of the index (GIT_INDEX_FILE), so the real index
-# is neither changed nor locked. When git cannot tell (it fails), the stamp
+# is neither changed nor locked, and into a scratch object store that reads
+# the repository's own as an alternate (GIT_OBJECT_DIRECTORY,
+# GIT_ALTERNATE_OBJECT_DIRECTORIES), so the blobs and trees of uncommitted
+# files never land in .git/objects. When git cannot tell (it fails), the stamp
 # is COMMIT-dirty-unknown; without git (a source archive), "unknown".
 # OUTPUT is rewritten only when its text changes, so an unchanged commit
 # recompiles nothing.
@@ -25,20 +28,32 @@ else()
   execute_process(COMMAND git rev-parse --path-format=absolute --git-path index
     WORKING_DIRECTORY "${SOURCE_DIR}"
     OUTPUT_VARIABLE index OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE status)
+  execute_process(COMMAND git rev-parse --path-format=absolute --git-path objects
+    WORKING_DIRECTORY "${SOURCE_DIR}"
+    OUTPUT_VARIABLE objects OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE objects_status)
   set(scratch_index "${OUTPUT}.index")
+  set(scratch_objects "${OUTPUT}.objects")
   file(REMOVE "${scratch_index}")
+  file(REMOVE_RECURSE "${scratch_objects}")
+  file(MAKE_DIRECTORY "${scratch_objects}")
   if(status EQUAL 0 AND EXISTS "${index}")
     file(COPY_FILE "${index}" "${scratch_index}")
   endif()
-  execute_process(COMMAND ${CMAKE_COMMAND} -E env "GIT_INDEX_FILE=${scratch_index}" git add -A
-    WORKING_DIRECTORY "${SOURCE_DIR}" OUTPUT_QUIET ERROR_QUIET RESULT_VARIABLE add_status)
-  execute_process(COMMAND ${CMAKE_COMMAND} -E env "GIT_INDEX_FILE=${scratch_index}" git write-tree
+  set(scratch_git ${CMAKE_COMMAND} -E env "GIT_INDEX_FILE=${scratch_index}"
+    "GIT_OBJECT_DIRECTORY=${scratch_objects}" "GIT_ALTERNATE_OBJECT_DIRECTORIES=${objects}" git)
+  set(add_status 1)
+  if(objects_status EQUAL 0 AND IS_DIRECTORY "${objects}")
+    execute_process(COMMAND ${scratch_git} add -A
+      WORKING_DIRECTORY "${SOURCE_DIR}" OUTPUT_QUIET ERROR_QUIET RESULT_VARIABLE add_status)
+  endif()
+  execute_process(COMMAND ${scratch_git} write-tree
     WORKING_DIRECTORY "${SOURCE_DIR}"
     OUTPUT_VARIABLE tree OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE tree_status)
   execute_process(COMMAND git rev-parse "HEAD^{tree}"
     WORKING_DIRECTORY "${SOURCE_DIR}"
     OUTPUT_VARIABLE head_tree OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE head_status)
   file(REMOVE "${scratch_index}")
+  file(REMOVE_RECURSE "${scratch_objects}")
   if(add_status EQUAL 0 AND tree_status EQUAL 0 AND head_status EQUAL 0 AND tree)
     if(tree STREQUAL head_tree)
       set(state "")

@@ -5,7 +5,7 @@ A rebuilt program must never claim an earlier build's commit: the stamp
 follows the commit, marks uncommitted changes (edits of tracked files and
 new files git does not ignore, whatever their names) with the tree they
 make, comes back when the changes are undone, and leaves git's own index
-alone. Each test runs the script on a scratch repository, with git's
+and object store alone. Each test runs the script on a scratch repository, with git's
 environment variables cleared (a test run from a git hook must not touch
 the outer repository).
 """
@@ -107,6 +107,31 @@ def test_any_file_name_is_a_change_and_git_s_index_is_left_alone(repo: pathlib.P
     (repo / "dangling").unlink()
     assert stamp(repo, out) == clean
     assert (index.stat().st_mtime_ns, index.read_bytes()) == before
+
+
+def objects(repo: pathlib.Path) -> set[str]:
+    store = repo / ".git" / "objects"
+    return {str(p.relative_to(store)) for p in store.rglob("*") if p.is_file()}
+
+
+def test_uncommitted_files_are_not_written_into_the_repository_s_objects(repo: pathlib.Path,
+                                                                          tmp_path: pathlib.Path) -> None:
+    # The stamp hashes the tree the edits make; the blobs and trees that takes
+    # go to a scratch store, not into .git/objects (where they would pile up
+    # at every build until git gc).
+    out = tmp_path / "c.cpp"
+    clean = stamp(repo, out)
+    before = objects(repo)
+    (repo / "model.cpp").write_text("int rate = 2;\n")
+    (repo / "sub").mkdir()
+    (repo / "sub" / "policy.cpp").write_text("int stings = 1;\n")
+    edited = stamp(repo, out)
+    assert edited.startswith(clean + "-dirty-")
+    assert objects(repo) == before
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("c.cpp")) == ["c.cpp"]
+    # The stamp is the tree git itself would write for those files.
+    git(repo, "add", "-A")
+    assert edited == clean + "-dirty-" + git(repo, "write-tree")[:8]
 
 
 def test_an_unchanged_stamp_leaves_the_file_alone(repo: pathlib.Path, tmp_path: pathlib.Path) -> None:
