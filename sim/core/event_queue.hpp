@@ -27,10 +27,16 @@
 // event than small ones.
 //
 // The geometry (width, F, C) is chosen again when the queue doubles or
-// shrinks fourfold; the width alone is corrected when the fine buckets it
-// opens hold more than twice or less than half their target. Storage is
-// reused: once the queue has grown to its working size, push and pop
-// allocate nothing (tests/allocation).
+// shrinks fourfold. When the fine buckets it opens hold about 2^j times their
+// target (j not 0), the fine buckets are made 2^j times narrower and F 2^j
+// times larger (refine()): the coarse buckets keep their width, so only the
+// active coarse bucket's fine buckets are re-spread, not the whole queue.
+// (The width estimated while the model's world is built, from the events
+// then pending, is about twice too wide at 10^6 workers once the run goes.)
+// Only when F would leave its range, or outgrow the 2F fine buckets made with
+// the geometry, is the whole queue rebuilt at the corrected width.
+// Storage is reused: once the queue has grown to its working size, push and
+// pop allocate nothing (tests/allocation).
 //
 // Order is exactly (time, seq) whatever the geometry: bucket b holds the times
 // in [b·w, (b+1)·w), so every event of an earlier bucket is earlier, and
@@ -39,6 +45,7 @@
 // same events in the same order pop them in the same order, so results never
 // depend on anything but the seed and the inputs.
 #include <algorithm>
+#include <bit>
 #include <cassert>
 #include <cmath>
 #include <cstddef>
@@ -82,7 +89,7 @@ class EventQueue {
     blocks_.clear();
     free_ = kNil;
     far_.clear();
-    set_geometry(fine_.size(), coarse_.size(), 1.0, 0.0);
+    set_geometry(fine_count(), coarse_.size(), 1.0, 0.0);
     set_thresholds(0);
   }
 
@@ -144,6 +151,13 @@ class EventQueue {
 
   // The fine bucket current_ came from (it changes when the next one opens).
   [[nodiscard]] std::int64_t bucket() const noexcept { return cur_; }
+  // Geometry, for tests and benchmarks: the width of a fine bucket, the fine
+  // buckets per coarse one, and how often the whole queue was rebuilt and
+  // the fine buckets alone re-spread (refine()).
+  [[nodiscard]] double bucket_width() const noexcept { return width_; }
+  [[nodiscard]] std::size_t fine_per_coarse() const noexcept { return fine_count(); }
+  [[nodiscard]] std::uint64_t rebuilds() const noexcept { return rebuilds_; }
+  [[nodiscard]] std::uint64_t refines() const noexcept { return refines_; }
   // The events of the fine bucket `d` after the current one, in no order,
   // when it is one of the active coarse bucket's (else none): the events that
   // come after the next bucket's. Lets the event loop prefetch the state
@@ -160,14 +174,16 @@ class EventQueue {
   static constexpr std::uint32_t kBlockEvents = 63;  // 63 × 24 + 8 bytes: 1,520 bytes
   static constexpr std::size_t kMinFine = 16, kMaxFine = 4096, kMinCoarse = 16;
   static constexpr std::size_t kMinBasis = 64;
-  // Room in each fine bucket: the occupancy check keeps the mean under twice
-  // the target, and a Poisson count of mean 12 exceeds 48 with probability
-  // below 1e-15, so fine buckets do not grow once made.
+  // Room in each fine bucket: the occupancy check keeps the mean under about
+  // 1.4 times the target (twice, where F is at the end of its range), and a
+  // Poisson count of mean 12 exceeds 48 with probability below 1e-15, so
+  // fine buckets do not grow once made.
   static constexpr std::size_t kFineReserve = 48;
   static constexpr std::int64_t kLastBucket = std::int64_t{1} << 60;  // clamp: beyond any ring
   static constexpr std::int64_t kNoFar = std::numeric_limits<std::int64_t>::max();
   // Fine-bucket visits between two checks of their occupancy.
   static constexpr std::uint64_t kCheckEvery = 4096;
+  static constexpr unsigned kMinFineShift = std::countr_zero(kMinFine), kMaxFineShift = std::countr_zero(kMaxFine);
   // Buckets of up to this many events are sorted by rank_sort().
   static constexpr std::size_t kRankSortMax = 8;
 
@@ -259,9 +275,10 @@ class EventQueue {
   // Advances to the next non-empty fine bucket and sorts it into current_.
   // The queue is not empty and current_ is.
   void open_next() {
-    // At least as many visits as events between checks, so that rebuilds
-    // that cannot help (many events at one time) cost O(1) per event.
-    if (fine_visits_ >= std::max<std::uint64_t>(kCheckEvery, size_)) check_occupancy();
+    if (fine_visits_ >= std::max<std::uint64_t>(kCheckEvery, size_ / 8)) {
+      check_occupancy();
+      if (!current_.empty()) return;  // wider buckets: the current one took in the next ones' events
+    }
     for (;;) {
       if (in_fine_ > 0) {
         for (;;) {
@@ -363,15 +380,84 @@ class EventQueue {
     }
   }
 
-  // Fine buckets fuller or emptier than twice or half the target: the density
-  // of events is not what the width was chosen for. The mean occupancy of
-  // the buckets visited measures the density exactly, so the width is
-  // corrected by the ratio.
-  void check_occupancy() {
+  // Fine buckets about 2^j times fuller than the target (j = log2 of the
+  // ratio, rounded; the mean occupancy of the buckets visited measures the
+  // density exactly): refine(j), which costs about as much as opening the
+  // active coarse bucket's fine buckets once. If F would leave its range or
+  // outgrow the fine buckets already made, the whole queue is rebuilt at the
+  // corrected width instead, and only if the fine buckets are more than
+  // twice or less than half as full as the target and there have been at
+  // least as many visits as events since the last rebuild, so that rebuilds
+  // that cannot help (many events at one time) cost O(1) per event.
+  [[gnu::noinline]] void check_occupancy() {
     const double per_bucket = static_cast<double>(fine_opened_) / static_cast<double>(fine_visits_);
+    visits_since_rebuild_ += fine_visits_;
     fine_opened_ = fine_visits_ = 0;
-    if (per_bucket > 2.0 * kTargetPerBucket || per_bucket < 0.5 * kTargetPerBucket)
-      rebuild(width_ * kTargetPerBucket / std::max(per_bucket, 1e-3));
+    const double ratio = std::max(per_bucket, 1e-3) / kTargetPerBucket;
+    const long j = std::lround(std::log2(ratio));
+    if (j == 0) return;
+    // As far as F's range and the fine buckets already made allow (so that
+    // a correction allocates nothing); a correction that does not fit, of
+    // more than a factor two, rebuilds.
+    const long now = static_cast<long>(fine_shift_);
+    const long max_shift = std::min<long>(kMaxFineShift, static_cast<long>(std::bit_width(fine_.size())) - 1);
+    const long shift = std::clamp<long>(now + j, kMinFineShift, max_shift);
+    if (shift == now + j) {
+      refine(static_cast<int>(j));
+    } else if ((ratio > 2.0 || ratio < 0.5) && visits_since_rebuild_ >= size_) {
+      rebuild(width_ / ratio);
+    } else if (shift != now) {
+      refine(static_cast<int>(shift - now));
+    }
+  }
+
+  // Makes the fine buckets 2^j times narrower (j < 0: wider) and F 2^j times
+  // larger, so that the coarse buckets keep their width: every coarse bucket,
+  // the far heap and the origin stay as they are (the coarse bucket of a
+  // time is the same, since scaling by a power of two is exact). The active
+  // coarse bucket's unopened events are spread again; with wider buckets,
+  // those that fall in the current bucket's new range join current_.
+  [[gnu::noinline]] void refine(int j) {
+    const unsigned shift = static_cast<unsigned>(static_cast<int>(fine_shift_) + j);
+    const std::size_t fine = std::size_t{1} << shift;
+    std::vector<Event>& pending = scratch_;
+    pending.clear();
+    for (std::size_t i = 0; i < fine_count(); ++i) {
+      pending.insert(pending.end(), fine_[i].begin(), fine_[i].end());
+      fine_[i].clear();
+    }
+    assert(fine <= fine_.size());
+    fine_shift_ = shift;
+    fine_mask_ = fine - 1;
+    width_ = std::ldexp(width_, -j);
+    inv_width_ = std::ldexp(inv_width_, j);
+    // The last new bucket within the current one's range (j > 0), or the new
+    // bucket that holds it (j < 0); -1 stays -1.
+    cur_ = j > 0 ? ((cur_ + 1) << j) - 1 : cur_ >> -j;
+    in_fine_ = 0;
+    const std::size_t current_before = current_.size();
+    for (const Event& e : pending) {
+      const std::int64_t f = fine_bucket(e.time);
+      if (f <= cur_) {
+        current_.push_back(e);
+      } else {
+        fine_[static_cast<std::size_t>(f) & fine_mask_].push_back(e);
+        ++in_fine_;
+      }
+    }
+    if (current_.size() != current_before) std::sort(current_.begin(), current_.end(), later);
+    pending.clear();
+    far_coarse_ = far_.empty() ? kNoFar : coarse_of(fine_bucket(far_.top().time));
+    ++refines_;
+  }
+
+  [[nodiscard]] std::size_t fine_count() const noexcept { return fine_mask_ + 1; }
+  // Fine buckets beyond the F in use: twice F are made when the geometry is
+  // chosen (room for refine() to double F without allocating), and kept.
+  void grow_fine(std::size_t fine) {
+    const std::size_t before = fine_.size();
+    fine_.resize(fine);
+    for (std::size_t i = before; i < fine; ++i) fine_[i].reserve(kFineReserve);
   }
 
   // Chooses the geometry for the events now pending and re-places them all;
@@ -425,7 +511,7 @@ class EventQueue {
     // A correction of the width alone (estimate_width false) keeps F, C and
     // the size thresholds: a queue whose size is steady is never rebuilt
     // with new storage.
-    std::size_t fine = fine_.size(), coarse = coarse_.size();
+    std::size_t fine = fine_count(), coarse = coarse_.size();
     if (estimate_width) {
       const double buckets = static_cast<double>(n) / kTargetPerBucket;
       fine = kMinFine;
@@ -436,6 +522,8 @@ class EventQueue {
     set_geometry(fine, coarse, width, origin);
     if (estimate_width) set_thresholds(n);
     fine_opened_ = fine_visits_ = 0;
+    visits_since_rebuild_ = 0;
+    ++rebuilds_;
     for (const Event& e : all) place(e);
     all.clear();
   }
@@ -445,13 +533,11 @@ class EventQueue {
     grow_at_ = 2 * basis;
     shrink_at_ = basis > kMinBasis ? basis / 4 : 0;
     fine_opened_ = fine_visits_ = 0;
+    visits_since_rebuild_ = 0;
   }
 
   void set_geometry(std::size_t fine, std::size_t coarse, double width, double origin) {
-    if (fine_.size() != fine) {
-      fine_.resize(fine);
-      for (std::vector<Event>& f : fine_) f.reserve(kFineReserve);
-    }
+    if (fine_.size() < std::min(2 * fine, kMaxFine)) grow_fine(std::min(2 * fine, kMaxFine));
     fine_mask_ = fine - 1;
     fine_shift_ = 0;
     while ((std::size_t{1} << fine_shift_) < fine) ++fine_shift_;
@@ -488,6 +574,8 @@ class EventQueue {
   std::size_t size_ = 0;
   std::size_t grow_at_ = 2 * kMinBasis, shrink_at_ = 0;
   std::uint64_t fine_opened_ = 0, fine_visits_ = 0;
+  std::uint64_t visits_since_rebuild_ = 0;
+  std::uint64_t rebuilds_ = 0, refines_ = 0;  // for tests and benchmarks
   std::uint64_t next_seq_ = 0;
 };
 

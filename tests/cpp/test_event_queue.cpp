@@ -1,8 +1,8 @@
 // The pending-event set (sim/core/event_queue.hpp) and the event loop
 // (sim/core/engine.hpp): time order, insertion order on ties, agreement with
 // std::priority_queue on a long random hold workload, the horizon, and every
-// path of the calendar (growth, shrinkage, the far future, pushes
-// into the past, what the event loop prefetches). tests/allocation checks that it does not allocate in a
+// path of the calendar (growth, shrinkage, re-spread fine buckets, the far
+// future, pushes into the past, what the event loop prefetches). tests/allocation checks that it does not allocate in a
 // steady state.
 #include <catch2/catch.hpp>
 
@@ -291,6 +291,47 @@ TEST_CASE("the queue keeps exact order while it grows to 10^5 events and shrinks
       push(now + rng.exponential(phase == 0 ? 1.0 : 1000.0));  // the density changes between phases
     }
   }
+  require_same_order(q, ref);
+}
+
+TEST_CASE("a denser or sparser stream re-spreads the fine buckets, not the whole queue, in exact order",
+          "[event_queue]") {
+  // A hold loop of 20,000 events whose increments halve and then double
+  // again: the fine buckets become twice as full, then half as full as the
+  // width was chosen for. The occupancy check halves (doubles) the width and
+  // doubles (halves) the fine buckets per coarse one, so a coarse bucket keeps
+  // its width and nothing is rebuilt; every pop is checked against the
+  // reference.
+  harmsim::core::Rng rng(4242);
+  EventQueue q;
+  Reference ref;
+  Time now = 0.0;
+  auto hold = [&](double mean, int holds) {
+    for (int i = 0; i < holds; ++i) {
+      const Event want = ref.top();
+      ref.pop();
+      const Event got = q.pop();
+      REQUIRE(got.seq == want.seq);
+      REQUIRE(got.time == want.time);
+      now = got.time;
+      push_both(q, ref, now + rng.exponential(1.0 / mean));
+    }
+  };
+  for (int i = 0; i < 20000; ++i) push_both(q, ref, rng.exponential(1.0));
+  hold(1.0, 200000);  // settles the geometry for mean 1
+  const double width = q.bucket_width();
+  const std::size_t fine = q.fine_per_coarse();
+  const std::uint64_t rebuilds = q.rebuilds(), refines = q.refines();
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    hold(0.5, 200000);
+    CHECK(q.bucket_width() == width / 2);
+    CHECK(q.fine_per_coarse() == 2 * fine);
+    hold(1.0, 200000);
+    CHECK(q.bucket_width() == width);
+    CHECK(q.fine_per_coarse() == fine);
+  }
+  CHECK(q.refines() == refines + 6);
+  CHECK(q.rebuilds() == rebuilds);
   require_same_order(q, ref);
 }
 
