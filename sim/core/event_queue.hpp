@@ -161,7 +161,8 @@ class EventQueue {
   // The events of the fine bucket `d` after the current one, in no order,
   // when it is one of the active coarse bucket's (else none): the events that
   // come after the next bucket's. Lets the event loop prefetch the state
-  // they will touch, each event once.
+  // they will touch, each event once (except around a refine(), which
+  // re-spreads the fine buckets: a hint only).
   template <class F>
   void for_each_ahead(std::int64_t d, F&& f) const {
     const std::int64_t b = cur_ + d;
@@ -175,14 +176,19 @@ class EventQueue {
   static constexpr std::size_t kMinFine = 16, kMaxFine = 4096, kMinCoarse = 16;
   static constexpr std::size_t kMinBasis = 64;
   // Room in each fine bucket: the occupancy check keeps the mean under about
-  // 1.4 times the target (twice, where F is at the end of its range), and a
-  // Poisson count of mean 12 exceeds 48 with probability below 1e-15, so
-  // fine buckets do not grow once made.
+  // 1.5 times the target (about twice, where F is at the end of its range or
+  // of the fine buckets made), and a Poisson count of mean 12 exceeds 48 with
+  // probability below 1e-15, so fine buckets do not grow once made.
   static constexpr std::size_t kFineReserve = 48;
   static constexpr std::int64_t kLastBucket = std::int64_t{1} << 60;  // clamp: beyond any ring
   static constexpr std::int64_t kNoFar = std::numeric_limits<std::int64_t>::max();
-  // Fine-bucket visits between two checks of their occupancy.
+  // Fine-bucket visits between two checks of their occupancy: at least this
+  // many, and at least an eighth of the pending events (open_next()).
   static constexpr std::uint64_t kCheckEvery = 4096;
+  // A correction when the occupancy is off by more than 2^0.6 (about 1.5)
+  // either way: after one, the buckets are within 2^0.4 of the target, so a
+  // density near a threshold does not flip the geometry back and forth.
+  static constexpr double kRefineAbove = 0.6;
   static constexpr unsigned kMinFineShift = std::countr_zero(kMinFine), kMaxFineShift = std::countr_zero(kMaxFine);
   // Buckets of up to this many events are sorted by rank_sort().
   static constexpr std::size_t kRankSortMax = 8;
@@ -212,7 +218,8 @@ class EventQueue {
     return static_cast<std::int64_t>(x);
   }
   // The same for a time known to be in the coarse ring (placed there since
-  // the geometry was last set), where the clamps cannot apply.
+  // the geometry was last set; refine() keeps every such time in the ring
+  // and below the clamp), where the clamps cannot apply.
   [[nodiscard]] std::int64_t fine_bucket_in_ring(Time t) const noexcept {
     return static_cast<std::int64_t>((t - origin_) * inv_width_);
   }
@@ -381,10 +388,12 @@ class EventQueue {
   }
 
   // Fine buckets about 2^j times fuller than the target (j = log2 of the
-  // ratio, rounded; the mean occupancy of the buckets visited measures the
-  // density exactly): refine(j), which costs about as much as opening the
-  // active coarse bucket's fine buckets once. If F would leave its range or
-  // outgrow the fine buckets already made, the whole queue is rebuilt at the
+  // ratio, rounded, when it is more than kRefineAbove from 0; the mean
+  // occupancy of the buckets visited measures the density exactly):
+  // refine(j), which costs about as much as opening the
+  // active coarse bucket's fine buckets once (all F of them are emptied and
+  // the unopened events re-spread). If F would leave its range or outgrow
+  // the fine buckets already made, the whole queue is rebuilt at the
   // corrected width instead, and only if the fine buckets are more than
   // twice or less than half as full as the target and there have been at
   // least as many visits as events since the last rebuild, so that rebuilds
@@ -394,13 +403,18 @@ class EventQueue {
     visits_since_rebuild_ += fine_visits_;
     fine_opened_ = fine_visits_ = 0;
     const double ratio = std::max(per_bucket, 1e-3) / kTargetPerBucket;
-    const long j = std::lround(std::log2(ratio));
-    if (j == 0) return;
+    const double log_ratio = std::log2(ratio);
+    if (std::abs(log_ratio) <= kRefineAbove) return;
+    const long j = std::lround(log_ratio);
     // As far as F's range and the fine buckets already made allow (so that
     // a correction allocates nothing); a correction that does not fit, of
     // more than a factor two, rebuilds.
     const long now = static_cast<long>(fine_shift_);
-    const long max_shift = std::min<long>(kMaxFineShift, static_cast<long>(std::bit_width(fine_.size())) - 1);
+    long max_shift = std::min<long>(kMaxFineShift, static_cast<long>(std::bit_width(fine_.size())) - 1);
+    // Narrower buckets number the times of the ring 2^j times higher: they
+    // must stay far below the clamp (kLastBucket), else a rebuild, which
+    // moves the origin to the earliest pending time, is the correction.
+    while (max_shift > now && ring_end_ >= (kLastBucket >> (max_shift + 4))) --max_shift;
     const long shift = std::clamp<long>(now + j, kMinFineShift, max_shift);
     if (shift == now + j) {
       refine(static_cast<int>(j));
@@ -414,9 +428,11 @@ class EventQueue {
   // Makes the fine buckets 2^j times narrower (j < 0: wider) and F 2^j times
   // larger, so that the coarse buckets keep their width: every coarse bucket,
   // the far heap and the origin stay as they are (the coarse bucket of a
-  // time is the same, since scaling by a power of two is exact). The active
-  // coarse bucket's unopened events are spread again; with wider buckets,
-  // those that fall in the current bucket's new range join current_.
+  // time is the same, since scaling by a power of two is exact, for times
+  // below the clamp, which check_occupancy() keeps the ring far from). The
+  // active coarse bucket's unopened events are spread again (through
+  // scratch_); with wider buckets, those that fall in the current bucket's
+  // new range join current_, which is empty when this is called.
   [[gnu::noinline]] void refine(int j) {
     const unsigned shift = static_cast<unsigned>(static_cast<int>(fine_shift_) + j);
     const std::size_t fine = std::size_t{1} << shift;
@@ -452,8 +468,9 @@ class EventQueue {
   }
 
   [[nodiscard]] std::size_t fine_count() const noexcept { return fine_mask_ + 1; }
-  // Fine buckets beyond the F in use: twice F are made when the geometry is
-  // chosen (room for refine() to double F without allocating), and kept.
+  // Fine buckets beyond the F in use: twice F (at most kMaxFine) are made
+  // when the geometry is chosen, room for refine() to double F without
+  // allocating, and kept.
   void grow_fine(std::size_t fine) {
     const std::size_t before = fine_.size();
     fine_.resize(fine);
@@ -561,7 +578,7 @@ class EventQueue {
   std::vector<Block> blocks_;              // the coarse buckets' storage
   std::uint32_t free_ = kNil;              // free blocks, linked by Block::next
   EventHeap far_;                          // events beyond the coarse ring
-  std::vector<Event> scratch_;             // reused by rebuild()
+  std::vector<Event> scratch_;             // reused by rebuild() and refine()
 
   double width_ = 1.0, inv_width_ = 1.0, origin_ = 0.0;  // of a fine bucket
   std::size_t fine_mask_ = 0, coarse_mask_ = 0;

@@ -55,6 +55,17 @@ void push_both(EventQueue& q, Reference& ref, Time t) {
   ref.push(e);
 }
 
+// Pops the first event of both queues, requires it to be the same one, and
+// returns its time.
+Time pop_both(EventQueue& q, Reference& ref) {
+  const Event want = ref.top();
+  ref.pop();
+  const Event got = q.pop();
+  REQUIRE(got.seq == want.seq);
+  REQUIRE(got.time == want.time);
+  return got.time;
+}
+
 std::vector<Event> drain(EventQueue& q) {
   std::vector<Event> out;
   while (!q.empty()) out.push_back(q.pop());
@@ -269,14 +280,7 @@ TEST_CASE("the queue keeps exact order while it grows to 10^5 events and shrinks
   Reference ref;
   Time now = 0.0;
   auto push = [&](Time t) { push_both(q, ref, t); };
-  auto pop = [&]() {
-    const Event want = ref.top();
-    ref.pop();
-    const Event got = q.pop();
-    REQUIRE(got.seq == want.seq);
-    REQUIRE(got.time == want.time);
-    now = got.time;
-  };
+  auto pop = [&]() { now = pop_both(q, ref); };
   for (int phase = 0; phase < 2; ++phase) {
     // Grow: three pushes for each pop.
     while (q.size() < 100000) {
@@ -296,32 +300,32 @@ TEST_CASE("the queue keeps exact order while it grows to 10^5 events and shrinks
 
 TEST_CASE("a denser or sparser stream re-spreads the fine buckets, not the whole queue, in exact order",
           "[event_queue]") {
-  // A hold loop of 20,000 events whose increments halve and then double
-  // again: the fine buckets become twice as full, then half as full as the
-  // width was chosen for. The occupancy check halves (doubles) the width and
-  // doubles (halves) the fine buckets per coarse one, so a coarse bucket keeps
-  // its width and nothing is rebuilt; every pop is checked against the
-  // reference.
+  // A hold loop whose increments halve and then double again: the fine
+  // buckets become twice as full, then half as full as the width was chosen
+  // for. The occupancy check halves (doubles) the width and doubles (halves)
+  // the fine buckets per coarse one, so a coarse bucket keeps its width and
+  // nothing is rebuilt; every pop is checked against the reference. The
+  // queue is filled to 16,639 events, the size at which it last re-chooses
+  // its geometry while growing (from 64: 129, 259, 519, ..., 16,639), so
+  // that its width is estimated from the whole hold set and the fine buckets
+  // start near their target, where a doubling and a halving of the density
+  // are each one step (more than 2^0.6 off, less than 2^1.5).
   harmsim::core::Rng rng(4242);
   EventQueue q;
   Reference ref;
   Time now = 0.0;
   auto hold = [&](double mean, int holds) {
     for (int i = 0; i < holds; ++i) {
-      const Event want = ref.top();
-      ref.pop();
-      const Event got = q.pop();
-      REQUIRE(got.seq == want.seq);
-      REQUIRE(got.time == want.time);
-      now = got.time;
+      now = pop_both(q, ref);
       push_both(q, ref, now + rng.exponential(1.0 / mean));
     }
   };
-  for (int i = 0; i < 20000; ++i) push_both(q, ref, rng.exponential(1.0));
-  hold(1.0, 200000);  // settles the geometry for mean 1
+  for (int i = 0; i < 16639; ++i) push_both(q, ref, rng.exponential(1.0));
+  const std::uint64_t rebuilds = q.rebuilds(), refines = q.refines();
+  hold(1.0, 200000);
+  CHECK(q.refines() == refines);  // at the target already
   const double width = q.bucket_width();
   const std::size_t fine = q.fine_per_coarse();
-  const std::uint64_t rebuilds = q.rebuilds(), refines = q.refines();
   for (int cycle = 0; cycle < 3; ++cycle) {
     hold(0.5, 200000);
     CHECK(q.bucket_width() == width / 2);
