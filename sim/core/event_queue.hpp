@@ -275,7 +275,18 @@ class EventQueue {
   void migrate() {
     while (far_coarse_ < ring_end_) {
       place(far_.pop());
-      far_coarse_ = far_.empty() ? kNoFar : coarse_of(fine_bucket(far_.top().time));
+      far_coarse_ = far_front_coarse();
+    }
+  }
+  // Coarse bucket of the far heap's earliest event; kNoFar if it is empty.
+  [[nodiscard]] std::int64_t far_front_coarse() const {
+    return far_.empty() ? kNoFar : coarse_of(fine_bucket(far_.top().time));
+  }
+  // Appends the events of every fine bucket to `out` and empties the buckets.
+  void take_fine(std::vector<Event>& out) {
+    for (std::vector<Event>& f : fine_) {
+      out.insert(out.end(), f.begin(), f.end());
+      f.clear();
     }
   }
 
@@ -438,10 +449,7 @@ class EventQueue {
     const std::size_t fine = std::size_t{1} << shift;
     std::vector<Event>& pending = scratch_;
     pending.clear();
-    for (std::size_t i = 0; i < fine_count(); ++i) {
-      pending.insert(pending.end(), fine_[i].begin(), fine_[i].end());
-      fine_[i].clear();
-    }
+    take_fine(pending);
     assert(fine <= fine_.size());
     fine_shift_ = shift;
     fine_mask_ = fine - 1;
@@ -463,7 +471,7 @@ class EventQueue {
     }
     if (current_.size() != current_before) std::sort(current_.begin(), current_.end(), later);
     pending.clear();
-    far_coarse_ = far_.empty() ? kNoFar : coarse_of(fine_bucket(far_.top().time));
+    far_coarse_ = far_front_coarse();
     ++refines_;
   }
 
@@ -484,10 +492,7 @@ class EventQueue {
     all.clear();
     all.insert(all.end(), current_.begin(), current_.end());
     current_.clear();
-    for (std::vector<Event>& f : fine_) {
-      all.insert(all.end(), f.begin(), f.end());
-      f.clear();
-    }
+    take_fine(all);
     for (Chain& c : coarse_) {
       for (std::uint32_t b = c.head; b != kNil; b = blocks_[b].next)
         all.insert(all.end(), blocks_[b].events, blocks_[b].events + c.count_of(b));
@@ -569,7 +574,7 @@ class EventQueue {
     active_ = 0;
     ring_end_ = static_cast<std::int64_t>(coarse);
     in_fine_ = in_coarse_ = 0;
-    far_coarse_ = far_.empty() ? kNoFar : coarse_of(fine_bucket(far_.top().time));
+    far_coarse_ = far_front_coarse();
   }
 
   std::vector<Event> current_;             // the opened fine bucket, latest first
