@@ -182,8 +182,11 @@ class EventQueue {
   static constexpr std::size_t kFineReserve = 48;
   static constexpr std::int64_t kLastBucket = std::int64_t{1} << 60;  // clamp: beyond any ring
   static constexpr std::int64_t kNoFar = std::numeric_limits<std::int64_t>::max();
-  // Fine-bucket visits between two checks of their occupancy: at least this
-  // many, and at least an eighth of the pending events (open_next()).
+  // Fine-bucket visits, or events opened, between two checks of their
+  // occupancy, whichever come first: at least this many, and at least an
+  // eighth of the pending events (open_next()). Counting the events too
+  // catches a stream that turns much denser at once: counted in visits
+  // alone, a check waited 4,096 buckets of (say) a hundred events each.
   static constexpr std::uint64_t kCheckEvery = 4096;
   // A correction when the occupancy is off by more than 2^0.6 (about 1.5)
   // either way: after one, the buckets are within 2^0.4 of the target, so a
@@ -293,7 +296,7 @@ class EventQueue {
   // Advances to the next non-empty fine bucket and sorts it into current_.
   // The queue is not empty and current_ is.
   void open_next() {
-    if (fine_visits_ >= std::max<std::uint64_t>(kCheckEvery, size_ / 8)) {
+    if (std::max(fine_visits_, fine_opened_) >= std::max<std::uint64_t>(kCheckEvery, size_ / 8)) {
       check_occupancy();
       if (!current_.empty()) return;  // wider buckets: the current one took in the next ones' events
     }
