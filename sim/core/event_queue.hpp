@@ -175,18 +175,22 @@ class EventQueue {
   static constexpr std::uint32_t kBlockEvents = 63;  // 63 × 24 + 8 bytes: 1,520 bytes
   static constexpr std::size_t kMinFine = 16, kMaxFine = 4096, kMinCoarse = 16;
   static constexpr std::size_t kMinBasis = 64;
-  // Room in each fine bucket: the occupancy check keeps the mean under about
-  // 1.5 times the target (about twice, where F is at the end of its range or
-  // of the fine buckets made), and a Poisson count of mean 12 exceeds 48 with
-  // probability below 1e-15, so fine buckets do not grow once made.
+  // Room in each fine bucket: in a steady stream the occupancy check keeps
+  // the mean under about 1.5 times the target (about twice, where F is at
+  // the end of its range or of the fine buckets made), and a Poisson count
+  // of mean 12 exceeds 48 with probability below 1e-15, so fine buckets do
+  // not grow once made. (While the density changes several-fold they may
+  // hold up to about 2.5 times the target for a while; tests/cpp.)
   static constexpr std::size_t kFineReserve = 48;
   static constexpr std::int64_t kLastBucket = std::int64_t{1} << 60;  // clamp: beyond any ring
   static constexpr std::int64_t kNoFar = std::numeric_limits<std::int64_t>::max();
   // Fine-bucket visits, or events opened, between two checks of their
   // occupancy, whichever come first: at least this many, and at least an
-  // eighth of the pending events (open_next()). Counting the events too
-  // catches a stream that turns much denser at once: counted in visits
-  // alone, a check waited 4,096 buckets of (say) a hundred events each.
+  // eighth of the pending events (open_next()). Wherever buckets hold more
+  // than one event on average the events come first, so at the target a
+  // check comes about every 4,096 / 6 visits; the visits count only where
+  // buckets are mostly empty. Counted in visits alone, a stream that turned
+  // much denser waited 4,096 buckets of (say) a hundred events each.
   static constexpr std::uint64_t kCheckEvery = 4096;
   // A correction when the occupancy is off by more than 2^0.6 (about 1.5)
   // either way: after one, the buckets are within 2^0.4 of the target, so a
@@ -309,7 +313,10 @@ class EventQueue {
           if (bucket.empty()) continue;
           const std::size_t n = bucket.size();
           in_fine_ -= n;
-          fine_opened_ += n;
+          // At most kFineReserve events a bucket are counted: a burst of
+          // events at one time, which no narrower bucket would split, is not
+          // taken for a denser stream.
+          fine_opened_ += std::min<std::size_t>(n, kFineReserve);
           if (n <= kRankSortMax && rank_sort(bucket)) return;
           current_.swap(bucket);
           break;
@@ -403,18 +410,21 @@ class EventQueue {
 
   // Fine buckets about 2^j times fuller than the target (j = log2 of the
   // ratio, rounded, when it is more than kRefineAbove from 0; the mean
-  // occupancy of the buckets visited measures the density exactly):
+  // occupancy of the buckets visited, each counted up to kFineReserve
+  // events, measures the density):
   // refine(j), which costs about as much as opening the
   // active coarse bucket's fine buckets once (all F of them are emptied and
   // the unopened events re-spread). If F would leave its range or outgrow
   // the fine buckets already made, the whole queue is rebuilt at the
   // corrected width instead, and only if the fine buckets are more than
-  // twice or less than half as full as the target and there have been at
-  // least as many visits as events since the last rebuild, so that rebuilds
-  // that cannot help (many events at one time) cost O(1) per event.
+  // twice or less than half as full as the target and, since the last
+  // rebuild, the checks have counted at least as many visits or events
+  // opened (each check the larger of the two) as there are events pending,
+  // so that rebuilds that cannot help (many events at one time) cost O(1)
+  // per event.
   [[gnu::noinline]] void check_occupancy() {
     const double per_bucket = static_cast<double>(fine_opened_) / static_cast<double>(fine_visits_);
-    visits_since_rebuild_ += fine_visits_;
+    counted_since_rebuild_ += std::max(fine_visits_, fine_opened_);
     fine_opened_ = fine_visits_ = 0;
     const double ratio = std::max(per_bucket, 1e-3) / kTargetPerBucket;
     const double log_ratio = std::log2(ratio);
@@ -432,7 +442,7 @@ class EventQueue {
     const long shift = std::clamp<long>(now + j, kMinFineShift, max_shift);
     if (shift == now + j) {
       refine(static_cast<int>(j));
-    } else if ((ratio > 2.0 || ratio < 0.5) && visits_since_rebuild_ >= size_) {
+    } else if ((ratio > 2.0 || ratio < 0.5) && counted_since_rebuild_ >= size_) {
       rebuild(width_ / ratio);
     } else if (shift != now) {
       refine(static_cast<int>(shift - now));
@@ -547,7 +557,7 @@ class EventQueue {
     set_geometry(fine, coarse, width, origin);
     if (estimate_width) set_thresholds(n);
     fine_opened_ = fine_visits_ = 0;
-    visits_since_rebuild_ = 0;
+    counted_since_rebuild_ = 0;
     ++rebuilds_;
     for (const Event& e : all) place(e);
     all.clear();
@@ -558,7 +568,7 @@ class EventQueue {
     grow_at_ = 2 * basis;
     shrink_at_ = basis > kMinBasis ? basis / 4 : 0;
     fine_opened_ = fine_visits_ = 0;
-    visits_since_rebuild_ = 0;
+    counted_since_rebuild_ = 0;
   }
 
   void set_geometry(std::size_t fine, std::size_t coarse, double width, double origin) {
@@ -599,7 +609,7 @@ class EventQueue {
   std::size_t size_ = 0;
   std::size_t grow_at_ = 2 * kMinBasis, shrink_at_ = 0;
   std::uint64_t fine_opened_ = 0, fine_visits_ = 0;
-  std::uint64_t visits_since_rebuild_ = 0;
+  std::uint64_t counted_since_rebuild_ = 0;
   std::uint64_t rebuilds_ = 0, refines_ = 0;  // for tests and benchmarks
   std::uint64_t next_seq_ = 0;
 };
