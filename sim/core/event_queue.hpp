@@ -313,21 +313,33 @@ class EventQueue {
           if (bucket.empty()) continue;
           const std::size_t n = bucket.size();
           in_fine_ -= n;
-          // At most kFineReserve events a bucket are counted: a burst of
-          // events at one time, which no narrower bucket would split, is not
-          // taken for a denser stream.
-          fine_opened_ += std::min<std::size_t>(n, kFineReserve);
-          if (n <= kRankSortMax && rank_sort(bucket)) return;
+          if (n <= kRankSortMax && rank_sort(bucket)) {
+            fine_opened_ += n;  // distinct times (rank_sort() gives up on equal ones)
+            return;
+          }
           current_.swap(bucket);
           break;
         }
         const std::size_t n = current_.size();
         if (n <= 24) insertion_sort();
         else std::sort(current_.begin(), current_.end(), later);
+        // The occupancy counts the bucket's distinct times, at most
+        // kFineReserve: events at one time, which no narrower bucket would
+        // split, count once, so that a burst of them is not taken for a
+        // denser stream, nor a stream of such bursts narrow the buckets
+        // without end.
+        fine_opened_ += std::min(distinct_times(), kFineReserve);
         return;
       }
       next_coarse();
     }
+  }
+
+  // The number of distinct times in current_, which is sorted.
+  [[nodiscard]] std::size_t distinct_times() const noexcept {
+    std::size_t distinct = 1;
+    for (std::size_t i = 1; i < current_.size(); ++i) distinct += current_[i].time != current_[i - 1].time ? 1 : 0;
+    return distinct;
   }
 
   // The fine buckets are used up: makes the next non-empty coarse bucket the
@@ -410,8 +422,9 @@ class EventQueue {
 
   // Fine buckets about 2^j times fuller than the target (j = log2 of the
   // ratio, rounded, when it is more than kRefineAbove from 0; the mean
-  // occupancy of the buckets visited, each counted up to kFineReserve
-  // events, measures the density):
+  // occupancy of the buckets visited, each counted as its distinct times,
+  // at most kFineReserve, measures the density a narrower or wider bucket
+  // would see):
   // refine(j), which costs about as much as opening the
   // active coarse bucket's fine buckets once (all F of them are emptied and
   // the unopened events re-spread). If F would leave its range or outgrow
@@ -420,8 +433,8 @@ class EventQueue {
   // twice or less than half as full as the target and, since the last
   // rebuild, the checks have counted at least as many visits or events
   // opened (each check the larger of the two) as there are events pending,
-  // so that rebuilds that cannot help (many events at one time) cost O(1)
-  // per event.
+  // so that a rebuild's cost is amortised, O(1) a visit or an event, however
+  // the density moves.
   [[gnu::noinline]] void check_occupancy() {
     const double per_bucket = static_cast<double>(fine_opened_) / static_cast<double>(fine_visits_);
     counted_since_rebuild_ += std::max(fine_visits_, fine_opened_);
@@ -529,8 +542,12 @@ class EventQueue {
       const Time t_m = all[m].time;
       const Time t_0 = std::min_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(m), by_time)->time;
       const double estimate = kTargetPerBucket * (t_m - t_0) / static_cast<double>(m);
-      if (estimate_width && std::isfinite(estimate) && estimate > 1e-12 * std::max(std::abs(t_0), std::abs(t_m)))
-        width = estimate;
+      // No width finer than a 10^-12 part of the times: bucket numbers stay
+      // far from the clamp, for an estimate or a correction alike (one
+      // below it keeps the width as it was).
+      const double finest = 1e-12 * std::max(std::abs(t_0), std::abs(t_m));
+      if (estimate_width && std::isfinite(estimate) && estimate > finest) width = estimate;
+      if (!estimate_width && !(width > finest)) width = width_;
       if (std::isfinite(t_0)) origin = t_0;
     } else if (n == 1 && std::isfinite(all[0].time)) {
       origin = all[0].time;
