@@ -348,12 +348,14 @@ TEST_CASE("a stream 4 or 16 times denser or sparser keeps its buckets near their
   // per distinct bucket()) are measured over each 4,000 events for 64,000
   // events after the change, while the old events drain and the density
   // moves to the new one: every window within a factor 2.5 of the target
-  // when denser, 3 when sparser (F then reaches its minimum, 16, and waits
-  // for a rebuild). (When occupancy checks came every 4,096 bucket visits
-  // whatever the events, the 16-fold denser stream climbed to 58 events a
-  // bucket and the 4-fold one to 21 before a check.) The warm-up is shorter
-  // than the one above, so that a rebuild is not allowed by the visits of
-  // the warm-up alone: it must be earned by the events of the change.
+  // when denser, 3 when sparser (F then reaches its minimum, 16, and the
+  // buckets stay sparse until they are under half the target, when a
+  // rebuild widens them). (When occupancy checks came every 4,096 bucket
+  // visits whatever the events, the 16-fold denser stream climbed to 58
+  // events a bucket and the 4-fold one to 21 before a check.) The warm-up
+  // is shorter than the one above: its visits (about 7,800) are fewer than
+  // the events pending, so a rebuild guard that counted visits alone would
+  // still hold back the rebuild that the denser stream needs.
   for (const double mean : {1.0 / 16.0, 0.25, 4.0, 16.0}) {
     CAPTURE(mean);
     harmsim::core::Rng rng(4242);
