@@ -179,7 +179,9 @@ class EventQueue {
   // the mean under about 1.5 times the target (about twice, where F is at
   // the end of its range or of the fine buckets made), and a Poisson count
   // of mean 12 exceeds 48 with probability below 1e-15, so fine buckets do
-  // not grow once made. (While the density changes several-fold they may
+  // not grow once made (but for many events at one time, which no width
+  // splits). It is also as many events, and distinct times, as the
+  // occupancy check counts in a bucket. (While the density changes several-fold they may
   // hold up to about 2.5 times the target for a while; tests/cpp.)
   static constexpr std::size_t kFineReserve = 48;
   static constexpr std::int64_t kLastBucket = std::int64_t{1} << 60;  // clamp: beyond any ring
@@ -313,22 +315,15 @@ class EventQueue {
           if (bucket.empty()) continue;
           const std::size_t n = bucket.size();
           in_fine_ -= n;
-          if (n <= kRankSortMax && rank_sort(bucket)) {
-            fine_opened_ += n;  // distinct times (rank_sort() gives up on equal ones)
-            return;
-          }
+          fine_opened_ += std::min(n, kFineReserve);
+          if (n <= kRankSortMax && rank_sort(bucket)) return;  // distinct times: it gives up on equal ones
           current_.swap(bucket);
           break;
         }
         const std::size_t n = current_.size();
         if (n <= 24) insertion_sort();
         else std::sort(current_.begin(), current_.end(), later);
-        // The occupancy counts the bucket's distinct times, at most
-        // kFineReserve: events at one time, which no narrower bucket would
-        // split, count once, so that a burst of them is not taken for a
-        // denser stream, nor a stream of such bursts narrow the buckets
-        // without end.
-        fine_opened_ += std::min(distinct_times(), kFineReserve);
+        fine_tied_ += std::min(n, kFineReserve) - std::min(distinct_times(), kFineReserve);
         return;
       }
       next_coarse();
@@ -421,10 +416,10 @@ class EventQueue {
   }
 
   // Fine buckets about 2^j times fuller than the target (j = log2 of the
-  // ratio, rounded, when it is more than kRefineAbove from 0; the mean
-  // occupancy of the buckets visited, each counted as its distinct times,
-  // at most kFineReserve, measures the density a narrower or wider bucket
-  // would see):
+  // ratio, rounded, when it is more than kRefineAbove from 0; the ratio is
+  // of the buckets' mean distinct times to the target when they are too
+  // full, of their mean events when too empty, each bucket counted up to
+  // kFineReserve):
   // refine(j), which costs about as much as opening the
   // active coarse bucket's fine buckets once (all F of them are emptied and
   // the unopened events re-spread). If F would leave its range or outgrow
@@ -436,12 +431,23 @@ class EventQueue {
   // so that a rebuild's cost is amortised, O(1) a visit or an event, however
   // the density moves.
   [[gnu::noinline]] void check_occupancy() {
-    const double per_bucket = static_cast<double>(fine_opened_) / static_cast<double>(fine_visits_);
+    const double visits = static_cast<double>(fine_visits_);
+    const double events_ratio = std::max(static_cast<double>(fine_opened_) / visits, 1e-3) / kTargetPerBucket;
+    const double distinct_ratio =
+        std::max(static_cast<double>(fine_opened_ - fine_tied_) / visits, 1e-3) / kTargetPerBucket;
     counted_since_rebuild_ += std::max(fine_visits_, fine_opened_);
-    fine_opened_ = fine_visits_ = 0;
-    const double ratio = std::max(per_bucket, 1e-3) / kTargetPerBucket;
+    fine_opened_ = fine_tied_ = fine_visits_ = 0;
+    // Narrower buckets only if they would split what they hold: its
+    // distinct times (events at one time count once, so that a burst of
+    // them, or a stream of nothing but such bursts, is not taken for a
+    // denser stream). Wider ones only if the buckets hold few events to
+    // sort (ties included, so that such a stream is not taken for a sparser
+    // one either). Distinct times never outnumber events: never both.
+    double ratio = 1.0;
+    if (std::log2(distinct_ratio) > kRefineAbove) ratio = distinct_ratio;
+    else if (std::log2(events_ratio) < -kRefineAbove) ratio = events_ratio;
+    else return;
     const double log_ratio = std::log2(ratio);
-    if (std::abs(log_ratio) <= kRefineAbove) return;
     const long j = std::lround(log_ratio);
     // As far as F's range and the fine buckets already made allow (so that
     // a correction allocates nothing); a correction that does not fit, of
@@ -542,12 +548,16 @@ class EventQueue {
       const Time t_m = all[m].time;
       const Time t_0 = std::min_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(m), by_time)->time;
       const double estimate = kTargetPerBucket * (t_m - t_0) / static_cast<double>(m);
-      // No width finer than a 10^-12 part of the times: bucket numbers stay
-      // far from the clamp, for an estimate or a correction alike (one
-      // below it keeps the width as it was).
-      const double finest = 1e-12 * std::max(std::abs(t_0), std::abs(t_m));
+      // No width finer than a 10^-12 part of the earliest eighth's times
+      // (nor than the smallest normal double), so that bucket numbers stay
+      // far from their clamp: an estimate below it keeps the width as it
+      // was, and so does a correction to a narrower one; a correction that
+      // overflows is refused.
+      const double finest =
+          std::max(1e-12 * std::max(std::abs(t_0), std::abs(t_m)), std::numeric_limits<double>::min());
       if (estimate_width && std::isfinite(estimate) && estimate > finest) width = estimate;
-      if (!estimate_width && !(width > finest)) width = width_;
+      if (!estimate_width && !(std::isfinite(width) && width > finest))
+        width = std::isfinite(width) ? std::max(width_, width) : width_;
       if (std::isfinite(t_0)) origin = t_0;
     } else if (n == 1 && std::isfinite(all[0].time)) {
       origin = all[0].time;
@@ -573,7 +583,7 @@ class EventQueue {
     }
     set_geometry(fine, coarse, width, origin);
     if (estimate_width) set_thresholds(n);
-    fine_opened_ = fine_visits_ = 0;
+    fine_opened_ = fine_tied_ = fine_visits_ = 0;
     counted_since_rebuild_ = 0;
     ++rebuilds_;
     for (const Event& e : all) place(e);
@@ -584,7 +594,7 @@ class EventQueue {
     const std::size_t basis = std::max(n, kMinBasis);
     grow_at_ = 2 * basis;
     shrink_at_ = basis > kMinBasis ? basis / 4 : 0;
-    fine_opened_ = fine_visits_ = 0;
+    fine_opened_ = fine_tied_ = fine_visits_ = 0;
     counted_since_rebuild_ = 0;
   }
 
@@ -625,7 +635,10 @@ class EventQueue {
   std::size_t in_fine_ = 0, in_coarse_ = 0;
   std::size_t size_ = 0;
   std::size_t grow_at_ = 2 * kMinBasis, shrink_at_ = 0;
-  std::uint64_t fine_opened_ = 0, fine_visits_ = 0;
+  // Since the last check: fine buckets visited, the events of those opened,
+  // and how many of those events repeat a time of their bucket, each bucket
+  // counted up to kFineReserve events and distinct times.
+  std::uint64_t fine_opened_ = 0, fine_tied_ = 0, fine_visits_ = 0;
   std::uint64_t counted_since_rebuild_ = 0;
   std::uint64_t rebuilds_ = 0, refines_ = 0;  // for tests and benchmarks
   std::uint64_t next_seq_ = 0;

@@ -427,22 +427,34 @@ TEST_CASE("a daily burst of events at one time is not taken for a denser stream"
   require_same_order(q, ref);
 }
 
-TEST_CASE("events at a few repeating times do not narrow the buckets without end", "[event_queue]") {
-  // 200 events at time 0, each pushed again P later when it is popped: every
-  // bucket holds events at one time. Counted as events, each bucket read as
-  // far fuller than the target whatever the width, and the width was
-  // rebuilt 8 times narrower again and again (1 to 4e-16 in 400,000 pops at
-  // P = 16), until bucket numbers reached their clamp and every push went
-  // into the sorted current bucket: O(n) a push. Counted as distinct times,
-  // and with no width finer than a 10^-12 part of the times, the width
-  // stays near the span of a few ticks.
-  for (const double period : {16.0, 86400.0}) {
-    CAPTURE(period);
+TEST_CASE("events at a few repeating times neither narrow nor widen the buckets without end", "[event_queue]") {
+  // 20 (or 200) events at time 0, each pushed again P later when it is
+  // popped: every bucket holds events at one time, one bucket visited a
+  // tick, so an occupancy check comes about every 4,096 ticks; 800,000 pops
+  // of 20 events see about ten, 400,000 of 200 about one. Counted as events (even capped), each bucket read as far fuller
+  // than the target whatever the width, and the width was rebuilt 8 times
+  // narrower again and again (1 to 4e-16 at P = 16 with 200 events), until
+  // bucket numbers reached their clamp and every push went into the sorted
+  // current bucket: O(n) a push. Counted as distinct times for widening
+  // too, each bucket read as one sixth of the target whatever the width,
+  // and the width grew without end (1 to 504 at P = 16; to 3e6 at
+  // P = 86,400), gathering ticks into the sorted current bucket: O(n)
+  // again. Narrowing by distinct times and widening by events, the width
+  // stays as it was.
+  struct Ticks {
+    int events;
+    double period;
+    int pops;
+  };
+  for (const Ticks ticks : {Ticks{20, 16.0, 800000}, Ticks{20, 86400.0, 800000}, Ticks{200, 16.0, 400000}}) {
+    const double period = ticks.period;
+    CAPTURE(ticks.events, period);
     EventQueue q;
     Reference ref;
-    for (int i = 0; i < 200; ++i) push_both(q, ref, 0.0);
-    for (int i = 0; i < 400000; ++i) push_both(q, ref, pop_both(q, ref) + period);
+    for (int i = 0; i < ticks.events; ++i) push_both(q, ref, 0.0);
+    for (int i = 0; i < ticks.pops; ++i) push_both(q, ref, pop_both(q, ref) + period);
     CHECK(q.bucket_width() >= 1e-3);
+    CHECK(q.bucket_width() <= period);
     CHECK(q.rebuilds() <= 5);
     require_same_order(q, ref);
   }
