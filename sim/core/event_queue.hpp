@@ -91,6 +91,7 @@ class EventQueue {
     far_.clear();
     set_geometry(fine_count(), coarse_.size(), 1.0, 0.0);
     set_thresholds(0);
+    restart_counts();
   }
 
   void push(Time time, std::uint16_t kind, std::uint32_t subject, std::uint16_t aux = 0) {
@@ -177,12 +178,12 @@ class EventQueue {
   static constexpr std::size_t kMinBasis = 64;
   // Room in each fine bucket: in a steady stream the occupancy check keeps
   // the mean under about 1.5 times the target (about twice, where F is at
-  // the end of its range or of the fine buckets made), and a Poisson count
-  // of mean 12 exceeds 48 with probability below 1e-15, so fine buckets do
-  // not grow once made (but for many events at one time, which no width
-  // splits). It is also as many events, and distinct times, as the
-  // occupancy check counts in a bucket. (While the density changes several-fold they may
-  // hold up to about 2.5 times the target for a while; tests/cpp.)
+  // the end of its range or of the fine buckets made; up to about 2.5 times
+  // for a while when the density changes several-fold, tests/cpp), and a
+  // Poisson count of mean 12 exceeds 48 with probability below 1e-15, so
+  // fine buckets do not grow once made (but for many events at one time,
+  // which no width splits). It is also as many events, and distinct times,
+  // as the occupancy check counts in a bucket.
   static constexpr std::size_t kFineReserve = 48;
   static constexpr std::int64_t kLastBucket = std::int64_t{1} << 60;  // clamp: beyond any ring
   static constexpr std::int64_t kNoFar = std::numeric_limits<std::int64_t>::max();
@@ -583,8 +584,7 @@ class EventQueue {
     }
     set_geometry(fine, coarse, width, origin);
     if (estimate_width) set_thresholds(n);
-    fine_opened_ = fine_tied_ = fine_visits_ = 0;
-    counted_since_rebuild_ = 0;
+    restart_counts();
     ++rebuilds_;
     for (const Event& e : all) place(e);
     all.clear();
@@ -594,6 +594,9 @@ class EventQueue {
     const std::size_t basis = std::max(n, kMinBasis);
     grow_at_ = 2 * basis;
     shrink_at_ = basis > kMinBasis ? basis / 4 : 0;
+  }
+  // A new geometry: the occupancy is counted afresh, and rebuilds earned anew.
+  void restart_counts() noexcept {
     fine_opened_ = fine_tied_ = fine_visits_ = 0;
     counted_since_rebuild_ = 0;
   }
