@@ -31,17 +31,22 @@ struct LaterFirst {
 };
 using Reference = std::priority_queue<Event, std::vector<Event>, LaterFirst>;
 
+// Pops the first event of both queues, requires it to be the same one (time,
+// seq, subject), and returns its time.
+Time pop_both(EventQueue& q, Reference& ref) {
+  const Event want = ref.top();
+  ref.pop();
+  const Event got = q.pop();
+  REQUIRE(got.seq == want.seq);
+  REQUIRE(got.time == want.time);
+  REQUIRE(got.subject == want.subject);
+  return got.time;
+}
+
 // Pops both queues to the end and requires the same (time, seq, subject) order.
 void require_same_order(EventQueue& q, Reference& ref) {
   REQUIRE(q.size() == ref.size());
-  while (!ref.empty()) {
-    const Event want = ref.top();
-    ref.pop();
-    const Event got = q.pop();
-    REQUIRE(got.seq == want.seq);
-    REQUIRE(got.time == want.time);
-    REQUIRE(got.subject == want.subject);
-  }
+  while (!ref.empty()) pop_both(q, ref);
   REQUIRE(q.empty());
 }
 
@@ -55,15 +60,12 @@ void push_both(EventQueue& q, Reference& ref, Time t) {
   ref.push(e);
 }
 
-// Pops the first event of both queues, requires it to be the same one, and
-// returns its time.
-Time pop_both(EventQueue& q, Reference& ref) {
-  const Event want = ref.top();
-  ref.pop();
-  const Event got = q.pop();
-  REQUIRE(got.seq == want.seq);
-  REQUIRE(got.time == want.time);
-  return got.time;
+// The hold set of the occupancy tests: 16,639 events at Exp(1) times, the
+// size at which a growing queue last re-chooses its geometry (from 64: 129,
+// 259, 519, ..., 16,639), so that its width is estimated from the whole set.
+constexpr int kHoldSet = 16639;
+void fill_hold_set(EventQueue& q, Reference& ref, harmsim::core::Rng& rng) {
+  for (int i = 0; i < kHoldSet; ++i) push_both(q, ref, rng.exponential(1.0));
 }
 
 std::vector<Event> drain(EventQueue& q) {
@@ -304,12 +306,10 @@ TEST_CASE("a denser or sparser stream re-spreads the fine buckets, not the whole
   // buckets become twice as full, then half as full as the width was chosen
   // for. The occupancy check halves (doubles) the width and doubles (halves)
   // the fine buckets per coarse one, so a coarse bucket keeps its width and
-  // nothing is rebuilt; every pop is checked against the reference. The
-  // queue is filled to 16,639 events, the size at which it last re-chooses
-  // its geometry while growing (from 64: 129, 259, 519, ..., 16,639), so
-  // that its width is estimated from the whole hold set and the fine buckets
-  // start near their target, where a doubling and a halving of the density
-  // are each one step (more than 2^0.6 off, less than 2^1.5).
+  // nothing is rebuilt; every pop is checked against the reference. Filled
+  // with the hold set (kHoldSet), the fine buckets start near their target,
+  // where a doubling and a halving of the density are each one step (more
+  // than 2^0.6 off, less than 2^1.5).
   harmsim::core::Rng rng(4242);
   EventQueue q;
   Reference ref;
@@ -320,7 +320,7 @@ TEST_CASE("a denser or sparser stream re-spreads the fine buckets, not the whole
       push_both(q, ref, now + rng.exponential(1.0 / mean));
     }
   };
-  for (int i = 0; i < 16639; ++i) push_both(q, ref, rng.exponential(1.0));
+  fill_hold_set(q, ref, rng);
   const std::uint64_t rebuilds = q.rebuilds(), refines = q.refines();
   hold(1.0, 200000);
   CHECK(q.refines() == refines);  // at the target already
@@ -374,7 +374,7 @@ TEST_CASE("a stream 4 or 16 times denser or sparser keeps its buckets near their
         push_both(q, ref, now + rng.exponential(1.0 / m));
       }
     };
-    for (int i = 0; i < 16639; ++i) push_both(q, ref, rng.exponential(1.0));
+    fill_hold_set(q, ref, rng);
     hold(1.0, 50000);
     constexpr int kWindow = 4000;
     for (int window = 0; window < 16; ++window) {
@@ -400,7 +400,7 @@ TEST_CASE("a daily burst of events at one time is not taken for a denser stream"
   harmsim::core::Rng rng(7);
   EventQueue q;
   Reference ref;
-  for (int i = 0; i < 16639; ++i) push_both(q, ref, rng.exponential(1.0));
+  fill_hold_set(q, ref, rng);
   constexpr int kBurst = 5000;
   auto burst = [&](Time at) {
     for (int i = 0; i < kBurst; ++i) push_both(q, ref, at);
@@ -431,9 +431,10 @@ TEST_CASE("events at a few repeating times neither narrow nor widen the buckets 
   // 20 (or 200) events at time 0, each pushed again P later when it is
   // popped: every bucket holds events at one time, one bucket visited a
   // tick, so an occupancy check comes about every 4,096 ticks; 800,000 pops
-  // of 20 events see about ten, 400,000 of 200 about one. Counted as events (even capped), each bucket read as far fuller
-  // than the target whatever the width, and the width was rebuilt 8 times
-  // narrower again and again (1 to 4e-16 at P = 16 with 200 events), until
+  // of 20 events see about ten, 400,000 of 200 about one. Counted as events
+  // (even capped), each bucket read as far fuller than the target whatever
+  // the width, and the width was rebuilt 8 times narrower again and again
+  // (1 to 4e-16 at P = 16 with 200 events), until
   // bucket numbers reached their clamp and every push went into the sorted
   // current bucket: O(n) a push. Counted as distinct times for widening
   // too, each bucket read as one sixth of the target whatever the width,
