@@ -1,9 +1,10 @@
 #pragma once
 // Pending-event sets compared with core::EventQueue by bench/event_queue_bench
 // and bench/phold_bench (docs/performance.md). Every one pops in exact
-// (time, seq) order, like core::EventQueue, and none allocates once it has
-// grown to its working size. Interface: push(time, subject), pop() -> Event,
-// size(), reserve(n).
+// order of time and, among equal times, of push, like core::EventQueue (the
+// heaps and lists number their events: core::Numbered), and none allocates
+// once it has grown to its working size. Interface: push(time, subject),
+// pop() -> Event, size(), reserve(n).
 //
 //   BucketCalendar     harmsim's core::EventQueue (sorted-on-open buckets)
 //   FourAryHeap        core::EventHeap, an implicit 4-ary heap (the engine's
@@ -29,16 +30,19 @@ namespace harmsim::bench {
 
 using core::before;
 using core::Event;
+using core::Numbered;
 using core::Time;
 
 inline constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
 
-inline Event make_event(Time time, std::uint64_t seq, std::uint32_t subject) {
+inline Event make_event(Time time, std::uint32_t subject) {
   Event e;
   e.time = time;
-  e.seq = seq;
   e.subject = subject;
   return e;
+}
+inline Numbered make_event(Time time, std::uint64_t seq, std::uint32_t subject) {
+  return Numbered{make_event(time, subject), seq};
 }
 
 class BucketCalendar {
@@ -58,27 +62,26 @@ class FourAryHeap {
  public:
   static constexpr const char* kName = "FourAryHeap";
   void reserve(std::size_t n) { q_.reserve(n); }
-  void push(Time t, std::uint32_t subject) { q_.push(make_event(t, seq_++, subject)); }
+  void push(Time t, std::uint32_t subject) { q_.push(make_event(t, subject)); }
   Event pop() noexcept { return q_.pop(); }
   [[nodiscard]] const Event& top() const noexcept { return q_.top(); }
   [[nodiscard]] std::size_t size() const noexcept { return q_.size(); }
 
  private:
-  core::EventHeap q_;
-  std::uint64_t seq_ = 0;
+  core::EventHeap q_;  // numbers its events itself
 };
 
 class BinaryHeap {
  public:
   static constexpr const char* kName = "BinaryHeap";
   void reserve(std::size_t n) {
-    std::vector<Event> storage;
+    std::vector<Numbered> storage;
     storage.reserve(n);
     q_ = Queue(Later{}, std::move(storage));
   }
   void push(Time t, std::uint32_t subject) { q_.push(make_event(t, seq_++, subject)); }
   Event pop() {
-    Event e = q_.top();
+    const Event e = q_.top().event;
     q_.pop();
     return e;
   }
@@ -86,9 +89,9 @@ class BinaryHeap {
 
  private:
   struct Later {
-    bool operator()(const Event& a, const Event& b) const noexcept { return before(b, a); }
+    bool operator()(const Numbered& a, const Numbered& b) const noexcept { return before(b, a); }
   };
-  using Queue = std::priority_queue<Event, std::vector<Event>, Later>;
+  using Queue = std::priority_queue<Numbered, std::vector<Numbered>, Later>;
   Queue q_;
   std::uint64_t seq_ = 0;
 };
@@ -96,14 +99,14 @@ class BinaryHeap {
 // Two variants of the 4-ary heap that keep its layout and its exact order,
 // to measure changes proposed for core::EventQueue (docs/performance.md):
 //  - Branchless: the smallest of four children is found with a branch-free
-//    tournament on (time, seq), instead of three unpredictable branches.
+//    tournament on (time, push), instead of three unpredictable branches.
 //  - LazyPop: pop() leaves a hole at the root; a push that follows (the
 //    handler scheduling its next event, the common case in a discrete-event
 //    loop) fills the hole and sifts down once, instead of a sift-down for the
 //    pop and a sift-up for the push (Python's heapreplace). A pop or top()
 //    with a hole pending closes it first. Comparisons as in core::EventQueue.
-[[nodiscard]] inline bool earlier(const Event& a, const Event& b) noexcept {
-  return (a.time < b.time) | ((a.time == b.time) & (a.seq < b.seq));
+[[nodiscard]] inline bool earlier(const Numbered& a, const Numbered& b) noexcept {
+  return (a.event.time < b.event.time) | ((a.event.time == b.event.time) & (a.seq < b.seq));
 }
 
 template <bool Lazy, bool Branchless>
@@ -112,7 +115,7 @@ class FourAryVariant {
   static constexpr const char* kName = Lazy ? "FourAryLazyPop" : "FourAryBranchless";
   void reserve(std::size_t n) { heap_.reserve(n); }
   void push(Time t, std::uint32_t subject) {
-    const Event e = make_event(t, seq_++, subject);
+    const Numbered e = make_event(t, seq_++, subject);
     if (Lazy && hole_) {
       hole_ = false;
       sift_down(e);
@@ -123,11 +126,11 @@ class FourAryVariant {
   }
   Event pop() noexcept {
     if (Lazy && hole_) close_hole();
-    const Event out = heap_.front();
+    const Event out = heap_.front().event;
     if (Lazy) {
       hole_ = true;
     } else {
-      const Event last = heap_.back();
+      const Numbered last = heap_.back();
       heap_.pop_back();
       if (!heap_.empty()) sift_down(last);
     }
@@ -137,19 +140,21 @@ class FourAryVariant {
   // The earliest event (the queue is not empty); closes a pending hole.
   [[nodiscard]] const Event& top() noexcept {
     if (Lazy && hole_) close_hole();
-    return heap_.front();
+    return heap_.front().event;
   }
 
  private:
-  static bool less(const Event& a, const Event& b) noexcept { return Branchless ? earlier(a, b) : before(a, b); }
+  static bool less(const Numbered& a, const Numbered& b) noexcept {
+    return Branchless ? earlier(a, b) : before(a, b);
+  }
   void close_hole() noexcept {
     hole_ = false;
-    const Event last = heap_.back();
+    const Numbered last = heap_.back();
     heap_.pop_back();
     if (!heap_.empty()) sift_down(last);
   }
   void sift_up(std::size_t i) noexcept {
-    const Event e = heap_[i];
+    const Numbered e = heap_[i];
     while (i > 0) {
       const std::size_t parent = (i - 1) / 4;
       if (!less(e, heap_[parent])) break;
@@ -158,9 +163,9 @@ class FourAryVariant {
     }
     heap_[i] = e;
   }
-  void sift_down(const Event& e) noexcept {
+  void sift_down(const Numbered& e) noexcept {
     const std::size_t n = heap_.size();
-    const Event* h = heap_.data();
+    const Numbered* h = heap_.data();
     std::size_t i = 0;
     for (;;) {
       const std::size_t first = 4 * i + 1;
@@ -184,7 +189,7 @@ class FourAryVariant {
     heap_[i] = e;
   }
 
-  std::vector<Event> heap_;
+  std::vector<Numbered> heap_;
   std::uint64_t seq_ = 0;
   bool hole_ = false;
 };
@@ -206,7 +211,7 @@ class PairingHeap {
   }
   Event pop() noexcept {
     const std::uint32_t old = root_;
-    const Event out = nodes_[old].e;
+    const Event out = nodes_[old].e.event;
     // Two-pass pairing: meld the children in pairs left to right (collected
     // in reverse on `acc`), then meld the pairs right to left.
     std::uint32_t first = nodes_[old].child;
@@ -246,7 +251,7 @@ class PairingHeap {
 
  private:
   struct Node {
-    Event e;
+    Numbered e;
     std::uint32_t child;
     std::uint32_t sibling;  // next sibling, or next free node
   };
@@ -278,10 +283,10 @@ class PairingHeap {
 
 // Brown's calendar queue (CACM 31(10), 1988). Bucket b holds the events whose
 // "virtual bucket" v = floor(time / width) has v mod nbuckets = b, as a list
-// sorted by (time, seq). `cur_` is the virtual bucket of the earliest event, or
+// sorted by (time, push). `cur_` is the virtual bucket of the earliest event, or
 // below it: popping scans forward from it and takes the head of a bucket only
 // if its virtual bucket is the one being scanned, which makes the pop order
-// exactly (time, seq). An event pushed before `cur_` moves `cur_` back, so the
+// exactly (time, push). An event pushed before `cur_` moves `cur_` back, so the
 // order stays exact even for pushes into the past. The bucket count doubles
 // when the queue holds more than twice as many events and halves below half;
 // each resize re-estimates the width as three times the mean gap between the
@@ -300,7 +305,7 @@ class Calendar {
   }
   Event pop() {
     const std::uint32_t n = unlink_first();
-    const Event out = nodes_[n].e;
+    const Event out = nodes_[n].e.event;
     nodes_[n].next = free_;
     free_ = n;
     --size_;
@@ -309,11 +314,11 @@ class Calendar {
   }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
   // The earliest event (the queue is not empty).
-  [[nodiscard]] const Event& top() noexcept { return nodes_[*first_slot()].e; }
+  [[nodiscard]] const Event& top() noexcept { return nodes_[*first_slot()].e.event; }
 
  private:
   struct Node {
-    Event e;
+    Numbered e;
     std::uint32_t next;  // next in the bucket, or next free node
     std::uint32_t pad;
   };
@@ -337,8 +342,8 @@ class Calendar {
 
   // Inserts node n in its bucket, after every event before it.
   void link(std::uint32_t n) noexcept {
-    const Event& e = nodes_[n].e;
-    const std::uint64_t v = vbucket(e.time);
+    const Numbered& e = nodes_[n].e;
+    const std::uint64_t v = vbucket(e.event.time);
     if (linked_ == 0 || v < cur_) cur_ = v;
     ++linked_;
     std::uint32_t* at = &heads_[v & mask_];
@@ -354,7 +359,7 @@ class Calendar {
     for (std::size_t k = 0; k < nb; ++k) {
       const std::uint64_t v = cur_ + k;
       std::uint32_t& head = heads_[v & mask_];
-      if (head != kNil && vbucket(nodes_[head].e.time) == v) {
+      if (head != kNil && vbucket(nodes_[head].e.event.time) == v) {
         cur_ = v;
         return &head;
       }
@@ -363,7 +368,7 @@ class Calendar {
     std::uint32_t* best = nullptr;
     for (std::uint32_t& head : heads_)
       if (head != kNil && (best == nullptr || before(nodes_[head].e, nodes_[*best].e))) best = &head;
-    cur_ = vbucket(nodes_[*best].e.time);
+    cur_ = vbucket(nodes_[*best].e.event.time);
     return best;
   }
 
@@ -383,12 +388,12 @@ class Calendar {
     if (k >= 2) {
       std::uint32_t sample[kSample];
       for (std::size_t i = 0; i < k; ++i) sample[i] = unlink_first();
-      const double span = nodes_[sample[k - 1]].e.time - nodes_[sample[0]].e.time;
+      const double span = nodes_[sample[k - 1]].e.event.time - nodes_[sample[0]].e.event.time;
       const double mean = span / static_cast<double>(k - 1);
       double sum = 0;
       std::size_t used = 0;
       for (std::size_t i = 1; i < k; ++i) {
-        const double gap = nodes_[sample[i]].e.time - nodes_[sample[i - 1]].e.time;
+        const double gap = nodes_[sample[i]].e.event.time - nodes_[sample[i - 1]].e.event.time;
         if (gap <= 2.0 * mean) {
           sum += gap;
           ++used;

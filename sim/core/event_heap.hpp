@@ -1,11 +1,14 @@
 #pragma once
-// An implicit 4-ary min-heap of Event records keyed on (time, seq). It keeps
-// the events it is given as they are (their sequence numbers included), so it
-// can hold part of a larger queue: core::EventQueue keeps its far-future
-// events here. A 4-ary heap halves the depth of a binary heap and keeps the
-// four children of a node on one or two cache lines; bench/event_queue_bench
-// measures it beside the alternatives (docs/performance.md).
+// An implicit 4-ary min-heap of events in the order of their time and, among
+// equal times, of their pushes: it numbers the events it is given (Numbered),
+// so it can hold part of a larger queue that keeps that order
+// (core::EventQueue keeps its far-future events here). A 4-ary heap halves
+// the depth of a binary heap and keeps the four children of a node on one or
+// two cache lines; bench/event_queue_bench measures it beside the
+// alternatives (docs/performance.md).
+#include <algorithm>
 #include <cassert>
+#include <cstdint>
 #include <cstddef>
 #include <vector>
 
@@ -22,36 +25,41 @@ class EventHeap {
   [[nodiscard]] std::size_t capacity() const noexcept { return heap_.capacity(); }
   [[nodiscard]] const Event& top() const noexcept {
     assert(!heap_.empty());
-    return heap_.front();
+    return heap_.front().event;
   }
-  void clear() noexcept { heap_.clear(); }
+  void clear() noexcept {
+    heap_.clear();
+    pushed_ = 0;
+  }
 
   void push(const Event& e) {
-    heap_.push_back(e);
+    heap_.push_back(Numbered{e, pushed_++});
     sift_up(heap_.size() - 1);
   }
 
   Event pop() noexcept {
     assert(!heap_.empty());
-    Event out = heap_.front();
-    Event last = heap_.back();
+    const Event out = heap_.front().event;
+    const Numbered last = heap_.back();
     heap_.pop_back();
     if (!heap_.empty()) sift_down(last);
     return out;
   }
 
-  // Moves every event out, in no particular order, leaving the heap empty.
+  // Moves every event out in the order pop() would give, leaving the heap
+  // empty (a sort in place: no allocation).
   template <class Sink>
   void drain(Sink&& sink) {
-    for (const Event& e : heap_) sink(e);
-    heap_.clear();
+    std::sort(heap_.begin(), heap_.end(), [](const Numbered& a, const Numbered& b) { return before(a, b); });
+    for (const Numbered& n : heap_) sink(n.event);
+    clear();
   }
 
  private:
   static constexpr std::size_t kArity = 4;
 
   void sift_up(std::size_t i) noexcept {
-    Event e = heap_[i];
+    const Numbered e = heap_[i];
     while (i > 0) {
       std::size_t parent = (i - 1) / kArity;
       if (!before(e, heap_[parent])) break;
@@ -62,7 +70,7 @@ class EventHeap {
   }
 
   // Places `e` (the former last element) starting from the root.
-  void sift_down(const Event& e) noexcept {
+  void sift_down(const Numbered& e) noexcept {
     const std::size_t n = heap_.size();
     std::size_t i = 0;
     for (;;) {
@@ -79,7 +87,8 @@ class EventHeap {
     heap_[i] = e;
   }
 
-  std::vector<Event> heap_;
+  std::vector<Numbered> heap_;
+  std::uint64_t pushed_ = 0;  // numbers the pushes since the heap was last empty by clear() or drain()
 };
 
 }  // namespace harmsim::core

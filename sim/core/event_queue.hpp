@@ -18,13 +18,13 @@
 // chosen so that fine buckets hold about kTargetPerBucket; up to 8 events
 // with distinct times are placed by counting the earlier times, with no
 // branch on the times to mispredict; other buckets are sorted by insertion,
-// or std::sort beyond 24 events); when the fine
-// buckets run out, the next coarse bucket is spread over them in one
-// sequential pass. Events further ahead than the coarse ring wait in the heap
-// and move into the ring as the clock approaches. So each event is written a
-// few times in sequential runs instead of landing at a random place in a
-// large structure, and queues of millions of events cost little more per
-// event than small ones.
+// or by a merge sort beyond 24 events); when the fine buckets run out, the
+// next coarse bucket is spread over them in one sequential pass. Events
+// further ahead than the coarse ring wait in the heap and move into the ring
+// as the clock approaches. So each event is written a few times in
+// sequential runs instead of landing at a random place in a large
+// structure, and queues of millions of events cost little more per event
+// than small ones.
 //
 // The geometry (width, F, C) is chosen again when the queue doubles or
 // shrinks fourfold. When the fine buckets it opens hold about 2^j times their
@@ -38,12 +38,21 @@
 // Storage is reused: once the queue has grown to its working size, push and
 // pop allocate nothing (tests/allocation).
 //
-// Order is exactly (time, seq) whatever the geometry: bucket b holds the times
-// in [b·w, (b+1)·w), so every event of an earlier bucket is earlier, and
-// within a bucket the sort uses the full (time, seq) key (counting by time
-// alone gives up when two times are equal). Two runs that push the
-// same events in the same order pop them in the same order, so results never
-// depend on anything but the seed and the inputs.
+// Order is exactly by time and, among equal times, by push, whatever the
+// geometry: bucket b holds the times in [b·w, (b+1)·w), so every event of an
+// earlier bucket is earlier, and within a bucket the sort is by time. Events
+// carry no sequence number (a 16-byte Event; sim/core/event.hpp): the order
+// of pushes among equal times is kept by how events move. Events at one time
+// always share a place (the far heap, a coarse chain, a fine bucket or the
+// current bucket), since the place depends on the time alone, and they move
+// together to the next one, in order: the far heap pops in (time, push)
+// order (it numbers what it holds), a chain and a fine bucket append and
+// are read in order, a pass of refine() or rebuild() reads them in order,
+// and each sort of a bucket is stable on what it is given (rank_sort() gives
+// up on equal times; insertion_sort() moves an event before an equal one;
+// sort_stable() above 24 events). So two runs that push the same events in
+// the same order pop them in the same order, and results never depend on
+// anything but the seed and the inputs.
 #include <algorithm>
 #include <bit>
 #include <cassert>
@@ -74,15 +83,16 @@ class EventQueue {
     far_.reserve(n / 2);
     current_.reserve(kFineReserve);
     reserve_huge(scratch_, n);
+    reserve_huge(times_, n);
   }
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
-  // Sequence numbers handed out so far (also the number of pushes).
-  [[nodiscard]] std::uint64_t pushed() const noexcept { return next_seq_; }
+  // Events pushed since the queue was made or cleared.
+  [[nodiscard]] std::uint64_t pushed() const noexcept { return pushed_; }
 
   void clear() noexcept {
     size_ = 0;
-    next_seq_ = 0;
+    pushed_ = 0;
     current_.clear();
     for (std::vector<Event>& f : fine_) f.clear();
     for (Chain& c : coarse_) c = Chain{};
@@ -95,9 +105,9 @@ class EventQueue {
   }
 
   void push(Time time, std::uint16_t kind, std::uint32_t subject, std::uint16_t aux = 0) {
+    ++pushed_;
     Event e;
     e.time = time;
-    e.seq = next_seq_++;
     e.subject = subject;
     e.kind = kind;
     e.aux = aux;
@@ -173,7 +183,7 @@ class EventQueue {
 
  private:
   static constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
-  static constexpr std::uint32_t kBlockEvents = 63;  // 63 × 24 + 8 bytes: 1,520 bytes
+  static constexpr std::uint32_t kBlockEvents = 63;  // 63 × 16 + 8 bytes: 1,016 bytes
   static constexpr std::size_t kMinFine = 16, kMaxFine = 4096, kMinCoarse = 16;
   static constexpr std::size_t kMinBasis = 64;
   // Room in each fine bucket: in a steady stream the occupancy check keeps
@@ -200,8 +210,10 @@ class EventQueue {
   // density near a threshold does not flip the geometry back and forth.
   static constexpr double kRefineAbove = 0.6;
   static constexpr unsigned kMinFineShift = std::countr_zero(kMinFine), kMaxFineShift = std::countr_zero(kMaxFine);
-  // Buckets of up to this many events are sorted by rank_sort().
+  // Buckets of up to this many events are sorted by rank_sort(); of up to
+  // kInsertionSortMax by insertion_sort(), larger ones by sort_stable().
   static constexpr std::size_t kRankSortMax = 8;
+  static constexpr std::size_t kInsertionSortMax = 24;
 
   // A coarse bucket: a chain of blocks from one pool, every block full but
   // the tail, whose fill is kept in the chain (so that an append touches the
@@ -235,13 +247,15 @@ class EventQueue {
   }
   [[nodiscard]] std::int64_t coarse_of(std::int64_t fine) const noexcept { return fine >> fine_shift_; }
 
-  // Orders the current bucket with the earliest event at the back.
+  // Orders the current bucket with the earliest event at the back (by time
+  // alone: sorts that use it keep the order of equal times, see above).
   static bool later(const Event& a, const Event& b) noexcept { return before(b, a); }
 
   void place(const Event& e) { place(e, fine_bucket(e.time)); }
   void place(const Event& e, std::int64_t f) {
     if (f <= cur_) {
-      // Now or (a push into the past) earlier: into the sorted bucket.
+      // Now or (a push into the past) earlier: into the sorted bucket,
+      // before (so popped after) the events at its time already there.
       current_.insert(std::lower_bound(current_.begin(), current_.end(), e, later), e);
       return;
     }
@@ -322,8 +336,8 @@ class EventQueue {
           break;
         }
         const std::size_t n = current_.size();
-        if (n <= 24) insertion_sort();
-        else std::sort(current_.begin(), current_.end(), later);
+        if (n <= kInsertionSortMax) insertion_sort();
+        else sort_stable();
         fine_tied_ += std::min(n, kFineReserve) - std::min(distinct_times(), kFineReserve);
         return;
       }
@@ -379,7 +393,7 @@ class EventQueue {
   // Sorts a bucket of at most kRankSortMax events into current_ with no
   // branch on their times: an event's place is the number of events of the
   // bucket with an earlier time. Returns false, leaving both as they were,
-  // when two times are equal (their order is then their sequence numbers).
+  // when two times are equal (their order is then that of the bucket).
   bool rank_sort(std::vector<Event>& bucket) noexcept {
     const std::size_t n = bucket.size();
     const Event* in = bucket.data();
@@ -402,18 +416,56 @@ class EventQueue {
     return true;
   }
 
+  // Sorts current_, a bucket as it was filled, latest first. An event goes
+  // before every event of its time already sorted, which came before it in
+  // the bucket: so among equal times the first in the bucket is popped first.
   void insertion_sort() noexcept {
     Event* a = current_.data();
     const std::size_t n = current_.size();
     for (std::size_t i = 1; i < n; ++i) {
       const Event e = a[i];
       std::size_t j = i;
-      while (j > 0 && later(e, a[j - 1])) {
+      while (j > 0 && !later(a[j - 1], e)) {
         a[j] = a[j - 1];
         --j;
       }
       a[j] = e;
     }
+  }
+
+  // The same order for a bucket of any size in O(n log n) and without
+  // allocating (once scratch_ has held as many events): reversed, so that
+  // equal times are already latest first, then sorted stably, runs of
+  // kInsertionSortMax by insertion and then merged in passes through scratch_
+  // (std::merge takes equal elements from its first range first). It uses
+  // scratch_, so it runs only where rebuild() and refine() are not using it.
+  void sort_stable() {
+    Event* a = current_.data();
+    const std::size_t n = current_.size();
+    std::reverse(a, a + n);
+    for (std::size_t begin = 0; begin < n; begin += kInsertionSortMax) {
+      const std::size_t end = std::min(begin + kInsertionSortMax, n);
+      for (std::size_t i = begin + 1; i < end; ++i) {
+        const Event e = a[i];
+        std::size_t j = i;
+        for (; j > begin && later(e, a[j - 1]); --j) a[j] = a[j - 1];
+        a[j] = e;
+      }
+    }
+    if (n <= kInsertionSortMax) return;
+    // (Left at its size afterwards, not cleared: rebuild() and refine()
+    // clear it before use, and a resize to a size it had writes nothing.)
+    if (scratch_.size() < n) scratch_.resize(n);
+    Event* from = a;
+    Event* to = scratch_.data();
+    for (std::size_t run = kInsertionSortMax; run < n; run *= 2) {
+      for (std::size_t begin = 0; begin < n; begin += 2 * run) {
+        const std::size_t mid = std::min(begin + run, n), end = std::min(begin + 2 * run, n);
+        std::merge(from + begin, from + mid, from + mid, from + end, to + begin, later);
+      }
+      std::swap(from, to);
+    }
+    if (from != a) std::copy(from, from + n, a);
   }
 
   // Fine buckets about 2^j times fuller than the target (j = log2 of the
@@ -475,8 +527,10 @@ class EventQueue {
   // time is the same, since scaling by a power of two is exact, for times
   // below the clamp, which check_occupancy() keeps the ring far from). The
   // active coarse bucket's unopened events are spread again (through
-  // scratch_); with wider buckets, those that fall in the current bucket's
-  // new range join current_, which is empty when this is called.
+  // scratch_, in the order of the buckets: events at one time come from one
+  // bucket, in order); with wider buckets, those that fall in the current
+  // bucket's new range join current_, which is empty when this is called
+  // (check_occupancy() runs only when a bucket is to be opened).
   [[gnu::noinline]] void refine(int j) {
     const unsigned shift = static_cast<unsigned>(static_cast<int>(fine_shift_) + j);
     const std::size_t fine = std::size_t{1} << shift;
@@ -492,7 +546,7 @@ class EventQueue {
     // bucket that holds it (j < 0); -1 stays -1.
     cur_ = j > 0 ? ((cur_ + 1) << j) - 1 : cur_ >> -j;
     in_fine_ = 0;
-    const std::size_t current_before = current_.size();
+    assert(current_.empty());
     for (const Event& e : pending) {
       const std::int64_t f = fine_bucket(e.time);
       if (f <= cur_) {
@@ -502,8 +556,8 @@ class EventQueue {
         ++in_fine_;
       }
     }
-    if (current_.size() != current_before) std::sort(current_.begin(), current_.end(), later);
     pending.clear();
+    if (!current_.empty()) sort_stable();  // after scratch_ is free
     far_coarse_ = far_front_coarse();
     ++refines_;
   }
@@ -520,10 +574,12 @@ class EventQueue {
 
   // Chooses the geometry for the events now pending and re-places them all;
   // the width is `width` if given, else estimated from the pending events.
+  // They are gathered and placed again in an order that keeps equal times
+  // in the order of their pushes (current_ read from its back).
   void rebuild(double width = 0.0) {
     std::vector<Event>& all = scratch_;
     all.clear();
-    all.insert(all.end(), current_.begin(), current_.end());
+    all.insert(all.end(), current_.rbegin(), current_.rend());
     current_.clear();
     take_fine(all);
     for (Chain& c : coarse_) {
@@ -542,12 +598,16 @@ class EventQueue {
     double origin = origin_;
     if (n >= 2) {
       // The width that puts kTargetPerBucket events in a fine bucket at the
-      // density of the earliest eighth of the pending events.
+      // density of the earliest eighth of the pending events (from a copy
+      // of their times: `all` keeps its order).
       const std::size_t m = std::max<std::size_t>(1, n / 8);
-      auto by_time = [](const Event& a, const Event& b) { return a.time < b.time; };
-      std::nth_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(m), all.end(), by_time);
-      const Time t_m = all[m].time;
-      const Time t_0 = std::min_element(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(m), by_time)->time;
+      std::vector<Time>& times = times_;
+      times.clear();
+      for (const Event& e : all) times.push_back(e.time);
+      std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(m), times.end());
+      const Time t_m = times[m];
+      const Time t_0 = *std::min_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(m));
+      times.clear();
       const double estimate = kTargetPerBucket * (t_m - t_0) / static_cast<double>(m);
       // No width finer than a 10^-12 part of the earliest eighth's times
       // (nor than the smallest normal double), so that bucket numbers stay
@@ -626,7 +686,8 @@ class EventQueue {
   std::vector<Block> blocks_;              // the coarse buckets' storage
   std::uint32_t free_ = kNil;              // free blocks, linked by Block::next
   EventHeap far_;                          // events beyond the coarse ring
-  std::vector<Event> scratch_;             // reused by rebuild() and refine()
+  std::vector<Event> scratch_;             // reused by rebuild(), refine() and sort_stable()
+  std::vector<Time> times_;                // reused by rebuild()
 
   double width_ = 1.0, inv_width_ = 1.0, origin_ = 0.0;  // of a fine bucket
   std::size_t fine_mask_ = 0, coarse_mask_ = 0;
@@ -644,7 +705,7 @@ class EventQueue {
   std::uint64_t fine_opened_ = 0, fine_tied_ = 0, fine_visits_ = 0;
   std::uint64_t counted_since_rebuild_ = 0;
   std::uint64_t rebuilds_ = 0, refines_ = 0;  // for tests and benchmarks
-  std::uint64_t next_seq_ = 0;
+  std::uint64_t pushed_ = 0;
 };
 
 }  // namespace harmsim::core

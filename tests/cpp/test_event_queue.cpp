@@ -17,47 +17,55 @@
 
 using harmsim::core::Event;
 using harmsim::core::EventQueue;
+using harmsim::core::Numbered;
 using harmsim::core::Time;
 
 namespace {
 
-// Orders a std::priority_queue (a max-heap) so that the top is the event that
-// comes first by (time, seq): the reference the 4-ary heap must agree with.
+// Orders a std::priority_queue (a max-heap) of events numbered by their
+// push so that the top is the one that comes first by (time, push): the
+// reference the queue must agree with. The queue's events carry no number;
+// the tests give each a subject that identifies its push.
 struct LaterFirst {
-  bool operator()(const Event& a, const Event& b) const noexcept {
-    if (a.time != b.time) return a.time > b.time;
+  bool operator()(const Numbered& a, const Numbered& b) const noexcept {
+    if (a.event.time != b.event.time) return a.event.time > b.event.time;
     return a.seq > b.seq;
   }
 };
-using Reference = std::priority_queue<Event, std::vector<Event>, LaterFirst>;
+using Reference = std::priority_queue<Numbered, std::vector<Numbered>, LaterFirst>;
+
+// Pushes e to both queues, numbered in the reference by the queue's pushes.
+void push_both(EventQueue& q, Reference& ref, const Event& e) {
+  ref.push(Numbered{e, q.pushed()});
+  q.push(e.time, e.kind, e.subject, e.aux);
+}
+// An event at time t, its subject the number of its push.
+void push_both(EventQueue& q, Reference& ref, Time t) {
+  Event e;
+  e.time = t;
+  e.subject = static_cast<std::uint32_t>(q.pushed());
+  push_both(q, ref, e);
+}
 
 // Pops the first event of both queues, requires it to be the same one (time,
-// seq, subject), and returns its time.
+// subject, kind, aux), and returns its time.
 Time pop_both(EventQueue& q, Reference& ref) {
-  const Event want = ref.top();
+  const Event want = ref.top().event;
   ref.pop();
+  REQUIRE(q.top().subject == want.subject);
   const Event got = q.pop();
-  REQUIRE(got.seq == want.seq);
   REQUIRE(got.time == want.time);
   REQUIRE(got.subject == want.subject);
+  REQUIRE(got.kind == want.kind);
+  REQUIRE(got.aux == want.aux);
   return got.time;
 }
 
-// Pops both queues to the end and requires the same (time, seq, subject) order.
+// Pops both queues to the end and requires the same order.
 void require_same_order(EventQueue& q, Reference& ref) {
   REQUIRE(q.size() == ref.size());
   while (!ref.empty()) pop_both(q, ref);
   REQUIRE(q.empty());
-}
-
-// Pushes an event at time t to both queues, its subject its sequence number.
-void push_both(EventQueue& q, Reference& ref, Time t) {
-  Event e;
-  e.time = t;
-  e.seq = q.pushed();
-  e.subject = static_cast<std::uint32_t>(e.seq);
-  q.push(e.time, 0, e.subject);
-  ref.push(e);
 }
 
 // The hold set of the occupancy tests: 16,639 events at Exp(1) times, the
@@ -101,7 +109,6 @@ TEST_CASE("events pop in time order whatever order they were pushed in", "[event
   // The payload travels with its time.
   for (const Event& e : out) {
     CHECK(e.time == times[e.subject]);
-    CHECK(e.seq == e.subject);
     CHECK(e.kind == 7);
     CHECK(e.aux == 3);
   }
@@ -111,7 +118,7 @@ TEST_CASE("events pop in time order whatever order they were pushed in", "[event
 TEST_CASE("events at the same time pop in the order they were pushed", "[event_queue]") {
   EventQueue q;
   // 50 events at t = 2, interleaved with earlier and later ones, pushed in an
-  // order that makes a heap shuffle the ties if it ignored seq.
+  // order that makes a heap shuffle the ties if it ignored the order of pushes.
   std::vector<std::uint32_t> tied;
   for (std::uint32_t i = 0; i < 150; ++i) {
     const Time t = i % 3 == 0 ? 2.0 : (i % 3 == 1 ? 3.0 - 0.001 * i : 1.0 + 0.001 * i);
@@ -119,15 +126,8 @@ TEST_CASE("events at the same time pop in the order they were pushed", "[event_q
     if (t == 2.0) tied.push_back(i);
   }
   std::vector<std::uint32_t> tied_out;
-  std::uint64_t last_tied_seq = 0;
-  bool first = true;
-  for (const Event& e : drain(q)) {
-    if (e.time != 2.0) continue;
-    if (!first) CHECK(e.seq > last_tied_seq);
-    first = false;
-    last_tied_seq = e.seq;
-    tied_out.push_back(e.subject);
-  }
+  for (const Event& e : drain(q))
+    if (e.time == 2.0) tied_out.push_back(e.subject);
   CHECK(tied_out == tied);
 }
 
@@ -146,12 +146,10 @@ TEST_CASE("a random hold workload pops exactly what std::priority_queue pops", "
     const Time t = std::round(rng.exponential(0.5) * 16.0) / 16.0;
     Event e;
     e.time = t;
-    e.seq = q.pushed();
     e.subject = i;
     e.kind = static_cast<std::uint16_t>(i % 11);
     e.aux = static_cast<std::uint16_t>(i % 5);
-    q.push(e.time, e.kind, e.subject, e.aux);
-    ref.push(e);
+    push_both(q, ref, e);
   }
   for (int op = 0; op < kOperations; ++op) {
     // Slightly more pushes than pops while small, more pops while large, so the
@@ -160,27 +158,17 @@ TEST_CASE("a random hold workload pops exactly what std::priority_queue pops", "
     if (q.empty() || rng.bernoulli(p_push)) {
       Event e;
       e.time = now + std::round(rng.exponential(1.0) * 16.0) / 16.0;
-      e.seq = q.pushed();
-      e.subject = rng.below(1u << 30);
+      e.subject = static_cast<std::uint32_t>(q.pushed());  // identifies the push
       e.kind = static_cast<std::uint16_t>(rng.below(65536));
       e.aux = static_cast<std::uint16_t>(rng.below(65536));
-      q.push(e.time, e.kind, e.subject, e.aux);
-      ref.push(e);
+      push_both(q, ref, e);
     } else {
       REQUIRE(!ref.empty());
-      const Event want = ref.top();
-      ref.pop();
-      REQUIRE(q.top().seq == want.seq);
-      const Event got = q.pop();
-      REQUIRE(got.time == want.time);
-      REQUIRE(got.seq == want.seq);
-      REQUIRE(got.subject == want.subject);
-      REQUIRE(got.kind == want.kind);
-      REQUIRE(got.aux == want.aux);
-      REQUIRE(got.time >= now);  // a hold model never goes back in time
-      if (got.time == last_time) ++ties_seen;
-      last_time = got.time;
-      now = got.time;
+      const Time t = pop_both(q, ref);
+      REQUIRE(t >= now);  // a hold model never goes back in time
+      if (t == last_time) ++ties_seen;
+      last_time = t;
+      now = t;
     }
     REQUIRE(q.size() == ref.size());
   }
@@ -195,7 +183,7 @@ TEST_CASE("small buckets keep exact order with continuous times and with the odd
   // buckets hold a few events with distinct times (ordered by counting, with
   // no branch on the times), and one pop in 40 is followed by two pushes at
   // the same time, so some small buckets hold a tie and must fall back
-  // to ordering by sequence number.
+  // to the order of their pushes.
   harmsim::core::Rng rng(20261130);
   EventQueue q;
   Reference ref;
@@ -204,18 +192,14 @@ TEST_CASE("small buckets keep exact order with continuous times and with the odd
   std::uint64_t ties = 0;
   Time last = -1.0;
   for (int op = 0; op < 400000; ++op) {
-    const Event want = ref.top();
-    ref.pop();
-    const Event got = q.pop();
-    REQUIRE(got.seq == want.seq);
-    REQUIRE(got.time == want.time);
-    if (got.time == last) ++ties;
-    last = got.time;
+    const Time t = pop_both(q, ref);
+    if (t == last) ++ties;
+    last = t;
     if (rng.uniform() < 0.025) {
-      push(got.time + 0.5);
-      push(got.time + 0.5);
+      push(t + 0.5);
+      push(t + 0.5);
     } else {
-      push(got.time + rng.exponential(1.0));
+      push(t + rng.exponential(1.0));
     }
   }
   require_same_order(q, ref);
@@ -297,6 +281,53 @@ TEST_CASE("the queue keeps exact order while it grows to 10^5 events and shrinks
       push(now + rng.exponential(phase == 0 ? 1.0 : 1000.0));  // the density changes between phases
     }
   }
+  require_same_order(q, ref);
+}
+
+TEST_CASE("events at one time pop in the order of their pushes through every move of the queue", "[event_queue]") {
+  // Events carry no sequence number: the queue keeps the order of pushes
+  // among equal times by how it moves them (sim/core/event_queue.hpp). Here
+  // every time is a tick of a grid, so every move happens with ties in it:
+  // far-future days wait in the far heap and migrate into the ring; the
+  // queue grows to 60,000 events and shrinks to 100 (rebuilds, with events
+  // in the open bucket); at a steady size on a fine grid the mean gap halves
+  // and doubles (refine() both ways, the wider one moving ties into the open
+  // bucket); pushes at the current time go into the open bucket behind its
+  // ties; bursts of 100 at one time are sorted by merging.
+  harmsim::core::Rng rng(1130);
+  EventQueue q;
+  Reference ref;
+  Time now = 0.0, last = -1.0;
+  std::uint64_t ties = 0;
+  auto pop = [&]() {
+    now = pop_both(q, ref);
+    ties += now == last ? 1 : 0;
+    last = now;
+  };
+  auto tick = [](Time t, double grain) { return std::ceil(t / grain) * grain; };
+  auto run = [&](std::size_t size, double grain, double mean, int pushes) {
+    for (int i = 0; i < pushes; ++i) {
+      const double u = rng.uniform();
+      Time t = tick(now + rng.exponential(1.0 / mean), grain);
+      if (u < 0.02) t = now;
+      else if (u < 0.04) t = tick(now + 1000.0 + rng.exponential(1.0), 1.0);
+      push_both(q, ref, t);
+      if (i % 6000 == 0)
+        for (int k = 0; k < 100; ++k) push_both(q, ref, tick(now + 3.0, 1.0));
+      while (q.size() > size) pop();
+    }
+  };
+  run(60000, 0.25, 1.0, 60000);  // grows (no pops until full)
+  run(60000, 0.25, 1.0, 60000);
+  while (q.size() > 100) pop();  // shrinks
+  const std::uint64_t refines = q.refines();
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    run(3000, 1.0 / 1024, 1.0, 100000);
+    run(3000, 1.0 / 1024, 0.5, 100000);
+  }
+  CHECK(ties > 100000);
+  CHECK(q.rebuilds() > 10);
+  CHECK(q.refines() - refines >= 4);
   require_same_order(q, ref);
 }
 
@@ -413,7 +444,7 @@ TEST_CASE("a daily burst of events at one time is not taken for a denser stream"
   while (day < 40) {
     const Time now = pop_both(q, ref);
     if (now == day + 0.5) {
-      if (ref.empty() || ref.top().time != now) {  // the last of the burst
+      if (ref.empty() || ref.top().event.time != now) {  // the last of the burst
         ++day;
         burst(day + 0.5);
       }
@@ -468,11 +499,7 @@ TEST_CASE("events pushed into the past, at huge or negative times, or all at onc
   harmsim::core::Rng rng(5);
   for (int i = 0; i < 5000; ++i) push(100.0 + rng.exponential(1.0));
   // Pop some, then push before the current time (behind the clock).
-  for (int i = 0; i < 1000; ++i) {
-    const Event want = ref.top();
-    ref.pop();
-    REQUIRE(q.pop().seq == want.seq);
-  }
+  for (int i = 0; i < 1000; ++i) pop_both(q, ref);
   for (int i = 0; i < 500; ++i) push(50.0 + rng.uniform() * 60.0);
   // Extremes: negative, zero, huge, and one time shared by many events.
   for (Time t : {-1e300, -5.0, 0.0, 1e12, 1e300, 1.7e308}) push(t);
@@ -489,7 +516,9 @@ TEST_CASE("for_each_ahead shows nearly every event once, a few pops before it is
   EventQueue q;
   for (std::uint32_t i = 0; i < 20000; ++i) q.push(rng.exponential(1.0), 0, i);
   constexpr std::uint64_t kPops = 200000;
-  std::vector<std::uint64_t> shown_at(20000 + kPops, 0);  // by seq: pop number + 1 when shown
+  // By push (each event's subject is the number of its push): pop number + 1
+  // when shown.
+  std::vector<std::uint64_t> shown_at(20000 + kPops, 0);
   std::uint64_t shown = 0, covered = 0, lead = 0, late = 0;
   std::int64_t opened = q.bucket() - 1;
   for (std::uint64_t n = 1; n <= kPops; ++n) {
@@ -497,19 +526,19 @@ TEST_CASE("for_each_ahead shows nearly every event once, a few pops before it is
     if (q.bucket() != opened) {
       opened = q.bucket();
       q.for_each_ahead(2, [&](const Event& e) {
-        CHECK(shown_at[e.seq] == 0);  // once
-        shown_at[e.seq] = n;
+        CHECK(shown_at[e.subject] == 0);  // once
+        shown_at[e.subject] = n;
         ++shown;
       });
     }
     const Event e = q.pop();
-    if (shown_at[e.seq] != 0) {
-      REQUIRE(shown_at[e.seq] < n);  // shown while still pending, before its own bucket opened
+    if (shown_at[e.subject] != 0) {
+      REQUIRE(shown_at[e.subject] < n);  // shown while still pending, before its own bucket opened
       ++covered;
-      lead += n - shown_at[e.seq];
-      if (n - shown_at[e.seq] > 100) ++late;
+      lead += n - shown_at[e.subject];
+      if (n - shown_at[e.subject] > 100) ++late;
     }
-    q.push(e.time + rng.exponential(1.0), 0, e.subject);
+    q.push(e.time + rng.exponential(1.0), 0, static_cast<std::uint32_t>(q.pushed()));
   }
   INFO("shown " << shown << ", popped after being shown " << covered << " of " << kPops);
   // All but the events of the first two fine buckets of each coarse bucket,
@@ -520,7 +549,7 @@ TEST_CASE("for_each_ahead shows nearly every event once, a few pops before it is
   CHECK(late == 0);
 }
 
-TEST_CASE("clear() empties the queue and restarts the sequence numbers", "[event_queue]") {
+TEST_CASE("clear() empties the queue and restarts the count of pushes", "[event_queue]") {
   EventQueue q;
   harmsim::core::Rng rng(7);
   for (std::uint32_t i = 0; i < 1000; ++i) q.push(rng.exponential(1.0), 0, i);
@@ -528,6 +557,6 @@ TEST_CASE("clear() empties the queue and restarts the sequence numbers", "[event
   CHECK(q.empty());
   CHECK(q.pushed() == 0);
   q.push(1.0, 0, 0);
-  CHECK(q.top().seq == 0);
+  CHECK(q.top().time == 1.0);
   CHECK(q.size() == 1);
 }
