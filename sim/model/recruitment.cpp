@@ -129,11 +129,10 @@ void Simulation::entry_step(double t) {
   // services do not hold their place.
   const Workers& ws = world_.workers;
   std::uint64_t present = 0;
-  for (std::size_t w = 0; w < ws.size(); ++w) {
-    ws.prefetch_pass(w);
+  pass_over_workers([&](std::uint32_t w) {
     const WorkerHot& h = ws.hot[w];
     present += ((h.status == Status::Active || h.status == Status::Jailed) && h.venue == kNone) ? 1 : 0;
-  }
+  });
   const double target = independent_target_ * std::pow(std::clamp(demand_index_, 0.0, 1.0), p_.supply_elasticity);
   const double gap = target - static_cast<double>(present);
   if (gap <= 0.0) return;

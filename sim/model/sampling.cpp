@@ -65,10 +65,9 @@ void Simulation::sample_day(std::size_t report_day, double t) {
   pairs.assign(n_pairs * kFields, 0.0);
   const auto year_ago = static_cast<float>(t - 365.0);
   const double decay = income_decay(t);
-  for (std::uint32_t w = 0; w < ws.size(); ++w) {
-    ws.prefetch_pass(w);
+  pass_over_workers([&](std::uint32_t w) {
     const WorkerHot& h = ws.hot[w];
-    if (h.status != Status::Active) continue;
+    if (h.status != Status::Active) return;
     const bool street = h.sector == Sector::Street;
     const bool isolated = world_.areas.kind[h.area] == AreaKind::Isolated;
     // Away from her usual area: only police move a street worker (displace()),
@@ -98,7 +97,7 @@ void Simulation::sample_day(std::size_t report_day, double t) {
         area_pair_[h.area];
     add_bits(&counts[(w % kTallyCopies) * copy_size + pair * kLanes], bits);
     pairs[pair * kFields + kIncome] += static_cast<double>(h.income) * decay * keep_share(h);
-  }
+  });
   for (std::size_t copy = 1; copy < kTallyCopies; ++copy)
     for (std::size_t i = 0; i < copy_size; ++i) counts[i] += counts[copy * copy_size + i];
   for (std::size_t pair = 0; pair < n_pairs; ++pair)

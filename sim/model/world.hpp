@@ -131,15 +131,9 @@ struct Workers {
                                      // displacement, condoms taken, police violence (Platt et al. 2018)
 
   [[nodiscard]] std::size_t size() const { return hot.size(); }
-  // For a pass over every record in order (the daily sample, the count of
-  // workers present): starts loading the record kPassAhead places ahead of
-  // w. The hardware's own prefetch of a sequential stream starts afresh at
-  // each 4 KiB page, and at a million workers such a pass waited on memory
-  // for most of its time (docs/performance.md).
+  // How far ahead a pass over every record in order loads them
+  // (Simulation::pass_over_workers).
   static constexpr std::size_t kPassAhead = 32;
-  void prefetch_pass(std::size_t w) const noexcept {
-    __builtin_prefetch(hot.data() + std::min(w + kPassAhead, hot.size() - 1));
-  }
   [[nodiscard]] bool has(std::uint32_t w, std::uint8_t bit) const { return (hot[w].flags & bit) != 0; }
   [[nodiscard]] bool is_victim(std::uint32_t w) const {
     return (hot[w].flags & (worker_flag::kMinor | worker_flag::kCoerced)) != 0;
