@@ -295,9 +295,27 @@ class EventQueue {
     return n;
   }
 
-  // Moves far-future events that the coarse ring now reaches into it.
+  // The first coarse bucket beyond the ring when `active` is the active
+  // one: C buckets on, but not beyond the coarse bucket of the clamp
+  // (kLastBucket). That bucket holds only clamped events (2^60 bucket
+  // widths or more past the origin, +inf among them), which share one
+  // bucket number however far apart their times: spread from a chain by
+  // their times (fine_bucket_in_ring) or re-spread by refine(), they would
+  // land in buckets of times they are not at. So they wait in the far heap,
+  // in order, until their coarse bucket is the active one (ring_end_ ==
+  // active_ then), and go to its one fine bucket for them.
+  [[nodiscard]] std::int64_t ring_end_after(std::int64_t active) const noexcept {
+    return std::min(active + static_cast<std::int64_t>(coarse_.size()), std::max(active, kLastBucket >> fine_shift_));
+  }
+  // Whether the ring ends at the clamp's coarse bucket (or is it).
+  [[nodiscard]] bool ring_at_clamp() const noexcept {
+    return ring_end_ < active_ + static_cast<std::int64_t>(coarse_.size());
+  }
+
+  // Moves far-future events that the coarse ring now reaches into it (or,
+  // for the clamp's coarse bucket, into the active fine buckets).
   void migrate() {
-    while (far_coarse_ < ring_end_) {
+    while (far_coarse_ < ring_end_ || far_coarse_ == active_) {
       place(far_.pop());
       far_coarse_ = far_front_coarse();
     }
@@ -358,7 +376,7 @@ class EventQueue {
     if (in_coarse_ == 0) active_ = far_coarse_ - 1;  // only the far future is left: jump
     for (;;) {
       ++active_;
-      ring_end_ = active_ + static_cast<std::int64_t>(coarse_.size());
+      ring_end_ = ring_end_after(active_);
       migrate();  // may put events straight into the fine buckets of the new active_
       if (in_fine_ > 0 || coarse_[static_cast<std::size_t>(active_) & coarse_mask_].head != kNil) break;
     }
@@ -511,7 +529,11 @@ class EventQueue {
     // must stay far below the clamp (kLastBucket), else a rebuild, which
     // moves the origin to the earliest pending time, is the correction.
     while (max_shift > now && ring_end_ >= (kLastBucket >> (max_shift + 4))) --max_shift;
-    const long shift = std::clamp<long>(now + j, kMinFineShift, max_shift);
+    // Nor, with the ring at the clamp, a refine either way: the clamped
+    // events in the active fine buckets would be renumbered out of them.
+    long min_shift = kMinFineShift;
+    if (ring_at_clamp()) min_shift = max_shift = now;
+    const long shift = std::clamp<long>(now + j, min_shift, max_shift);
     if (shift == now + j) {
       refine(static_cast<int>(j));
     } else if ((ratio > 2.0 || ratio < 0.5) && counted_since_rebuild_ >= size_) {
@@ -675,7 +697,7 @@ class EventQueue {
     // bucket 0's range, so the first pop opens the origin's bucket.
     cur_ = -1;
     active_ = 0;
-    ring_end_ = static_cast<std::int64_t>(coarse);
+    ring_end_ = ring_end_after(0);
     in_fine_ = in_coarse_ = 0;
     far_coarse_ = far_front_coarse();
   }
@@ -694,7 +716,7 @@ class EventQueue {
   unsigned fine_shift_ = 0;            // log2 of the fine buckets per coarse bucket
   std::int64_t cur_ = -1;              // fine bucket of current_
   std::int64_t active_ = 0;            // coarse bucket whose fine buckets are in fine_
-  std::int64_t ring_end_ = 0;          // active_ + the coarse buckets: the first beyond the ring
+  std::int64_t ring_end_ = 0;          // the first coarse bucket beyond the ring (ring_end_after)
   std::int64_t far_coarse_ = kNoFar;   // coarse bucket of far_.top(); kNoFar if none
   std::size_t in_fine_ = 0, in_coarse_ = 0;
   std::size_t size_ = 0;

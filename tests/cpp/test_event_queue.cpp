@@ -8,6 +8,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <queue>
 #include <vector>
 
@@ -505,6 +506,42 @@ TEST_CASE("events pushed into the past, at huge or negative times, or all at onc
   for (Time t : {-1e300, -5.0, 0.0, 1e12, 1e300, 1.7e308}) push(t);
   for (int i = 0; i < 3000; ++i) push(104.0);
   require_same_order(q, ref);
+}
+
+TEST_CASE("times at or past the clamp of bucket numbers pop in exact order", "[event_queue]") {
+  // Times 2^60 bucket widths or more past the origin (+inf among them)
+  // share one clamped bucket number. Once the ring reached the clamp's
+  // coarse bucket (after a jump over an empty ring to an event just below
+  // it, with F >= 512), such events were spread from a coarse chain by
+  // their unclamped numbers, and the later of two clamped times could pop
+  // first, or the later pushed of two equal ones (found by a review; the
+  // queue before the 16-byte events did the same).
+  const double below = std::ldexp(1.0, 60) - 512 * 10;  // 10 coarse buckets below the clamp at width 1
+  const double clamped = std::ldexp(1.0, 60) + 256, further = std::ldexp(1.0, 61);
+  const double inf = std::numeric_limits<double>::infinity();
+  SECTION("after clear(), which keeps F") {
+    EventQueue q;
+    for (std::uint32_t i = 0; i < 540000; ++i) q.push(i / 540000.0, 0, i);
+    REQUIRE(q.fine_per_coarse() >= 512);
+    q.clear();  // width 1, origin 0
+    Reference ref;
+    for (Time t : {clamped, inf, further, below}) push_both(q, ref, t);
+    CHECK(pop_both(q, ref) == below);
+    CHECK(pop_both(q, ref) == clamped);
+    for (Time t : {clamped, inf, further, clamped}) push_both(q, ref, t);
+    require_same_order(q, ref);
+  }
+  SECTION("by pushes and pops alone") {
+    EventQueue q;
+    Reference ref;
+    for (int i = 0; i < 533000; ++i) push_both(q, ref, i / 533000.0);
+    const double width = q.bucket_width();
+    REQUIRE(q.fine_per_coarse() >= 512);
+    for (int k = 0; k < 100000; ++k) push_both(q, ref, (std::ldexp(1.0, 60) - 512.0 * (10 + k % 390)) * width);
+    for (int k = 0; k < 140000; ++k) push_both(q, ref, std::ldexp(1.0, 60) * width * (1.0 + k / 1048576.0));
+    push_both(q, ref, inf);
+    require_same_order(q, ref);
+  }
 }
 
 TEST_CASE("for_each_ahead shows nearly every event once, a few pops before it is due", "[event_queue]") {
