@@ -307,10 +307,6 @@ class EventQueue {
   [[nodiscard]] std::int64_t ring_end_after(std::int64_t active) const noexcept {
     return std::min(active + static_cast<std::int64_t>(coarse_.size()), std::max(active, kLastBucket >> fine_shift_));
   }
-  // Whether the ring ends at the clamp's coarse bucket (or is it).
-  [[nodiscard]] bool ring_at_clamp() const noexcept {
-    return ring_end_ < active_ + static_cast<std::int64_t>(coarse_.size());
-  }
 
   // Moves far-future events that the coarse ring now reaches into it (or,
   // for the clamp's coarse bucket, into the active fine buckets).
@@ -528,12 +524,13 @@ class EventQueue {
     // Narrower buckets number the times of the ring 2^j times higher: they
     // must stay far below the clamp (kLastBucket), else a rebuild, which
     // moves the origin to the earliest pending time, is the correction.
+    // (That also keeps a narrower refine from the C coarse buckets below
+    // the clamp's, where the ring ends at it: ring_end_after(). A wider one
+    // only moves the clamp's coarse bucket further out. And no check comes
+    // while that bucket is the active one: its events are all in current_
+    // once it opens, so current_ empties only with the queue.)
     while (max_shift > now && ring_end_ >= (kLastBucket >> (max_shift + 4))) --max_shift;
-    // Nor, with the ring at the clamp, a refine either way: the clamped
-    // events in the active fine buckets would be renumbered out of them.
-    long min_shift = kMinFineShift;
-    if (ring_at_clamp()) min_shift = max_shift = now;
-    const long shift = std::clamp<long>(now + j, min_shift, max_shift);
+    const long shift = std::clamp<long>(now + j, kMinFineShift, max_shift);
     if (shift == now + j) {
       refine(static_cast<int>(j));
     } else if ((ratio > 2.0 || ratio < 0.5) && counted_since_rebuild_ >= size_) {
