@@ -350,7 +350,7 @@ class EventQueue {
           break;
         }
         const std::size_t n = current_.size();
-        if (n <= kInsertionSortMax) insertion_sort();
+        if (n <= kInsertionSortMax) insertion_sort(current_.data(), n);
         else sort_stable();
         fine_tied_ += std::min(n, kFineReserve) - std::min(distinct_times(), kFineReserve);
         return;
@@ -430,12 +430,11 @@ class EventQueue {
     return true;
   }
 
-  // Sorts current_, a bucket as it was filled, latest first. An event goes
-  // before every event of its time already sorted, which came before it in
-  // the bucket: so among equal times the first in the bucket is popped first.
-  void insertion_sort() noexcept {
-    Event* a = current_.data();
-    const std::size_t n = current_.size();
+  // Sorts a[0, n), part of a bucket as it was filled, latest first. An event
+  // goes before every event of its time already sorted, which came before it
+  // in the bucket: so among equal times the first in the bucket is popped
+  // first.
+  static void insertion_sort(Event* a, std::size_t n) noexcept {
     for (std::size_t i = 1; i < n; ++i) {
       const Event e = a[i];
       std::size_t j = i;
@@ -447,25 +446,18 @@ class EventQueue {
     }
   }
 
-  // The same order for a bucket of any size in O(n log n) and without
-  // allocating (once scratch_ has held as many events): reversed, so that
-  // equal times are already latest first, then sorted stably, runs of
-  // kInsertionSortMax by insertion and then merged in passes through scratch_
-  // (std::merge takes equal elements from its first range first). It uses
-  // scratch_, so it runs only where rebuild() and refine() are not using it.
+  // The same order for current_ at any size in O(n log n) and without
+  // allocating (once scratch_ has held as many events): runs of
+  // kInsertionSortMax sorted by insertion_sort(), then merged in passes
+  // through scratch_, each run merged as the first range with the run
+  // before it (std::merge takes equal elements from its first range first,
+  // and the later run holds the later events of a time). It uses scratch_,
+  // so it runs only where rebuild() and refine() are not using it.
   void sort_stable() {
     Event* a = current_.data();
     const std::size_t n = current_.size();
-    std::reverse(a, a + n);
-    for (std::size_t begin = 0; begin < n; begin += kInsertionSortMax) {
-      const std::size_t end = std::min(begin + kInsertionSortMax, n);
-      for (std::size_t i = begin + 1; i < end; ++i) {
-        const Event e = a[i];
-        std::size_t j = i;
-        for (; j > begin && later(e, a[j - 1]); --j) a[j] = a[j - 1];
-        a[j] = e;
-      }
-    }
+    for (std::size_t begin = 0; begin < n; begin += kInsertionSortMax)
+      insertion_sort(a + begin, std::min(kInsertionSortMax, n - begin));
     if (n <= kInsertionSortMax) return;
     // (Left at its size afterwards, not cleared: rebuild() and refine()
     // clear it before use, and a resize to a size it had writes nothing.)
@@ -475,7 +467,7 @@ class EventQueue {
     for (std::size_t run = kInsertionSortMax; run < n; run *= 2) {
       for (std::size_t begin = 0; begin < n; begin += 2 * run) {
         const std::size_t mid = std::min(begin + run, n), end = std::min(begin + 2 * run, n);
-        std::merge(from + begin, from + mid, from + mid, from + end, to + begin, later);
+        std::merge(from + mid, from + end, from + begin, from + mid, to + begin, later);
       }
       std::swap(from, to);
     }
