@@ -11,7 +11,12 @@
 # the same stamp on any machine, whatever the file names and git's diff
 # settings, and two different edits of one commit are two programs. The tree
 # is written through a copy of the index (GIT_INDEX_FILE), so the real index
-# is neither changed nor locked, and into a scratch object store that reads
+# is neither changed nor locked. The copy keeps the index's modification time:
+# git trusts an entry's cached file times only when they are older than its
+# index file, and re-reads a file as recent as that ("racily clean"), so a
+# copy stamped with the time of copying would take an edit made in the second
+# of the last index write, keeping the file's size, for no change. The tree
+# goes into a scratch object store that reads
 # the repository's own as an alternate (GIT_OBJECT_DIRECTORY,
 # GIT_ALTERNATE_OBJECT_DIRECTORIES), so the blobs and trees of uncommitted
 # files never land in .git/objects. When git cannot tell (it fails), the stamp
@@ -31,13 +36,15 @@ else()
   execute_process(COMMAND git rev-parse --path-format=absolute --git-path objects
     WORKING_DIRECTORY "${SOURCE_DIR}"
     OUTPUT_VARIABLE objects OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE objects_status)
-  set(scratch_index "${OUTPUT}.index")
-  set(scratch_objects "${OUTPUT}.objects")
-  file(REMOVE "${scratch_index}")
-  file(REMOVE_RECURSE "${scratch_objects}")
+  # file(COPY) keeps the file's times (file(COPY_FILE) does not).
+  set(scratch_dir "${OUTPUT}.git")
+  set(scratch_objects "${scratch_dir}/objects")
+  file(REMOVE_RECURSE "${scratch_dir}")
   file(MAKE_DIRECTORY "${scratch_objects}")
+  get_filename_component(index_name "${index}" NAME)
+  set(scratch_index "${scratch_dir}/${index_name}")
   if(status EQUAL 0 AND EXISTS "${index}")
-    file(COPY_FILE "${index}" "${scratch_index}")
+    file(COPY "${index}" DESTINATION "${scratch_dir}")
   endif()
   set(scratch_git ${CMAKE_COMMAND} -E env "GIT_INDEX_FILE=${scratch_index}"
     "GIT_OBJECT_DIRECTORY=${scratch_objects}" "GIT_ALTERNATE_OBJECT_DIRECTORIES=${objects}" git)
@@ -52,8 +59,7 @@ else()
   execute_process(COMMAND git rev-parse "HEAD^{tree}"
     WORKING_DIRECTORY "${SOURCE_DIR}"
     OUTPUT_VARIABLE head_tree OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET RESULT_VARIABLE head_status)
-  file(REMOVE "${scratch_index}")
-  file(REMOVE_RECURSE "${scratch_objects}")
+  file(REMOVE_RECURSE "${scratch_dir}")
   if(add_status EQUAL 0 AND tree_status EQUAL 0 AND head_status EQUAL 0 AND tree)
     if(tree STREQUAL head_tree)
       set(state "")
