@@ -9,10 +9,13 @@ with the load more than with the code. Here each round runs bench/model_bench
 on the baseline at 2,000 workers (365 days after a 90-day warm-up,
 --benchmark_min_time=1) and then at 10^6 workers (30 days, one run), and the
 median of the rounds' ratios counts, with the medians of each size's
-nanoseconds per event. Writes a JSON file that scripts/bench prints under
+nanoseconds per event. Five rounds by default: on the AMD EPYC guest of 30
+November 2026 the host's slow phases (seconds to minutes, a quarter to a
+half slower) fell on either size at random, and single rounds of one build
+gave 1.07x to 1.94x. Writes a JSON file that scripts/bench prints under
 the model's rows.
 
-    bench/scale_bench.py --model-bench build/release/bench/model_bench --out build/bench/scale.json [--rounds 3]
+    bench/scale_bench.py --model-bench build/release/bench/model_bench --out build/bench/scale.json [--rounds 5]
 """
 from __future__ import annotations
 
@@ -41,7 +44,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model-bench", required=True)
     ap.add_argument("--out", required=True)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=5)
     args = ap.parse_args()
     rounds = []
     for r in range(args.rounds):
