@@ -8,8 +8,11 @@ run one after the other, the second run of a pair of the 10^6-worker case is
 2026, five rounds of one build against a copy of itself). So odd rounds run
 BEFORE then AFTER, even rounds AFTER then BEFORE, and what counts is the
 median of the rounds' differences, with how many rounds AFTER was faster.
+Every run is on one CPU (--cpu, bench/runs.py): on a shared machine one vCPU
+can be a quarter slower than the other for minutes, and unpinned runs landed
+on either, so that a round compared the CPUs more than the builds.
 
-    bench/ab_bench.py [--case model|large|phold|NAME] [--rounds 6] [--out FILE.json] BEFORE AFTER
+    bench/ab_bench.py [--case model|large|phold|NAME] [--rounds 6] [--cpu N] [--out FILE.json] BEFORE AFTER
 
 BEFORE and AFTER are copies of bench/model_bench (cases model, large) or
 bench/phold_bench (case phold) from two builds; NAME is any case of theirs.
@@ -23,8 +26,9 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
+
+from runs import add_cpu_argument, per_event, pin_from
 
 CASES = {
     "model": ("Model/baseline/workers:2000/days:365/warmup:90/manual_time", 0.7),
@@ -33,19 +37,7 @@ CASES = {
 }
 
 
-def per_event(program: str, case: str, min_time: float) -> float:
-    """Nanoseconds per event of one run of a benchmark case (its first iteration row)."""
-    p = subprocess.run([program, f"--benchmark_filter=^{case}$", f"--benchmark_min_time={min_time}",
-                        "--benchmark_format=json"], capture_output=True, text=True)
-    if p.returncode != 0:
-        raise RuntimeError(f"{program} failed (exit {p.returncode}): {p.stderr.strip()[-400:]}")
-    rows = [b for b in json.loads(p.stdout)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
-    if not rows or "per_event" not in rows[0]:
-        raise RuntimeError(f"{program} has no case {case} with a per_event counter")
-    return rows[0]["per_event"] * 1e9
-
-
-def compare(before: str, after: str, case: str, min_time: float, rounds: int) -> dict:
+def compare(before: str, after: str, case: str, min_time: float, rounds: int, cpu: int | None) -> dict:
     out = []
     for r in range(rounds):
         order = [("before", before), ("after", after)]
@@ -59,7 +51,8 @@ def compare(before: str, after: str, case: str, min_time: float, rounds: int) ->
     differences = [x["after_ns"] - x["before_ns"] for x in out]
     before_median = statistics.median(x["before_ns"] for x in out)
     return {
-        "context": {"case": case, "min_time": min_time, "rounds": rounds, "before": before, "after": after},
+        "context": {"case": case, "min_time": min_time, "rounds": rounds, "before": before, "after": after,
+                    "cpu": cpu},
         "rounds": out,
         "median": {
             "before_ns": before_median,
@@ -79,17 +72,19 @@ def main() -> int:
     ap.add_argument("--rounds", type=int, default=6, help="rounds, each running both builds (default 6)")
     ap.add_argument("--min-time", type=float, help="--benchmark_min_time of each run (default by case)")
     ap.add_argument("--out", help="also write the rounds and medians here, as JSON")
+    add_cpu_argument(ap)
     args = ap.parse_args()
     if args.rounds < 2:
         ap.error(f"--rounds: expected 2 or more (each order at least once), found {args.rounds}")
     for program in (args.before, args.after):
         if not os.access(program, os.X_OK):
             ap.error(f"{program}: expected an executable benchmark program, found none")
+    cpu = pin_from(args, ap, "ab_bench")
     case, min_time = CASES.get(args.case, (args.case, 0.7))
     if args.min_time is not None:
         min_time = args.min_time
     try:
-        result = compare(args.before, args.after, case, min_time, args.rounds)
+        result = compare(args.before, args.after, case, min_time, args.rounds, cpu)
     except RuntimeError as e:
         print(f"ab_bench: {e}", file=sys.stderr)
         return 1

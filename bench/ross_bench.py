@@ -12,7 +12,8 @@ and runs it sequentially on the configuration of
 ROSS's phold subtracts the lookahead from --mean, so --mean=2.0 is harmsim's
 lookahead 1 + Exp(mean 1). --end=1250 is 10.2 million events (16,384 pending
 events, each handled once per 2 time units on average), 4-8 s here. phold
-runs directly, a singleton MPI process (no mpirun needed for one rank).
+runs directly, a singleton MPI process (no mpirun needed for one rank). Both
+programs run on one CPU (--cpu, bench/runs.py).
 ROSS's rate is its own "Net Events Processed" over its "Running Time" (the
 wall time of its scheduler loop, set-up excluded), what it prints as "Event
 Rate (events/sec)". Each round runs ROSS once and then that
@@ -62,6 +63,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+from runs import add_cpu_argument, pin_from
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASE = "lps:1024/per_lp:16"
@@ -193,6 +196,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--end", type=float, default=1250.0, help="ROSS's --end (8,192 events per time unit)")
     parser.add_argument("--min-time", type=float, default=3.0, help="phold_bench's --benchmark_min_time")
+    add_cpu_argument(parser)
     args = parser.parse_args()
     os.makedirs(args.work, exist_ok=True)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -220,6 +224,8 @@ def main() -> int:
                         if shutil.which("mpicc") else None})
         print(f"ross_bench: building ROSS {version} ({commit[:12]}) from {rel(source)} in {rel(args.work)}", file=sys.stderr)
         phold = build(source, args.work, os.environ.get("HARMSIM_BUILD_JOBS", "2"))
+        # Both programs on one CPU, once ROSS is built (bench/runs.py).
+        context["cpu"] = pin_from(args, parser, "ross_bench")
         context["ross_command"] = " ".join([rel(phold), *ROSS_ARGS, f"--end={args.end:g}"])
         for r in range(args.rounds):
             try:

@@ -12,10 +12,11 @@ median of the rounds' ratios counts, with the medians of each size's
 nanoseconds per event. Five rounds by default: on the AMD EPYC guest of 30
 November 2026 the host's slow phases (seconds to minutes, a quarter to a
 half slower) fell on either size at random, and single rounds of one build
-gave 1.07x to 1.94x. Writes a JSON file that scripts/bench prints under
-the model's rows.
+gave 1.07x to 1.94x: most of that was which vCPU each run landed on, so
+every run is now on one CPU (--cpu, bench/runs.py). Writes a JSON file that
+scripts/bench prints under the model's rows.
 
-    bench/scale_bench.py --model-bench build/release/bench/model_bench --out build/bench/scale.json [--rounds 5]
+    bench/scale_bench.py --model-bench build/release/bench/model_bench --out build/bench/scale.json [--rounds 5] [--cpu N]
 """
 from __future__ import annotations
 
@@ -23,21 +24,12 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
+
+from runs import add_cpu_argument, per_event, pin_from
 
 SMALL = "Model/baseline/workers:2000/days:365/warmup:90/manual_time"
 LARGE = "Model/baseline/workers:1000000/days:30/warmup:0/manual_time"
-
-
-def per_event(model_bench: str, case: str, min_time: float) -> float:
-    """Nanoseconds per event of one benchmark case (its first iteration row)."""
-    p = subprocess.run([model_bench, f"--benchmark_filter=^{case}$", f"--benchmark_min_time={min_time}",
-                        "--benchmark_format=json"], capture_output=True, text=True, check=True)
-    rows = [b for b in json.loads(p.stdout)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
-    if not rows:
-        raise RuntimeError(f"{model_bench} has no case {case}")
-    return rows[0]["per_event"] * 1e9
 
 
 def main() -> int:
@@ -45,7 +37,9 @@ def main() -> int:
     ap.add_argument("--model-bench", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--rounds", type=int, default=5)
+    add_cpu_argument(ap)
     args = ap.parse_args()
+    cpu = pin_from(args, ap, "scale_bench")
     rounds = []
     for r in range(args.rounds):
         small = per_event(args.model_bench, SMALL, 1.0)
@@ -55,7 +49,7 @@ def main() -> int:
         print(f"scale_bench: round {r + 1}: {small:.1f} ns an event at 2,000 workers, {large:.1f} ns at 10^6: "
               f"{large / small:.2f}x (load {load:.2f})", file=sys.stderr)
     result = {
-        "context": {"rounds": args.rounds, "small": SMALL, "large": LARGE},
+        "context": {"rounds": args.rounds, "small": SMALL, "large": LARGE, "cpu": cpu},
         "rounds": rounds,
         "median": {
             "small_ns": statistics.median(x["small_ns"] for x in rounds),

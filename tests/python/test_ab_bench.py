@@ -5,9 +5,12 @@ answer like Google Benchmark and log the order they were run in.
 from __future__ import annotations
 
 import json
+import os
 import pathlib
 import subprocess
 import sys
+
+import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bench" / "ab_bench.py"
@@ -87,3 +90,73 @@ def test_bad_arguments_and_failing_programs_get_one_clear_message(tmp_path: path
     p = run(str(a), str(broken))
     assert p.returncode == 1 and "failed (exit 3): no such case" in p.stderr
     assert "Traceback" not in p.stderr
+
+
+CPUS = sorted(os.sched_getaffinity(0))
+
+
+def cpu_bench(path: pathlib.Path, log: pathlib.Path, ns_on: dict[int, float] | None = None) -> pathlib.Path:
+    """A program that logs the CPUs it may run on and reports per_event by
+    them: ns_on[cpu] when it is pinned to one CPU listed there, else 80 ns."""
+    path.write_text(f"""#!{sys.executable}
+import json, os, sys
+cpus = sorted(os.sched_getaffinity(0))
+with open({str(log)!r}, "a") as f:
+    f.write(" ".join(map(str, cpus)) + "\\n")
+ns_on = {dict(ns_on or {})!r}
+ns = ns_on.get(cpus[0], 80.0) if len(cpus) == 1 else 80.0
+flt = [a for a in sys.argv[1:] if a.startswith("--benchmark_filter=")][0].split("=", 1)[1]
+print(json.dumps({{"benchmarks": [{{"name": flt.strip("^$"), "run_type": "iteration", "per_event": ns * 1e-9}}]}}))
+""")
+    path.chmod(0o755)
+    return path
+
+
+def logged_cpus(log: pathlib.Path) -> list[list[int]]:
+    return [[int(c) for c in line.split()] for line in log.read_text().splitlines()]
+
+
+def test_every_run_of_both_builds_is_on_one_cpu_unless_told_otherwise(tmp_path: pathlib.Path) -> None:
+    log = tmp_path / "cpus.log"
+    a, b = cpu_bench(tmp_path / "a", log), cpu_bench(tmp_path / "b", log)
+    p = run("--rounds", "2", str(a), str(b))
+    assert p.returncode == 0, p.stderr
+    assert logged_cpus(log) == [[CPUS[0]]] * 4
+    assert f"every run on CPU {CPUS[0]}" in p.stderr
+    log.unlink()
+    p = run("--rounds", "2", "--cpu", str(CPUS[-1]), str(a), str(b))
+    assert p.returncode == 0, p.stderr
+    assert logged_cpus(log) == [[CPUS[-1]]] * 4
+    log.unlink()
+    p = run("--rounds", "2", "--cpu", "-1", str(a), str(b))
+    assert p.returncode == 0, p.stderr
+    assert logged_cpus(log) == [CPUS] * 4
+
+
+def test_a_cpu_this_process_may_not_use_gets_one_clear_message(tmp_path: pathlib.Path) -> None:
+    a = cpu_bench(tmp_path / "a", tmp_path / "cpus.log")
+    p = run("--rounds", "2", "--cpu", "4096", str(a), str(a))
+    assert p.returncode == 2
+    assert "--cpu: expected -1 or one of the CPUs this process may use" in p.stderr and "found 4096" in p.stderr
+    assert "Traceback" not in p.stderr and not (tmp_path / "cpus.log").exists()
+
+
+@pytest.mark.skipif(len(CPUS) < 2, reason="needs two CPUs to choose between")
+def test_the_probe_chooses_the_cpu_whose_runs_were_faster_and_runs_each_on_its_cpu(tmp_path: pathlib.Path) -> None:
+    log = tmp_path / "cpus.log"
+    slow, fast = CPUS[0], CPUS[-1]
+    model_bench = cpu_bench(tmp_path / "model_bench", log, {slow: 95.0, fast: 72.0})
+    out = tmp_path / "pin.json"
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "runs.py"), "--probe", str(model_bench), "--out", str(out)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == str(fast)
+    assert sorted(map(tuple, logged_cpus(log))) == sorted([(c,) for c in CPUS] * 2)
+    probe = json.loads(out.read_text())
+    assert probe["cpu"] == fast and probe["ns_per_event"][str(slow)] == pytest.approx(95.0)
+    # Turned round, the other CPU.
+    log.unlink()
+    model_bench = cpu_bench(tmp_path / "model_bench", log, {slow: 60.0, fast: 72.0})
+    p = subprocess.run([sys.executable, str(ROOT / "bench" / "runs.py"), "--probe", str(model_bench)],
+                       capture_output=True, text=True)
+    assert p.returncode == 0 and p.stdout.strip() == str(slow), p.stderr
