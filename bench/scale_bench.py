@@ -42,8 +42,12 @@ def main() -> int:
     cpu = pin_from(args, ap, "scale_bench")
     rounds = []
     for r in range(args.rounds):
-        small = per_event(args.model_bench, SMALL, 1.0)
-        large = per_event(args.model_bench, LARGE, 0.5)
+        try:
+            small = per_event(args.model_bench, SMALL, 1.0)
+            large = per_event(args.model_bench, LARGE, 0.5)
+        except RuntimeError as e:
+            print(f"scale_bench: {e}", file=sys.stderr)
+            return 1
         load = os.getloadavg()[0]
         rounds.append({"small_ns": small, "large_ns": large, "ratio": large / small, "load": load})
         print(f"scale_bench: round {r + 1}: {small:.1f} ns an event at 2,000 workers, {large:.1f} ns at 10^6: "
