@@ -64,7 +64,7 @@ import subprocess
 import sys
 import time
 
-from runs import add_cpu_argument, pin_from
+from runs import add_cpu_argument, cpu_from, pin
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CASE = "lps:1024/per_lp:16"
@@ -198,6 +198,7 @@ def main() -> int:
     parser.add_argument("--min-time", type=float, default=3.0, help="phold_bench's --benchmark_min_time")
     add_cpu_argument(parser)
     args = parser.parse_args()
+    cpu = cpu_from(args, parser)  # checked now, pinned once ROSS is built
     os.makedirs(args.work, exist_ok=True)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
 
@@ -225,7 +226,7 @@ def main() -> int:
         print(f"ross_bench: building ROSS {version} ({commit[:12]}) from {rel(source)} in {rel(args.work)}", file=sys.stderr)
         phold = build(source, args.work, os.environ.get("HARMSIM_BUILD_JOBS", "2"))
         # Both programs on one CPU, once ROSS is built (bench/runs.py).
-        context["cpu"] = pin_from(args, parser, "ross_bench")
+        context["cpu"] = pin(cpu, "ross_bench")
         context["ross_command"] = " ".join([rel(phold), *ROSS_ARGS, f"--end={args.end:g}"])
         for r in range(args.rounds):
             try:

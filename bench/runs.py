@@ -41,11 +41,17 @@ def per_event(program: str, case: str, min_time: float, cpu: int | None = None) 
     """Nanoseconds per event of one run of a benchmark case (its first
     iteration row), on `cpu` if given."""
     pin_child = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
-    p = subprocess.run([program, f"--benchmark_filter=^{case}$", f"--benchmark_min_time={min_time}",
-                        "--benchmark_format=json"], capture_output=True, text=True, preexec_fn=pin_child)
+    try:
+        p = subprocess.run([program, f"--benchmark_filter=^{case}$", f"--benchmark_min_time={min_time}",
+                            "--benchmark_format=json"], capture_output=True, text=True, preexec_fn=pin_child)
+    except (OSError, subprocess.SubprocessError) as e:
+        raise RuntimeError(f"{program} could not be started: {e}") from None
     if p.returncode != 0:
         raise RuntimeError(f"{program} failed (exit {p.returncode}): {p.stderr.strip()[-400:]}")
-    rows = [b for b in json.loads(p.stdout)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
+    try:
+        rows = [b for b in json.loads(p.stdout)["benchmarks"] if b.get("run_type", "iteration") == "iteration"]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise RuntimeError(f"{program} did not answer in Google Benchmark's JSON: {p.stdout.strip()[:200]!r}") from None
     if not rows or "per_event" not in rows[0]:
         raise RuntimeError(f"{program} has no case {case} with a per_event counter")
     return rows[0]["per_event"] * 1e9
@@ -56,9 +62,8 @@ def add_cpu_argument(ap: argparse.ArgumentParser) -> None:
                                             "use; -1: unpinned)")
 
 
-def pin_from(args: argparse.Namespace, ap: argparse.ArgumentParser, who: str) -> int | None:
-    """Pins this process (and so what it starts) to args.cpu, or to the first
-    allowed CPU when it is None; nothing for -1. Returns the CPU, or None."""
+def cpu_from(args: argparse.Namespace, ap: argparse.ArgumentParser) -> int | None:
+    """args.cpu, checked, or the first allowed CPU when it is None; None for -1."""
     cpus = allowed_cpus()
     cpu = cpus[0] if args.cpu is None else args.cpu
     if cpu == -1:
@@ -66,9 +71,20 @@ def pin_from(args: argparse.Namespace, ap: argparse.ArgumentParser, who: str) ->
     if cpu not in cpus:
         ap.error(f"--cpu: expected -1 or one of the CPUs this process may use ({', '.join(map(str, cpus))}), "
                  f"found {cpu}")
-    os.sched_setaffinity(0, {cpu})
-    print(f"{who}: every run on CPU {cpu}", file=sys.stderr)
     return cpu
+
+
+def pin(cpu: int | None, who: str) -> int | None:
+    """Pins this process (and so what it starts) to `cpu`; nothing for None."""
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+        print(f"{who}: every run on CPU {cpu}", file=sys.stderr)
+    return cpu
+
+
+def pin_from(args: argparse.Namespace, ap: argparse.ArgumentParser, who: str) -> int | None:
+    """pin(cpu_from(args, ap)): returns the CPU, or None."""
+    return pin(cpu_from(args, ap), who)
 
 
 def probe(program: str, cpus: list[int], turns: int = 2) -> dict[int, float]:

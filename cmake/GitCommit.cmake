@@ -11,7 +11,8 @@
 # the same stamp on any machine, whatever the file names and git's diff
 # settings, and two different edits of one commit are two programs. The tree
 # is written through a copy of the index (GIT_INDEX_FILE), so the real index
-# is neither changed nor locked. The copy keeps the index's modification time:
+# is neither changed nor locked. The copy keeps the index's modification time
+# (to the second: older, if anything, which only makes more entries racy):
 # git trusts an entry's cached file times only when they are older than its
 # index file, and re-reads a file as recent as that ("racily clean"), so a
 # copy stamped with the time of copying would take an edit made in the second

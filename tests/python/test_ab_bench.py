@@ -90,6 +90,12 @@ def test_bad_arguments_and_failing_programs_get_one_clear_message(tmp_path: path
     p = run(str(a), str(broken))
     assert p.returncode == 1 and "failed (exit 3): no such case" in p.stderr
     assert "Traceback" not in p.stderr
+    mute = tmp_path / "mute"
+    mute.write_text("#!/bin/sh\necho 'Benchmark  Time'\n")
+    mute.chmod(0o755)
+    p = run(str(a), str(mute))
+    assert p.returncode == 1 and "did not answer in Google Benchmark's JSON: 'Benchmark  Time'" in p.stderr
+    assert "Traceback" not in p.stderr
 
 
 CPUS = sorted(os.sched_getaffinity(0))
