@@ -16,12 +16,19 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "bench" / "ab_bench.py"
 
 
+def program(path: pathlib.Path, text: str) -> pathlib.Path:
+    """An executable file at `path` holding `text`."""
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
 def fake_bench(path: pathlib.Path, log: pathlib.Path, values_ns: list[float]) -> pathlib.Path:
     """A program that logs its name and the filter it got, and reports the
     next of `values_ns` as its per_event (seconds, as Google Benchmark's JSON
     has it)."""
     state = path.with_suffix(".count")
-    path.write_text(f"""#!{sys.executable}
+    return program(path, f"""#!{sys.executable}
 import json, pathlib, sys
 state = pathlib.Path({str(state)!r})
 n = int(state.read_text()) if state.exists() else 0
@@ -33,8 +40,6 @@ with open({str(log)!r}, "a") as f:
 print(json.dumps({{"benchmarks": [{{"name": flt.strip("^$"), "run_type": "iteration",
                                   "per_event": values[n] * 1e-9}}]}}))
 """)
-    path.chmod(0o755)
-    return path
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -84,15 +89,11 @@ def test_bad_arguments_and_failing_programs_get_one_clear_message(tmp_path: path
     assert p.returncode != 0 and "--rounds: expected 2 or more" in p.stderr
     p = run(str(a), str(tmp_path / "missing"))
     assert p.returncode != 0 and "expected an executable benchmark program" in p.stderr
-    broken = tmp_path / "broken"
-    broken.write_text("#!/bin/sh\necho 'no such case' >&2\nexit 3\n")
-    broken.chmod(0o755)
+    broken = program(tmp_path / "broken", "#!/bin/sh\necho 'no such case' >&2\nexit 3\n")
     p = run(str(a), str(broken))
     assert p.returncode == 1 and "failed (exit 3): no such case" in p.stderr
     assert "Traceback" not in p.stderr
-    mute = tmp_path / "mute"
-    mute.write_text("#!/bin/sh\necho 'Benchmark  Time'\n")
-    mute.chmod(0o755)
+    mute = program(tmp_path / "mute", "#!/bin/sh\necho 'Benchmark  Time'\n")
     p = run(str(a), str(mute))
     assert p.returncode == 1 and "did not answer in Google Benchmark's JSON: 'Benchmark  Time'" in p.stderr
     assert "Traceback" not in p.stderr
@@ -104,7 +105,7 @@ CPUS = sorted(os.sched_getaffinity(0))
 def cpu_bench(path: pathlib.Path, log: pathlib.Path, ns_on: dict[int, float] | None = None) -> pathlib.Path:
     """A program that logs the CPUs it may run on and reports per_event by
     them: ns_on[cpu] when it is pinned to one CPU listed there, else 80 ns."""
-    path.write_text(f"""#!{sys.executable}
+    return program(path, f"""#!{sys.executable}
 import json, os, sys
 cpus = sorted(os.sched_getaffinity(0))
 with open({str(log)!r}, "a") as f:
@@ -114,8 +115,6 @@ ns = ns_on.get(cpus[0], 80.0) if len(cpus) == 1 else 80.0
 flt = [a for a in sys.argv[1:] if a.startswith("--benchmark_filter=")][0].split("=", 1)[1]
 print(json.dumps({{"benchmarks": [{{"name": flt.strip("^$"), "run_type": "iteration", "per_event": ns * 1e-9}}]}}))
 """)
-    path.chmod(0o755)
-    return path
 
 
 def logged_cpus(log: pathlib.Path) -> list[list[int]]:
