@@ -56,8 +56,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: %s\n", message.c_str()); }
-
 std::string duration_text(double seconds) {
   const auto s = static_cast<long long>(seconds + 0.5);
   if (s < 60) return fmt::format("{:.1f} s", seconds);

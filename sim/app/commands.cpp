@@ -44,8 +44,6 @@ std::vector<io::Scenario> load_all(const std::vector<std::string>& files) {
   return all;
 }
 
-void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: %s\n", message.c_str()); }
-
 std::size_t unit_bytes(const model::Params& p) {
   const std::size_t strata = model::strata_count(static_cast<std::size_t>(p.communities));
   return io::CheckpointDir::unit_bytes(static_cast<std::uint64_t>(p.days), strata, strata);
@@ -147,6 +145,8 @@ bool written_by_this_run(const std::filesystem::path& path, const std::vector<io
 }
 
 }  // namespace
+
+void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: %s\n", message.c_str()); }
 
 int validate_command(const std::vector<std::string>& files) {
   try {

@@ -17,6 +17,10 @@ inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitInterrupted = 130;
 
+// A message as every subcommand gives it: one line on stderr, "harmsim: "
+// and the message (docs/errors.md).
+void print_error(const std::string& message);
+
 struct RunCommand {
   std::vector<std::string> files;
   std::string output = "results.h5";

@@ -20,13 +20,13 @@ namespace harmsim::app {
 
 namespace {
 
-void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: merge: %s\n", message.c_str()); }
+void merge_error(const std::string& message) { print_error("merge: " + message); }
 
 }  // namespace
 
 int merge_command(const MergeCommand& cmd) {
   if (cmd.shards.empty()) {
-    print_error("no shard files given (harmsim merge OUT shard1.h5 shard2.h5 ...)");
+    merge_error("no shard files given (harmsim merge OUT shard1.h5 shard2.h5 ...)");
     return kExitBadInput;
   }
   // A shard still being written (its sweep runs, or is assembling it) is
@@ -34,7 +34,7 @@ int merge_command(const MergeCommand& cmd) {
   // there.
   for (const std::string& path : cmd.shards)
     if (const std::string busy = being_written(path); !busy.empty()) {
-      print_error(fmt::format("{}; wait for it to finish, then merge", busy));
+      merge_error(fmt::format("{}; wait for it to finish, then merge", busy));
       return kExitBadInput;
     }
   // A shard the HDF5 library crashes on is named like any other bad shard.
@@ -50,7 +50,7 @@ int merge_command(const MergeCommand& cmd) {
   try {
     for (const std::string& path : cmd.shards) shards.emplace_back(path);
   } catch (const io::IoError& e) {
-    print_error(e.what());
+    merge_error(e.what());
     return kExitBadInput;
   }
 
@@ -79,7 +79,7 @@ int merge_command(const MergeCommand& cmd) {
                               k, first.points[k].days, first.points[k].communities, h.points[k].days,
                               h.points[k].communities);
     if (!differs.empty()) {
-      print_error(fmt::format("{} and {} cannot be merged: {}", first_name, shard.path().string(), differs));
+      merge_error(fmt::format("{} and {} cannot be merged: {}", first_name, shard.path().string(), differs));
       return kExitBadInput;
     }
   }
@@ -93,11 +93,11 @@ int merge_command(const MergeCommand& cmd) {
       for (std::uint64_t r : shards[s].replicates(k)) {
         const std::size_t unit = k * replicates + r;
         if (r >= replicates) {
-          print_error(fmt::format("{}: point p{} has replicate {} of {}", shards[s].path().string(), k, r, replicates));
+          merge_error(fmt::format("{}: point p{} has replicate {} of {}", shards[s].path().string(), k, r, replicates));
           return kExitBadInput;
         }
         if (owner[unit] >= 0) {
-          print_error(fmt::format("{} and {} overlap: both hold point p{} replicate {} (shards {}/{} and {}/{})",
+          merge_error(fmt::format("{} and {} overlap: both hold point p{} replicate {} (shards {}/{} and {}/{})",
                                   shards[static_cast<std::size_t>(owner[unit])].path().string(),
                                   shards[s].path().string(), k, r,
                                   shards[static_cast<std::size_t>(owner[unit])].header().shard_index,
@@ -118,7 +118,7 @@ int merge_command(const MergeCommand& cmd) {
     std::vector<std::string> absent;
     for (std::int64_t i = 1; i <= first.shard_count; ++i)
       if (present.count(i) == 0) absent.push_back(fmt::format("{}/{}", i, first.shard_count));
-    print_error(fmt::format("{} of {} units are in no shard (the first: point p{} replicate {}){}", missing,
+    merge_error(fmt::format("{} of {} units are in no shard (the first: point p{} replicate {}){}", missing,
                             owner.size(), unit / replicates, unit % replicates,
                             absent.empty() ? std::string()
                                            : fmt::format("; missing shards: {}", fmt::join(absent, ", "))));
@@ -128,7 +128,7 @@ int merge_command(const MergeCommand& cmd) {
   const std::filesystem::path out(cmd.output);
   OutputLock lock(out);
   if (const std::string busy = lock.acquire(); !busy.empty()) {
-    print_error(busy);
+    merge_error(busy);
     return kExitBadInput;
   }
   std::error_code error;
@@ -141,7 +141,7 @@ int merge_command(const MergeCommand& cmd) {
       if (!cmd.quiet) std::printf("%s is already complete: nothing to do\n", cmd.output.c_str());
       return kExitOk;
     }
-    print_error(fmt::format("{} exists; choose another name or pass --force to replace it", cmd.output));
+    merge_error(fmt::format("{} exists; choose another name or pass --force to replace it", cmd.output));
     return kExitBadInput;
   }
   // A shard whose points cannot be read (damaged after its header) is bad
@@ -180,16 +180,16 @@ int merge_command(const MergeCommand& cmd) {
                                cmd.output, size_text(static_cast<double>(io::sweep_file_bytes_at_most(header))),
                                cmd.output);
       }
-      print_error(message);
+      merge_error(message);
       return kExitFailure;
     }
-    print_error(e.what());
+    merge_error(e.what());
     const std::filesystem::path partial = writer ? writer->partial_path() : std::filesystem::path();
     writer.reset();
     if (!partial.empty()) std::filesystem::remove(partial, error);
     return kExitBadInput;
   } catch (const std::exception& e) {
-    print_error(fmt::format("internal error: {}", e.what()));
+    merge_error(fmt::format("internal error: {}", e.what()));
     return kExitFailure;
   }
   if (!cmd.quiet)

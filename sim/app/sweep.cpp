@@ -33,8 +33,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: %s\n", message.c_str()); }
-
 std::string duration_text(double seconds) {
   if (!(seconds >= 0) || seconds > 1e8) return "?";
   const auto s = static_cast<long long>(seconds + 0.5);

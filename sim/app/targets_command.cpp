@@ -23,8 +23,6 @@ namespace harmsim::app {
 
 namespace {
 
-void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: %s\n", message.c_str()); }
-
 // A published figure as written: 0.45, 2.99, inf.
 std::string published(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";

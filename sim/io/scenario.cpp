@@ -68,6 +68,7 @@ namespace {
 using core::ParamSpec;
 using core::ParamType;
 using toml_input::describe;
+using toml_input::range_text;
 
 std::string format_message(const std::string& file, std::uint32_t line, std::uint32_t column, const std::string& key,
                            const std::string& expected, const std::string& found, const std::string& hint) {
@@ -77,11 +78,6 @@ std::string format_message(const std::string& file, std::uint32_t line, std::uin
   else msg = fmt::format("{}: error: key `{}`: expected {}, found {}", where, key, expected, found);
   if (!hint.empty()) msg += "; " + hint;
   return printable(msg);
-}
-
-std::string range_text(const ParamSpec& s) {
-  auto num = [](double v) { return std::abs(v) >= 1e15 ? fmt::format("{:g}", v) : fmt::format("{}", v); };
-  return fmt::format("[{}, {}]", num(s.min), num(s.max));
 }
 
 class Parser : public toml_input::FileParser {

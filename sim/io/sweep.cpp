@@ -24,16 +24,12 @@ using toml_input::FileParser;
 using toml_input::in_file_order;
 using toml_input::Position;
 using toml_input::position_of;
+using toml_input::range_text;
 
 // More points than this is almost surely a mistake in a grid (and would not
 // fit in memory as a design anyway).
 constexpr std::size_t kMaxPoints = 10'000'000;
 constexpr std::int64_t kMaxLhsPoints = 1'000'000;
-
-std::string range_text(const ParamSpec& s) {
-  auto num = [](double v) { return std::abs(v) >= 1e15 ? fmt::format("{:g}", v) : fmt::format("{}", v); };
-  return fmt::format("[{}, {}]", num(s.min), num(s.max));
-}
 
 std::string full_name(const ParamSpec& s) { return fmt::format("{}.{}", s.section, s.key); }
 

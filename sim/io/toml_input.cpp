@@ -1,6 +1,7 @@
 #include "io/toml_input.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -31,6 +32,11 @@ std::string describe(const toml::node& n) {
     case toml::node_type::date_time: return "a date-time";
     default: return "nothing";
   }
+}
+
+std::string range_text(const core::ParamSpec& s) {
+  auto num = [](double v) { return std::abs(v) >= 1e15 ? fmt::format("{:g}", v) : fmt::format("{}", v); };
+  return fmt::format("[{}, {}]", num(s.min), num(s.max));
 }
 
 std::string read_file(const std::filesystem::path& file, std::string_view noun) {

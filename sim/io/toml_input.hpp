@@ -13,11 +13,16 @@
 #define TOML_EXCEPTIONS 1
 #include <toml++/toml.h>
 
+#include "core/param_spec.hpp"
+
 namespace harmsim::io::toml_input {
 
 // A value as a message shows it: `the string "abc"`, `42`, `a table`... A
 // long string is cut after 40 bytes, never inside a UTF-8 character.
 [[nodiscard]] std::string describe(const toml::node& n);
+
+// A parameter's range as an error shows it: `[0, 1]`, `[1, 1e+15]`.
+[[nodiscard]] std::string range_text(const core::ParamSpec& s);
 
 // The text of an input file; `noun` names its kind in the error ("scenario
 // file": "expected a scenario file, found a directory") when it is a

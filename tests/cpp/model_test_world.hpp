@@ -187,4 +187,7 @@ std::size_t count_workers(const World& world, Pred pred) {
   return n;
 }
 
+// num / den, and 0 when there is nothing to divide by.
+inline double ratio(double num, double den) { return den > 0 ? num / den : 0.0; }
+
 }  // namespace harmsim::model::testing

@@ -15,12 +15,6 @@
 using namespace harmsim::model;
 using namespace harmsim::model::testing;
 
-namespace {
-
-double ratio(double num, double den) { return den > 0 ? num / den : 0.0; }
-
-}  // namespace
-
 TEST_CASE("negotiation is full without heat, halved at heat_halves_negotiation and falls as heat rises",
           "[model][encounter]") {
   Params p = quiet_world();

@@ -22,8 +22,6 @@ using namespace harmsim::model::testing;
 
 namespace {
 
-double ratio(double num, double den) { return den > 0 ? num / den : 0.0; }
-
 // Sum of a metric's daily series over reported days [from, to) in one stratum.
 double stratum_sum(const ReplicateResult& r, Metric m, std::size_t stratum, std::size_t from = 0,
                    std::size_t to = static_cast<std::size_t>(-1)) {
