@@ -18,6 +18,31 @@ harmsim_require(fmt libfmt-dev)
 set(THREADS_PREFER_PTHREAD_FLAG ON)
 find_package(Threads REQUIRED)
 
+# HDF5 is linked from libhdf5-dev's static library (HARMSIM_HDF5_STATIC, ON
+# but for the afl harnesses). Debian's shared libhdf5 needs libcurl for its
+# S3 driver, which harmsim does not use, and with it about 30 more libraries
+# (TLS, Kerberos, LDAP) that the dynamic loader maps and relocates at every
+# start: 31 ms a `harmsim validate` against 13 ms static (docs/performance.md,
+# "Start-up"), paid thousands of times by the tests and by every job of a job
+# array. The static link pulls in only the parts harmsim calls; --as-needed
+# (sim/CMakeLists.txt) then drops libcurl and libcrypto from the libraries
+# h5cc names for a static link.
+set(HDF5_USE_STATIC_LIBRARIES ${HARMSIM_HDF5_STATIC})
+# FindHDF5 keeps the libraries it found in the cache: a build directory
+# configured for the other kind (before this choice, or with the option
+# switched) finds them again.
+if(DEFINED CACHE{HDF5_C_LIBRARY_hdf5})
+  string(REGEX MATCH "\\.a$" HARMSIM_HDF5_CACHED_STATIC "${HDF5_C_LIBRARY_hdf5}")
+  if((HARMSIM_HDF5_STATIC AND NOT HARMSIM_HDF5_CACHED_STATIC) OR
+     (NOT HARMSIM_HDF5_STATIC AND HARMSIM_HDF5_CACHED_STATIC))
+    get_cmake_property(HARMSIM_CACHE_VARIABLES CACHE_VARIABLES)
+    foreach(var IN LISTS HARMSIM_CACHE_VARIABLES)
+      if(var MATCHES "^HDF5_")
+        unset(${var} CACHE)
+      endif()
+    endforeach()
+  endif()
+endif()
 find_package(HDF5 COMPONENTS C QUIET)
 if(NOT HDF5_FOUND)
   message(FATAL_ERROR
