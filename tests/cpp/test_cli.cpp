@@ -37,12 +37,18 @@
 #include "io/checkpoint.hpp"
 #include "model/metrics.hpp"
 #include "mpirun.hpp"
+#include "h5_contents.hpp"
 #include "scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 
+using harmsim::test::check_identical;
+using harmsim::test::difference;
+using harmsim::test::H5Contents;
+using harmsim::test::H5Id;
 using harmsim::test::have_mpirun;
 using harmsim::test::mpirun;
+using harmsim::test::read_h5_contents;
 using harmsim::test::ScratchDir;
 using harmsim::test::SmallDisk;
 
@@ -119,118 +125,6 @@ start_day = 0
 repeat_every_days = 5
 areas = [0, 1]
 )";
-
-// --- reading a results file back, everything but the run's own timestamps ---
-
-struct H5Id {
-  hid_t id;
-  herr_t (*closer)(hid_t);
-  H5Id(hid_t i, herr_t (*c)(hid_t)) : id(i), closer(c) { REQUIRE(id >= 0); }
-  ~H5Id() { closer(id); }
-  H5Id(const H5Id&) = delete;
-  H5Id& operator=(const H5Id&) = delete;
-};
-
-// The content of a dataset or attribute: raw bytes in the file's own type,
-// variable-length strings as their text.
-std::string read_content(hid_t type, hid_t space, bool is_attribute, hid_t object) {
-  const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
-  if (H5Tis_variable_str(type) > 0) {
-    std::vector<char*> texts(n, nullptr);
-    const H5Id mem(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mem.id, H5T_VARIABLE);
-    H5Tset_cset(mem.id, H5Tget_cset(type));
-    const herr_t status = is_attribute ? H5Aread(object, mem.id, texts.data())
-                                       : H5Dread(object, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data());
-    REQUIRE(status >= 0);
-    std::string out;
-    for (char* t : texts) {
-      out += t != nullptr ? t : "<null>";
-      out += '\0';
-    }
-    H5Dvlen_reclaim(mem.id, space, H5P_DEFAULT, texts.data());
-    return out;
-  }
-  std::string bytes(n * H5Tget_size(type), '\0');
-  if (n > 0) {
-    const herr_t status = is_attribute ? H5Aread(object, type, bytes.data())
-                                       : H5Dread(object, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
-    REQUIRE(status >= 0);
-  }
-  return bytes;
-}
-
-struct Contents {
-  std::map<std::string, std::string> datasets;    // path -> bytes
-  std::map<std::string, std::string> attributes;  // path@name -> bytes
-};
-
-herr_t collect_attribute(hid_t owner, const char* name, const H5A_info_t*, void* data) {
-  auto& [contents, path] = *static_cast<std::pair<Contents*, std::string>*>(data);
-  const H5Id attribute(H5Aopen(owner, name, H5P_DEFAULT), H5Aclose);
-  const H5Id type(H5Aget_type(attribute.id), H5Tclose);
-  const H5Id space(H5Aget_space(attribute.id), H5Sclose);
-  contents->attributes[path + "@" + name] = read_content(type.id, space.id, true, attribute.id);
-  return 0;
-}
-
-void collect_attributes(hid_t object, const std::string& path, Contents& contents) {
-  std::pair<Contents*, std::string> data{&contents, path};
-  hsize_t index = 0;
-  REQUIRE(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute, &data) >= 0);
-}
-
-herr_t collect_link(hid_t root, const char* name, const H5L_info_t*, void* data) {
-  auto& contents = *static_cast<Contents*>(data);
-  const H5Id object(H5Oopen(root, name, H5P_DEFAULT), H5Oclose);
-  const std::string path = std::string("/") + name;
-  collect_attributes(object.id, path, contents);
-  if (H5Iget_type(object.id) == H5I_DATASET) {
-    const H5Id type(H5Dget_type(object.id), H5Tclose);
-    const H5Id space(H5Dget_space(object.id), H5Sclose);
-    contents.datasets[path] = read_content(type.id, space.id, false, object.id);
-  }
-  return 0;
-}
-
-// Every dataset and attribute of a results file, except the root attributes
-// that legitimately differ between runs (docs/output.md).
-Contents read_results(const fs::path& file) {
-  REQUIRE(H5Fis_hdf5(file.c_str()) > 0);
-  const H5Id f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  Contents contents;
-  collect_attributes(f.id, "", contents);
-  for (const char* varying : {"@started_at", "@finished_at", "@command_line"}) {
-    CHECK(contents.attributes.count(varying) == 1);
-    contents.attributes.erase(varying);
-  }
-  REQUIRE(H5Lvisit(f.id, H5_INDEX_NAME, H5_ITER_INC, collect_link, &contents) >= 0);
-  return contents;
-}
-
-// "" when equal, else where they first differ (raw bytes make unreadable failure messages).
-std::string difference(const std::string& a, const std::string& b) {
-  if (a == b) return {};
-  if (a.size() != b.size()) return std::to_string(a.size()) + " bytes against " + std::to_string(b.size());
-  std::size_t i = 0;
-  while (a[i] == b[i]) ++i;
-  return "first difference at byte " + std::to_string(i) + " of " + std::to_string(a.size());
-}
-
-void check_identical(const Contents& a, const Contents& b) {
-  REQUIRE(a.datasets.size() == b.datasets.size());
-  for (const auto& [path, bytes] : a.datasets) {
-    INFO("dataset " << path);
-    REQUIRE(b.datasets.count(path) == 1);
-    CHECK(difference(b.datasets.at(path), bytes) == "");
-  }
-  REQUIRE(a.attributes.size() == b.attributes.size());
-  for (const auto& [path, bytes] : a.attributes) {
-    INFO("attribute " << path);
-    REQUIRE(b.attributes.count(path) == 1);
-    CHECK(difference(b.attributes.at(path), bytes) == "");
-  }
-}
 
 std::vector<float> as_floats(const std::string& bytes) {
   std::vector<float> out(bytes.size() / sizeof(float));
@@ -393,13 +287,13 @@ TEST_CASE("harmsim run writes results.h5, refuses to overwrite it without --forc
     const Outcome forced = run_harmsim(dir, "run -q -j 2 --force small.toml");
     CHECK(forced.exit_code == 0);
     CHECK(dir.entries() == std::set<std::string>{"results.h5", "small.toml"});
-    const Contents before = [&] {
+    const H5Contents before = [&] {
       dir.write("first.h5", written);
-      Contents c = read_results(dir.path() / "first.h5");
+      H5Contents c = read_h5_contents(dir.path() / "first.h5");
       fs::remove(dir.path() / "first.h5");
       return c;
     }();
-    check_identical(read_results(results), before);
+    check_identical(read_h5_contents(results), before);
   }
 }
 
@@ -462,9 +356,9 @@ TEST_CASE("the same scenario gives byte-identical datasets on every run, on 1 or
   REQUIRE(run_harmsim(dir, "run -q -j 2 -o b.h5 small.toml").exit_code == 0);
   REQUIRE(run_harmsim(dir, "run -q -j 1 -o c.h5 small.toml").exit_code == 0);
 
-  const Contents a = read_results(dir.path() / "a.h5");
-  const Contents b = read_results(dir.path() / "b.h5");
-  const Contents c = read_results(dir.path() / "c.h5");
+  const H5Contents a = read_h5_contents(dir.path() / "a.h5");
+  const H5Contents b = read_h5_contents(dir.path() / "b.h5");
+  const H5Contents c = read_h5_contents(dir.path() / "c.h5");
   SECTION("two runs on 2 threads") { check_identical(a, b); }
   SECTION("1 thread against 2") { check_identical(a, c); }
   SECTION("threads against MPI ranks") {
@@ -479,7 +373,7 @@ TEST_CASE("the same scenario gives byte-identical datasets on every run, on 1 or
       REQUIRE(o.exit_code == 0);
       CHECK(o.out.find("Results written to " + name) != std::string::npos);  // the table, once: rank 0 speaks
       CHECK(o.out.find("Results written to " + name) == o.out.rfind("Results written to " + name));
-      check_identical(a, read_results(dir.path() / name));
+      check_identical(a, read_h5_contents(dir.path() / name));
       CHECK(dir.entries() == std::set<std::string>{"a.h5", "b.h5", "c.h5", name, "small.toml",
                                                    ranks == 3 ? "mpi2.h5" : name});  // no checkpoints, no lock
     }
@@ -489,8 +383,8 @@ TEST_CASE("the same scenario gives byte-identical datasets on every run, on 1 or
     // Real results: encounters happen, and the two replicates differ because
     // each has its own stream, seeded as documented in core/rng.hpp.
     const std::string series_path = "/scenarios/small_stings/series/encounters";
-    REQUIRE(a.datasets.count(series_path) == 1);
-    const std::vector<float> encounters = as_floats(a.datasets.at(series_path));
+    REQUIRE(a.count(series_path) == 1);
+    const std::vector<float> encounters = as_floats(a.at(series_path));
     REQUIRE(encounters.size() % 2 == 0);
     const std::size_t half = encounters.size() / 2;
     const std::vector<float> rep0(encounters.begin(), encounters.begin() + static_cast<std::ptrdiff_t>(half));
@@ -501,7 +395,7 @@ TEST_CASE("the same scenario gives byte-identical datasets on every run, on 1 or
     CHECK(rep0 != rep1);
 
     for (const std::string scenario : {"small_base", "small_stings"}) {
-      const std::string& bytes = a.datasets.at("/scenarios/" + scenario + "/replicate_seeds");
+      const std::string& bytes = a.at("/scenarios/" + scenario + "/replicate_seeds");
       REQUIRE(bytes.size() == 2 * sizeof(std::uint64_t));
       std::uint64_t seeds[2];
       std::memcpy(seeds, bytes.data(), sizeof seeds);
@@ -559,7 +453,7 @@ TEST_CASE("a run stopped after its results file was complete but before it remov
   ScratchDir dir("cli");
   dir.write("slow.toml", kSlowScenario);
   REQUIRE(run_harmsim(dir, "run -q -j 2 -o out.h5 slow.toml").exit_code == 0);
-  const Contents finished = read_results(dir.path() / "out.h5");
+  const H5Contents finished = read_h5_contents(dir.path() / "out.h5");
   // Checkpoints of this same run beside the finished file, as a kill between
   // the rename and the clean-up leaves them: those of the same command
   // interrupted under another name.
@@ -576,7 +470,7 @@ TEST_CASE("a run stopped after its results file was complete but before it remov
     CHECK(o.out == "out.h5 is already complete: nothing to do\n");
     CHECK(o.err.empty());
     CHECK(dir.entries() == std::set<std::string>{"out.h5", "slow.toml"});
-    check_identical(read_results(dir.path() / "out.h5"), finished);  // not rewritten
+    check_identical(read_h5_contents(dir.path() / "out.h5"), finished);  // not rewritten
   }
   SECTION("the same command beside another run's finished file is refused, and these checkpoints are kept") {
     const fs::path kept = dir.path() / "kept.work";
@@ -671,7 +565,7 @@ TEST_CASE("a harmsim run killed with SIGKILL resumes with the same command, redo
     CHECK(complete_flag(dir.path() / "out.h5") == 1);
 
     REQUIRE(run_harmsim(dir, "run -q -j 2 -o whole.h5 slow.toml").exit_code == 0);
-    check_identical(read_results(dir.path() / "whole.h5"), read_results(dir.path() / "out.h5"));
+    check_identical(read_h5_contents(dir.path() / "whole.h5"), read_h5_contents(dir.path() / "out.h5"));
   }
 }
 

@@ -34,13 +34,18 @@
 #include "core/rng.hpp"
 #include "io/checkpoint.hpp"
 #include "io/sweep_output.hpp"
+#include "h5_contents.hpp"
 #include "mpirun.hpp"
 #include "scratch_dir.hpp"
 
 namespace fs = std::filesystem;
 
+using harmsim::test::check_identical;
+using harmsim::test::H5Contents;
+using harmsim::test::H5Id;
 using harmsim::test::have_mpirun;
 using harmsim::test::mpirun;
+using harmsim::test::read_h5_contents;
 using harmsim::test::ScratchDir;
 using harmsim::test::SmallDisk;
 
@@ -92,102 +97,6 @@ replicates = 3
 "encounter.violence_given_violent_buyer" = [0.03, 0.08]
 "policy.0.officers" = [7, 28]
 )";
-}
-
-// --- reading a sweep file back --------------------------------------------------
-
-struct H5Id {
-  hid_t id;
-  herr_t (*closer)(hid_t);
-  H5Id(hid_t i, herr_t (*c)(hid_t)) : id(i), closer(c) { REQUIRE(id >= 0); }
-  ~H5Id() { closer(id); }
-  H5Id(const H5Id&) = delete;
-  H5Id& operator=(const H5Id&) = delete;
-};
-
-std::string read_content(hid_t type, hid_t space, bool is_attribute, hid_t object) {
-  const auto n = static_cast<std::size_t>(H5Sget_simple_extent_npoints(space));
-  if (H5Tis_variable_str(type) > 0) {
-    std::vector<char*> texts(n, nullptr);
-    const H5Id mem(H5Tcopy(H5T_C_S1), H5Tclose);
-    H5Tset_size(mem.id, H5T_VARIABLE);
-    H5Tset_cset(mem.id, H5Tget_cset(type));
-    const herr_t status = is_attribute ? H5Aread(object, mem.id, texts.data())
-                                       : H5Dread(object, mem.id, H5S_ALL, H5S_ALL, H5P_DEFAULT, texts.data());
-    REQUIRE(status >= 0);
-    std::string out;
-    for (char* t : texts) {
-      out += t != nullptr ? t : "<null>";
-      out += '\0';
-    }
-    H5Dvlen_reclaim(mem.id, space, H5P_DEFAULT, texts.data());
-    return out;
-  }
-  std::string bytes(n * H5Tget_size(type), '\0');
-  if (n > 0) {
-    const herr_t status = is_attribute ? H5Aread(object, type, bytes.data())
-                                       : H5Dread(object, type, H5S_ALL, H5S_ALL, H5P_DEFAULT, bytes.data());
-    REQUIRE(status >= 0);
-  }
-  return bytes;
-}
-
-// Every dataset and attribute: path -> bytes (the run's own timestamps and
-// command line left out).
-using Contents = std::map<std::string, std::string>;
-
-herr_t collect_attribute(hid_t owner, const char* name, const H5A_info_t*, void* data) {
-  auto& [contents, path] = *static_cast<std::pair<Contents*, std::string>*>(data);
-  const H5Id attribute(H5Aopen(owner, name, H5P_DEFAULT), H5Aclose);
-  const H5Id type(H5Aget_type(attribute.id), H5Tclose);
-  const H5Id space(H5Aget_space(attribute.id), H5Sclose);
-  (*contents)[path + "@" + name] = read_content(type.id, space.id, true, attribute.id);
-  return 0;
-}
-
-void collect_attributes(hid_t object, const std::string& path, Contents& contents) {
-  std::pair<Contents*, std::string> data{&contents, path};
-  hsize_t index = 0;
-  REQUIRE(H5Aiterate2(object, H5_INDEX_NAME, H5_ITER_INC, &index, collect_attribute, &data) >= 0);
-}
-
-herr_t collect_link(hid_t root, const char* name, const H5L_info_t*, void* data) {
-  auto& contents = *static_cast<Contents*>(data);
-  const H5Id object(H5Oopen(root, name, H5P_DEFAULT), H5Oclose);
-  const std::string path = std::string("/") + name;
-  collect_attributes(object.id, path, contents);
-  if (H5Iget_type(object.id) == H5I_DATASET) {
-    const H5Id type(H5Dget_type(object.id), H5Tclose);
-    const H5Id space(H5Dget_space(object.id), H5Sclose);
-    contents[path] = read_content(type.id, space.id, false, object.id);
-  }
-  return 0;
-}
-
-Contents read_sweep(const fs::path& file) {
-  INFO("reading " << file);
-  REQUIRE(H5Fis_hdf5(file.c_str()) > 0);
-  const H5Id f(H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
-  Contents contents;
-  collect_attributes(f.id, "", contents);
-  for (const char* varying : {"@started_at", "@finished_at", "@command_line"}) {
-    CHECK(contents.count(varying) == 1);
-    contents.erase(varying);
-  }
-  REQUIRE(H5Lvisit(f.id, H5_INDEX_NAME, H5_ITER_INC, collect_link, &contents) >= 0);
-  return contents;
-}
-
-void check_identical(const Contents& a, const Contents& b) {
-  REQUIRE(a.size() == b.size());
-  std::size_t differing = 0;
-  for (const auto& [path, bytes] : a) {
-    INFO("object " << path);
-    REQUIRE(b.count(path) == 1);
-    if (b.at(path) != bytes) ++differing;
-    CHECK(b.at(path) == bytes);
-  }
-  CHECK(differing == 0);
 }
 
 template <class T>
@@ -281,7 +190,7 @@ TEST_CASE("a grid sweep runs every combination, first parameter slowest, each po
   REQUIRE(o.exit_code == 0);
   CHECK(dir.entries() == std::set<std::string>{"grid.h5", "grid.toml"});  // no .partial, no .work left
 
-  const Contents c = read_sweep(dir.path() / "grid.h5");
+  const H5Contents c = read_h5_contents(dir.path() / "grid.h5");
   CHECK(as<std::int64_t>(c.at("@complete")) == std::vector<std::int64_t>{1});
   CHECK(as_strings(c.at("@file_kind")) == std::vector<std::string>{"sweep"});
   CHECK(c.at("@sweep_id").size() == 33);  // 32 hex digits + the terminator of read_content
@@ -350,7 +259,7 @@ points = 12
 )";
   dir.write("lhs.toml", lhs);
   REQUIRE(run_in(dir, "sweep lhs.toml -o lhs.h5 -q").exit_code == 0);
-  const std::vector<double> values = as<double>(read_sweep(dir.path() / "lhs.h5").at("/design/values"));
+  const std::vector<double> values = as<double>(read_h5_contents(dir.path() / "lhs.h5").at("/design/values"));
   REQUIRE(values.size() == 36);
   const std::array<std::pair<double, double>, 2> ranges = {{{0.5, 2.0}, {7, 43}}};
   for (std::size_t j = 0; j < 2; ++j) {
@@ -375,12 +284,12 @@ points = 12
 
   // The same seed gives the same design; another seed another one.
   REQUIRE(run_in(dir, "sweep lhs.toml -o again.h5 -q").exit_code == 0);
-  CHECK(as<double>(read_sweep(dir.path() / "again.h5").at("/design/values")) == values);
+  CHECK(as<double>(read_h5_contents(dir.path() / "again.h5").at("/design/values")) == values);
   std::string other = lhs;
   other.replace(other.find("seed = 7"), 8, "seed = 8");
   dir.write("other.toml", other);
   REQUIRE(run_in(dir, "sweep other.toml -o other.h5 -q").exit_code == 0);
-  CHECK(as<double>(read_sweep(dir.path() / "other.h5").at("/design/values")) != values);
+  CHECK(as<double>(read_h5_contents(dir.path() / "other.h5").at("/design/values")) != values);
 }
 
 TEST_CASE("an unknown, out-of-range or mistyped sweep parameter is refused with exit 2 before any output",
@@ -465,11 +374,11 @@ TEST_CASE("a sweep gives byte-identical datasets on 1 or 2 threads, 2 or 3 MPI r
   ScratchDir dir("sweep");
   dir.write("grid.toml", grid_sweep());
   REQUIRE(run_in(dir, "sweep grid.toml -o j1.h5 -j 1 -q").exit_code == 0);
-  const Contents reference = read_sweep(dir.path() / "j1.h5");
+  const H5Contents reference = read_h5_contents(dir.path() / "j1.h5");
 
   SECTION("two threads") {
     REQUIRE(run_in(dir, "sweep grid.toml -o j2.h5 -j 2 -q").exit_code == 0);
-    check_identical(reference, read_sweep(dir.path() / "j2.h5"));
+    check_identical(reference, read_h5_contents(dir.path() / "j2.h5"));
   }
   SECTION("three shards, merged") {
     for (int i = 1; i <= 3; ++i)
@@ -477,7 +386,7 @@ TEST_CASE("a sweep gives byte-identical datasets on 1 or 2 threads, 2 or 3 MPI r
                               std::to_string(i) + ".h5")
                   .exit_code == 0);
     REQUIRE(run_in(dir, "merge merged.h5 shard3.h5 shard1.h5 shard2.h5").exit_code == 0);
-    check_identical(reference, read_sweep(dir.path() / "merged.h5"));
+    check_identical(reference, read_h5_contents(dir.path() / "merged.h5"));
   }
   SECTION("MPI ranks") {
     if (!have_mpirun()) {
@@ -488,7 +397,7 @@ TEST_CASE("a sweep gives byte-identical datasets on 1 or 2 threads, 2 or 3 MPI r
       INFO(ranks << " ranks");
       const std::string name = "mpi" + std::to_string(ranks) + ".h5";
       REQUIRE(run_in(dir, "sweep grid.toml -q -o " + name, mpirun(ranks)).exit_code == 0);
-      check_identical(reference, read_sweep(dir.path() / name));
+      check_identical(reference, read_h5_contents(dir.path() / name));
     }
   }
 }
@@ -576,7 +485,7 @@ TEST_CASE("a sweep killed with SIGKILL, even while resuming, keeps every finishe
   CHECK(resumed.err.find("resuming: " + std::to_string(units.size()) + " of 24 units") != std::string::npos);
   CHECK_FALSE(fs::exists(work));
   REQUIRE(run_in(dir, "sweep slow.toml -o whole.h5 -j 2 -q").exit_code == 0);
-  check_identical(read_sweep(dir.path() / "whole.h5"), read_sweep(dir.path() / "resumed.h5"));
+  check_identical(read_h5_contents(dir.path() / "whole.h5"), read_h5_contents(dir.path() / "resumed.h5"));
 
   // Once complete, the same command has nothing to do.
   const Outcome again = run_in(dir, "sweep slow.toml -o resumed.h5");
@@ -609,7 +518,7 @@ TEST_CASE("a second sweep or merge into the output of a sweep still running is r
   CHECK(WEXITSTATUS(status) == 0);  // the first sweep is unharmed
   CHECK(dir.entries() == std::set<std::string>{"big.h5", "grid.toml", "shard.h5", "slow.toml"});
   REQUIRE(run_in(dir, "sweep slow.toml -q -j 2 -o whole.h5").exit_code == 0);
-  check_identical(read_sweep(dir.path() / "whole.h5"), read_sweep(dir.path() / "big.h5"));
+  check_identical(read_h5_contents(dir.path() / "whole.h5"), read_h5_contents(dir.path() / "big.h5"));
 }
 
 TEST_CASE("harmsim merge refuses shards of different sweeps, gaps and overlaps", "[sweep]") {
@@ -649,7 +558,7 @@ TEST_CASE("a sweep run with --per-replicate keeps every replicate's daily series
   ScratchDir dir("sweep");
   dir.write("grid.toml", grid_sweep());
   REQUIRE(run_in(dir, "sweep grid.toml -q --per-replicate -o per.h5").exit_code == 0);
-  const Contents c = read_sweep(dir.path() / "per.h5");
+  const H5Contents c = read_h5_contents(dir.path() / "per.h5");
   const std::vector<hsize_t> shape = shape_of(dir.path() / "per.h5", "/points/p3/series/arrests_worker");
   REQUIRE(shape.size() == 3);
   CHECK(shape[0] == 3);
