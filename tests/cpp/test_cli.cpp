@@ -37,6 +37,7 @@
 #include "io/checkpoint.hpp"
 #include "model/metrics.hpp"
 #include "mpirun.hpp"
+#include "run_harmsim.hpp"
 #include "h5_contents.hpp"
 #include "scratch_dir.hpp"
 
@@ -48,57 +49,15 @@ using harmsim::test::H5Contents;
 using harmsim::test::H5Id;
 using harmsim::test::have_mpirun;
 using harmsim::test::mpirun;
+using harmsim::test::Outcome;
+using harmsim::test::read_file;
 using harmsim::test::read_h5_contents;
+using harmsim::test::run_harmsim;
 using harmsim::test::ScratchDir;
+using harmsim::test::shell_quote;
 using harmsim::test::SmallDisk;
 
 namespace {
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::string shell_quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
-  }
-  return out + "'";
-}
-
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-  [[nodiscard]] std::vector<std::string> err_lines() const {
-    std::vector<std::string> lines;
-    std::istringstream in(err);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    return lines;
-  }
-};
-
-// Runs `PREFIX harmsim ARGS` in `dir` with stdout and stderr captured
-// (PREFIX: e.g. an mpirun command).
-Outcome run_harmsim(const ScratchDir& dir, const std::string& args, const std::string& prefix = "") {
-  const fs::path out = dir.path() / ".stdout", err = dir.path() / ".stderr";
-  const std::string command = "cd " + shell_quote(dir.path().string()) + " && " + prefix +
-                              shell_quote(HARMSIM_BINARY) + " " + args + " >" + shell_quote(out.string()) + " 2>" +
-                              shell_quote(err.string()) + " </dev/null";
-  const int status = std::system(command.c_str());
-  Outcome o;
-  REQUIRE(status != -1);
-  REQUIRE(WIFEXITED(status));
-  o.exit_code = WEXITSTATUS(status);
-  o.out = read_file(out);
-  o.err = read_file(err);
-  fs::remove(out);
-  fs::remove(err);
-  UNSCOPED_INFO(prefix << "harmsim " << args << "\nexit " << o.exit_code << "\nstdout:\n" << o.out << "\nstderr:\n"
-                       << o.err);
-  return o;
-}
 
 // Small enough to run in a second or two, with a policy so operations run too.
 constexpr std::string_view kSmallScenario = R"(

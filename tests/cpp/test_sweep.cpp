@@ -36,6 +36,7 @@
 #include "io/sweep_output.hpp"
 #include "h5_contents.hpp"
 #include "mpirun.hpp"
+#include "run_harmsim.hpp"
 #include "scratch_dir.hpp"
 
 namespace fs = std::filesystem;
@@ -45,46 +46,15 @@ using harmsim::test::H5Contents;
 using harmsim::test::H5Id;
 using harmsim::test::have_mpirun;
 using harmsim::test::mpirun;
+using harmsim::test::Outcome;
+using harmsim::test::read_file;
 using harmsim::test::read_h5_contents;
+using harmsim::test::run_harmsim;
 using harmsim::test::ScratchDir;
+using harmsim::test::shell_quote;
 using harmsim::test::SmallDisk;
 
 namespace {
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-std::string quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
-
-// Runs `PREFIX harmsim ARGS` in `dir` (PREFIX: e.g. an mpirun command).
-Outcome run_in(const ScratchDir& dir, const std::string& args, const std::string& prefix = "") {
-  const fs::path out = dir.path() / ".stdout", err = dir.path() / ".stderr";
-  const std::string command = "cd " + quote(dir.path().string()) + " && " + prefix + quote(HARMSIM_BINARY) + " " +
-                              args + " >" + quote(out.string()) + " 2>" + quote(err.string()) + " </dev/null";
-  const int status = std::system(command.c_str());
-  Outcome o;
-  REQUIRE(status != -1);
-  REQUIRE(WIFEXITED(status));
-  o.exit_code = WEXITSTATUS(status);
-  o.out = read_text(out);
-  o.err = read_text(err);
-  fs::remove(out);
-  fs::remove(err);
-  UNSCOPED_INFO(prefix << "harmsim " << args << "\nexit " << o.exit_code << "\nstdout:\n" << o.out << "\nstderr:\n"
-                       << o.err);
-  return o;
-}
 
 std::string small_city() { return std::string(HARMSIM_SOURCE_DIR) + "/scenarios/sweeps/small_city.toml"; }
 
@@ -140,7 +110,7 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> journal_units(const fs::pat
   std::error_code ignored;
   for (const auto& entry : fs::directory_iterator(work, ignored)) {
     if (entry.path().extension() != ".journal") continue;
-    const std::string bytes = read_text(entry.path());
+    const std::string bytes = read_file(entry.path());
     constexpr std::size_t kWords = 8 + 8 + 32;  // where the header words start
     for (std::size_t at = 0; at + kWords + 10 * 8 <= bytes.size();) {
       REQUIRE(bytes.compare(at, 8, "HSWUNIT4") == 0);
@@ -186,7 +156,7 @@ TEST_CASE("a grid sweep runs every combination, first parameter slowest, each po
           "[sweep]") {
   ScratchDir dir("sweep");
   dir.write("grid.toml", grid_sweep());
-  const Outcome o = run_in(dir, "sweep grid.toml -o grid.h5 -j 2");
+  const Outcome o = run_harmsim(dir, "sweep grid.toml -o grid.h5 -j 2");
   REQUIRE(o.exit_code == 0);
   CHECK(dir.entries() == std::set<std::string>{"grid.h5", "grid.toml"});  // no .partial, no .work left
 
@@ -258,7 +228,7 @@ points = 12
 "population.buyers" = [4000, 4011]
 )";
   dir.write("lhs.toml", lhs);
-  REQUIRE(run_in(dir, "sweep lhs.toml -o lhs.h5 -q").exit_code == 0);
+  REQUIRE(run_harmsim(dir, "sweep lhs.toml -o lhs.h5 -q").exit_code == 0);
   const std::vector<double> values = as<double>(read_h5_contents(dir.path() / "lhs.h5").at("/design/values"));
   REQUIRE(values.size() == 36);
   const std::array<std::pair<double, double>, 2> ranges = {{{0.5, 2.0}, {7, 43}}};
@@ -283,12 +253,12 @@ points = 12
   CHECK(*buyers.rbegin() == 4011);
 
   // The same seed gives the same design; another seed another one.
-  REQUIRE(run_in(dir, "sweep lhs.toml -o again.h5 -q").exit_code == 0);
+  REQUIRE(run_harmsim(dir, "sweep lhs.toml -o again.h5 -q").exit_code == 0);
   CHECK(as<double>(read_h5_contents(dir.path() / "again.h5").at("/design/values")) == values);
   std::string other = lhs;
   other.replace(other.find("seed = 7"), 8, "seed = 8");
   dir.write("other.toml", other);
-  REQUIRE(run_in(dir, "sweep other.toml -o other.h5 -q").exit_code == 0);
+  REQUIRE(run_harmsim(dir, "sweep other.toml -o other.h5 -q").exit_code == 0);
   CHECK(as<double>(read_h5_contents(dir.path() / "other.h5").at("/design/values")) != values);
 }
 
@@ -323,7 +293,7 @@ TEST_CASE("an unknown, out-of-range or mistyped sweep parameter is refused with 
   for (const Case& c : cases) {
     INFO(c.body);
     dir.write("bad.toml", head + c.body);
-    const Outcome o = run_in(dir, "sweep bad.toml -o out.h5");
+    const Outcome o = run_harmsim(dir, "sweep bad.toml -o out.h5");
     CHECK(o.exit_code == 2);
     CHECK(o.err.find(c.where) != std::string::npos);
     CHECK(o.err.find("key `" + c.key + "`") != std::string::npos);
@@ -332,7 +302,7 @@ TEST_CASE("an unknown, out-of-range or mistyped sweep parameter is refused with 
     CHECK(dir.entries() == std::set<std::string>{"bad.toml"});  // nothing written, no checkpoints
   }
   dir.write("bad.toml", grid_sweep());
-  const Outcome shard = run_in(dir, "sweep bad.toml -o out.h5 --shard 4/3");
+  const Outcome shard = run_harmsim(dir, "sweep bad.toml -o out.h5 --shard 4/3");
   CHECK(shard.exit_code == 2);
   CHECK(dir.entries() == std::set<std::string>{"bad.toml"});
 }
@@ -340,10 +310,10 @@ TEST_CASE("an unknown, out-of-range or mistyped sweep parameter is refused with 
 TEST_CASE("a sweep file that is missing or a directory is named, not read as empty", "[sweep]") {
   ScratchDir dir("sweep");
   fs::create_directory(dir.path() / "folder");
-  const Outcome folder = run_in(dir, "sweep folder -o out.h5");
+  const Outcome folder = run_harmsim(dir, "sweep folder -o out.h5");
   CHECK(folder.exit_code == 2);
   CHECK(folder.err == "harmsim: folder: error: expected a sweep file, found a directory\n");
-  const Outcome missing = run_in(dir, "sweep missing.toml -o out.h5");
+  const Outcome missing = run_harmsim(dir, "sweep missing.toml -o out.h5");
   CHECK(missing.exit_code == 2);
   CHECK(missing.err == "harmsim: missing.toml: error: expected a readable sweep file, found none could be opened\n");
   CHECK(dir.entries() == std::set<std::string>{"folder"});
@@ -360,7 +330,7 @@ TEST_CASE("a sweep whose checkpoints cannot fit on the disk is refused before an
     WARN("cannot mount a tmpfs here (needs root): skipped");
     return;
   }
-  const Outcome o = run_in(dir, "sweep many.toml -q -j 1 -o disk/many.h5");
+  const Outcome o = run_harmsim(dir, "sweep many.toml -q -j 1 -o disk/many.h5");
   CHECK(o.exit_code == 2);
   CHECK(o.err.find("harmsim: disk/many.h5.work needs ") == 0);
   CHECK(o.err.find(" MiB for the units still to run, but disk has 1.0 MiB free; free space, or write elsewhere "
@@ -373,19 +343,19 @@ TEST_CASE("a sweep gives byte-identical datasets on 1 or 2 threads, 2 or 3 MPI r
           "[sweep][determinism]") {
   ScratchDir dir("sweep");
   dir.write("grid.toml", grid_sweep());
-  REQUIRE(run_in(dir, "sweep grid.toml -o j1.h5 -j 1 -q").exit_code == 0);
+  REQUIRE(run_harmsim(dir, "sweep grid.toml -o j1.h5 -j 1 -q").exit_code == 0);
   const H5Contents reference = read_h5_contents(dir.path() / "j1.h5");
 
   SECTION("two threads") {
-    REQUIRE(run_in(dir, "sweep grid.toml -o j2.h5 -j 2 -q").exit_code == 0);
+    REQUIRE(run_harmsim(dir, "sweep grid.toml -o j2.h5 -j 2 -q").exit_code == 0);
     check_identical(reference, read_h5_contents(dir.path() / "j2.h5"));
   }
   SECTION("three shards, merged") {
     for (int i = 1; i <= 3; ++i)
-      REQUIRE(run_in(dir, "sweep grid.toml -q -j 1 --shard " + std::to_string(i) + "/3 -o shard" +
+      REQUIRE(run_harmsim(dir, "sweep grid.toml -q -j 1 --shard " + std::to_string(i) + "/3 -o shard" +
                               std::to_string(i) + ".h5")
                   .exit_code == 0);
-    REQUIRE(run_in(dir, "merge merged.h5 shard3.h5 shard1.h5 shard2.h5").exit_code == 0);
+    REQUIRE(run_harmsim(dir, "merge merged.h5 shard3.h5 shard1.h5 shard2.h5").exit_code == 0);
     check_identical(reference, read_h5_contents(dir.path() / "merged.h5"));
   }
   SECTION("MPI ranks") {
@@ -396,7 +366,7 @@ TEST_CASE("a sweep gives byte-identical datasets on 1 or 2 threads, 2 or 3 MPI r
     for (int ranks : {2, 3}) {
       INFO(ranks << " ranks");
       const std::string name = "mpi" + std::to_string(ranks) + ".h5";
-      REQUIRE(run_in(dir, "sweep grid.toml -q -o " + name, mpirun(ranks)).exit_code == 0);
+      REQUIRE(run_harmsim(dir, "sweep grid.toml -q -o " + name, mpirun(ranks)).exit_code == 0);
       check_identical(reference, read_h5_contents(dir.path() / name));
     }
   }
@@ -466,7 +436,7 @@ TEST_CASE("a sweep killed with SIGKILL, even while resuming, keeps every finishe
 
   // Another sweep may not use these checkpoints.
   dir.write("other.toml", grid_sweep());
-  const Outcome foreign = run_in(dir, "sweep other.toml -o resumed.h5");
+  const Outcome foreign = run_harmsim(dir, "sweep other.toml -o resumed.h5");
   CHECK(foreign.exit_code == 2);
   CHECK(foreign.err.find("another sweep") != std::string::npos);
 
@@ -480,15 +450,15 @@ TEST_CASE("a sweep killed with SIGKILL, even while resuming, keeps every finishe
   CHECK(units.size() < 24);
   CHECK(distinct.size() == units.size());
 
-  const Outcome resumed = run_in(dir, "sweep slow.toml -o resumed.h5 -j 2");
+  const Outcome resumed = run_harmsim(dir, "sweep slow.toml -o resumed.h5 -j 2");
   REQUIRE(resumed.exit_code == 0);
   CHECK(resumed.err.find("resuming: " + std::to_string(units.size()) + " of 24 units") != std::string::npos);
   CHECK_FALSE(fs::exists(work));
-  REQUIRE(run_in(dir, "sweep slow.toml -o whole.h5 -j 2 -q").exit_code == 0);
+  REQUIRE(run_harmsim(dir, "sweep slow.toml -o whole.h5 -j 2 -q").exit_code == 0);
   check_identical(read_h5_contents(dir.path() / "whole.h5"), read_h5_contents(dir.path() / "resumed.h5"));
 
   // Once complete, the same command has nothing to do.
-  const Outcome again = run_in(dir, "sweep slow.toml -o resumed.h5");
+  const Outcome again = run_harmsim(dir, "sweep slow.toml -o resumed.h5");
   CHECK(again.exit_code == 0);
   CHECK(again.out.find("already complete") != std::string::npos);
 }
@@ -503,12 +473,12 @@ TEST_CASE("a second sweep or merge into the output of a sweep still running is r
   const std::string busy = "harmsim: big.h5 is being written by another harmsim process (big.h5.lock is held); wait "
                            "for it to finish, or choose another name\n";
   for (const char* args : {"sweep slow.toml -q -o big.h5", "sweep grid.toml -q --force -o big.h5"}) {
-    const Outcome second = run_in(dir, args);
+    const Outcome second = run_harmsim(dir, args);
     CHECK(second.exit_code == 2);
     CHECK(second.err == busy);
   }
-  REQUIRE(run_in(dir, "sweep grid.toml -q --shard 1/1 -o shard.h5").exit_code == 0);
-  const Outcome merge = run_in(dir, "merge --force big.h5 shard.h5");
+  REQUIRE(run_harmsim(dir, "sweep grid.toml -q --shard 1/1 -o shard.h5").exit_code == 0);
+  const Outcome merge = run_harmsim(dir, "merge --force big.h5 shard.h5");
   CHECK(merge.exit_code == 2);
   CHECK(merge.err == "harmsim: merge: " + busy.substr(std::string("harmsim: ").size()));  // merge's prefix
   ::kill(first, SIGCONT);
@@ -517,7 +487,7 @@ TEST_CASE("a second sweep or merge into the output of a sweep still running is r
   CHECK(WIFEXITED(status));
   CHECK(WEXITSTATUS(status) == 0);  // the first sweep is unharmed
   CHECK(dir.entries() == std::set<std::string>{"big.h5", "grid.toml", "shard.h5", "slow.toml"});
-  REQUIRE(run_in(dir, "sweep slow.toml -q -j 2 -o whole.h5").exit_code == 0);
+  REQUIRE(run_harmsim(dir, "sweep slow.toml -q -j 2 -o whole.h5").exit_code == 0);
   check_identical(read_h5_contents(dir.path() / "whole.h5"), read_h5_contents(dir.path() / "big.h5"));
 }
 
@@ -528,26 +498,26 @@ TEST_CASE("harmsim merge refuses shards of different sweeps, gaps and overlaps",
   other.replace(other.find("replicates = 3"), 14, "replicates = 2");
   dir.write("other.toml", other);
   for (int i = 1; i <= 3; ++i)
-    REQUIRE(run_in(dir, "sweep grid.toml -q --shard " + std::to_string(i) + "/3 -o s" + std::to_string(i) + ".h5")
+    REQUIRE(run_harmsim(dir, "sweep grid.toml -q --shard " + std::to_string(i) + "/3 -o s" + std::to_string(i) + ".h5")
                 .exit_code == 0);
-  REQUIRE(run_in(dir, "sweep other.toml -q --shard 3/3 -o o3.h5").exit_code == 0);
-  REQUIRE(run_in(dir, "sweep grid.toml -q -o whole.h5").exit_code == 0);
+  REQUIRE(run_harmsim(dir, "sweep other.toml -q --shard 3/3 -o o3.h5").exit_code == 0);
+  REQUIRE(run_harmsim(dir, "sweep grid.toml -q -o whole.h5").exit_code == 0);
   const std::set<std::string> before = dir.entries();
 
-  const Outcome different = run_in(dir, "merge out.h5 s1.h5 s2.h5 o3.h5");
+  const Outcome different = run_harmsim(dir, "merge out.h5 s1.h5 s2.h5 o3.h5");
   CHECK(different.exit_code == 2);
   CHECK(different.err.find("different sweeps") != std::string::npos);
 
-  const Outcome gap = run_in(dir, "merge out.h5 s1.h5 s3.h5");
+  const Outcome gap = run_harmsim(dir, "merge out.h5 s1.h5 s3.h5");
   CHECK(gap.exit_code == 2);
   CHECK(gap.err.find("in no shard") != std::string::npos);
   CHECK(gap.err.find("missing shards: 2/3") != std::string::npos);
 
-  const Outcome overlap = run_in(dir, "merge out.h5 s1.h5 s2.h5 s3.h5 s2.h5");
+  const Outcome overlap = run_harmsim(dir, "merge out.h5 s1.h5 s2.h5 s3.h5 s2.h5");
   CHECK(overlap.exit_code == 2);
   CHECK(overlap.err.find("overlap") != std::string::npos);
 
-  const Outcome whole = run_in(dir, "merge out.h5 whole.h5");
+  const Outcome whole = run_harmsim(dir, "merge out.h5 whole.h5");
   CHECK(whole.exit_code == 2);
   CHECK(whole.err.find("not a shard") != std::string::npos);
 
@@ -557,7 +527,7 @@ TEST_CASE("harmsim merge refuses shards of different sweeps, gaps and overlaps",
 TEST_CASE("a sweep run with --per-replicate keeps every replicate's daily series of every stratum", "[sweep]") {
   ScratchDir dir("sweep");
   dir.write("grid.toml", grid_sweep());
-  REQUIRE(run_in(dir, "sweep grid.toml -q --per-replicate -o per.h5").exit_code == 0);
+  REQUIRE(run_harmsim(dir, "sweep grid.toml -q --per-replicate -o per.h5").exit_code == 0);
   const H5Contents c = read_h5_contents(dir.path() / "per.h5");
   const std::vector<hsize_t> shape = shape_of(dir.path() / "per.h5", "/points/p3/series/arrests_worker");
   REQUIRE(shape.size() == 3);
