@@ -30,14 +30,15 @@ find_package(Threads REQUIRED)
 set(HDF5_USE_STATIC_LIBRARIES ${HARMSIM_HDF5_STATIC})
 # FindHDF5 keeps the libraries it found in the cache: a build directory
 # configured for the other kind (before this choice, or with the option
-# switched) finds them again.
+# switched) finds them again. Only the libraries found are forgotten, not
+# the user's hints (HDF5_DIR, HDF5_ROOT, HDF5_C_COMPILER_EXECUTABLE...).
 if(DEFINED CACHE{HDF5_C_LIBRARY_hdf5})
   string(REGEX MATCH "\\.a$" HARMSIM_HDF5_CACHED_STATIC "${HDF5_C_LIBRARY_hdf5}")
   if((HARMSIM_HDF5_STATIC AND NOT HARMSIM_HDF5_CACHED_STATIC) OR
      (NOT HARMSIM_HDF5_STATIC AND HARMSIM_HDF5_CACHED_STATIC))
     get_cmake_property(HARMSIM_CACHE_VARIABLES CACHE_VARIABLES)
     foreach(var IN LISTS HARMSIM_CACHE_VARIABLES)
-      if(var MATCHES "^HDF5_")
+      if(var MATCHES "^HDF5_.*LIBRARY")
         unset(${var} CACHE)
       endif()
     endforeach()
@@ -48,6 +49,12 @@ if(NOT HDF5_FOUND)
   message(FATAL_ERROR
     "harmsim needs HDF5 (C library), which was not found.\n"
     "Install it with:  sudo apt-get install libhdf5-dev")
+endif()
+if(HARMSIM_HDF5_STATIC AND NOT HDF5_C_LIBRARIES MATCHES "libhdf5[^/;]*\\.a(;|$)")
+  message(FATAL_ERROR
+    "harmsim links HDF5 statically, but no static HDF5 library was found (found: ${HDF5_C_LIBRARIES}).\n"
+    "Debian's libhdf5-dev has one (sudo apt-get install libhdf5-dev); elsewhere, configure with "
+    "-DHARMSIM_HDF5_STATIC=OFF to link the shared one.")
 endif()
 
 # zlib deflates the checkpoints (sim/io/checkpoint.cpp); libhdf5-dev already

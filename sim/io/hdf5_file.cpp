@@ -27,6 +27,17 @@ namespace {
 // on these mostly-small-integer series at a fraction of the time.
 constexpr unsigned kDeflateLevel = 4;
 
+// How harmsim uses the library, set before every file it creates or opens.
+// Failures are reported as IoError with HDF5's reason, not printed by HDF5.
+// No filter is loaded as a plugin: harmsim writes only the built-in deflate,
+// and a plugin, which links the shared libhdf5, would be a second copy of
+// the library beside the static one harmsim links (cmake/Dependencies.cmake);
+// a file that needs one is refused as unreadable.
+void configure_library() {
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  H5PLset_loading_state(0);
+}
+
 }  // namespace
 
 std::string reason() {
@@ -109,8 +120,7 @@ void Writer::fail(std::string_view action, std::string_view object) const {
 }
 
 void Writer::create(const std::filesystem::path& file_path) {
-  // Failures are reported as IoError with HDF5's reason, not printed by HDF5.
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  configure_library();
   path = file_path.string();
 
   const Handle access = own(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, "create the access properties of", "the file");
@@ -438,7 +448,7 @@ Reader::~Reader() {
 }
 
 void Reader::open(const std::filesystem::path& file_path) {
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  configure_library();
   path = file_path.string();
   const ReadGuard guard(path);
   if (H5Fis_hdf5(path.c_str()) <= 0) {

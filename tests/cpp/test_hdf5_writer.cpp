@@ -15,6 +15,7 @@
 
 #include <hdf5.h>
 
+#include "io/hdf5_file.hpp"
 #include "io/hdf5_writer.hpp"
 #include "model/summary.hpp"
 #include "scratch_dir.hpp"
@@ -426,4 +427,27 @@ TEST_CASE("a malformed scenario is refused with the scenario's name") {
 
   writer.write_scenario(scenario("baseline", 1, 3));
   CHECK_THROWS_AS(writer.write_scenario(scenario("baseline", 1, 3)), std::invalid_argument);
+}
+
+TEST_CASE("harmsim has the HDF5 library load no filter plugin when it writes or reads a file") {
+  // A plugin links the shared libhdf5: a second copy of the library beside
+  // the static one harmsim links (cmake/Dependencies.cmake).
+  ScratchDir dir("plugins");
+  unsigned state = 0;
+  REQUIRE(H5PLset_loading_state(H5PL_ALL_PLUGIN) >= 0);  // the library's default
+  {
+    ResultsWriter writer(dir.path() / "r.h5", run_info(), kCommunities);
+    writer.write_scenario(scenario("baseline", 1, 2));
+    writer.finish();
+  }
+  REQUIRE(H5PLget_loading_state(&state) >= 0);
+  CHECK(state == 0);
+
+  REQUIRE(H5PLset_loading_state(H5PL_ALL_PLUGIN) >= 0);
+  {
+    harmsim::io::h5::Reader reader;
+    reader.open(dir.path() / "r.h5");
+  }
+  REQUIRE(H5PLget_loading_state(&state) >= 0);
+  CHECK(state == 0);
 }
