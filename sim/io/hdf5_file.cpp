@@ -289,12 +289,6 @@ void write_metric_table(const Writer& writer, hid_t parent, const std::string& p
   writer.dataset_strings(metrics.get(), path, "description", descriptions);
 }
 
-namespace {
-template <std::size_t N>
-std::vector<std::string> to_strings(const std::array<std::string_view, N>& views) {
-  return {views.begin(), views.end()};
-}
-}  // namespace
 
 void write_exposure_tables(const Writer& writer, hid_t parent, const std::string& parent_path,
                            const std::vector<std::uint64_t>& tables, std::size_t rows) {

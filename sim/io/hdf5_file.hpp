@@ -7,6 +7,7 @@
 // ("/points/p3/totals/arrests_worker") and HDF5's own reason.
 #include <hdf5.h>
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -17,6 +18,13 @@
 #include "io/hdf5_writer.hpp"  // IoError
 
 namespace harmsim::io::h5 {
+
+// The names of a list (metrics, strata, statistics) as strings, for
+// attribute_strings and dataset_strings.
+template <std::size_t N>
+std::vector<std::string> to_strings(const std::array<std::string_view, N>& views) {
+  return {views.begin(), views.end()};
+}
 
 // Owns one HDF5 identifier and closes it with the matching H5?close.
 class Handle {

@@ -14,11 +14,7 @@ namespace {
 
 using h5::Handle;
 using h5::join_path;
-
-template <std::size_t N>
-std::vector<std::string> to_strings(const std::array<std::string_view, N>& views) {
-  return {views.begin(), views.end()};
-}
+using h5::to_strings;
 
 }  // namespace
 
