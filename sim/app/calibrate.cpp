@@ -706,7 +706,6 @@ int calibrate_on_rank(const CalibrateCommand& cmd, const MpiSession& session) {
   std::optional<OutputLock> lock;
   const io::CheckpointDir work(run.layout.work, run.calibration.calibration_id, manifest_text(run.calibration),
                                "calibration");
-  constexpr int kProceed = -1;
   int status = kProceed;
   if (root) {
     if (run.shard_count == 0) {

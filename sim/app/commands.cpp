@@ -273,8 +273,6 @@ int run_on_rank(const RunCommand& cmd, const MpiSession& session) {
   return kExitOk;
 }
 
-constexpr int kProceed = -1;
-
 // The units of a run: unit u is replicate u - first[k] of scenario k, for
 // the k with first[k] <= u < first[k + 1] (scenario order, then replicate
 // order, as the units are handed out).

@@ -16,6 +16,9 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitBadInput = 2;
 inline constexpr int kExitInterrupted = 130;
+// Not an exit code: what rank 0's checks before a run, sweep or calibration
+// return when it goes ahead (every other value is the exit status to end with).
+inline constexpr int kProceed = -1;
 
 // A message as every subcommand gives it: one line on stderr, "harmsim: "
 // and the message (docs/errors.md).

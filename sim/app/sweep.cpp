@@ -185,8 +185,6 @@ class SweepWorker final : public UnitWorker {
   model::ReplicateStorage storage_;  // what this thread's last replicate left
 };
 
-constexpr int kProceed = -1;
-
 // Rank 0 before anything runs: the output, the checkpoint directory, and the
 // units still to run. Returns kProceed or an exit status.
 int prepare(const SweepRunOptions& cmd, const SweepRun& run, const io::CheckpointDir& checkpoints,
