@@ -50,7 +50,9 @@ if(NOT HDF5_FOUND)
     "harmsim needs HDF5 (C library), which was not found.\n"
     "Install it with:  sudo apt-get install libhdf5-dev")
 endif()
-if(HARMSIM_HDF5_STATIC AND NOT HDF5_C_LIBRARIES MATCHES "libhdf5[^/;]*\\.a(;|$)")
+# (A path to libhdf5*.a from h5cc, or the hdf5-static target of HDF5's own
+# CMake package.)
+if(HARMSIM_HDF5_STATIC AND NOT HDF5_C_LIBRARIES MATCHES "(libhdf5[^/;]*\\.a|(^|;)hdf5-static)(;|$)")
   message(FATAL_ERROR
     "harmsim links HDF5 statically, but no static HDF5 library was found (found: ${HDF5_C_LIBRARIES}).\n"
     "Debian's libhdf5-dev has one (sudo apt-get install libhdf5-dev); elsewhere, configure with "

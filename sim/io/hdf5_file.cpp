@@ -289,7 +289,6 @@ void write_metric_table(const Writer& writer, hid_t parent, const std::string& p
   writer.dataset_strings(metrics.get(), path, "description", descriptions);
 }
 
-
 void write_exposure_tables(const Writer& writer, hid_t parent, const std::string& parent_path,
                            const std::vector<std::uint64_t>& tables, std::size_t rows) {
   const std::string object = join_path(parent_path, "exposure");

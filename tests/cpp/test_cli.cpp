@@ -122,7 +122,7 @@ areas = [0, 1]
 )";
 
 // Finished replicates kept in a run's checkpoint directory (OUTPUT.work).
-std::size_t count_units(const fs::path& work) {
+std::size_t count_unit_files(const fs::path& work) {
   std::size_t n = 0;
   std::error_code ignored;
   for (const auto& entry : fs::recursive_directory_iterator(work, ignored))
@@ -165,7 +165,7 @@ pid_t start_harmsim(const ScratchDir& dir, const std::vector<std::string>& args,
 // Waits until `work` holds at least `units` finished replicates (or 60 s pass).
 void wait_for_units(const fs::path& work, std::size_t units) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (count_units(work) < units && std::chrono::steady_clock::now() < deadline)
+  while (count_unit_files(work) < units && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
 }
 
@@ -380,7 +380,7 @@ TEST_CASE("SIGINT or SIGTERM during harmsim run exits 130 and leaves only an inc
     // the checkpoints of the replicates that ended before the signal.
     CHECK(dir.entries() == std::set<std::string>{".stderr", "out.h5.partial", "out.h5.work", "slow.toml"});
     CHECK(complete_flag(dir.path() / "out.h5.partial") == -1);
-    const std::size_t kept = count_units(dir.path() / "out.h5.work");
+    const std::size_t kept = count_unit_files(dir.path() / "out.h5.work");
     CHECK(kept >= 1);
     CHECK(kept < 16);
     CHECK(fs::is_regular_file(dir.path() / "out.h5.work" / "manifest"));
@@ -440,7 +440,7 @@ TEST_CASE("a run stopped after its results file was complete but before it remov
     const Outcome o = run_harmsim(dir, "run -q -j 2 -o out.h5 slow.toml");
     CHECK(o.exit_code == 2);
     CHECK(o.err == "harmsim: out.h5 exists; choose another name with -o or pass --force to replace it\n");
-    CHECK(count_units(dir.path() / "out.h5.work") >= 1);  // this run's finished work is not thrown away
+    CHECK(count_unit_files(dir.path() / "out.h5.work") >= 1);  // this run's finished work is not thrown away
   }
   SECTION("another run is still refused, and the checkpoints stay") {
     std::string changed(kSlowScenario);
@@ -484,7 +484,7 @@ TEST_CASE("a harmsim run killed with SIGKILL resumes with the same command, redo
   wait_for_units(work, 3);
   ::kill(child, SIGKILL);
   REQUIRE(wait_for(child) == 1000 + SIGKILL);
-  const std::size_t finished = count_units(work);
+  const std::size_t finished = count_unit_files(work);
   INFO(finished << " replicates finished before the kill");
   CHECK(finished >= 3);
   REQUIRE(finished < 16);
@@ -502,7 +502,7 @@ TEST_CASE("a harmsim run killed with SIGKILL resumes with the same command, redo
   CHECK(lines[0].rfind("harmsim: out.h5.work holds the finished work of another run", 0) == 0);
   CHECK(lines[0].find("slow_stings") != std::string::npos);  // the scenario that changed
   CHECK(lines[0].find("--force") != std::string::npos);
-  CHECK(count_units(work) == finished);  // untouched
+  CHECK(count_unit_files(work) == finished);  // untouched
   CHECK_FALSE(fs::exists(dir.path() / "out.h5"));
   dir.write("slow.toml", kSlowScenario);
 
@@ -563,7 +563,7 @@ TEST_CASE("a full disk stops harmsim run with one line naming the file and the s
     CHECK(line.find("No space left on device") != std::string::npos);
     CHECK(line.find("the finished replicates are kept in disk/out.h5.work; rerun the same command to resume") !=
           std::string::npos);
-    const std::size_t kept = count_units(work);
+    const std::size_t kept = count_unit_files(work);
     CHECK(kept >= 1);
     CHECK_FALSE(fs::exists(dir.path() / "disk" / "out.h5"));
 
@@ -608,7 +608,7 @@ TEST_CASE("a full disk stops harmsim run with one line naming the file and the s
     CHECK(line.find("kept in disk/out.h5.work") != std::string::npos);
     // The file is assembled only once every replicate has run (as a sweep's):
     // all are kept, and the rerun only writes the file.
-    CHECK(count_units(work) == 16);
+    CHECK(count_unit_files(work) == 16);
     CHECK_FALSE(fs::exists(dir.path() / "disk" / "out.h5"));
 
     std::vector<std::string> again = command;

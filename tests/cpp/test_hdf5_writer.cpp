@@ -434,7 +434,11 @@ TEST_CASE("harmsim has the HDF5 library load no filter plugin when it writes or 
   // the static one harmsim links (cmake/Dependencies.cmake).
   ScratchDir dir("plugins");
   unsigned state = 0;
-  REQUIRE(H5PLset_loading_state(H5PL_ALL_PLUGIN) >= 0);  // the library's default
+  // The library's default: every kind of plugin (unless HDF5_PLUGIN_PRELOAD
+  // says otherwise, which would make this test prove nothing).
+  REQUIRE(H5PLset_loading_state(H5PL_ALL_PLUGIN) >= 0);
+  REQUIRE(H5PLget_loading_state(&state) >= 0);
+  REQUIRE(state == H5PL_ALL_PLUGIN);
   {
     ResultsWriter writer(dir.path() / "r.h5", run_info(), kCommunities);
     writer.write_scenario(scenario("baseline", 1, 2));
@@ -444,6 +448,8 @@ TEST_CASE("harmsim has the HDF5 library load no filter plugin when it writes or 
   CHECK(state == 0);
 
   REQUIRE(H5PLset_loading_state(H5PL_ALL_PLUGIN) >= 0);
+  REQUIRE(H5PLget_loading_state(&state) >= 0);
+  REQUIRE(state == H5PL_ALL_PLUGIN);
   {
     harmsim::io::h5::Reader reader;
     reader.open(dir.path() / "r.h5");

@@ -126,7 +126,7 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> journal_units(const fs::pat
   return units;
 }
 
-std::size_t count_units(const fs::path& work) { return journal_units(work).size(); }
+std::size_t count_journal_units(const fs::path& work) { return journal_units(work).size(); }
 
 }  // namespace
 
@@ -353,7 +353,7 @@ TEST_CASE("a sweep gives byte-identical datasets on 1 or 2 threads, 2 or 3 MPI r
   SECTION("three shards, merged") {
     for (int i = 1; i <= 3; ++i)
       REQUIRE(run_harmsim(dir, "sweep grid.toml -q -j 1 --shard " + std::to_string(i) + "/3 -o shard" +
-                              std::to_string(i) + ".h5")
+                                   std::to_string(i) + ".h5")
                   .exit_code == 0);
     REQUIRE(run_harmsim(dir, "merge merged.h5 shard3.h5 shard1.h5 shard2.h5").exit_code == 0);
     check_identical(reference, read_h5_contents(dir.path() / "merged.h5"));
@@ -391,7 +391,7 @@ pid_t start_until_units(const ScratchDir& dir, const std::vector<std::string>& a
     _exit(127);
   }
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  while (count_units(work) < units && std::chrono::steady_clock::now() < deadline)
+  while (count_journal_units(work) < units && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   return child;
 }
@@ -428,7 +428,7 @@ TEST_CASE("a sweep killed with SIGKILL, even while resuming, keeps every finishe
   dir.write("slow.toml", slow_sweep());
   const fs::path work = dir.path() / "resumed.h5.work";
   REQUIRE(kill_after_units(dir, {"sweep", "slow.toml", "-o", "resumed.h5", "-j", "1"}, work, 3));
-  const std::size_t finished = count_units(work);
+  const std::size_t finished = count_journal_units(work);
   INFO(finished << " units finished before the first kill");
   CHECK(finished >= 3);
   CHECK(finished < 24);
