@@ -433,27 +433,30 @@ TEST_CASE("harmsim has the HDF5 library load no filter plugin when it writes or 
   // A plugin links the shared libhdf5: a second copy of the library beside
   // the static one harmsim links (cmake/Dependencies.cmake).
   ScratchDir dir("plugins");
-  unsigned state = 0;
+  const auto loading_state = [] {
+    unsigned state = 0;
+    REQUIRE(H5PLget_loading_state(&state) >= 0);
+    return state;
+  };
   // The library's default: every kind of plugin (unless HDF5_PLUGIN_PRELOAD
   // says otherwise, which would make this test prove nothing).
-  REQUIRE(H5PLset_loading_state(H5PL_ALL_PLUGIN) >= 0);
-  REQUIRE(H5PLget_loading_state(&state) >= 0);
-  REQUIRE(state == H5PL_ALL_PLUGIN);
+  const auto allow_every_plugin = [&] {
+    REQUIRE(H5PLset_loading_state(H5PL_ALL_PLUGIN) >= 0);
+    REQUIRE(loading_state() == H5PL_ALL_PLUGIN);
+  };
+
+  allow_every_plugin();
   {
     ResultsWriter writer(dir.path() / "r.h5", run_info(), kCommunities);
     writer.write_scenario(scenario("baseline", 1, 2));
     writer.finish();
   }
-  REQUIRE(H5PLget_loading_state(&state) >= 0);
-  CHECK(state == 0);
+  CHECK(loading_state() == 0);
 
-  REQUIRE(H5PLset_loading_state(H5PL_ALL_PLUGIN) >= 0);
-  REQUIRE(H5PLget_loading_state(&state) >= 0);
-  REQUIRE(state == H5PL_ALL_PLUGIN);
+  allow_every_plugin();
   {
     harmsim::io::h5::Reader reader;
     reader.open(dir.path() / "r.h5");
   }
-  REQUIRE(H5PLget_loading_state(&state) >= 0);
-  CHECK(state == 0);
+  CHECK(loading_state() == 0);
 }
