@@ -56,13 +56,6 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-std::string duration_text(double seconds) {
-  const auto s = static_cast<long long>(seconds + 0.5);
-  if (s < 60) return fmt::format("{:.1f} s", seconds);
-  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
-  return fmt::format("{}h{:02}m", s / 3600, (s / 60) % 60);
-}
-
 std::string percent(double share) {
   if (!(share >= 0)) return "?";
   if (share >= 0.1) return fmt::format("{:.0f} %", 100 * share);

@@ -148,6 +148,15 @@ bool written_by_this_run(const std::filesystem::path& path, const std::vector<io
 
 void print_error(const std::string& message) { std::fprintf(stderr, "harmsim: %s\n", message.c_str()); }
 
+std::string duration_text(double seconds) {
+  if (!(seconds >= 0) || seconds > 1e8) return "?";
+  if (seconds < 9.95) return fmt::format("{:.1f}s", seconds);
+  const auto s = static_cast<long long>(seconds + 0.5);
+  if (s < 60) return fmt::format("{}s", s);
+  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
+  return fmt::format("{}h{:02}m", s / 3600, (s / 60) % 60);
+}
+
 int validate_command(const std::vector<std::string>& files) {
   try {
     const auto scenarios = load_all(files);

@@ -24,6 +24,11 @@ inline constexpr int kProceed = -1;
 // and the message (docs/errors.md).
 void print_error(const std::string& message);
 
+// A duration as progress lines and summaries show it: "4.2s" below ten
+// seconds, then "42s", "1m28s", "2h05m"; "?" when it is not known (negative,
+// not a number, or beyond three years).
+std::string duration_text(double seconds);
+
 struct RunCommand {
   std::vector<std::string> files;
   std::string output = "results.h5";

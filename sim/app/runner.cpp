@@ -21,6 +21,7 @@
 
 #include <fmt/format.h>
 
+#include "app/commands.hpp"
 #include "app/distribute.hpp"
 #include "core/rng.hpp"
 #include "model/simulation.hpp"
@@ -73,8 +74,9 @@ void ProgressLine::draw(bool last) {
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   // The rate of the replicates run now, not of those a resumed run found.
   const double rate = elapsed > 0 ? static_cast<double>(done_ - before_) / elapsed : 0.0;
-  const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : 0.0;
-  std::fprintf(stderr, "\r%s: replicate %zu/%zu  %.1f/s  ETA %.0fs   ", label_.c_str(), done_, total_, rate, eta);
+  const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : -1.0;  // -1: "?"
+  std::fprintf(stderr, "\r%s: replicate %zu/%zu  %.1f/s  ETA %s   ", label_.c_str(), done_, total_, rate,
+               done_ == total_ ? "0s" : duration_text(eta).c_str());
   if (last) std::fputc('\n', stderr);
   std::fflush(stderr);
 }

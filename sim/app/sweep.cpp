@@ -33,14 +33,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string duration_text(double seconds) {
-  if (!(seconds >= 0) || seconds > 1e8) return "?";
-  const auto s = static_cast<long long>(seconds + 0.5);
-  if (s < 60) return fmt::format("{}s", s);
-  if (s < 3600) return fmt::format("{}m{:02}s", s / 60, s % 60);
-  return fmt::format("{}h{:02}m", s / 3600, (s / 60) % 60);
-}
-
 // "points 12/50, replicates 130/500, 4.2 replicates/s, ETA 1m28s" on stderr:
 // redrawn in place on a terminal, a line every 10 s otherwise (--progress).
 class SweepProgress {

@@ -1,12 +1,14 @@
 // The comparison table's difference paired by parameter draw (run
 // --posterior): per-draw means, their differences, quantiles over draws and
 // the share of draws where the scenario is lower, as harmsim_analysis.effects
-// computes them.
+// computes them. And durations as the progress lines show them.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
+#include "app/commands.hpp"
 #include "app/table.hpp"
 
 using harmsim::app::paired_by_draw;
@@ -52,4 +54,19 @@ TEST_CASE("the comparison table says what its intervals cover, with or without d
   const std::string drawn = harmsim::app::comparison_table({{"baseline", &reps, 2}, {"policy", &reps, 2}}, 10);
   CHECK(drawn.find("paired by parameter draw") != std::string::npos);
   CHECK(drawn.find("P(lower)") != std::string::npos);
+}
+
+TEST_CASE("a duration is shown in tenths below ten seconds then in seconds minutes and hours", "[table]") {
+  using harmsim::app::duration_text;
+  CHECK(duration_text(0.0) == "0.0s");
+  CHECK(duration_text(4.24) == "4.2s");
+  CHECK(duration_text(9.96) == "10s");  // not "10.0s"
+  CHECK(duration_text(42.4) == "42s");
+  CHECK(duration_text(59.6) == "1m00s");
+  CHECK(duration_text(88.0) == "1m28s");
+  CHECK(duration_text(7500.0) == "2h05m");
+  // Unknown: no rate yet, or a rate so low that the estimate means nothing.
+  CHECK(duration_text(-1.0) == "?");
+  CHECK(duration_text(std::nan("")) == "?");
+  CHECK(duration_text(1e9) == "?");
 }
