@@ -24,7 +24,7 @@ using harmsim::test::ScratchDir;
 namespace {
 
 // Two scenarios of a small city; the second with a street sting.
-constexpr std::string_view kScenarios = R"([simulation]
+constexpr std::string_view kCalibrationScenarios = R"([simulation]
 days = 60
 warmup_days = 10
 replicates = 7
@@ -114,10 +114,10 @@ cutoff = 2.5
 "encounter.violence_given_violent_buyer" = [0.005, 0.1]
 )";
 
-struct Fixture {
+struct CalibrationFixture {
   ScratchDir dir{"calibration"};
-  Fixture() {
-    dir.write("scenarios.toml", kScenarios);
+  CalibrationFixture() {
+    dir.write("scenarios.toml", kCalibrationScenarios);
     dir.write("targets.toml", kTargets);
     dir.write("validation_only.toml", kValidation);
   }
@@ -144,7 +144,7 @@ std::string with_parameters(std::string_view lines) {
 }  // namespace
 
 TEST_CASE("a calibration file resolves its parameters, its fitted targets and the scenarios they need", "[calibration]") {
-  const Fixture f;
+  const CalibrationFixture f;
   const Calibration c = f.parse(kGood);
   CHECK(c.waves == 3);
   CHECK(c.points == 40);
@@ -183,7 +183,7 @@ TEST_CASE("a calibration file resolves its parameters, its fitted targets and th
 }
 
 TEST_CASE("the calibration id changes with anything that changes the result, and only with that", "[calibration]") {
-  const Fixture f;
+  const CalibrationFixture f;
   const std::string id = f.parse(kGood).calibration_id;
   CHECK(id.size() == 32);
   // Comments, key order and the description do not change it.
@@ -200,18 +200,18 @@ TEST_CASE("the calibration id changes with anything that changes the result, and
   f.dir.write("targets.toml", targets);
   CHECK(f.parse(kGood).calibration_id != id);
   f.dir.write("targets.toml", kTargets);
-  std::string scenarios = std::string(kScenarios);
+  std::string scenarios = std::string(kCalibrationScenarios);
   scenarios.replace(scenarios.find("workers = 300"), 13, "workers = 301");
   f.dir.write("scenarios.toml", scenarios);
   CHECK(f.parse(kGood).calibration_id != id);
   // The validation targets' scenario is not run: changing it does not matter.
-  f.dir.write("scenarios.toml", std::string(kScenarios) + "description = \"unused\"\n");
+  f.dir.write("scenarios.toml", std::string(kCalibrationScenarios) + "description = \"unused\"\n");
   CHECK(f.parse(kGood).calibration_id == id);
 }
 
 TEST_CASE("every mistake in a calibration file is one line naming file, line, column, key, expected and found",
           "[calibration]") {
-  const Fixture f;
+  const CalibrationFixture f;
   CHECK(f.error_of("target = \"targets.toml\"\n") ==
         "cal.toml:1:1: error: key `target`: expected a calibration key (targets, method, waves, points, replicates, "
         "seed, cutoff, description, and [parameters]), found unknown key `target`; did you mean `targets`?");
@@ -270,7 +270,7 @@ TEST_CASE("every mistake in a calibration file is one line naming file, line, co
 }
 
 TEST_CASE("a calibration whose prior box breaks a scenario's rules is refused before anything runs", "[calibration]") {
-  const Fixture f;
+  const CalibrationFixture f;
   // Shares of the population that cannot all be at their high ends at once.
   const std::string message = f.error_of(with_parameters(
       "\"population.share_street\" = [0.3, 0.7]\n\"population.share_venue\" = [0.3, 0.7]\n"));
@@ -282,7 +282,7 @@ TEST_CASE("a calibration whose prior box breaks a scenario's rules is refused be
 
 TEST_CASE("a [points] sweep runs exactly the listed points, each parameter a column", "[sweep][calibration]") {
   ScratchDir dir("points");
-  dir.write("city.toml", kScenarios);
+  dir.write("city.toml", kCalibrationScenarios);
   const auto sweep = harmsim::io::parse_sweep(R"(base = "city.toml"
 replicates = 2
 [points]

@@ -35,7 +35,7 @@ using harmsim::test::ScratchDir;
 
 namespace {
 
-constexpr std::uint64_t kDays = 5;
+constexpr std::uint64_t kCheckpointDays = 5;
 constexpr std::uint64_t kTotalsStrata = 3;
 
 // A record whose every number says which unit it is.
@@ -45,14 +45,14 @@ UnitRecord record(std::uint64_t point, std::uint64_t replicate) {
   r.replicate = replicate;
   r.seed = 1000 * point + replicate;
   r.events = 7 * point + replicate;
-  r.days = kDays;
+  r.days = kCheckpointDays;
   for (std::size_t m = 0; m < r.totals.size(); ++m) r.totals[m] = static_cast<double>(point * 100 + replicate + m);
   r.totals_strata = kTotalsStrata;
   r.stratum_totals.resize(harmsim::model::kMetricCount * kTotalsStrata);
   for (std::size_t i = 0; i < r.stratum_totals.size(); ++i)
     r.stratum_totals[i] = static_cast<double>(point) + 0.5 * static_cast<double>(i + replicate);
   for (std::size_t i = 0; i < r.exposure.size(); ++i) r.exposure[i] = point + i;
-  r.daily.resize(harmsim::model::kMetricCount * kDays);
+  r.daily.resize(harmsim::model::kMetricCount * kCheckpointDays);
   for (std::size_t i = 0; i < r.daily.size(); ++i) r.daily[i] = static_cast<float>(point) + 0.25f * static_cast<float>(i);
   return r;
 }

@@ -22,24 +22,24 @@ using harmsim::model::summarize_totals;
 
 namespace {
 
-constexpr std::size_t kDays = 2;
-constexpr std::size_t kStrata = 3;
+constexpr std::size_t kSummaryDays = 2;
+constexpr std::size_t kSummaryStrata = 3;
 
 // R replicates of a tiny 2-day, 3-stratum run, all zero.
 std::vector<ReplicateResult> zero_replicates(std::size_t r) {
   std::vector<ReplicateResult> reps(r);
   for (std::size_t i = 0; i < r; ++i) {
     reps[i].replicate = i;
-    reps[i].days = kDays;
-    reps[i].strata = kStrata;
-    reps[i].series.assign(kMetricCount * kDays * kStrata, 0.0f);
+    reps[i].days = kSummaryDays;
+    reps[i].strata = kSummaryStrata;
+    reps[i].series.assign(kMetricCount * kSummaryDays * kSummaryStrata, 0.0f);
   }
   return reps;
 }
 
 double stat(const std::vector<double>& summary, std::size_t statistic, std::size_t day,
             std::size_t stratum) {
-  return summary.at((statistic * kDays + day) * kStrata + stratum);
+  return summary.at((statistic * kSummaryDays + day) * kSummaryStrata + stratum);
 }
 
 }  // namespace
@@ -92,7 +92,7 @@ TEST_CASE("series summaries give mean, sample sd and quantiles per day and strat
     reps[r].at(Metric::encounters, 1, 2) = 100.0f;    // another metric, ignored
   }
   const auto summary = summarize_series(reps, Metric::arrests_worker);
-  REQUIRE(summary.size() == 5 * kDays * kStrata);
+  REQUIRE(summary.size() == 5 * kSummaryDays * kSummaryStrata);
 
   CHECK(stat(summary, 0, 1, 2) == Approx(2.8).epsilon(1e-14));
   CHECK(stat(summary, 1, 1, 2) == Approx(1.7888543819998317).epsilon(1e-14));

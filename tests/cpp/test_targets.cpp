@@ -27,7 +27,7 @@ using harmsim::test::ScratchDir;
 namespace {
 
 // Two scenarios of 100 reported days, with two communities: 39 strata.
-constexpr std::string_view kScenarios = R"([simulation]
+constexpr std::string_view kTargetScenarios = R"([simulation]
 days = 100
 replicates = 3
 [population]
@@ -41,9 +41,9 @@ name = "sting"
 )";
 
 // A scratch directory with the scenario file, and targets files parsed there.
-struct Fixture {
+struct TargetsFixture {
   ScratchDir dir{"targets"};
-  Fixture() { dir.write("scenarios.toml", kScenarios); }
+  TargetsFixture() { dir.write("scenarios.toml", kTargetScenarios); }
   [[nodiscard]] TargetsFile parse(std::string_view text) const {
     return parse_targets(text, "targets.toml", dir.path());
   }
@@ -66,19 +66,19 @@ std::string target(std::string_view id, std::string_view quantity, std::string_v
          "use = \"calibration\"\ninterval = " + std::string(interval) + "\n" + std::string(quantity);
 }
 
-constexpr std::size_t kStrata = 39;  // all, 36 cells, community/0, community/1
+constexpr std::size_t kTargetStrata = 39;  // all, 36 cells, community/0, community/1
 constexpr std::size_t kStreetCentral = 1, kStreetIsolated = 3, kVenueCentral = 13;
 
 ReplicateResult replicate(std::uint64_t r) {
   ReplicateResult rep;
   rep.replicate = r;
   rep.days = 100;
-  rep.stratum_totals.assign(harmsim::model::kMetricCount * kStrata, 0.0);
+  rep.stratum_totals.assign(harmsim::model::kMetricCount * kTargetStrata, 0.0);
   return rep;
 }
 
 void set(ReplicateResult& rep, Metric m, std::size_t stratum, double v) {
-  rep.stratum_totals[harmsim::model::index(m) * kStrata + stratum] = v;
+  rep.stratum_totals[harmsim::model::index(m) * kTargetStrata + stratum] = v;
 }
 
 // The sector tables of a textbook-style example, a, b, c, d each:
@@ -133,7 +133,7 @@ std::vector<const std::vector<ReplicateResult>*> pointers(const TargetsFile& t,
 }  // namespace
 
 TEST_CASE("a targets file names its scenarios once each and resolves strata, kinds and comparisons", "[targets]") {
-  const Fixture f;
+  const TargetsFixture f;
   const TargetsFile t = f.parse(
       std::string(kHeader) +
       target("street", "scenario = \"baseline\"\nkind = \"level\"\nmetric = \"violence_12m\"\nstratum = \"sector/street\"") +
@@ -187,7 +187,7 @@ TEST_CASE("a targets file names its scenarios once each and resolves strata, kin
 
 TEST_CASE("every mistake in a targets file is one line naming file, line, column, key, expected and found",
           "[targets]") {
-  const Fixture f;
+  const TargetsFixture f;
   const std::string good =
       "scenario = \"baseline\"\nkind = \"level\"\nmetric = \"violence_12m\"";  // lines 7-9 of a first target
 
@@ -294,7 +294,7 @@ TEST_CASE("every mistake in a targets file is one line naming file, line, column
 
 TEST_CASE("a level over a group of strata is the worker-weighted mean of its cells, with a t interval over replicates",
           "[targets]") {
-  const Fixture f;
+  const TargetsFixture f;
   const TargetsFile t = f.parse(std::string(kHeader) +
                                 target("street", "scenario = \"baseline\"\nkind = \"level\"\nmetric = \"violence_12m\"\n"
                                                  "stratum = \"sector/street\"",
@@ -317,7 +317,7 @@ TEST_CASE("a level over a group of strata is the worker-weighted mean of its cel
 }
 
 TEST_CASE("a rate is a count per worker-year or per 1000 worker-days, and a total may be given per year", "[targets]") {
-  const Fixture f;
+  const TargetsFixture f;
   const TargetsFile t = f.parse(
       std::string(kHeader) +
       target("year", "scenario = \"baseline\"\nkind = \"rate\"\nmetric = \"arrests_worker\"\nstratum = \"sector/street\"",
@@ -344,7 +344,7 @@ TEST_CASE("a rate is a count per worker-year or per 1000 worker-days, and a tota
 
 TEST_CASE("a sector-adjusted odds ratio is the Mantel-Haenszel ratio of the pooled tables with its RBG interval",
           "[targets]") {
-  const Fixture f;
+  const TargetsFixture f;
   const std::string odds = "scenario = \"baseline\"\nkind = \"odds_ratio\"\nexposure = \"policed_180d\"\n"
                            "outcome = \"violence_180d\"";
   const TargetsFile t = f.parse(std::string(kHeader) + target("mh", odds, "[1.96, 4.57]") +
@@ -388,7 +388,7 @@ TEST_CASE("a sector-adjusted odds ratio is the Mantel-Haenszel ratio of the pool
 }
 
 TEST_CASE("a share is the part of a sector's workers exposed or with the outcome, per replicate", "[targets]") {
-  const Fixture f;
+  const TargetsFixture f;
   const std::string street = "scenario = \"baseline\"\nkind = \"share\"\nstratum = \"sector/street\"\n";
   const TargetsFile t = f.parse(std::string(kHeader) + target("exposed", street + "exposure = \"policed_180d\"") +
                                 target("outcome", street + "outcome = \"violence_180d\"") +
@@ -422,7 +422,7 @@ TEST_CASE("a share is the part of a sector's workers exposed or with the outcome
 
 TEST_CASE("a ratio within a scenario pairs its replicates, a change across scenarios treats them as independent",
           "[targets]") {
-  const Fixture f;
+  const TargetsFixture f;
   const TargetsFile t = f.parse(
       std::string(kHeader) +
       target("street_venue", "scenario = \"baseline\"\nkind = \"level\"\nmetric = \"violence_12m\"\n"
