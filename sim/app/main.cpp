@@ -182,6 +182,8 @@ int main(int argc, char** argv) {
                                                   "(harmsim report results.h5 -o report.html)");
   report_cmd->allow_extras();
   report_cmd->prefix_command();
+  // Its options are the report script's: `harmsim report --help` shows them.
+  report_cmd->set_help_flag();
 
   SweepCommands sweeps;  // `sweep` and `merge` (app/sweep.hpp)
   add_sweep_commands(cli, sweeps);

@@ -300,6 +300,18 @@ TEST_CASE("harmsim params lists every parameter, rate_per_day among them", "[cli
   CHECK(o.out.find("officers") != std::string::npos);  // policy parameters too
 }
 
+TEST_CASE("harmsim report --help shows the report's own options", "[cli]") {
+  // (report hands its arguments to the analysis script: a help of its own
+  // would list none of them.)
+  ScratchDir dir("cli");
+  for (const char* help : {"report --help", "report -h"}) {
+    const Outcome o = run_harmsim(dir, help);
+    CHECK(o.exit_code == 0);
+    CHECK(o.out.find("--baseline") != std::string::npos);
+    CHECK(o.out.find("--rank-by") != std::string::npos);
+  }
+}
+
 TEST_CASE("an unknown subcommand or option exits 2", "[cli]") {
   ScratchDir dir("cli");
   CHECK(run_harmsim(dir, "frobnicate").exit_code == 2);
