@@ -16,72 +16,64 @@ Uses numpy, h5py, pandas, matplotlib, scipy (the t distribution) and
 statsmodels (the odds ratios): Debian packages; run with /usr/bin/python3,
 or install it (analysis/README.md).
 """
-from .io import (
-    SUPPORTED_SCHEMA_VERSIONS,
-    IncompleteResultsError,
-    ResultsError,
-    ResultsInfo,
-    ScenarioInfo,
-    UnsupportedSchemaError,
-    info,
-    load,
-    open_results,
-    ExposureTables,
-    read_exposure,
-    read_stratum_totals,
-    read_summary,
-    read_totals,
-)
-from .sweep import (
-    SUPPORTED_SWEEP_SCHEMA_VERSIONS,
-    SweepInfo,
-    load_sweep,
-    load_sweep_strata,
-    open_sweep,
-    plot_sweep,
-    read_sweep_exposure,
-    sweep_info,
-)
-from .decision import (
-    HIGHER_IS_BETTER,
-    KEY_HARMS,
-    acceptability,
-    effects,
-    equity_effects,
-    read_draws,
-    uncertainty_note,
-)
-from .stats import (
-    mantel_haenszel_odds_ratio,
-    mean_ci,
-    odds_ratios,
-    strata_summary,
-    summary,
-    t_cdf,
-    t_ppf,
-    welch_ci,
-    woolf_odds_ratio,
-)
-
-# Plots and the report need matplotlib; import it only when they are used, so
-# load()/summary() and the command line's error messages stay quick.
-# The calibration reader lives beside the fit step, which harmsim runs as
-# `python3 -m harmsim_analysis.calibrate`: imported when first used.
-_LAZY = {
-    "read_calibration": "calibrate",
-    "Calibration": "calibrate",
-    "SUPPORTED_CALIBRATION_SCHEMA_VERSIONS": "calibrate",
-    "plot_metric": "plots",
-    "plot_comparison": "plots",
-    "plot_strata": "plots",
-    "plot_tornado": "plots",
-    "prcc": "sensitivity_analysis",
-    "sensitivity": "sensitivity_analysis",
-    "lhs_design": "sensitivity_analysis",
-    "points_sweep_toml": "sensitivity_analysis",
-    "render_report": "report",
-    "write_report": "report",
+# Every name is imported from its module when first used (PEP 562), so that
+# `import harmsim_analysis` costs nothing: the fit step, which harmsim runs as
+# `python3 -m harmsim_analysis.calibrate` once a wave, needs neither pandas nor
+# statsmodels, and importing them took 0.4 s of each fit process; plots and
+# the report need matplotlib, the rest does not.
+_EXPORTS = {
+    "io": (
+        "SUPPORTED_SCHEMA_VERSIONS",
+        "IncompleteResultsError",
+        "ResultsError",
+        "ResultsInfo",
+        "ScenarioInfo",
+        "UnsupportedSchemaError",
+        "info",
+        "load",
+        "open_results",
+        "ExposureTables",
+        "read_exposure",
+        "read_stratum_totals",
+        "read_summary",
+        "read_totals",
+    ),
+    "sweep": (
+        "SUPPORTED_SWEEP_SCHEMA_VERSIONS",
+        "SweepInfo",
+        "load_sweep",
+        "load_sweep_strata",
+        "open_sweep",
+        "plot_sweep",
+        "read_sweep_exposure",
+        "sweep_info",
+    ),
+    "decision": (
+        "HIGHER_IS_BETTER",
+        "KEY_HARMS",
+        "acceptability",
+        "effects",
+        "equity_effects",
+        "read_draws",
+        "uncertainty_note",
+    ),
+    "stats": (
+        "mantel_haenszel_odds_ratio",
+        "mean_ci",
+        "odds_ratios",
+        "strata_summary",
+        "summary",
+        "t_cdf",
+        "t_ppf",
+        "welch_ci",
+        "woolf_odds_ratio",
+    ),
+    "calibrate": ("read_calibration", "Calibration", "SUPPORTED_CALIBRATION_SCHEMA_VERSIONS"),
+    "plots": ("plot_metric", "plot_comparison", "plot_strata", "plot_tornado"),
+    "sensitivity_analysis": ("prcc", "sensitivity", "lhs_design", "points_sweep_toml"),
+    "report": ("render_report", "write_report"),
 }
+_LAZY = {name: module for module, names in _EXPORTS.items() for name in names}
 
 
 def __getattr__(name):

@@ -12,11 +12,13 @@ import errno
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Iterable, Iterator, NamedTuple, Sequence
 
 import h5py
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # imported where a table is made: the fit step reads files through this module without it
+    import pandas as pd
 
 #: Versions of docs/output.md this package reads. Version 2 added the sector
 #: axis and the outcome ``buyer_violence_180d`` to ``exposure``, and
@@ -270,6 +272,8 @@ def load(
     ``metrics=None`` means every metric, ``strata=None`` every stratum,
     ``scenarios=None`` every scenario. Unknown names raise ``ValueError``.
     """
+    import pandas as pd
+
     path = os.fspath(path)
     with open_results(path) as f:
         meta = _read_info(f, path)
@@ -354,6 +358,8 @@ def read_totals(path, metrics=None) -> dict:
 
 def read_summary(path, metric: str, stratum: str = "all") -> dict:
     """``{scenario: DataFrame(day, mean, sd, q025, q500, q975)}`` from ``summary/<metric>``."""
+    import pandas as pd
+
     path = os.fspath(path)
     with open_results(path) as f:
         meta = _read_info(f, path)
@@ -443,6 +449,8 @@ def read_stratum_totals(path, metrics=None) -> dict:
     for stratum ``all``. Schema 2 stores them (``stratum_totals``); for a
     schema-1 file they are formed from the series by the same rule.
     """
+    import pandas as pd
+
     path = os.fspath(path)
     with open_results(path) as f:
         meta = _read_info(f, path)

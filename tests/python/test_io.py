@@ -190,3 +190,22 @@ def test_read_summary_and_totals(results):
     totals = ha.read_totals(results, ["encounters"])
     # count: horizon sum of stratum all, replicate r: sum_d (1e4·s + 1e3·r + 100·d)
     assert totals["baseline"]["encounters"][1] == pytest.approx(10 * 1000 + 100 * 45)
+
+
+def test_the_fit_step_imports_neither_pandas_nor_matplotlib():
+    """harmsim runs `python3 -m harmsim_analysis.calibrate` for every wave's fit: the package
+    imports its modules when first used, and the file readers the fit uses need no pandas."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ANALYSIS
+
+    code = ("import sys, harmsim_analysis, harmsim_analysis.calibrate\n"
+            "from harmsim_analysis.io import as_texts, open_results\n"
+            "print(sorted(m for m in ('pandas', 'matplotlib', 'statsmodels', 'scipy') if m in sys.modules))\n"
+            "harmsim_analysis.summary\n"  # a name of the package: its module (stats) now, and pandas with it
+            "print('pandas' in sys.modules)\n")
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(ANALYSIS))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert out.splitlines() == ["[]", "True"]
