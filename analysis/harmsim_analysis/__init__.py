@@ -50,6 +50,7 @@ _EXPORTS = {
     ),
     "decision": (
         "HIGHER_IS_BETTER",
+        "NO_DIRECTION",
         "KEY_HARMS",
         "acceptability",
         "effects",

@@ -50,12 +50,24 @@ KEY_HARMS = (
     "arrests_worker", "deportations", "housing_lost", "condomless_acts", "victims_exploited",
 )
 
-#: Metrics where more is better; for every other metric, less is better.
+#: Metrics where more is better.
 HIGHER_IS_BETTER = frozenset({
     "victims_identified", "victims_identified_police", "victims_identified_services",
     "victims_identified_investigation", "minors_identified", "operation_victims_identified",
     "operation_minors_identified", "exits_helped", "housing_regained", "debts_repaid", "income_mean",
-    "referrals_post_arrest", "outreach_contacts",
+    "referrals_post_arrest", "operation_referrals", "outreach_contacts",
+})
+
+#: Metrics with no better direction: counts of activity whose rise or fall
+#: is good or bad only with what drives it (more detention releases follow
+#: more detentions; fewer encounters are less exposure and less income;
+#: exits, entries, buyer and exploiter arrests, the market's size). Their
+#: comparisons carry no probability of being better (``p_better`` is NaN),
+#: and they cannot rank scenarios. Every other metric is a harm: less is
+#: better.
+NO_DIRECTION = frozenset({
+    "encounters", "arrests_buyer", "arrests_exploiter", "detention_releases", "exits", "entries",
+    "operation_arrests", "workers_active", "exploiters_active", "venues_open", "buyer_demand",
 })
 
 #: The dataset of a scenario group that records each replicate's parameter
@@ -70,9 +82,12 @@ ACCEPTABILITY_COLUMNS = ["scenario", "mean", "diff", "p_best", "expected_rank", 
 
 
 def better_direction(metric: str, higher_is_better: Iterable[str] | None = None) -> str:
-    """``"higher"`` if more of ``metric`` is better, else ``"lower"``."""
+    """``"higher"`` if more of ``metric`` is better (:data:`HIGHER_IS_BETTER`, or the
+    ``higher_is_better`` given), ``"none"`` if neither is (:data:`NO_DIRECTION`), else ``"lower"``."""
     higher = HIGHER_IS_BETTER if higher_is_better is None else frozenset(higher_is_better)
-    return "higher" if metric in higher else "lower"
+    if metric in higher:
+        return "higher"
+    return "none" if metric in NO_DIRECTION else "lower"
 
 
 def key_harms(metrics: Sequence[str]) -> list[str]:
@@ -148,22 +163,27 @@ def compare(policy, baseline, better: str = "lower", policy_draws=None, baseline
     ``p_better`` is ``P(T < −diff/se)`` (``T`` Student's t with the
     Welch–Satterthwaite degrees of freedom; for ``better="higher"`` the other
     tail): the probability, given the replicates, that the expected value at
-    these parameters is better under the policy.
+    these parameters is better under the policy. For ``better="none"`` (a
+    metric with no better direction) ``p_better`` is NaN.
 
     ``rel`` is ``diff`` over the baseline's mean, with an interval: over draws,
     the quantiles of the per-draw relative differences; without draws, the
-    delta method for a ratio of two independent means.
+    delta method for the logarithm of the ratio of two independent means
+    (so the interval stays above −100 % for metrics that cannot be negative,
+    and is wider above ``rel`` than below where the policy's mean is small);
+    where the policy's mean is 0, the delta method for the ratio itself.
 
     Returns a dict with ``basis`` (``"draws"`` or ``"replicates"``), ``n``
     (draws or policy replicates), ``baseline_mean``, ``mean``, ``diff``,
     ``diff_low``, ``diff_high``, ``rel``, ``rel_low``, ``rel_high``,
     ``p_better``.
     """
-    if better not in ("lower", "higher"):
-        raise ValueError(f"better must be 'lower' or 'higher' (got {better!r})")
+    if better not in ("lower", "higher", "none"):
+        raise ValueError(f"better must be 'lower', 'higher' or 'none' (got {better!r})")
     x = np.asarray(policy, dtype=np.float64).reshape(-1)
     y = np.asarray(baseline, dtype=np.float64).reshape(-1)
     sign = 1.0 if better == "lower" else -1.0
+    directed = better != "none"  # else p_better is NaN
     nan = math.nan
     if policy_draws is not None and baseline_draws is not None:
         px = _per_draw_means(x, np.asarray(policy_draws).reshape(-1))
@@ -177,7 +197,7 @@ def compare(policy, baseline, better: str = "lower", policy_draws=None, baseline
         lo_q, hi_q = (1.0 - level) / 2.0, (1.0 + level) / 2.0
         diff = float(np.mean(effect))
         base_mean = float(np.mean(my))
-        better_share = (np.sum(sign * effect < 0) + 0.5 * np.sum(effect == 0)) / effect.size
+        better_share = (np.sum(sign * effect < 0) + 0.5 * np.sum(effect == 0)) / effect.size if directed else nan
         with np.errstate(divide="ignore", invalid="ignore"):
             rel_draw = effect / my
         rel_draw = rel_draw[np.isfinite(rel_draw)]
@@ -202,17 +222,25 @@ def compare(policy, baseline, better: str = "lower", policy_draws=None, baseline
     vx = float(np.var(x, ddof=1)) / x.size
     vy = float(np.var(y, ddof=1)) / y.size
     se = math.sqrt(vx + vy)
-    if se == 0.0:
+    if not directed:
+        pass
+    elif se == 0.0:
         out["p_better"] = 1.0 if sign * diff < 0 else (0.0 if sign * diff > 0 else 0.5)
     else:
         out["p_better"] = _stats.t_cdf(-sign * diff / se, df)
     mb, mp = out["baseline_mean"], out["mean"]
     if mb != 0:
         rel = mp / mb - 1.0
-        # Var(mp/mb) ≈ vp/mb² + mp²·vb/mb⁴ (delta method, independent samples)
-        se_rel = math.sqrt(vx / mb ** 2 + mp ** 2 * vy / mb ** 4)
-        half = (_stats.t_ppf(0.5 + level / 2.0, df) * se_rel) if se_rel > 0 else 0.0
-        out.update(rel=rel, rel_low=rel - half, rel_high=rel + half)
+        t = _stats.t_ppf(0.5 + level / 2.0, df)
+        if mp / mb > 0:
+            # Var(ln mp − ln mb) ≈ vp/mp² + vb/mb² (delta method, independent samples)
+            half = t * math.sqrt(vx / mp ** 2 + vy / mb ** 2)
+            out.update(rel=rel, rel_low=math.exp(math.log(mp / mb) - half) - 1.0,
+                       rel_high=math.exp(math.log(mp / mb) + half) - 1.0)
+        else:
+            # Var(mp/mb) ≈ vp/mb² + mp²·vb/mb⁴ (delta method, independent samples)
+            half = t * math.sqrt(vx / mb ** 2 + mp ** 2 * vy / mb ** 4)
+            out.update(rel=rel, rel_low=rel - half, rel_high=rel + half)
     return out
 
 
@@ -325,7 +353,11 @@ def acceptability(path, metric: str, baseline: str | None = None, scenarios=None
     per_scenario = {s: totals[s][metric] for s in chosen if metric in totals[s]}
     draws = read_draws(path)
     sims, basis, n = _samples(per_scenario, draws, n_sim, seed)
-    sign = 1.0 if better_direction(metric, higher_is_better) == "lower" else -1.0
+    direction = better_direction(metric, higher_is_better)
+    if direction == "none":
+        raise ValueError(f"{metric} has no better direction (harmsim_analysis.NO_DIRECTION): rank by a harm, or "
+                         "by a metric where more is better (HIGHER_IS_BETTER)")
+    sign = 1.0 if direction == "lower" else -1.0
     from scipy.stats import rankdata
 
     ranks = _average_ranks(sign * sims)  # 1 = best

@@ -312,6 +312,8 @@ def _forest(meta: _io.ResultsInfo, table) -> str:
         lo, hi = float(values.min()), float(values.max())
         pad = 0.06 * (hi - lo) if hi > lo else 1.0
         lo, hi = lo - pad, hi + pad
+        if relative:
+            lo = max(lo, -1.0)  # nothing falls by more than all of it
 
         def pos(v):
             return 100.0 * (min(max(v, lo), hi) - lo) / (hi - lo)
@@ -329,12 +331,11 @@ def _forest(meta: _io.ResultsInfo, table) -> str:
                 track += f"<span class='fci' style='left:{pos(a):.2f}%;width:{max(pos(b) - pos(a), 0.3):.2f}%'></span>"
             if math.isfinite(mid):
                 track += f"<span class='fdot' style='left:{pos(mid):.2f}%'></span>"
-            word = "lower" if r["better"] == "lower" else "higher"
             parts.append(
                 f"<div class='frow c-{cls}' title='{_e(_PWORDS[cls])}'><div class='flabel'>{_e(r['scenario'])}</div>"
                 f"<div class='ftrack'>{track}</div>"
                 f"<div class='fval'>{_arrow(r['diff'])}{est} <small>({interval})</small></div>"
-                f"<div class='fp'>P({word}) {_prob(r['p_better'], r['basis'])}</div></div>")
+                f"<div class='fp'>{_pword(r['better'])} {_prob(r['p_better'], r['basis'])}</div></div>")
         left = _pct(lo) if relative else _signed(lo)
         right = _pct(hi) if relative else _signed(hi)
         parts.append(f"<div class='faxis'><div></div><div class='ends'><span>{left}</span>"
@@ -342,6 +343,17 @@ def _forest(meta: _io.ResultsInfo, table) -> str:
         parts.append("</div>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def _pword(better: str) -> str:
+    """What a probability beside an effect is of: P(lower) for a harm, P(higher) where more is
+    better; nothing for a metric with no better direction (its probability is always "—")."""
+    return {"lower": "P(lower)", "higher": "P(higher)"}.get(better, "")
+
+
+def _baseline_named(baseline: str) -> str:
+    """"the baseline" with its scenario's name, unless that name is "baseline" itself."""
+    return "the baseline" if baseline == "baseline" else f"the baseline <b>{_e(baseline)}</b>"
 
 
 def _prob(p, basis: str = "replicates") -> str:
@@ -374,9 +386,8 @@ def _probability_table(table, scenarios) -> str:
             r = hit.iloc[0]
             cls = _pclass(r["p_better"])
             est, _ = _effect_text(r, relative[m])
-            word = "lower" if r["better"] == "lower" else "higher"
             cells.append(f"<td class='p-{cls}' title='{_e(_PWORDS[cls])}'><b>{_arrow(r['diff'])}{est}</b><br>"
-                         f"<small>P({word}) {_prob(r['p_better'], r['basis'])}</small></td>")
+                         f"<small>{_pword(r['better'])} {_prob(r['p_better'], r['basis'])}</small></td>")
         rows.append(f"<tr><td class='t'>{_breakable(scen)}</td>{''.join(cells)}</tr>")
     return ("<div class='scroll'><table class='ptable' id='probability-table'>" + head + "".join(rows)
             + "</table></div>")
@@ -416,15 +427,18 @@ def _equity_table(frames: dict, scenarios, metric: str) -> str:
                     continue
                 r = hit.iloc[0]
                 cls = _pclass(r["p_better"])
-                word = "lower" if r["better"] == "lower" else "higher"
                 cells.append(f"<td class='p-{cls}' title='{_e(_PWORDS[cls])}'><b>{_arrow(r['diff'])}"
                              f"{_signed(r['diff'])}</b><br>"
-                             f"<small>P({word}) {_prob(r['p_better'], r['basis'])}</small></td>")
+                             f"<small>{_pword(r['better'])} {_prob(r['p_better'], r['basis'])}</small></td>")
             rows.append(f"<tr><td class='t'>{_e(group)}</td>{''.join(cells)}</tr>")
     if not rows:
         return "<p class='muted'>No equity strata in this file.</p>"
-    return (f"<p class='note'>Difference to the baseline in <b>{_e(metric)}</b>, {_e(unit)} of the group, and the "
-            "probability that the policy lowers it in that group.</p>"
+    direction = _decision.better_direction(metric)
+    probability = ("" if direction == "none" else
+                   f", and the probability that the policy {'raises' if direction == 'higher' else 'lowers'} it in "
+                   "that group")
+    return (f"<p class='note'>Difference to the baseline in <b>{_e(metric)}</b>, {_e(unit)} of the group"
+            f"{probability}.</p>"
             "<div class='scroll'><table class='ptable' id='equity-table'>" + head + "".join(rows)
             + "</table></div>")
 
@@ -527,7 +541,7 @@ def render_report(path, baseline: str | None = None, rank_by: str | None = None,
     if have_effects:
         parts += [
             "<p class='note'>Each policy's effect on each key harm over the whole horizon, as the change from "
-            f"the baseline <b>{_e(baseline)}</b>, and P(lower), the probability that the policy lowers that harm. "
+            f"{_baseline_named(baseline)}, and P(lower), the probability that the policy lowers that harm. "
             "Below, the same effects as a forest plot: the dot is the estimate, the bar its 95 % interval, left of "
             "the dashed line is lower.</p>",
             _legend(),
@@ -580,10 +594,12 @@ def render_report(path, baseline: str | None = None, rank_by: str | None = None,
         "<h3>Every metric, every scenario</h3>",
         "<p class='note'>Per replicate, each metric is reduced to one horizon value (the sum of a daily "
         "<i>count</i>, the mean of a daily <i>level</i> or <i>share</i>, stratum <code>all</code>). "
-        "<b>mean</b> is the mean of these over replicates with a 95 % Student-t interval of the mean; "
-        f"the <b>difference</b> is to the baseline <b>{_e(baseline)}</b> with a 95 % interval and "
+        "<b>mean</b> is the mean of these over replicates with a 95 % Student-t interval of the mean (from 0 at "
+        "the lowest, as no metric is negative); "
+        f"the <b>difference</b> is to {_baseline_named(baseline)} with a 95 % interval and "
         "<b>P(better)</b> the probability that the scenario is better than the baseline (lower, or higher for "
-        "metrics such as victims identified or income): "
+        "metrics such as victims identified or income; none, shown —, for counts of activity that are neither "
+        "good nor bad in themselves, such as encounters, exits, or buyer and exploiter arrests): "
         + ("over parameter draws, paired by draw. " if basis == "draws" else
            "a Welch interval and Student's t over replicates. ")
         + "Differences whose interval excludes 0 are in bold. The means' intervals describe simulation "

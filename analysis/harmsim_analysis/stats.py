@@ -207,14 +207,16 @@ def summary(path, baseline: str | None = None, metrics=None, level: float = 0.95
     diff, diff_low, diff_high``:
 
     * ``mean`` and ``ci_low``/``ci_high``: mean over replicates of the horizon
-      total (sum of a count, mean of a level or share) and its t-interval;
+      total (sum of a count, mean of a level or share) and its t-interval,
+      from 0 at the lowest (no metric is negative; as harmsim's table);
     * ``diff`` and ``diff_low``/``diff_high``: mean minus the baseline's mean
       with a Welch interval. The baseline is the first scenario of
       ``/scenario_names`` unless ``baseline`` names another; its own row has
       ``diff = 0`` and nan bounds;
     * ``p_better``: the probability that the scenario is better than the
       baseline for this metric (lower, or higher for
-      :data:`harmsim_analysis.HIGHER_IS_BETTER`), and ``basis``: ``draws``
+      :data:`harmsim_analysis.HIGHER_IS_BETTER`; NaN for
+      :data:`harmsim_analysis.NO_DIRECTION`), and ``basis``: ``draws``
       when both scenarios record each replicate's parameter draw
       (``replicate_draw``, docs/output.md), in which case ``diff`` and its
       interval are also over draws, paired by draw; else ``replicates``
@@ -237,6 +239,7 @@ def summary(path, baseline: str | None = None, metrics=None, level: float = 0.95
             if x is None:
                 continue
             mean, lo, hi = mean_ci(x, level)
+            lo = max(lo, 0.0) if math.isfinite(lo) else lo  # no metric is negative
             base = totals[baseline].get(metric)
             paired = draws[scen] is not None and draws[baseline] is not None
             basis = "draws" if paired else "replicates"

@@ -170,3 +170,51 @@ def test_summary_reports_the_same_paired_difference_and_probability(make_results
     assert (table.loc["policy", "diff_low"], table.loc["policy", "diff_high"]) == (pytest.approx(-5.0),
                                                                                    pytest.approx(5.0))
     assert np.isnan(table.loc["baseline", "p_better"])
+
+
+def test_a_count_of_activity_has_no_better_direction_and_cannot_rank(make_results):
+    """More detention releases follow more detentions; more exits or encounters are not good or bad in
+    themselves: their comparisons carry no probability of being better, in every table."""
+    assert decision.better_direction("detention_releases") == "none"
+    assert decision.better_direction("violence_buyer") == "lower"
+    assert decision.better_direction("exits_helped") == "higher"
+    assert not (ha.NO_DIRECTION & ha.HIGHER_IS_BETTER) and not (ha.NO_DIRECTION & set(ha.KEY_HARMS))
+    totals = {"baseline": {"encounters": [10.0, 11.0, 12.0], "violence_buyer": [10.0, 11.0, 12.0]},
+              "policy": {"encounters": [20.0, 21.0, 22.0], "violence_buyer": [20.0, 21.0, 22.0]}}
+    path = make_results(scenarios=("baseline", "policy"), replicates=3, totals=totals)
+    table = ha.effects(path, metrics=["encounters", "violence_buyer"]).set_index("metric")
+    assert table.loc["encounters", "better"] == "none" and np.isnan(table.loc["encounters", "p_better"])
+    assert table.loc["violence_buyer", "p_better"] < 0.01  # the same numbers, for a harm
+    assert table.loc["encounters", "diff"] == table.loc["violence_buyer", "diff"] == 10.0
+    summary = ha.summary(path, metrics=["encounters"]).set_index("scenario")
+    assert np.isnan(summary.loc["policy", "p_better"])
+    paired = decision.compare([2.0, 3.0], [1.0, 1.0], "none", policy_draws=[0, 1], baseline_draws=[0, 1])
+    assert np.isnan(paired["p_better"]) and paired["diff"] == 1.5
+    with pytest.raises(ValueError, match="no better direction"):
+        ha.acceptability(path, "encounters")
+
+
+def test_a_relative_change_stays_above_minus_100_percent_without_draws():
+    """A policy that nearly ends a harm: its mean 0.1 against 5. The delta method on the ratio gave an
+    interval below −100 %, which no count can reach; on the log of the ratio it stays above, and it is
+    wider above the estimate than below."""
+    policy = [0.0] * 9 + [1.0]
+    baseline = [3.0, 4.0, 5.0, 6.0, 7.0, 5.0, 4.0, 6.0, 5.0, 5.0]
+    c = decision.compare(policy, baseline)
+    assert c["rel"] == pytest.approx(0.1 / 5.0 - 1.0)
+    assert -1.0 < c["rel_low"] < c["rel"] < c["rel_high"]
+    assert c["rel_high"] - c["rel"] > c["rel"] - c["rel_low"]
+    # Where the ratio is 1 the interval is exp(±t·se) − 1 around 0.
+    even = decision.compare([4.0, 6.0], [4.0, 6.0])
+    assert even["rel"] == 0.0 and even["rel_low"] == pytest.approx(1.0 / (1.0 + even["rel_high"]) - 1.0)
+    # A policy mean of 0 has no logarithm: the interval is the ratio's, about −100 %.
+    zero = decision.compare([0.0, 0.0], [4.0, 6.0])
+    assert zero["rel"] == -1.0 and zero["rel_low"] <= -1.0 <= zero["rel_high"]
+
+
+def test_a_mean_interval_in_the_summary_starts_at_0(make_results):
+    totals = {"baseline": {"arrests_worker": [0.0, 0.0, 0.0, 1.0]}}
+    path = make_results(scenarios=("baseline",), replicates=4, totals=totals)
+    row = ha.summary(path, metrics=["arrests_worker"]).iloc[0]
+    assert row["mean"] == 0.25 and row["ci_low"] == 0.0 and row["ci_high"] > 0.25
+    assert ha.mean_ci([0.0, 0.0, 0.0, 1.0])[1] < 0  # Student's t alone would go below
