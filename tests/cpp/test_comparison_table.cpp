@@ -10,6 +10,7 @@
 
 #include "app/commands.hpp"
 #include "app/table.hpp"
+#include "model/summary.hpp"
 
 using harmsim::app::paired_by_draw;
 
@@ -54,6 +55,29 @@ TEST_CASE("the comparison table says what its intervals cover, with or without d
   const std::string drawn = harmsim::app::comparison_table({{"baseline", &reps, 2}, {"policy", &reps, 2}}, 10);
   CHECK(drawn.find("paired by parameter draw") != std::string::npos);
   CHECK(drawn.find("P(lower)") != std::string::npos);
+}
+
+TEST_CASE("the comparison table starts a mean's interval at 0 and gives every metric name its own column", "[table]") {
+  // Deportations 1 in one replicate of four, 0 in the others: Student's t
+  // interval of the mean goes below 0, which no count can.
+  using harmsim::model::Metric;
+  std::vector<harmsim::model::ReplicateResult> reps(4);
+  reps[0].totals[harmsim::model::index(Metric::deportations)] = 1.0;
+  const harmsim::model::TotalSummary t = harmsim::model::summarize_totals(reps, Metric::deportations);
+  REQUIRE(t.ci_low < 0.0);
+  const std::string table = harmsim::app::comparison_table({{"baseline", &reps}}, 10);
+  const auto line_of = [&](std::string_view metric) {
+    std::string needle = "\n";
+    needle.append(metric).push_back(' ');
+    const std::size_t at = table.find(needle);
+    REQUIRE(at != std::string::npos);
+    return table.substr(at + 1, table.find('\n', at + 1) - at - 1);
+  };
+  CHECK(line_of("deportations").find("[0.000, ") != std::string::npos);
+  CHECK(table.find("Monte Carlo noise") != std::string::npos);
+  // The longest name, and the scenario after it in the same column as after a short one.
+  const std::string longest = line_of("victims_identified_investigation"), short_name = line_of("exits");
+  CHECK(longest.find("baseline") == short_name.find("baseline"));
 }
 
 TEST_CASE("a duration is shown in tenths below ten seconds then in seconds minutes and hours", "[table]") {
