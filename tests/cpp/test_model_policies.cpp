@@ -272,6 +272,38 @@ TEST_CASE("under decriminalisation no worker or buyer is arrested from its start
   CHECK(r.total(Metric::arrests_exploiter) - exploiters_before > 50);
 }
 
+TEST_CASE("an entrant under decriminalisation brings no arrest or move-along from after its start into her past",
+          "[model][decriminalization]") {
+  // Six workers, half of them drug users, leaving about weekly: an entrant
+  // often finds no worker of her traits to take a past from and draws one
+  // from the steady state of criminalised policing, here a contact a day and
+  // an arrest at every other one.
+  Params p = quiet_world();
+  p.workers = 6;
+  p.buyers = 200;
+  p.drug_use_share_street = 0.5;
+  p.contacts_per_year_street = 365;
+  p.arrest_per_contact = 0.5;
+  p.exit_per_year = 50;
+  p.entry_delay_days = 1;
+  Interventions iv;
+  iv.decriminalization.enabled = true;
+  iv.decriminalization.start_day = 10;
+  Simulation sim(p, iv, 77);
+  sim.advance_to(sim.report_time(200));
+  const Recorder& r = sim.recorder();
+  CHECK(r.total(Metric::entries) > 50);
+  const auto since = static_cast<float>(sim.report_time(10));
+  const Workers& ws = sim.world().workers;
+  std::size_t arrested_since = 0, displaced_since = 0;
+  for (std::uint32_t w = 0; w < ws.size(); ++w) {
+    arrested_since += ws.last_arrest[w] >= since ? 1 : 0;
+    displaced_since += ws.last_displaced[w] >= since ? 1 : 0;
+  }
+  CHECK(arrested_since == 0);
+  CHECK(displaced_since == 0);
+}
+
 TEST_CASE("outreach raises the trust of those it contacts; trusting victims disclose more; identified victims leave "
           "control",
           "[model][outreach]") {
