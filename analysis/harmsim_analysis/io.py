@@ -144,8 +144,30 @@ def open_results(path) -> Iterator[h5py.File]:
     except OSError as exc:
         raise ResultsError(f"{path}: cannot be read as an HDF5 file ({exc})") from None
     with f:
+        _check_kind(f, path)
         _check_finished(f, path)
         yield f
+
+
+#: What to do with the other files harmsim writes, when one is given where a
+#: results file is read (their root attribute ``file_kind``; docs/output.md).
+_OTHER_KINDS = {
+    "sweep": "a sweep file of `harmsim sweep`, not a results file of `harmsim run`; read it with "
+             "harmsim_analysis.load_sweep, or add it to a report with `harmsim report RESULTS.h5 --sweep` "
+             "(or `harmsim report sensitivity`)",
+    "sweep-shard": "a shard of a sweep, not a results file of `harmsim run`; join the shards with "
+                   "`harmsim merge OUT shard*.h5` and read the sweep with harmsim_analysis.load_sweep",
+    "calibration": "a calibration file of `harmsim calibrate`, not a results file of `harmsim run`; read it "
+                   "with harmsim_analysis.read_calibration, or run its parameter draws with "
+                   "`harmsim run --posterior`",
+}
+
+
+def _check_kind(f: h5py.File, path: str) -> None:
+    if "file_kind" not in f.attrs:
+        return  # results files have none
+    kind = as_text(f.attrs["file_kind"])
+    raise ResultsError(f"{path}: {_OTHER_KINDS.get(kind, f'not a results file (file_kind {kind!r})')}")
 
 
 # --------------------------------------------------------------------------- metadata

@@ -209,3 +209,16 @@ def test_the_fit_step_imports_neither_pandas_nor_matplotlib():
     env = dict(os.environ, PYTHONPATH=os.path.abspath(ANALYSIS))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert out.splitlines() == ["[]", "True"]
+
+
+@pytest.mark.parametrize("kind, advice", [("sweep", "load_sweep"), ("sweep-shard", "harmsim merge"),
+                                          ("calibration", "read_calibration"), ("other", "file_kind 'other'")])
+def test_another_kind_of_harmsim_file_is_named_with_what_reads_it(tmp_path, kind, advice):
+    path = tmp_path / f"{kind}.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["file_kind"] = kind
+        f.attrs["complete"] = 1
+    for read in (ha.load, ha.info, ha.summary):
+        with pytest.raises(ha.ResultsError, match=advice) as err:
+            read(path)
+        assert str(err.value).startswith(f"{path}: ")
