@@ -26,7 +26,20 @@ bool make_policy(std::string_view type, Policy& out) { return make_at(type, out)
 
 std::vector<PolicyProblem> validate(const Policy& p, const model::Params& params) {
   std::vector<PolicyProblem> problems;
-  std::visit([&](const auto& s) { validate(s, params, problems); }, p);
+  std::visit(
+      [&](const auto& s) {
+        // Every policy has a first day: on or after the last reported day it
+        // would never act, and the scenario would be the baseline under
+        // another name.
+        if (s.start_day >= static_cast<double>(params.days))
+          problems.push_back({"start_day",
+                              fmt::format("a day before simulation.days = {} (starting later, it would never act "
+                                          "in the reported days)",
+                                          params.days),
+                              fmt::format("{}", s.start_day)});
+        validate(s, params, problems);
+      },
+      p);
   return problems;
 }
 
