@@ -250,14 +250,19 @@ class Parser : public toml_input::FileParser {
     return p;
   }
 
-  // Checks across keys, after every value is in range on its own. `inherited`
-  // is the file's top-level policy list when `where` is a [[scenario]] entry:
-  // its policies come first in s.policies.
-  void check(const Scenario& s, const toml::table& where, const toml::array* inherited = nullptr) const {
+  // Checks across keys, after every value is in range on its own. `where` is
+  // the scenario's table, `root` the file's (the same table for a file of one
+  // scenario); `inherited` is the file's top-level policy list when `where` is
+  // a [[scenario]] entry: its policies come first in s.policies.
+  void check(const Scenario& s, const toml::table& where, const toml::table& root,
+             const toml::array* inherited = nullptr) const {
     const model::Params& p = s.params;
     auto problem = [&](std::string_view section, std::string_view key, const std::string& expected,
                        const std::string& found) {
-      const toml::node* n = where.at_path(fmt::format("{}.{}", section, key)).node();
+      // At the key, in the scenario or, inherited, at the top of the file.
+      const std::string path = fmt::format("{}.{}", section, key);
+      const toml::node* n = where.at_path(path).node();
+      if (n == nullptr) n = root.at_path(path).node();
       if (n == nullptr) n = &where;
       fail(n, fmt::format("{}.{}", section, key), expected, found,
            fmt::format("in scenario `{}`", s.name));
@@ -312,7 +317,7 @@ class Parser : public toml_input::FileParser {
     std::vector<const toml::node*> name_nodes;  // where each scenario's name was written, for messages
     const toml::node* list = root.get("scenario");
     if (list == nullptr) {
-      check(base, root);
+      check(base, root, root);
       out.push_back(std::move(base));
       name_nodes.push_back(root.get("name") != nullptr ? root.get("name") : &root);
     } else {
@@ -325,7 +330,7 @@ class Parser : public toml_input::FileParser {
         s.name.clear();
         apply_scenario_table(t, s, false);
         if (s.name.empty()) fail(&t, "scenario.name", "a name for every [[scenario]]", "none");
-        check(s, t, root.get_as<toml::array>("policy"));
+        check(s, t, root, root.get_as<toml::array>("policy"));
         out.push_back(std::move(s));
         name_nodes.push_back(t.get("name"));
       }

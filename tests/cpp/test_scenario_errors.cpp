@@ -401,6 +401,41 @@ TEST_CASE("street and venue shares above one are refused", "[scenario][errors]")
   check_message(e, 3, 15, "population.share_venue");
   CHECK(e.found == "0.6 + 0.5");
   CHECK_NOTHROW(parse_scenarios("[population]\nshare_street = 0.6\nshare_venue = 0.4\n", kFile));
+  SECTION("set at the top of a file of several scenarios, the message points at the key, not at the scenario") {
+    const ScenarioError inherited = error_of(
+        "[population]\n"
+        "share_street = 0.6\n"
+        "share_venue = 0.5\n"
+        "[[scenario]]\n"
+        "name = \"a\"\n");
+    check_message(inherited, 3, 15, "population.share_venue");
+  }
+  SECTION("set in the scenario, at the key in it") {
+    const ScenarioError own = error_of(
+        "[population]\n"
+        "share_street = 0.6\n"
+        "[[scenario]]\n"
+        "name = \"a\"\n"
+        "population.share_venue = 0.5\n");
+    check_message(own, 5, 26, "population.share_venue");
+  }
+}
+
+TEST_CASE("a policy that would start after the run ends is refused", "[scenario][errors]") {
+  const ScenarioError e = error_of(
+      "[simulation]\n"
+      "days = 60\n"
+      "[[policy]]\n"
+      "type = \"venue_raid\"\n"
+      "start_day = 60\n");
+  check_message(e, 5, 13, "venue_raid.start_day");
+  CHECK(contains(e.expected, "simulation.days = 60"));
+  CHECK(e.found == "60");
+  // A default first day (30) in a run of 30 days: the same, at the policy.
+  CHECK_THROWS_AS(parse_scenarios("[simulation]\ndays = 30\n[[policy]]\ntype = \"street_sting\"\n", kFile),
+                  ScenarioError);
+  CHECK_NOTHROW(parse_scenarios("[simulation]\ndays = 61\n[[policy]]\ntype = \"venue_raid\"\nstart_day = 60\n",
+                                kFile));
 }
 
 TEST_CASE("a scenario in a list without a name is refused", "[scenario][errors]") {
