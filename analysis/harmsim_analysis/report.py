@@ -345,6 +345,29 @@ def _forest(meta: _io.ResultsInfo, table) -> str:
     return "".join(parts)
 
 
+def _reversals(frames: dict, overall, metric: str) -> list:
+    """A note for each policy whose overall effect on ``metric`` goes the other way from its effect
+    in most groups of a dimension: the policy moves workers between the groups (a sting pushes street
+    workers into isolated areas), so the groups' changes do not add up to the whole."""
+    notes = []
+    for _, o in overall.iterrows():
+        if not math.isfinite(o["diff"]) or o["diff"] == 0:
+            continue
+        sign = 1.0 if o["diff"] > 0 else -1.0
+        for dim, frame in frames.items():
+            diffs = frame.loc[frame["scenario"] == o["scenario"], "diff"].to_numpy(dtype=float)
+            diffs = diffs[np.isfinite(diffs)]
+            against, along = int(np.sum(sign * diffs < 0)), int(np.sum(sign * diffs > 0))
+            if against >= 2 and against > along:
+                notes.append(
+                    f"<p class='note'><b>{_e(o['scenario'])}</b>: {_e(metric)} "
+                    f"{'rises' if sign > 0 else 'falls'} overall ({_signed(o['diff'])}) but "
+                    f"{'falls' if sign > 0 else 'rises'} in most groups by {_e(dim)}. The policy moves workers "
+                    "between these groups (for example into isolated areas), so the groups' own changes do not add "
+                    "up to the whole (Simpson's paradox): the overall effect is the total harm.</p>")
+    return notes
+
+
 def _pword(better: str) -> str:
     """What a probability beside an effect is of: P(lower) for a harm, P(higher) where more is
     better; nothing for a metric with no better direction (its probability is always "—")."""
@@ -575,6 +598,7 @@ def render_report(path, baseline: str | None = None, rank_by: str | None = None,
         except (ValueError, KeyError):
             continue
     parts.append(_equity_table(frames, policies, rank_by))
+    parts += _reversals(frames, _decision.effects(path, baseline=baseline, metrics=[rank_by]), rank_by)
     parts.append("<p class='note'>Strata pooled by dimension. Counts are given per 1000 worker-days of the group "
                  "so groups of different size compare; shares and means are weighted by active workers. Bars are "
                  "means over replicates with 95 % t-intervals.</p>")

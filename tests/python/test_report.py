@@ -235,3 +235,24 @@ def test_report_compares_the_shares_policing_moves(report_results, tmp_path, mon
     assert "share_isolated" in plotted[0]
     assert "share_displaced" not in plotted[0]  # not in the file: not asked for
     assert plotted[0] == [m for m in report.COMPARISON_METRICS if m in ha.info(report_results).metrics]
+
+
+def test_a_policy_that_lowers_a_harm_in_most_groups_but_raises_it_overall_is_flagged():
+    """Simpson's paradox: a sting lowers buyer violence within most areas and raises it overall, by moving
+    workers into isolated areas. The equity section says so, once per policy and dimension."""
+    import pandas as pd
+
+    from harmsim_analysis import report
+
+    frames = {
+        "area": pd.DataFrame({"scenario": ["sting"] * 3 + ["outreach"] * 3,
+                              "group": ["central", "peripheral", "isolated"] * 2,
+                              "diff": [-0.45, 0.16, -12.7, -1.0, -2.0, 0.5]}),
+        "sector": pd.DataFrame({"scenario": ["sting"] * 3, "group": ["street", "venue", "online"],
+                                "diff": [3.0, 0.1, 0.0]}),
+    }
+    overall = pd.DataFrame({"scenario": ["sting", "outreach"], "diff": [539.0, -40.0]})
+    notes = report._reversals(frames, overall, "violence_buyer")
+    assert len(notes) == 1
+    assert "sting" in notes[0] and "rises overall" in notes[0] and "by area" in notes[0]
+    assert "Simpson" in notes[0]
