@@ -227,6 +227,9 @@ TEST_CASE("harmsim run writes results.h5, refuses to overwrite it without --forc
   CHECK(dir.entries() == std::set<std::string>{"results.h5", "small.toml"});  // no .partial left
   CHECK(first.out.find("small_stings") != std::string::npos);
   CHECK(first.out.find("results.h5") != std::string::npos);
+  // Two scenarios: the last line points to the report, which leads with the effects.
+  const std::string pointer = "harmsim report results.h5 -o report.html\n";
+  CHECK(first.out.rfind(pointer) == first.out.size() - pointer.size());
   const std::string written = read_file(results);
   const auto written_time = fs::last_write_time(results);
 
