@@ -5,6 +5,7 @@
 // entrant inherits the past of a worker of her sector (inherit_history).
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/memory.hpp"
 #include "model/simulation.hpp"
@@ -307,16 +308,18 @@ void Simulation::draw_history(std::uint32_t i, double t) {
   const double other = contacts * (1.0 - arrest) *
                        (1.0 - (1.0 - p_.citation_per_contact) * (1.0 - p_.condom_confiscation_per_contact) *
                                   (1.0 - p_.coercion_per_contact));
-  // An entrant under decriminalisation (inherit_history found no worker like
-  // her to take a past from) was neither arrested nor moved along since it
-  // began: without the times of the policies before, what came earlier is
-  // not known, and she is taken to have no such past (the same draws, so
-  // nothing else of the run moves).
-  if (decriminalized(t)) {
-    const auto since = static_cast<float>(report_time(iv_.decriminalization.start_day));
-    if (ws.last_arrest[i] >= since) ws.last_arrest[i] = kNever;
-    if (ws.last_displaced[i] >= since) ws.last_displaced[i] = kNever;
-  }
+  // An entrant (inherit_history found no worker like her to take a past
+  // from) was not arrested since decriminalisation or end demand began, nor
+  // moved along since decriminalisation: without the times of the policies
+  // before, what came earlier is not known, and she is taken to have no such
+  // past (the same draws, so nothing else of the run moves).
+  constexpr double kNotInForce = std::numeric_limits<double>::infinity();
+  const double decriminalized_from =
+      iv_.decriminalization.enabled ? report_time(iv_.decriminalization.start_day) : kNotInForce;
+  const double no_worker_arrests_from =
+      std::min(decriminalized_from, iv_.end_demand.enabled ? report_time(iv_.end_demand.start_day) : kNotInForce);
+  if (t >= decriminalized_from && ws.last_displaced[i] >= decriminalized_from) ws.last_displaced[i] = kNever;
+  if (t >= no_worker_arrests_from && ws.last_arrest[i] >= no_worker_arrests_from) ws.last_arrest[i] = kNever;
   ws.last_policed[i] = std::max({ws.last_arrest[i], ws.last_displaced[i], last_event(other)});
 
   // A debt owed at the start is partly repaid: repayment at a steady pace
