@@ -457,9 +457,11 @@ class CalibrateDriver(Driver):
 
     @staticmethod
     def swept_into_simulated(name: str, now: dict) -> bool:
-        """A wave's sweep file, removed once the wave's simulated.h5 holds what calibration reads of it."""
+        """A wave's sweep file (wave<k>/<scenario>.h5), removed once the wave's simulated.h5 holds what
+        calibration reads of it."""
         wave, _, file = name.partition("/")
-        return file not in ("simulated.h5", "fit.h5") and f"{wave}/simulated.h5" in now
+        return (file.endswith(".h5") and file not in ("simulated.h5", "fit.h5")
+                and f"{wave}/simulated.h5" in now)
 
     def check_end(self, outcome: harness.Outcome) -> None:
         final = self.without_timing(harness.contents(self.dir / self.output))
