@@ -78,17 +78,22 @@ _LAZY = {name: module for module, names in _EXPORTS.items() for name in names}
 
 
 def __getattr__(name):
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
         globals()[name] = value
         return value
+    if name in _SUBMODULES:  # ha.decision and the like, as when the package imported them all
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+_SUBMODULES = frozenset(_EXPORTS) | {"cli"}
+
+
 def __dir__():
-    return sorted(list(globals()) + list(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
 
 
 __version__ = "0.1.0"

@@ -54,20 +54,21 @@ KEY_HARMS = (
 HIGHER_IS_BETTER = frozenset({
     "victims_identified", "victims_identified_police", "victims_identified_services",
     "victims_identified_investigation", "minors_identified", "operation_victims_identified",
-    "operation_minors_identified", "exits_helped", "housing_regained", "debts_repaid", "income_mean",
-    "referrals_post_arrest", "operation_referrals", "outreach_contacts",
+    "operation_minors_identified", "exits_helped", "debts_repaid", "income_mean", "outreach_contacts",
 })
 
 #: Metrics with no better direction: counts of activity whose rise or fall
 #: is good or bad only with what drives it (more detention releases follow
-#: more detentions; fewer encounters are less exposure and less income;
-#: exits, entries, buyer and exploiter arrests, the market's size). Their
-#: comparisons carry no probability of being better (``p_better`` is NaN),
-#: and they cannot rank scenarios. Every other metric is a harm: less is
-#: better.
+#: more detentions, more referrals after arrest follow more arrests, more
+#: housing regained follows more housing lost; fewer encounters are less
+#: exposure and less income; exits, entries, buyer and exploiter arrests,
+#: the market's size). Their comparisons carry no probability of being
+#: better (``p_better`` is NaN), and they cannot rank scenarios. Every other
+#: metric is a harm: less is better.
 NO_DIRECTION = frozenset({
     "encounters", "arrests_buyer", "arrests_exploiter", "detention_releases", "exits", "entries",
     "operation_arrests", "workers_active", "exploiters_active", "venues_open", "buyer_demand",
+    "referrals_post_arrest", "operation_referrals", "housing_regained",
 })
 
 #: The dataset of a scenario group that records each replicate's parameter
@@ -167,11 +168,12 @@ def compare(policy, baseline, better: str = "lower", policy_draws=None, baseline
     metric with no better direction) ``p_better`` is NaN.
 
     ``rel`` is ``diff`` over the baseline's mean, with an interval: over draws,
-    the quantiles of the per-draw relative differences; without draws, the
-    delta method for the logarithm of the ratio of two independent means
-    (so the interval stays above −100 % for metrics that cannot be negative,
-    and is wider above ``rel`` than below where the policy's mean is small);
-    where the policy's mean is 0, the delta method for the ratio itself.
+    the quantiles of the per-draw relative differences; without draws,
+    Fieller's interval for the ratio of the two means (independent samples,
+    the Welch t quantile of the difference), less 1: it excludes 0 exactly
+    when the difference's interval does, and it is cut at −100 % (no metric
+    is negative). Where the baseline's mean is not clearly away from 0 the
+    interval is unbounded: NaN.
 
     Returns a dict with ``basis`` (``"draws"`` or ``"replicates"``), ``n``
     (draws or policy replicates), ``baseline_mean``, ``mean``, ``diff``,
@@ -230,18 +232,21 @@ def compare(policy, baseline, better: str = "lower", policy_draws=None, baseline
         out["p_better"] = _stats.t_cdf(-sign * diff / se, df)
     mb, mp = out["baseline_mean"], out["mean"]
     if mb != 0:
-        rel = mp / mb - 1.0
-        t = _stats.t_ppf(0.5 + level / 2.0, df)
-        if mp / mb > 0:
-            # Var(ln mp − ln mb) ≈ vp/mp² + vb/mb² (delta method, independent samples)
-            half = t * math.sqrt(vx / mp ** 2 + vy / mb ** 2)
-            out.update(rel=rel, rel_low=math.exp(math.log(mp / mb) - half) - 1.0,
-                       rel_high=math.exp(math.log(mp / mb) + half) - 1.0)
-        else:
-            # Var(mp/mb) ≈ vp/mb² + mp²·vb/mb⁴ (delta method, independent samples)
-            half = t * math.sqrt(vx / mb ** 2 + mp ** 2 * vy / mb ** 4)
-            out.update(rel=rel, rel_low=rel - half, rel_high=rel + half)
+        out["rel"] = mp / mb - 1.0
+        low, high = _fieller(mp, vx, mb, vy, _stats.t_ppf(0.5 + level / 2.0, df))
+        out.update(rel_low=max(low - 1.0, -1.0), rel_high=high - 1.0)
     return out
+
+
+def _fieller(mp: float, vp: float, mb: float, vb: float, t: float) -> tuple:
+    """Fieller's interval for mp/mb from independent means with variances vp, vb: the ratios R with
+    (mp − R·mb)² ≤ t²·(vp + R²·vb). (NaN, NaN) when mb is not clearly away from 0 (unbounded)."""
+    a = mb * mb - t * t * vb
+    if a <= 0.0:
+        return math.nan, math.nan
+    # b² − ac ≥ t²·mp²·vb ≥ 0 when a > 0: the roots are real.
+    root = t * math.sqrt(max(mp * mp * vb + mb * mb * vp - t * t * vp * vb, 0.0))
+    return (mp * mb - root) / a, (mp * mb + root) / a
 
 
 # --------------------------------------------------------------------------- tables
@@ -265,7 +270,7 @@ def effects(path, baseline: str | None = None, metrics=None, level: float = 0.95
 
     One row per policy scenario (every scenario but the baseline, in run
     order) × metric, with the columns of :data:`EFFECT_COLUMNS`: ``better``
-    (``lower`` or ``higher``), ``basis`` (``draws`` when both scenarios record
+    (``lower``, ``higher`` or ``none``: :func:`better_direction`), ``basis`` (``draws`` when both scenarios record
     parameter draws, else ``replicates``), ``n``, the baseline's and the
     policy's means of the per-replicate horizon totals, ``diff`` with its
     interval, ``rel`` (``diff`` over the baseline's mean, a fraction) with its

@@ -348,7 +348,9 @@ def _forest(meta: _io.ResultsInfo, table) -> str:
 def _reversals(frames: dict, overall, metric: str) -> list:
     """A note for each policy whose overall effect on ``metric`` goes the other way from its effect
     in most groups of a dimension: the policy moves workers between the groups (a sting pushes street
-    workers into isolated areas), so the groups' changes do not add up to the whole."""
+    workers into isolated areas), so the groups' changes do not add up to the whole. ``overall`` is
+    the effect in the stratum ``all`` in the groups' units (per 1000 worker-days for a count), so
+    that a policy that only shrinks or grows the population is not taken for one."""
     notes = []
     for _, o in overall.iterrows():
         if not math.isfinite(o["diff"]) or o["diff"] == 0:
@@ -361,10 +363,11 @@ def _reversals(frames: dict, overall, metric: str) -> list:
             if against >= 2 and against > along:
                 notes.append(
                     f"<p class='note'><b>{_e(o['scenario'])}</b>: {_e(metric)} "
-                    f"{'rises' if sign > 0 else 'falls'} overall ({_signed(o['diff'])}) but "
-                    f"{'falls' if sign > 0 else 'rises'} in most groups by {_e(dim)}. The policy moves workers "
+                    f"{'rises' if sign > 0 else 'falls'} overall ({_signed(o['diff'])} {_e(o.get('unit', ''))}) "
+                    f"but {'falls' if sign > 0 else 'rises'} in most groups by {_e(dim)}. The policy moves workers "
                     "between these groups (for example into isolated areas), so the groups' own changes do not add "
-                    "up to the whole (Simpson's paradox): the overall effect is the total harm.</p>")
+                    "up to the whole (Simpson's paradox): the overall effect is the one for the whole "
+                    "population.</p>")
     return notes
 
 
@@ -531,7 +534,8 @@ def render_report(path, baseline: str | None = None, rank_by: str | None = None,
     _io._select(baseline, meta.scenarios, "scenario", path)
     harms = _decision.key_harms(meta.metrics)
     if rank_by is None:
-        rank_by = DEFAULT_RANK_METRIC if DEFAULT_RANK_METRIC in meta.metrics else (harms or meta.metrics)[0]
+        directed = [m for m in meta.metrics if _decision.better_direction(m) != "none"]
+        rank_by = DEFAULT_RANK_METRIC if DEFAULT_RANK_METRIC in meta.metrics else (harms or directed or meta.metrics)[0]
     _io._select(rank_by, meta.metrics, "metric", path)
     effects = _decision.effects(path, baseline=baseline, metrics=harms) if harms else None
     policies = [s for s in meta.scenarios if s != baseline]
@@ -598,7 +602,7 @@ def render_report(path, baseline: str | None = None, rank_by: str | None = None,
         except (ValueError, KeyError):
             continue
     parts.append(_equity_table(frames, policies, rank_by))
-    parts += _reversals(frames, _decision.effects(path, baseline=baseline, metrics=[rank_by]), rank_by)
+    parts += _reversals(frames, _decision.equity_effects(path, rank_by, by="all", baseline=baseline), rank_by)
     parts.append("<p class='note'>Strata pooled by dimension. Counts are given per 1000 worker-days of the group "
                  "so groups of different size compare; shares and means are weighted by active workers. Bars are "
                  "means over replicates with 95 % t-intervals.</p>")

@@ -342,8 +342,11 @@ def strata_groups(strata: Sequence[str], by: str) -> dict[str, list[int]]:
 
     ``by="community"`` uses the ``community/K`` strata as they are; ``sector``,
     ``documentation``, ``age`` and ``area`` pool the ``SECTOR/DOC/AGE/AREAKIND``
-    cells that share that component.
+    cells that share that component; ``by="all"`` is the one group ``all``
+    (the whole population, in the same units as the groups).
     """
+    if by == "all":
+        return {"all": [list(strata).index("all")]} if "all" in strata else {}
     if by not in STRATA_DIMENSIONS:
         raise ValueError(f"unknown strata dimension '{by}'; use one of {', '.join(STRATA_DIMENSIONS)}")
     groups: dict[str, list[int]] = {}

@@ -256,3 +256,10 @@ def test_a_policy_that_lowers_a_harm_in_most_groups_but_raises_it_overall_is_fla
     assert len(notes) == 1
     assert "sting" in notes[0] and "rises overall" in notes[0] and "by area" in notes[0]
     assert "Simpson" in notes[0]
+
+
+def test_cli_refuses_to_rank_by_a_count_with_no_better_direction(report_results, tmp_path):
+    proc = run_cli(report_results, "-o", str(tmp_path / "r.html"), "--rank-by", "encounters")
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "--rank-by encounters" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "r.html").exists()
