@@ -301,7 +301,9 @@ class Parser : public toml_input::FileParser {
       }
       for (const policy::PolicyProblem& pr : policy::validate(pol, p)) {
         const toml::node* n = node != nullptr && node->is_table() ? node->as_table()->get(pr.key) : nullptr;
-        fail(n != nullptr ? n : node, fmt::format("{}.{}", type, pr.key), pr.expected, pr.found,
+        // A key the policy does not set holds its default: say so, not as if it were written.
+        fail(n != nullptr ? n : node, fmt::format("{}.{}", type, pr.key), pr.expected,
+             n != nullptr || node == nullptr || !node->is_table() ? pr.found : pr.found + " (the default)",
              fmt::format("in scenario `{}`", s.name));
       }
     }

@@ -431,9 +431,10 @@ TEST_CASE("a policy that would start after the run ends is refused", "[scenario]
   check_message(e, 5, 13, "venue_raid.start_day");
   CHECK(contains(e.expected, "simulation.days = 60"));
   CHECK(e.found == "60");
-  // A default first day (30) in a run of 30 days: the same, at the policy.
-  CHECK_THROWS_AS(parse_scenarios("[simulation]\ndays = 30\n[[policy]]\ntype = \"street_sting\"\n", kFile),
-                  ScenarioError);
+  // A default first day (30) in a run of 30 days: the same, at the policy, and said to be the default.
+  const ScenarioError by_default = error_of("[simulation]\ndays = 30\n[[policy]]\ntype = \"street_sting\"\n");
+  check_message(by_default, 3, 1, "street_sting.start_day");
+  CHECK(by_default.found == "30 (the default)");
   CHECK_NOTHROW(parse_scenarios("[simulation]\ndays = 61\n[[policy]]\ntype = \"venue_raid\"\nstart_day = 60\n",
                                 kFile));
 }
