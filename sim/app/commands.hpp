@@ -39,6 +39,7 @@ struct RunCommand {
   std::string posterior;                // --posterior CALIB.h5; empty: none
   std::int64_t draws = kDefaultDraws;   // --draws N
   std::string command_line;
+  std::string program = "harmsim";  // argv[0], for the command the run ends by suggesting
 };
 
 int run_command(const RunCommand& cmd);

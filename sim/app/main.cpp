@@ -215,6 +215,7 @@ int main(int argc, char** argv) {
   std::string command_line;
   for (int i = 0; i < argc; ++i) command_line += (i ? " " : "") + std::string(argv[i]);
   run.command_line = command_line;
+  run.program = argv[0];
   targets.command_line = command_line;
 
   calibrate.command_line = command_line;
