@@ -281,9 +281,10 @@ int run_on_rank(const RunCommand& cmd, const MpiSession& session) {
     std::printf("(%zu replicates run now, %zu taken from the interrupted run)\n", run.simulated, run.resumed);
   // The table lists every metric; the report leads with the answer.
   if (scenarios.size() > 1)
-    std::printf("Each policy's effect on the key harms, with the probability that it lowers them: %s report %s "
-                "-o report.html\n",
-                cmd.program.c_str(), cmd.output.c_str());
+    std::printf(
+        "Each policy's effect on the key harms, with the probability that it lowers them: %s report %s "
+        "-o report.html\n",
+        cmd.program.c_str(), cmd.output.c_str());
   return kExitOk;
 }
 

@@ -118,10 +118,10 @@ int merge_command(const MergeCommand& cmd) {
     std::vector<std::string> absent;
     for (std::int64_t i = 1; i <= first.shard_count; ++i)
       if (present.count(i) == 0) absent.push_back(fmt::format("{}/{}", i, first.shard_count));
-    merge_error(fmt::format("{} of {} units are in no shard (the first: point p{} replicate {}){}", missing,
-                            owner.size(), unit / replicates, unit % replicates,
-                            absent.empty() ? std::string()
-                                           : fmt::format("; missing shards: {}", fmt::join(absent, ", "))));
+    merge_error(
+        fmt::format("{} of {} units are in no shard (the first: point p{} replicate {}){}", missing, owner.size(),
+                    unit / replicates, unit % replicates,
+                    absent.empty() ? std::string() : fmt::format("; missing shards: {}", fmt::join(absent, ", "))));
     return kExitBadInput;
   }
 

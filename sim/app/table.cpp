@@ -73,15 +73,17 @@ std::string comparison_table(const std::vector<ScenarioTotals>& scenarios, std::
         "noise), and P(lower): the share of draws where the value is lower.\n",
         scenarios.front().name);
   else
-    out += fmt::format("Mean across replicates with its 95% interval; difference to `{}` with its 95% (Welch) "
-                       "interval.\nThe intervals are the Monte Carlo noise of the replicates at the scenario's "
-                       "parameters only: `harmsim run --posterior`\nadds the parameters' uncertainty.\n",
-                       scenarios.empty() ? "" : scenarios.front().name);
+    out += fmt::format(
+        "Mean across replicates with its 95% interval; difference to `{}` with its 95% (Welch) "
+        "interval.\nThe intervals are the Monte Carlo noise of the replicates at the scenario's "
+        "parameters only: `harmsim run --posterior`\nadds the parameters' uncertainty.\n",
+        scenarios.empty() ? "" : scenarios.front().name);
   // No metric is negative: a mean's interval is shown from 0 where Student's t
   // would take it below (a count that is 0 in most replicates).
   out += "A mean's interval starts at 0 at the lowest, as no metric is negative.\n\n";
   std::size_t metric_width = 6;
-  for (const model::MetricInfo& info : model::kMetrics) metric_width = std::max(metric_width, std::string_view(info.name).size());
+  for (const model::MetricInfo& info : model::kMetrics)
+    metric_width = std::max(metric_width, std::string_view(info.name).size());
   out += fmt::format("{:<{}} {:<{}} {:>11} {:>25} {:>11} {:>25}{}\n", "metric", metric_width, "scenario", name_width,
                      "mean", "95% interval", "vs baseline", draws ? "draws 2.5-97.5%" : "95% interval",
                      draws ? fmt::format(" {:>8}", "P(lower)") : "");
@@ -94,8 +96,8 @@ std::string comparison_table(const std::vector<ScenarioTotals>& scenarios, std::
       values.reserve(reps.size());
       for (const auto& r : reps) values.push_back(r.totals[m]);
       const model::TotalSummary t = model::summarize_totals(reps, metric);
-      std::string row = fmt::format("{:<{}} {:<{}} {:>11} {:>25}", i == 0 ? model::kMetrics[m].name : "",
-                                    metric_width, scenarios[i].name, name_width, number(t.mean),
+      std::string row = fmt::format("{:<{}} {:<{}} {:>11} {:>25}", i == 0 ? model::kMetrics[m].name : "", metric_width,
+                                    scenarios[i].name, name_width, number(t.mean),
                                     fmt::format("[{}, {}]", number(std::max(0.0, t.ci_low)), number(t.ci_high)));
       if (i == 0) {
         base = std::move(values);

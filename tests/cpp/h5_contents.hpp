@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
-#include <catch2/catch.hpp>
 #include <hdf5.h>
+#include <catch2/catch.hpp>
 
 namespace harmsim::test {
 

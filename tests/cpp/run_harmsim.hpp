@@ -28,8 +28,10 @@ inline std::string read_file(const std::filesystem::path& path) {
 inline std::string shell_quote(std::string_view s) {
   std::string out = "'";
   for (char c : s) {
-    if (c == '\'') out += "'\\''";
-    else out += c;
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
   }
   return out + "'";
 }
@@ -49,9 +51,9 @@ struct Outcome {
 // (PREFIX: e.g. an mpirun command).
 inline Outcome run_harmsim(const ScratchDir& dir, const std::string& args, const std::string& prefix = "") {
   const std::filesystem::path out = dir.path() / ".stdout", err = dir.path() / ".stderr";
-  const std::string command = "cd " + shell_quote(dir.path().string()) + " && " + prefix +
-                              shell_quote(HARMSIM_BINARY) + " " + args + " >" + shell_quote(out.string()) + " 2>" +
-                              shell_quote(err.string()) + " </dev/null";
+  const std::string command = "cd " + shell_quote(dir.path().string()) + " && " + prefix + shell_quote(HARMSIM_BINARY) +
+                              " " + args + " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) +
+                              " </dev/null";
   const int status = std::system(command.c_str());
   Outcome o;
   REQUIRE(status != -1);
@@ -61,7 +63,8 @@ inline Outcome run_harmsim(const ScratchDir& dir, const std::string& args, const
   o.err = read_file(err);
   std::filesystem::remove(out);
   std::filesystem::remove(err);
-  UNSCOPED_INFO(prefix << "harmsim " << args << "\nexit " << o.exit_code << "\nstdout:\n" << o.out << "\nstderr:\n"
+  UNSCOPED_INFO(prefix << "harmsim " << args << "\nexit " << o.exit_code << "\nstdout:\n"
+                       << o.out << "\nstderr:\n"
                        << o.err);
   return o;
 }

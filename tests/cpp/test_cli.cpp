@@ -32,13 +32,13 @@
 
 #include <hdf5.h>
 
-#include "core/rng.hpp"
 #include "app/runner.hpp"
+#include "core/rng.hpp"
+#include "h5_contents.hpp"
 #include "io/checkpoint.hpp"
 #include "model/metrics.hpp"
 #include "mpirun.hpp"
 #include "run_harmsim.hpp"
-#include "h5_contents.hpp"
 #include "scratch_dir.hpp"
 
 namespace fs = std::filesystem;

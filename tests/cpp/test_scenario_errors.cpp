@@ -435,8 +435,7 @@ TEST_CASE("a policy that would start after the run ends is refused", "[scenario]
   const ScenarioError by_default = error_of("[simulation]\ndays = 30\n[[policy]]\ntype = \"street_sting\"\n");
   check_message(by_default, 3, 1, "street_sting.start_day");
   CHECK(by_default.found == "30 (the default)");
-  CHECK_NOTHROW(parse_scenarios("[simulation]\ndays = 61\n[[policy]]\ntype = \"venue_raid\"\nstart_day = 60\n",
-                                kFile));
+  CHECK_NOTHROW(parse_scenarios("[simulation]\ndays = 61\n[[policy]]\ntype = \"venue_raid\"\nstart_day = 60\n", kFile));
 }
 
 TEST_CASE("a scenario in a list without a name is refused", "[scenario][errors]") {

@@ -32,9 +32,9 @@
 
 #include "app/distribute.hpp"
 #include "core/rng.hpp"
+#include "h5_contents.hpp"
 #include "io/checkpoint.hpp"
 #include "io/sweep_output.hpp"
-#include "h5_contents.hpp"
 #include "mpirun.hpp"
 #include "run_harmsim.hpp"
 #include "scratch_dir.hpp"
