@@ -300,11 +300,12 @@ class Parser : public toml_input::FileParser {
                "a second one", fmt::format("in scenario `{}`; merge their settings", s.name));
       }
       for (const policy::PolicyProblem& pr : policy::validate(pol, p)) {
-        const toml::node* n = node != nullptr && node->is_table() ? node->as_table()->get(pr.key) : nullptr;
-        // A key the policy does not set holds its default: say so, not as if it were written.
+        const toml::table* table = node != nullptr ? node->as_table() : nullptr;
+        const toml::node* n = table != nullptr ? table->get(pr.key) : nullptr;
+        // A key the policy's table does not set holds its default: say so, not as if it were written.
+        const bool by_default = table != nullptr && n == nullptr;
         fail(n != nullptr ? n : node, fmt::format("{}.{}", type, pr.key), pr.expected,
-             n != nullptr || node == nullptr || !node->is_table() ? pr.found : pr.found + " (the default)",
-             fmt::format("in scenario `{}`", s.name));
+             by_default ? pr.found + " (the default)" : pr.found, fmt::format("in scenario `{}`", s.name));
       }
     }
   }
