@@ -718,7 +718,7 @@ def read_calibration(path) -> Calibration:
     import h5py
     import pandas as pd
 
-    from .io import IncompleteResultsError, ResultsError, UnsupportedSchemaError, as_text, as_texts
+    from .io import IncompleteResultsError, ResultsError, UnsupportedSchemaError, as_text, as_texts, file_kind
 
     path = os.fspath(path)
     if path.endswith(".partial"):
@@ -731,7 +731,7 @@ def read_calibration(path) -> Calibration:
     except OSError as exc:
         raise ResultsError(f"{path}: cannot be read as an HDF5 file ({exc})") from None
     with f:
-        kind = as_text(f.attrs["file_kind"]) if "file_kind" in f.attrs else None
+        kind = file_kind(f)
         if kind != "calibration":
             raise ResultsError(f"{path}: not a calibration file (file_kind {kind!r})")
         if "complete" not in f.attrs or int(np.asarray(f.attrs["complete"]).reshape(-1)[0]) != 1:

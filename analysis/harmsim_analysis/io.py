@@ -163,11 +163,16 @@ _OTHER_KINDS = {
 }
 
 
+def file_kind(f: h5py.File) -> str | None:
+    """The root attribute ``file_kind`` of a file harmsim wrote (``sweep``, ``sweep-shard``,
+    ``calibration``), or None: results files of ``harmsim run`` have none."""
+    return as_text(f.attrs["file_kind"]) if "file_kind" in f.attrs else None
+
+
 def _check_kind(f: h5py.File, path: str) -> None:
-    if "file_kind" not in f.attrs:
-        return  # results files have none
-    kind = as_text(f.attrs["file_kind"])
-    raise ResultsError(f"{path}: {_OTHER_KINDS.get(kind, f'not a results file (file_kind {kind!r})')}")
+    kind = file_kind(f)
+    if kind is not None:
+        raise ResultsError(f"{path}: {_OTHER_KINDS.get(kind, f'not a results file (file_kind {kind!r})')}")
 
 
 # --------------------------------------------------------------------------- metadata

@@ -33,6 +33,7 @@ from .io import (
     _select,
     as_text,
     as_texts,
+    file_kind,
 )
 
 #: Versions of the sweep layout (docs/output.md, "Sweep files") this package reads.
@@ -72,7 +73,7 @@ def open_sweep(path) -> Iterator[h5py.File]:
     except OSError as exc:
         raise ResultsError(f"{path}: cannot be read as an HDF5 file ({exc})") from None
     with f:
-        kind = as_text(f.attrs["file_kind"]) if "file_kind" in f.attrs else None
+        kind = file_kind(f)
         if kind is None or "sweep_id" not in f.attrs:
             raise ResultsError(f"{path}: not a sweep file (use harmsim_analysis.load for results.h5)")
         if kind == "sweep-shard":
