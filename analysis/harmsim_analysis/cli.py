@@ -80,10 +80,11 @@ def report_main(argv) -> int:
         return _fail(f"{args.output}: directory {out_dir} does not exist")
     from . import decision as _decision
 
-    if args.rank_by is not None and _decision.better_direction(args.rank_by) == "none":
-        return _fail(f"--rank-by {args.rank_by}: a count of activity, neither good nor bad in itself, cannot rank "
-                     "the policies; give a harm (such as violence_buyer) or a metric where more is better (such as "
-                     "victims_identified)")
+    if args.rank_by is not None:
+        try:
+            _decision.ranking_sign(args.rank_by)
+        except ValueError as exc:
+            return _fail(f"--rank-by {exc}")
 
     from .report import render_report, write_html
 

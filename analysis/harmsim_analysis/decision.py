@@ -91,6 +91,17 @@ def better_direction(metric: str, higher_is_better: Iterable[str] | None = None)
     return "none" if metric in NO_DIRECTION else "lower"
 
 
+def ranking_sign(metric: str, higher_is_better: Iterable[str] | None = None) -> float:
+    """1 if the lowest ``metric`` ranks best, −1 if the highest does; ``ValueError`` for a metric
+    with no better direction (:data:`NO_DIRECTION`), which cannot rank scenarios."""
+    direction = better_direction(metric, higher_is_better)
+    if direction == "none":
+        raise ValueError(f"{metric}: a count of activity with no better direction, neither good nor bad in itself, "
+                         "cannot rank the policies; give a harm (such as violence_buyer) or a metric where more is "
+                         "better (such as victims_identified)")
+    return 1.0 if direction == "lower" else -1.0
+
+
 def key_harms(metrics: Sequence[str]) -> list[str]:
     """The :data:`KEY_HARMS` a file has, in that order."""
     return [m for m in KEY_HARMS if m in metrics]
@@ -358,11 +369,7 @@ def acceptability(path, metric: str, baseline: str | None = None, scenarios=None
     per_scenario = {s: totals[s][metric] for s in chosen if metric in totals[s]}
     draws = read_draws(path)
     sims, basis, n = _samples(per_scenario, draws, n_sim, seed)
-    direction = better_direction(metric, higher_is_better)
-    if direction == "none":
-        raise ValueError(f"{metric} has no better direction (harmsim_analysis.NO_DIRECTION): rank by a harm, or "
-                         "by a metric where more is better (HIGHER_IS_BETTER)")
-    sign = 1.0 if direction == "lower" else -1.0
+    sign = ranking_sign(metric, higher_is_better)
     from scipy.stats import rankdata
 
     ranks = _average_ranks(sign * sims)  # 1 = best
