@@ -5,7 +5,6 @@
 // entrant inherits the past of a worker of her sector (inherit_history).
 #include <algorithm>
 #include <cmath>
-#include <limits>
 
 #include "core/memory.hpp"
 #include "model/simulation.hpp"
@@ -313,13 +312,10 @@ void Simulation::draw_history(std::uint32_t i, double t) {
   // moved along since decriminalisation: without the times of the policies
   // before, what came earlier is not known, and she is taken to have no such
   // past (the same draws, so nothing else of the run moves).
-  constexpr double kNotInForce = std::numeric_limits<double>::infinity();
-  const double decriminalized_from =
-      iv_.decriminalization.enabled ? report_time(iv_.decriminalization.start_day) : kNotInForce;
-  const double no_worker_arrests_from =
-      std::min(decriminalized_from, iv_.end_demand.enabled ? report_time(iv_.end_demand.start_day) : kNotInForce);
-  if (t >= decriminalized_from && ws.last_displaced[i] >= decriminalized_from) ws.last_displaced[i] = kNever;
-  if (t >= no_worker_arrests_from && ws.last_arrest[i] >= no_worker_arrests_from) ws.last_arrest[i] = kNever;
+  const double decriminalized_since = decriminalized_from();
+  const double no_worker_arrests_since = std::min(decriminalized_since, end_demand_from());
+  if (t >= decriminalized_since && ws.last_displaced[i] >= decriminalized_since) ws.last_displaced[i] = kNever;
+  if (t >= no_worker_arrests_since && ws.last_arrest[i] >= no_worker_arrests_since) ws.last_arrest[i] = kNever;
   ws.last_policed[i] = std::max({ws.last_arrest[i], ws.last_displaced[i], last_event(other)});
 
   // A debt owed at the start is partly repaid: repayment at a steady pace

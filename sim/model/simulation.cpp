@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace harmsim::model {
 
@@ -218,12 +219,13 @@ double Simulation::net_income_now(std::uint32_t w, double t) const {
   return income_now(w, t) * keep_share(world_.workers.hot[w]);
 }
 
-bool Simulation::decriminalized(double t) const {
-  return iv_.decriminalization.enabled && t >= report_time(iv_.decriminalization.start_day);
+double Simulation::decriminalized_from() const {
+  return iv_.decriminalization.enabled ? report_time(iv_.decriminalization.start_day)
+                                       : std::numeric_limits<double>::infinity();
 }
 
-bool Simulation::end_demand(double t) const {
-  return iv_.end_demand.enabled && t >= report_time(iv_.end_demand.start_day);
+double Simulation::end_demand_from() const {
+  return iv_.end_demand.enabled ? report_time(iv_.end_demand.start_day) : std::numeric_limits<double>::infinity();
 }
 
 double Simulation::stigma(double t) const {

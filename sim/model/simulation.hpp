@@ -189,7 +189,10 @@ class Simulation {
     return std::max(p_.operator_violence_per_year, p_.violence_per_year) / 365.0 * p_.quota_violence_multiplier;
   }
   [[nodiscard]] bool engaged(std::uint32_t w, double t) const { return world_.workers.hot[w].engaged_until > t; }
-  [[nodiscard]] bool decriminalized(double t) const;
+  [[nodiscard]] bool decriminalized(double t) const { return t >= decriminalized_from(); }
+  // Times the laws take effect (+inf for a law the scenario does not have).
+  [[nodiscard]] double decriminalized_from() const;
+  [[nodiscard]] double end_demand_from() const;
   [[nodiscard]] double stigma(double t) const;
 
   // Arrest of a worker and all its consequences (arrest.cpp); op is a
@@ -209,7 +212,7 @@ class Simulation {
   [[nodiscard]] const Operation& routine_policing() const { return routine_op_; }
   // Whether selling and buying are still policed as crimes at time t.
   [[nodiscard]] bool criminalized(double t) const { return !decriminalized(t); }
-  [[nodiscard]] bool end_demand(double t) const;
+  [[nodiscard]] bool end_demand(double t) const { return t >= end_demand_from(); }
   void arrest_exploiter(std::uint32_t e, const Operation& op, double t);
   // A victim identified by any route goes to services (arrest.cpp).
   // by_operation: found by a special operation (operation_* metrics).
