@@ -15,7 +15,7 @@
 // since the coarse ring has few slots whose tails stay in cache. A pop takes
 // the back of the sorted current bucket: O(1). When the current bucket runs
 // out, the next non-empty fine bucket is sorted (a few events: the width is
-// chosen so that fine buckets hold about kTargetPerBucket; up to 8 events
+// chosen so that fine buckets hold about kTargetPerBucket; up to 16 events
 // with distinct times are placed by counting the earlier times, with no
 // branch on the times to mispredict; other buckets are sorted by insertion,
 // or by a merge sort beyond 24 events); when the fine buckets run out, the
@@ -212,7 +212,7 @@ class EventQueue {
   static constexpr unsigned kMinFineShift = std::countr_zero(kMinFine), kMaxFineShift = std::countr_zero(kMaxFine);
   // Buckets of up to this many events are sorted by rank_sort(); of up to
   // kInsertionSortMax by insertion_sort(), larger ones by sort_stable().
-  static constexpr std::size_t kRankSortMax = 8;
+  static constexpr std::size_t kRankSortMax = 16;
   static constexpr std::size_t kInsertionSortMax = 24;
 
   // A coarse bucket: a chain of blocks from one pool, every block full but
@@ -345,7 +345,10 @@ class EventQueue {
           const std::size_t n = bucket.size();
           in_fine_ -= n;
           fine_opened_ += std::min(n, kFineReserve);
-          if (n <= kRankSortMax && rank_sort(bucket)) return;  // distinct times: it gives up on equal ones
+          // Distinct times (rank_sort() gives up on equal ones):
+          const bool sorted = n <= kRankSortMax / 2 ? rank_sort<kRankSortMax / 2>(bucket)
+                                                    : n <= kRankSortMax && rank_sort<kRankSortMax>(bucket);
+          if (sorted) return;
           current_.swap(bucket);
           break;
         }
@@ -404,28 +407,37 @@ class EventQueue {
     chain = Chain{};
   }
 
-  // Sorts a bucket of at most kRankSortMax events into current_ with no
-  // branch on their times: an event's place is the number of events of the
-  // bucket with an earlier time. Returns false, leaving both as they were,
-  // when two times are equal (their order is then that of the bucket).
+  // Sorts a bucket of at most kLanes events into current_ with no branch on
+  // their times: an event's place is the number of events of the bucket with
+  // an earlier time. The counts of all kLanes lanes go up together, in pairs
+  // (two doubles to an SSE2 register), one event of the bucket at a time, so
+  // the work grows with the events the bucket holds times kLanes / 2, not
+  // with kLanes squared: 8 lanes for up to 8 events, 16 beyond. (Counted
+  // for each event on its own over 16 padded times, buckets of 9 to 16
+  // events had been slower than insertion sort; docs/performance.md.)
+  // Returns false, leaving both as they were, when two times are equal
+  // (their order is then that of the bucket).
+  template <std::size_t kLanes>
   bool rank_sort(std::vector<Event>& bucket) noexcept {
+    typedef double Times __attribute__((vector_size(16)));         // two times: an SSE2 register
+    typedef std::int64_t Counts __attribute__((vector_size(16)));  // two counts
+    constexpr std::size_t kPairs = kLanes / 2;
     const std::size_t n = bucket.size();
+    assert(n <= kLanes);
     const Event* in = bucket.data();
-    double times[kRankSortMax];
-    for (std::size_t i = 0; i < kRankSortMax; ++i) times[i] = std::numeric_limits<double>::infinity();
-    for (std::size_t i = 0; i < n; ++i) times[i] = in[i].time;
-    std::uint32_t rank[kRankSortMax];
-    std::uint32_t seen = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      std::uint32_t r = 0;
-      for (std::size_t j = 0; j < kRankSortMax; ++j) r += times[j] < times[i] ? 1u : 0u;
-      rank[i] = r;
-      seen |= 1u << r;
+    Times times[kPairs] = {};  // lanes beyond n are never compared against
+    for (std::size_t i = 0; i < n; ++i) times[i / 2][i % 2] = in[i].time;
+    Counts earlier[kPairs] = {};
+    for (std::size_t j = 0; j < n; ++j) {
+      const Times t = {in[j].time, in[j].time};
+      for (std::size_t k = 0; k < kPairs; ++k) earlier[k] -= times[k] > t;  // a true lane is -1
     }
+    std::uint32_t seen = 0;
+    for (std::size_t i = 0; i < n; ++i) seen |= 1u << earlier[i / 2][i % 2];
     if (seen != (1u << n) - 1) [[unlikely]] return false;
     current_.resize(n);
     Event* out = current_.data() + n - 1;  // latest first
-    for (std::size_t i = 0; i < n; ++i) out[-static_cast<std::ptrdiff_t>(rank[i])] = in[i];
+    for (std::size_t i = 0; i < n; ++i) out[-static_cast<std::ptrdiff_t>(earlier[i / 2][i % 2])] = in[i];
     bucket.clear();
     return true;
   }
