@@ -60,6 +60,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
 #include <vector>
 
 #include "core/event.hpp"
@@ -79,7 +80,9 @@ class EventQueue {
   // Makes room for about `n` pending events, up to half of them in the far
   // future (a reservation: pages that are never used cost no memory).
   void reserve(std::size_t n) {
-    reserve_huge(blocks_, n / kBlockEvents + 2 * coarse_.size() + 16);
+    const std::size_t blocks = n / kBlockEvents + 2 * coarse_.size() + 16;
+    reserve_huge(pool_, blocks * kBlockEvents);
+    next_.reserve(blocks);
     far_.reserve(n / 2);
     current_.reserve(kFineReserve);
     reserve_huge(scratch_, n);
@@ -96,7 +99,8 @@ class EventQueue {
     current_.clear();
     for (std::vector<Event>& f : fine_) f.clear();
     for (Chain& c : coarse_) c = Chain{};
-    blocks_.clear();
+    pool_.clear();
+    next_.clear();
     free_ = kNil;
     far_.clear();
     set_geometry(fine_count(), coarse_.size(), 1.0, 0.0);
@@ -120,8 +124,8 @@ class EventQueue {
       ++in_fine_;
     } else if (f > cur_ && c < ring_end_) {
       Chain& chain = coarse_[static_cast<std::size_t>(c) & coarse_mask_];
-      if (chain.tail != kNil && chain.tail_count < kBlockEvents) [[likely]] {
-        blocks_[chain.tail].events[chain.tail_count++] = e;
+      if (chain.cursor % kBlockEvents != 0) [[likely]] {
+        pool_[chain.cursor++] = e;
         ++in_coarse_;
       } else {
         place(e, f);
@@ -183,7 +187,10 @@ class EventQueue {
 
  private:
   static constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
-  static constexpr std::uint32_t kBlockEvents = 63;  // 63 × 16 + 8 bytes: 1,016 bytes
+  static constexpr std::uint32_t kBlockEvents = 64;  // 1,024 bytes
+  // Blocks numbered by 32 bits and slots of the pool too: 2^26 blocks of
+  // 64 events (64 GB).
+  static constexpr std::uint32_t kMaxBlocks = std::uint32_t{1} << 26;
   static constexpr std::size_t kMinFine = 16, kMaxFine = 4096, kMinCoarse = 16;
   static constexpr std::size_t kMinBasis = 64;
   // Room in each fine bucket: in a steady stream the occupancy check keeps
@@ -215,21 +222,21 @@ class EventQueue {
   static constexpr std::size_t kRankSortMax = 16;
   static constexpr std::size_t kInsertionSortMax = 24;
 
-  // A coarse bucket: a chain of blocks from one pool, every block full but
-  // the tail, whose fill is kept in the chain (so that an append touches the
-  // chains, which stay in cache, and the one line it writes).
-  struct Block {
-    Event events[kBlockEvents];
-    std::uint32_t next;
-  };
+  // A coarse bucket: a chain of blocks of kBlockEvents events, block b at
+  // pool_[b × kBlockEvents], every block full but the tail. The chain keeps
+  // the slot of the pool its next event goes to: in the tail block, so a
+  // multiple of kBlockEvents only when the tail is full or there is none.
+  // An append reads the chain (8 bytes; the ring stays in cache) and writes
+  // the line it fills, with no look-up of the tail block or its fill.
   struct Chain {
-    std::uint32_t head = kNil;
-    std::uint32_t tail = kNil;
-    std::uint32_t tail_count = 0;
-    [[nodiscard]] std::uint32_t count_of(std::uint32_t block) const noexcept {
-      return block == tail ? tail_count : kBlockEvents;
-    }
+    std::uint32_t cursor = 0;
+    std::uint32_t head = kNil;  // kNil: no block
   };
+  [[nodiscard]] static std::uint32_t tail_of(const Chain& chain) noexcept { return (chain.cursor - 1) / kBlockEvents; }
+  // The events block `b` of the chain holds.
+  [[nodiscard]] static std::uint32_t count_of(const Chain& chain, std::uint32_t b) noexcept {
+    return b == tail_of(chain) ? chain.cursor - b * kBlockEvents : kBlockEvents;
+  }
 
   // Fine bucket of a time: floor((t - origin) / width), clamped so that it
   // is monotone in t and cannot overflow (times before the origin are "now").
@@ -273,25 +280,28 @@ class EventQueue {
   }
 
   void append(Chain& chain, const Event& e) {
-    if (chain.tail == kNil || chain.tail_count == kBlockEvents) {
+    if (chain.cursor % kBlockEvents == 0) {
       const std::uint32_t n = new_block();
-      if (chain.tail == kNil) chain.head = n;
-      else blocks_[chain.tail].next = n;
-      chain.tail = n;
-      chain.tail_count = 0;
+      if (chain.head == kNil)
+        chain.head = n;
+      else
+        next_[tail_of(chain)] = n;
+      chain.cursor = n * kBlockEvents;
     }
-    blocks_[chain.tail].events[chain.tail_count++] = e;
+    pool_[chain.cursor++] = e;
   }
 
   std::uint32_t new_block() {
     std::uint32_t n = free_;
     if (n != kNil) {
-      free_ = blocks_[n].next;
+      free_ = next_[n];
     } else {
-      n = static_cast<std::uint32_t>(blocks_.size());
-      blocks_.emplace_back();
+      n = static_cast<std::uint32_t>(next_.size());
+      if (n >= kMaxBlocks) throw std::length_error("event queue: more than 2^32 events pending in its coarse buckets");
+      next_.push_back(kNil);
+      pool_.resize(pool_.size() + kBlockEvents);
     }
-    blocks_[n].next = kNil;
+    next_[n] = kNil;
     return n;
   }
 
@@ -382,25 +392,25 @@ class EventQueue {
     cur_ = (active_ << fine_shift_) - 1;
     Chain& chain = coarse_[static_cast<std::size_t>(active_) & coarse_mask_];
     for (std::uint32_t b = chain.head; b != kNil;) {
-      Block& block = blocks_[b];
+      const std::uint32_t next = next_[b];
       // The blocks were written long ago and lie anywhere in the pool: the
       // next one is loaded while this one is spread.
-      if (block.next != kNil) {
-        const char* const next = reinterpret_cast<const char*>(&blocks_[block.next]);
-        for (std::size_t at = 0; at < sizeof(Block); at += 64) {
-          __builtin_prefetch(next + at);
-          asm volatile("" : : "r"(next + at));  // else GCC deletes a loop of nothing but prefetches
+      if (next != kNil) {
+        const char* const ahead = reinterpret_cast<const char*>(&pool_[std::size_t{next} * kBlockEvents]);
+        for (std::size_t at = 0; at < kBlockEvents * sizeof(Event); at += 64) {
+          __builtin_prefetch(ahead + at);
+          asm volatile("" : : "r"(ahead + at));  // else GCC deletes a loop of nothing but prefetches
         }
       }
-      const std::uint32_t count = chain.count_of(b);
+      const Event* const events = &pool_[std::size_t{b} * kBlockEvents];
+      const std::uint32_t count = count_of(chain, b);
       for (std::uint32_t i = 0; i < count; ++i) {
-        const Event& e = block.events[i];
+        const Event& e = events[i];
         fine_[static_cast<std::size_t>(fine_bucket_in_ring(e.time)) & fine_mask_].push_back(e);
       }
       in_coarse_ -= count;
       in_fine_ += count;
-      const std::uint32_t next = block.next;
-      block.next = free_;
+      next_[b] = free_;
       free_ = b;
       b = next;
     }
@@ -606,11 +616,14 @@ class EventQueue {
     current_.clear();
     take_fine(all);
     for (Chain& c : coarse_) {
-      for (std::uint32_t b = c.head; b != kNil; b = blocks_[b].next)
-        all.insert(all.end(), blocks_[b].events, blocks_[b].events + c.count_of(b));
+      for (std::uint32_t b = c.head; b != kNil; b = next_[b]) {
+        const Event* const events = &pool_[std::size_t{b} * kBlockEvents];
+        all.insert(all.end(), events, events + count_of(c, b));
+      }
       c = Chain{};
     }
-    blocks_.clear();
+    pool_.clear();
+    next_.clear();
     free_ = kNil;
     far_.drain([&all](const Event& e) { all.push_back(e); });
     const std::size_t n = all.size();
@@ -706,8 +719,9 @@ class EventQueue {
   std::vector<Event> current_;             // the opened fine bucket, latest first
   std::vector<std::vector<Event>> fine_;   // the fine buckets of the active coarse bucket
   std::vector<Chain> coarse_;              // the ring of coarse buckets
-  std::vector<Block> blocks_;              // the coarse buckets' storage
-  std::uint32_t free_ = kNil;              // free blocks, linked by Block::next
+  std::vector<Event> pool_;                // the coarse buckets' blocks of events
+  std::vector<std::uint32_t> next_;        // each block's next in its chain, or in the free list
+  std::uint32_t free_ = kNil;              // free blocks, linked by next_
   EventHeap far_;                          // events beyond the coarse ring
   std::vector<Event> scratch_;             // reused by rebuild(), refine() and sort_stable()
   std::vector<Time> times_;                // reused by rebuild()
