@@ -191,9 +191,10 @@ class EventQueue {
  private:
   static constexpr std::uint32_t kNil = std::numeric_limits<std::uint32_t>::max();
   static constexpr std::uint32_t kBlockEvents = 64;  // 1,024 bytes
-  // Blocks numbered by 32 bits and slots of the pool too: 2^26 blocks of
-  // 64 events (64 GB).
-  static constexpr std::uint32_t kMaxBlocks = std::uint32_t{1} << 26;
+  // Blocks are numbered, and the pool's slots counted, in 32 bits: a chain's
+  // cursor, one past its tail block when that is full, stays below 2^32
+  // with fewer than 2^26 blocks of 64 events (64 GB of them).
+  static constexpr std::uint32_t kMaxBlocks = (std::uint32_t{1} << 26) - 1;
   static constexpr std::size_t kMinFine = 16, kMaxFine = 4096, kMinCoarse = 16;
   static constexpr std::size_t kMinBasis = 64;
   // Room in each fine bucket: in a steady stream the occupancy check keeps
@@ -301,7 +302,8 @@ class EventQueue {
       free_ = next_[n];
     } else {
       n = static_cast<std::uint32_t>(next_.size());
-      if (n >= kMaxBlocks) throw std::length_error("event queue: more than 2^32 events pending in its coarse buckets");
+      if (n >= kMaxBlocks)
+        throw std::length_error("event queue: more than 4.29 billion events pending in its coarse buckets");
       next_.push_back(kNil);
       pool_.resize(pool_.size() + kBlockEvents);
     }
