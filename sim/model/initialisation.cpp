@@ -11,6 +11,14 @@
 
 namespace harmsim::model {
 
+namespace {
+// Rates per day of a police process under criminalised policing, end demand
+// and decriminalisation (draw_history).
+struct PoliceRates {
+  double criminalised, end_demand, decriminalized;
+};
+}  // namespace
+
 void Workers::resize(std::size_t n) {
   WorkerHot vacant{};
   vacant.status = Status::Exited;
@@ -237,6 +245,31 @@ void Simulation::draw_history(std::uint32_t i, double t) {
   auto last_event = [&](double rate) {
     return rate > 0.0 ? static_cast<float>(t - rng_.exponential(rate)) : kNever;
   };
+  // The same for a police process whose rate the law sets: an entrant after
+  // decriminalisation or end demand began looks back over the time since
+  // (at the rate of the law in force then: decriminalisation where both
+  // are) and, beyond it, criminalised policing. One unit exponential E is
+  // spent over the stretches back from t, each taking its rate times its
+  // length of E, and the event lies in the stretch where E runs out. Before
+  // any change of law it is last_event(criminalised), draw for draw.
+  const double decriminalized_since = decriminalized_from(), end_demand_since = end_demand_from();
+  auto last_police_event = [&](const PoliceRates& r) {
+    const bool decriminalized_before = decriminalized_since < t, end_demand_before = end_demand_since < t;
+    if (!decriminalized_before && !end_demand_before) return last_event(r.criminalised);
+    if (!(r.criminalised > 0.0 || (end_demand_before && r.end_demand > 0.0) ||
+          (decriminalized_before && r.decriminalized > 0.0)))
+      return kNever;
+    double e = rng_.unit_exponential();
+    for (double upper = t;;) {
+      const bool decriminalized = upper > decriminalized_since, end_demand = upper > end_demand_since;
+      const double rate = decriminalized ? r.decriminalized : end_demand ? r.end_demand : r.criminalised;
+      if (!decriminalized && !end_demand) return rate > 0.0 ? static_cast<float>(upper - e / rate) : kNever;
+      const double lower = decriminalized ? decriminalized_since : end_demand_since;
+      if (rate * (upper - lower) >= e) return static_cast<float>(upper - e / rate);
+      e -= rate * (upper - lower);
+      upper = lower;
+    }
+  };
 
   // Routine police contacts per day of her sector and area, and housing: the
   // steady state of losing it (in the background and through arrests) and
@@ -282,11 +315,20 @@ void Simulation::draw_history(std::uint32_t i, double t) {
     const bool quota_unmet = gross < p_.quota_share_of_need * p_.income_need_30d;
     exploiter_rate = exploiter_violence_base(h) * (quota_unmet ? p_.quota_violence_multiplier : 1.0);
   }
-  const double arrest = p_.arrest_per_contact;
-  const double police_rate = contacts * (arrest * p_.police_violence + (1.0 - arrest) * p_.coercion_per_contact);
+  // Police contacts under the three laws (policing.cpp, police_contact):
+  // criminalised, an arrest or else a citation, and on any contact a
+  // move-along, condoms taken, coercion; under end demand no arrest or
+  // citation of hers; decriminalised, fewer contacts and only coercion,
+  // less often.
+  const double arrest = p_.arrest_per_contact, coercion = p_.coercion_per_contact;
+  const double decriminalized_contacts = contacts * iv_.decriminalization.police_contact_share;
+  const double decriminalized_coercion =
+      decriminalized_contacts * coercion * iv_.decriminalization.police_coercion_share;
+  const PoliceRates police_violence{contacts * (arrest * p_.police_violence + (1.0 - arrest) * coercion),
+                                    contacts * coercion, decriminalized_coercion};
   ws.last_violence[static_cast<int>(Perpetrator::Buyer)][i] = last_event(buyer_rate);
   ws.last_violence[static_cast<int>(Perpetrator::Exploiter)][i] = last_event(exploiter_rate);
-  ws.last_violence[static_cast<int>(Perpetrator::Police)][i] = last_event(police_rate);
+  ws.last_violence[static_cast<int>(Perpetrator::Police)][i] = last_police_event(police_violence);
   ws.hot[i].violence_last = std::max({ws.last_violence[0][i], ws.last_violence[1][i], ws.last_violence[2][i]});
 
   // Condomless sex, with buyers who push for it and while police have left
@@ -302,21 +344,14 @@ void Simulation::draw_history(std::uint32_t i, double t) {
   h.last_condomless = last_event(condomless_rate);
 
   // Police actions: arrests, move-alongs (street) and the others.
-  ws.last_arrest[i] = last_event(contacts * arrest);
-  ws.last_displaced[i] = street ? last_event(contacts * (1.0 - arrest) * p_.move_along_per_contact) : kNever;
-  const double other = contacts * (1.0 - arrest) *
-                       (1.0 - (1.0 - p_.citation_per_contact) * (1.0 - p_.condom_confiscation_per_contact) *
-                                  (1.0 - p_.coercion_per_contact));
-  // An entrant (inherit_history found no worker like her to take a past
-  // from) was not arrested since decriminalisation or end demand began, nor
-  // moved along since decriminalisation: without the times of the policies
-  // before, what came earlier is not known, and she is taken to have no such
-  // past (the same draws, so nothing else of the run moves).
-  const double decriminalized_since = decriminalized_from();
-  const double no_worker_arrests_since = std::min(decriminalized_since, end_demand_from());
-  if (t >= decriminalized_since && ws.last_displaced[i] >= decriminalized_since) ws.last_displaced[i] = kNever;
-  if (t >= no_worker_arrests_since && ws.last_arrest[i] >= no_worker_arrests_since) ws.last_arrest[i] = kNever;
-  ws.last_policed[i] = std::max({ws.last_arrest[i], ws.last_displaced[i], last_event(other)});
+  const double move_along = p_.move_along_per_contact, confiscation = p_.condom_confiscation_per_contact;
+  ws.last_arrest[i] = last_police_event({contacts * arrest, 0.0, 0.0});
+  ws.last_displaced[i] =
+      street ? last_police_event({contacts * (1.0 - arrest) * move_along, contacts * move_along, 0.0}) : kNever;
+  const PoliceRates other{
+      contacts * (1.0 - arrest) * (1.0 - (1.0 - p_.citation_per_contact) * (1.0 - confiscation) * (1.0 - coercion)),
+      contacts * (1.0 - (1.0 - confiscation) * (1.0 - coercion)), decriminalized_coercion};
+  ws.last_policed[i] = std::max({ws.last_arrest[i], ws.last_displaced[i], last_police_event(other)});
 
   // A debt owed at the start is partly repaid: repayment at a steady pace
   // leaves a uniformly distributed remainder.

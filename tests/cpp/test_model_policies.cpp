@@ -311,6 +311,58 @@ TEST_CASE("an entrant under decriminalisation or end demand brings no arrest fro
   if (decriminalisation) CHECK(displaced_since == 0);
 }
 
+TEST_CASE("an entrant's past after decriminalisation or end demand began holds only what police still do under it",
+          "[model][decriminalization][end_demand]") {
+  // The world of the test above: entrants who find no worker of their traits
+  // draw their past from the model's rates. Here every arrest is violent and
+  // every other contact without arrest a citation at most, which neither law
+  // keeps (no move-alongs, condoms taken or coercion). Police violence and
+  // police actions after the law began could then only have come from the
+  // criminalised rates of before; the loop of the run makes none.
+  Params p = quiet_world();
+  p.workers = 6;
+  p.buyers = 200;
+  p.drug_use_share_street = 0.5;
+  p.contacts_per_year_street = 365;
+  p.arrest_per_contact = 0.5;
+  p.police_violence = 1.0;
+  p.citation_per_contact = 0.5;
+  p.coercion_per_contact = 0.0;
+  p.condom_confiscation_per_contact = 0.0;
+  p.move_along_per_contact = 0.0;
+  p.exit_per_year = 50;
+  p.entry_delay_days = 1;
+  Interventions iv;
+  const bool decriminalisation = GENERATE(true, false);
+  CAPTURE(decriminalisation);
+  if (decriminalisation) {
+    iv.decriminalization.enabled = true;
+    iv.decriminalization.start_day = 10;
+  } else {
+    iv.end_demand.enabled = true;
+    iv.end_demand.start_day = 10;
+  }
+  Simulation sim(p, iv, 78);
+  sim.advance_to(sim.report_time(200));
+  CHECK(sim.recorder().total(Metric::entries) > 50);
+  const auto since = static_cast<float>(sim.report_time(10));
+  const Workers& ws = sim.world().workers;
+  std::size_t active = 0, hurt_since = 0, policed_since = 0, arrested_before = 0;
+  for (std::uint32_t w = 0; w < ws.size(); ++w) {
+    hurt_since += ws.last_violence[static_cast<int>(Perpetrator::Police)][w] >= since ? 1 : 0;
+    policed_since += ws.last_policed[w] >= since ? 1 : 0;
+    if (ws.hot[w].status != Status::Active) continue;
+    ++active;
+    arrested_before += ws.last_arrest[w] > kNever ? 1 : 0;
+  }
+  CHECK(hurt_since == 0);
+  CHECK(policed_since == 0);
+  // What came before the law is kept, at the criminalised rates: an arrest
+  // every other day.
+  REQUIRE(active > 0);
+  CHECK(arrested_before == active);
+}
+
 TEST_CASE("outreach raises the trust of those it contacts; trusting victims disclose more; identified victims leave "
           "control",
           "[model][outreach]") {
