@@ -213,7 +213,7 @@ class EventQueue {
   // occupancy, whichever come first: at least this many, and at least an
   // eighth of the pending events (open_next()). Wherever buckets hold more
   // than one event on average the events come first, so at the target a
-  // check comes about every 4,096 / 6 visits; the visits count only where
+  // check comes about every 4,096 / 8 visits; the visits count only where
   // buckets are mostly empty. Counted in visits alone, a stream that turned
   // much denser waited 4,096 buckets of (say) a hundred events each.
   static constexpr std::uint64_t kCheckEvery = 4096;
@@ -303,7 +303,7 @@ class EventQueue {
     } else {
       n = static_cast<std::uint32_t>(next_.size());
       if (n >= kMaxBlocks)
-        throw std::length_error("event queue: more than 4.29 billion events pending in its coarse buckets");
+        throw std::length_error("event queue: its coarse buckets need more than 2^26 - 1 blocks of 64 events");
       next_.push_back(kNil);
       pool_.resize(pool_.size() + kBlockEvents);
     }
@@ -430,7 +430,7 @@ class EventQueue {
   // (two doubles to an SSE2 register), one event of the bucket at a time, so
   // the work grows with the events the bucket holds times kLanes / 2, not
   // with kLanes squared: 8 lanes for up to 8 events, 12 for up to 12, 16
-  // beyond (a 12-lane step: PHOLD 0.56 ns an event faster). (Counted
+  // beyond (a 12-lane step: PHOLD 0.58 ns an event faster). (Counted
   // for each event on its own over 16 padded times, buckets of 9 to 16
   // events had been slower than insertion sort; docs/performance.md.)
   // Returns false, leaving both as they were, when two times are equal
@@ -439,11 +439,12 @@ class EventQueue {
   bool rank_sort(std::vector<Event>& bucket) noexcept {
     typedef double Times __attribute__((vector_size(16)));         // two times: an SSE2 register
     typedef std::int64_t Counts __attribute__((vector_size(16)));  // two counts
+    static_assert(kLanes % 2 == 0 && kLanes <= 16, "lanes in pairs, at most 16: the check below takes a bit per count");
     constexpr std::size_t kPairs = kLanes / 2;
     const std::size_t n = bucket.size();
     assert(n <= kLanes);
     const Event* in = bucket.data();
-    Times times[kPairs] = {};  // lanes beyond n are never compared against
+    Times times[kPairs] = {};  // lanes beyond n are compared, but their counts are never read
     for (std::size_t i = 0; i < n; ++i) times[i / 2][i % 2] = in[i].time;
     Counts earlier[kPairs] = {};
     for (std::size_t j = 0; j < n; ++j) {
