@@ -7,17 +7,10 @@
 #include <cmath>
 
 #include "core/memory.hpp"
+#include "model/police_history.hpp"
 #include "model/simulation.hpp"
 
 namespace harmsim::model {
-
-namespace {
-// Rates per day of a police process under criminalised policing, end demand
-// and decriminalisation (draw_history).
-struct PoliceRates {
-  double criminalised, end_demand, decriminalized;
-};
-}  // namespace
 
 void Workers::resize(std::size_t n) {
   WorkerHot vacant{};
@@ -246,12 +239,10 @@ void Simulation::draw_history(std::uint32_t i, double t) {
     return rate > 0.0 ? static_cast<float>(t - rng_.exponential(rate)) : kNever;
   };
   // The same for a police process whose rate the law sets: an entrant after
-  // decriminalisation or end demand began looks back over the time since
-  // (at the rate of the law in force then: decriminalisation where both
-  // are) and, beyond it, criminalised policing. One unit exponential E is
-  // spent over the stretches back from t, each taking its rate times its
-  // length of E, and the event lies in the stretch where E runs out. Before
-  // any change of law it is last_event(criminalised), draw for draw.
+  // decriminalisation or end demand began looks back at the rates of the
+  // laws in force since, and of criminalised policing before
+  // (police_history.hpp). Before any change of law it is
+  // last_event(criminalised), draw for draw.
   const double decriminalized_since = decriminalized_from(), end_demand_since = end_demand_from();
   auto last_police_event = [&](const PoliceRates& r) {
     const bool decriminalized_before = decriminalized_since < t, end_demand_before = end_demand_since < t;
@@ -259,16 +250,7 @@ void Simulation::draw_history(std::uint32_t i, double t) {
     if (!(r.criminalised > 0.0 || (end_demand_before && r.end_demand > 0.0) ||
           (decriminalized_before && r.decriminalized > 0.0)))
       return kNever;
-    double e = rng_.unit_exponential();
-    for (double upper = t;;) {
-      const bool decriminalized = upper > decriminalized_since, end_demand = upper > end_demand_since;
-      const double rate = decriminalized ? r.decriminalized : end_demand ? r.end_demand : r.criminalised;
-      if (!decriminalized && !end_demand) return rate > 0.0 ? static_cast<float>(upper - e / rate) : kNever;
-      const double lower = decriminalized ? decriminalized_since : end_demand_since;
-      if (rate * (upper - lower) >= e) return static_cast<float>(upper - e / rate);
-      e -= rate * (upper - lower);
-      upper = lower;
-    }
+    return last_event_across_laws(t, rng_.unit_exponential(), r, decriminalized_since, end_demand_since);
   };
 
   // Routine police contacts per day of her sector and area, and housing: the
@@ -316,10 +298,10 @@ void Simulation::draw_history(std::uint32_t i, double t) {
     exploiter_rate = exploiter_violence_base(h) * (quota_unmet ? p_.quota_violence_multiplier : 1.0);
   }
   // Police contacts under the three laws (policing.cpp, police_contact):
-  // criminalised, an arrest or else a citation, and on any contact a
-  // move-along, condoms taken, coercion; under end demand no arrest or
-  // citation of hers; decriminalised, fewer contacts and only coercion,
-  // less often.
+  // criminalised, an arrest or else a citation, and on any contact without
+  // arrest a move-along, condoms taken, coercion; under end demand no arrest
+  // or citation of hers, and the others on every contact; decriminalised,
+  // fewer contacts and only coercion, less often.
   const double arrest = p_.arrest_per_contact, coercion = p_.coercion_per_contact;
   const double decriminalized_contacts = contacts * iv_.decriminalization.police_contact_share;
   const double decriminalized_coercion =

@@ -8,9 +8,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <vector>
 
 #include "core/rng.hpp"
+#include "model/police_history.hpp"
 #include "model_test_world.hpp"
 #include "policy/street_sting.hpp"
 
@@ -311,11 +313,62 @@ TEST_CASE("an entrant under decriminalisation or end demand brings no arrest fro
   if (decriminalisation) CHECK(displaced_since == 0);
 }
 
+TEST_CASE("the last police event of a drawn past is spent back over the laws in force, at each law's rate",
+          "[model][decriminalization][end_demand][initialisation]") {
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  const double t = 30.0;
+  SECTION("no change of law: t - e / rate, as a past has always been drawn") {
+    const PoliceRates r{0.7, 0.1, 0.2};
+    CHECK(last_event_across_laws(t, 1.3, r, kInf, kInf) == static_cast<float>(t - 1.3 / 0.7));
+    CHECK(last_event_across_laws(t, 1.3, r, t, t) == static_cast<float>(t - 1.3 / 0.7));  // not yet in force
+    CHECK(last_event_across_laws(t, 1.3, PoliceRates{}, kInf, kInf) == kNever);
+  }
+  SECTION("decriminalised since day 10: its rate back to day 10, criminalised before") {
+    const PoliceRates r{2.0, 0.0, 0.05};  // 20 days at 0.05 use up 1.0 of e
+    CHECK(last_event_across_laws(t, 0.5, r, 10.0, kInf) == static_cast<float>(t - 0.5 / 0.05));
+    CHECK(last_event_across_laws(t, 1.6, r, 10.0, kInf) == static_cast<float>(10.0 - 0.6 / 2.0));
+    // Nothing since the law: what came before it is kept.
+    CHECK(last_event_across_laws(t, 1.6, PoliceRates{2.0, 0.0, 0.0}, 10.0, kInf) ==
+          static_cast<float>(10.0 - 1.6 / 2.0));
+    CHECK(last_event_across_laws(t, 0.0, PoliceRates{2.0, 0.0, 0.0}, 10.0, kInf) == 10.0f);  // not NaN
+    CHECK(last_event_across_laws(t, 1.6, PoliceRates{}, 10.0, kInf) == kNever);
+  }
+  SECTION("both laws: decriminalisation wherever it is in force") {
+    const PoliceRates r{1.0, 0.1, 0.01};
+    // End demand from day 10, decriminalisation from day 20: 10 days at 0.01
+    // (0.1 of e), 10 at 0.1 (1.0), then criminalised.
+    CHECK(last_event_across_laws(t, 0.05, r, 20.0, 10.0) == static_cast<float>(t - 0.05 / 0.01));
+    CHECK(last_event_across_laws(t, 0.6, r, 20.0, 10.0) == static_cast<float>(20.0 - 0.5 / 0.1));
+    CHECK(last_event_across_laws(t, 1.6, r, 20.0, 10.0) == static_cast<float>(10.0 - 0.5 / 1.0));
+    // Decriminalisation from day 10, end demand from day 20: end demand's
+    // rate never applies.
+    CHECK(last_event_across_laws(t, 0.1, r, 10.0, 20.0) == static_cast<float>(t - 0.1 / 0.01));
+    CHECK(last_event_across_laws(t, 0.7, r, 10.0, 20.0) == static_cast<float>(10.0 - 0.5 / 1.0));
+  }
+  SECTION("with e ~ Exp(1), the event falls after the change with probability 1 - exp(-rate x time since)") {
+    harmsim::core::Rng rng(20261201);
+    const PoliceRates r{2.0, 0.0, 0.1};  // 1 - exp(-0.1 x 5) = 0.3935
+    constexpr int kDraws = 100000;
+    int after = 0;
+    double gap_before = 0.0;
+    for (int k = 0; k < kDraws; ++k) {
+      const float x = last_event_across_laws(t, rng.unit_exponential(), r, 25.0, kInf);
+      if (x >= 25.0f)
+        ++after;
+      else
+        gap_before += 25.0 - x;
+    }
+    // sd of the share about 0.0015; of the mean gap (1 / 2) about 0.002.
+    CHECK(static_cast<double>(after) / kDraws == Approx(1.0 - std::exp(-0.5)).margin(0.008));
+    CHECK(gap_before / (kDraws - after) == Approx(0.5).margin(0.01));
+  }
+}
+
 TEST_CASE("an entrant's past after decriminalisation or end demand began holds only what police still do under it",
           "[model][decriminalization][end_demand]") {
   // The world of the test above: entrants who find no worker of their traits
   // draw their past from the model's rates. Here every arrest is violent and
-  // every other contact without arrest a citation at most, which neither law
+  // a contact without arrest ends at most in a citation, which neither law
   // keeps (no move-alongs, condoms taken or coercion). Police violence and
   // police actions after the law began could then only have come from the
   // criminalised rates of before; the loop of the run makes none.
