@@ -274,12 +274,12 @@ TEST_CASE("under decriminalisation no worker or buyer is arrested from its start
   CHECK(r.total(Metric::arrests_exploiter) - exploiters_before > 50);
 }
 
-TEST_CASE("an entrant under decriminalisation or end demand brings no arrest from after its start into her past",
-          "[model][decriminalization][end_demand]") {
-  // Six workers, half of them drug users, leaving about weekly: an entrant
-  // often finds no worker of her traits to take a past from and draws one
-  // from the steady state of criminalised policing, here a contact a day and
-  // an arrest at every other one.
+namespace {
+// Six workers, half of them drug users, leaving about weekly: an entrant
+// often finds no worker of her traits to take a past from and draws one
+// from the model's rates (draw_history), here a contact a day and an arrest
+// at every other one.
+Params donorless_entrants_world() {
   Params p = quiet_world();
   p.workers = 6;
   p.buyers = 200;
@@ -288,16 +288,29 @@ TEST_CASE("an entrant under decriminalisation or end demand brings no arrest fro
   p.arrest_per_contact = 0.5;
   p.exit_per_year = 50;
   p.entry_delay_days = 1;
+  return p;
+}
+// Decriminalisation, or else end demand (buying is a crime, selling is not:
+// move-alongs go on), from day 10.
+Interventions law_from_day_10(bool decriminalisation) {
   Interventions iv;
-  const bool decriminalisation = GENERATE(true, false);
-  CAPTURE(decriminalisation);
   if (decriminalisation) {
     iv.decriminalization.enabled = true;
     iv.decriminalization.start_day = 10;
   } else {
-    iv.end_demand.enabled = true;  // buying is a crime, selling is not: move-alongs go on
+    iv.end_demand.enabled = true;
     iv.end_demand.start_day = 10;
   }
+  return iv;
+}
+}  // namespace
+
+TEST_CASE("an entrant under decriminalisation or end demand brings no arrest from after its start into her past",
+          "[model][decriminalization][end_demand]") {
+  const Params p = donorless_entrants_world();
+  const bool decriminalisation = GENERATE(true, false);
+  CAPTURE(decriminalisation);
+  const Interventions iv = law_from_day_10(decriminalisation);
   Simulation sim(p, iv, 77);
   sim.advance_to(sim.report_time(200));
   const Recorder& r = sim.recorder();
@@ -366,35 +379,21 @@ TEST_CASE("the last police event of a drawn past is spent back over the laws in 
 
 TEST_CASE("an entrant's past after decriminalisation or end demand began holds only what police still do under it",
           "[model][decriminalization][end_demand]") {
-  // The world of the test above: entrants who find no worker of their traits
-  // draw their past from the model's rates. Here every arrest is violent and
-  // a contact without arrest ends at most in a citation, which neither law
-  // keeps (no move-alongs, condoms taken or coercion). Police violence and
-  // police actions after the law began could then only have come from the
+  // Entrants who find no worker of their traits draw their past from the
+  // model's rates. Here every arrest is violent and a contact without
+  // arrest ends at most in a citation, which neither law keeps (no
+  // move-alongs, condoms taken or coercion). Police violence and police
+  // actions after the law began could then only have come from the
   // criminalised rates of before; the loop of the run makes none.
-  Params p = quiet_world();
-  p.workers = 6;
-  p.buyers = 200;
-  p.drug_use_share_street = 0.5;
-  p.contacts_per_year_street = 365;
-  p.arrest_per_contact = 0.5;
+  Params p = donorless_entrants_world();
   p.police_violence = 1.0;
   p.citation_per_contact = 0.5;
   p.coercion_per_contact = 0.0;
   p.condom_confiscation_per_contact = 0.0;
   p.move_along_per_contact = 0.0;
-  p.exit_per_year = 50;
-  p.entry_delay_days = 1;
-  Interventions iv;
   const bool decriminalisation = GENERATE(true, false);
   CAPTURE(decriminalisation);
-  if (decriminalisation) {
-    iv.decriminalization.enabled = true;
-    iv.decriminalization.start_day = 10;
-  } else {
-    iv.end_demand.enabled = true;
-    iv.end_demand.start_day = 10;
-  }
+  const Interventions iv = law_from_day_10(decriminalisation);
   Simulation sim(p, iv, 78);
   sim.advance_to(sim.report_time(200));
   CHECK(sim.recorder().total(Metric::entries) > 50);
