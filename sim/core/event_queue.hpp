@@ -237,6 +237,8 @@ class EventQueue {
     std::uint32_t cursor = 0;
     std::uint32_t head = kNil;  // kNil: no block
   };
+  // The first event of block b.
+  [[nodiscard]] const Event* block(std::uint32_t b) const noexcept { return &pool_[std::size_t{b} * kBlockEvents]; }
   [[nodiscard]] static std::uint32_t tail_of(const Chain& chain) noexcept { return (chain.cursor - 1) / kBlockEvents; }
   // The events block `b` of the chain holds.
   [[nodiscard]] static std::uint32_t count_of(const Chain& chain, std::uint32_t b) noexcept {
@@ -403,13 +405,13 @@ class EventQueue {
       // The blocks were written long ago and lie anywhere in the pool: the
       // next one is loaded while this one is spread.
       if (next != kNil) {
-        const char* const ahead = reinterpret_cast<const char*>(&pool_[std::size_t{next} * kBlockEvents]);
+        const char* const ahead = reinterpret_cast<const char*>(block(next));
         for (std::size_t at = 0; at < kBlockEvents * sizeof(Event); at += 64) {
           __builtin_prefetch(ahead + at);
           asm volatile("" : : "r"(ahead + at));  // else GCC deletes a loop of nothing but prefetches
         }
       }
-      const Event* const events = &pool_[std::size_t{b} * kBlockEvents];
+      const Event* const events = block(b);
       const std::uint32_t count = count_of(chain, b);
       for (std::uint32_t i = 0; i < count; ++i) {
         const Event& e = events[i];
@@ -625,10 +627,8 @@ class EventQueue {
     current_.clear();
     take_fine(all);
     for (Chain& c : coarse_) {
-      for (std::uint32_t b = c.head; b != kNil; b = next_[b]) {
-        const Event* const events = &pool_[std::size_t{b} * kBlockEvents];
-        all.insert(all.end(), events, events + count_of(c, b));
-      }
+      for (std::uint32_t b = c.head; b != kNil; b = next_[b])
+        all.insert(all.end(), block(b), block(b) + count_of(c, b));
       c = Chain{};
     }
     pool_.clear();

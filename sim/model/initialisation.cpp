@@ -241,16 +241,15 @@ void Simulation::draw_history(std::uint32_t i, double t) {
   // The same for a police process whose rate the law sets: an entrant after
   // decriminalisation or end demand began looks back at the rates of the
   // laws in force since, and of criminalised policing before
-  // (police_history.hpp). Before any change of law it is
-  // last_event(criminalised), draw for draw.
+  // (police_history.hpp). A draw only where some rate of her past is
+  // positive: before any change of law, last_event(criminalised), draw for
+  // draw.
   const double decriminalized_since = decriminalized_from(), end_demand_since = end_demand_from();
   auto last_police_event = [&](const PoliceRates& r) {
-    const bool decriminalized_before = decriminalized_since < t, end_demand_before = end_demand_since < t;
-    if (!decriminalized_before && !end_demand_before) return last_event(r.criminalised);
-    if (!(r.criminalised > 0.0 || (end_demand_before && r.end_demand > 0.0) ||
-          (decriminalized_before && r.decriminalized > 0.0)))
-      return kNever;
-    return last_event_across_laws(t, rng_.unit_exponential(), r, decriminalized_since, end_demand_since);
+    const bool drawn = r.criminalised > 0.0 || (end_demand_since < t && r.end_demand > 0.0) ||
+                       (decriminalized_since < t && r.decriminalized > 0.0);
+    return drawn ? last_event_across_laws(t, rng_.unit_exponential(), r, decriminalized_since, end_demand_since)
+                 : kNever;
   };
 
   // Routine police contacts per day of her sector and area, and housing: the

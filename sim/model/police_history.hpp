@@ -2,8 +2,6 @@
 // The last police event of a worker's drawn past when the law changed
 // before she entered (draw_history, initialisation.cpp; docs/model.md,
 // "Entrants' past").
-#include <limits>
-
 #include "model/world.hpp"
 
 namespace harmsim::model {
