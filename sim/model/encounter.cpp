@@ -100,8 +100,6 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
       pick(online, offline_screening + p_.online_screening_gain * (1.0 - offline_screening), offline_screening);
   if (violent && rng_.uniform() < screening) return;  // refused after screening
 
-  const std::size_t cell = cell_of(w), community = community_of(w);
-  recorder_.add(Metric::encounters, cell, community);
   if (violent) {
     // A wary street worker works out of sight, away from the peers who would
     // otherwise protect her (Platt et al. 2018: policing disrupts peer support).
@@ -124,9 +122,8 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
     if (h.condoms_back > t) condomless = std::max(condomless, p_.no_condom_condomless);
     else h.flags &= static_cast<std::uint8_t>(~worker_flag::kNoCondoms);
   }
-  // Counted as 0 or 1: adding 0.0 leaves a count as it was.
   const bool condomless_act = condom_draw < condomless;
-  recorder_.add(Metric::condomless_acts, cell, community, condomless_act ? 1.0 : 0.0);
+  recorder_.count_encounter(pair_of(h), condomless_act);
   h.last_condomless = condomless_act ? static_cast<float>(t) : h.last_condomless;
 
   const double price = p_.price * std::max(0.5, 1.0 - p_.heat_price_drop * heat);
@@ -141,7 +138,7 @@ void Simulation::on_encounter(std::uint32_t w, double t) {
     if (debt <= 0.0f) {
       debt = 0.0f;
       h.flags &= static_cast<std::uint8_t>(~worker_flag::kInDebt);
-      recorder_.add(Metric::debts_repaid, cell, community);
+      count(Metric::debts_repaid, w);
     }
   }
 }

@@ -86,15 +86,7 @@ void Simulation::sample_day(std::size_t report_day, double t) {
                                ((8u | (static_cast<std::uint32_t>(isolated) << 4) |
                                  (static_cast<std::uint32_t>(away) << 8)) &
                                 street_mask);
-    // Her pair, (cell - 1) × communities + community: the cell's area kind is
-    // its last term (cell_stratum), so the area's part, kind × communities +
-    // community, comes from area_pair_ and the rest from her cell in a
-    // central area.
-    const std::size_t pair =
-        (cell_stratum(static_cast<unsigned>(h.sector), (h.flags & worker_flag::kUndocumented) != 0,
-                      (h.flags & worker_flag::kMinor) != 0, 0) -
-         1) * communities +
-        area_pair_[h.area];
+    const std::size_t pair = pair_of(h);
     add_bits(&counts[(w % kTallyCopies) * copy_size + pair * kLanes], bits);
     pairs[pair * kFields + kIncome] += static_cast<double>(h.income) * decay * keep_share(h);
   });

@@ -258,6 +258,17 @@ class Simulation {
   [[nodiscard]] std::size_t community_of(std::uint32_t w) const {
     return world_.areas.community[world_.workers.hot[w].area];
   }
+  // Her (cell, community) pair, (cell - 1) × communities + community: the
+  // cell's area kind is its last term (cell_stratum), so the area's part,
+  // kind × communities + community, comes from area_pair_ and the rest from
+  // her cell in a central area.
+  [[nodiscard]] std::size_t pair_of(const WorkerHot& h) const {
+    return (cell_stratum(static_cast<unsigned>(h.sector), (h.flags & worker_flag::kUndocumented) != 0,
+                         (h.flags & worker_flag::kMinor) != 0, 0) -
+            1) *
+               recorder_.communities() +
+           area_pair_[h.area];
+  }
   void count(Metric m, std::uint32_t w, double v = 1.0) { recorder_.add(m, cell_of(w), community_of(w), v); }
   void count_global(Metric m, double v = 1.0) { recorder_.add_global(m, v); }
 
@@ -366,7 +377,7 @@ class Simulation {
   static constexpr std::size_t kTallyFields = 10;
   static constexpr std::size_t kTallyLanes = 9;
   static constexpr std::size_t kTallyCopies = 2;
-  std::vector<std::uint32_t> area_pair_;  // by area: kind × communities + community (sample_day)
+  std::vector<std::uint32_t> area_pair_;  // by area: kind × communities + community (pair_of)
   std::vector<double> tally_;
   std::vector<std::uint32_t> tally_counts_;
   std::vector<float> series_storage_;          // recycled buffers of ReplicateResult (run)

@@ -652,3 +652,83 @@ TEST_CASE("the initial past year of buyer violence depends on sector and place a
   CHECK(street_central < street_peripheral - 0.05);
   CHECK(std::abs(online_central - online_peripheral) < 0.04);
 }
+
+TEST_CASE("an encounter counted by pair reaches stratum all and her cell and community when the day is read",
+          "[model][recorder]") {
+  Recorder r;
+  r.reset(3);
+  // Pair (cell - 1) × communities + community: cell 5 in community 2, and
+  // cell 1 in community 0.
+  const std::size_t cell5_community2 = 4 * 3 + 2, cell1_community0 = 0;
+  const std::size_t community0 = 1 + kCellStrata, community2 = 1 + kCellStrata + 2;
+  r.count_encounter(cell5_community2, true);
+  r.count_encounter(cell5_community2, false);
+  r.count_encounter(cell1_community0, false);
+  CHECK(r.today(Metric::encounters, 0) == 3.0);
+  CHECK(r.today(Metric::encounters, 5) == 2.0);
+  CHECK(r.today(Metric::encounters, 1) == 1.0);
+  CHECK(r.today(Metric::encounters, 2) == 0.0);
+  CHECK(r.today(Metric::encounters, community2) == 2.0);
+  CHECK(r.today(Metric::encounters, community0) == 1.0);
+  CHECK(r.today(Metric::encounters, community0 + 1) == 0.0);
+  CHECK(r.today(Metric::condomless_acts, 0) == 1.0);
+  CHECK(r.today(Metric::condomless_acts, 5) == 1.0);
+  CHECK(r.today(Metric::condomless_acts, 1) == 0.0);
+  CHECK(r.today(Metric::condomless_acts, community2) == 1.0);
+  // Counted after a read: added to what was read, not lost or counted twice.
+  r.count_encounter(cell5_community2, true);
+  CHECK(r.today(Metric::encounters, 5) == 3.0);
+  CHECK(r.today_all()[index(Metric::condomless_acts) * r.strata() + community2] == 2.0);
+  CHECK(r.total(Metric::condomless_acts) == 2.0);
+  r.close_day();
+  r.clear_day();
+  CHECK(r.today(Metric::encounters, 0) == 0.0);
+  CHECK(r.total(Metric::encounters) == 4.0);
+  // Counted and never read before the day closes: still in the totals.
+  r.count_encounter(cell1_community0, true);
+  r.close_day();
+  r.clear_day();
+  CHECK(r.total(Metric::encounters) == 5.0);
+  CHECK(r.total(Metric::condomless_acts) == 3.0);
+  CHECK(r.today(Metric::condomless_acts, 1) == 0.0);
+}
+
+TEST_CASE("a worker's recording pair is her cell and her community in every sector and area", "[model][recorder]") {
+  Params p;  // the calibrated defaults: every sector, kind of area and community
+  p.workers = 3000;
+  p.days = 60;
+  p.warmup_days = 0;
+  const Interventions iv;
+  Simulation sim(p, iv, 77);
+  sim.advance_to(30.5);
+  const Workers& ws = sim.world().workers;
+  const std::size_t communities = sim.recorder().communities();
+  std::vector<int> communities_seen(communities, 0);
+  int seen[3][2][2][3] = {};  // [sector][undocumented][minor][area kind]
+  for (std::uint32_t w = 0; w < ws.size(); ++w) {
+    const WorkerHot& h = ws.hot[w];
+    const std::size_t pair = sim.pair_of(h);
+    REQUIRE(pair == (sim.cell_of(w) - 1) * communities + sim.community_of(w));
+    communities_seen[sim.community_of(w)] = 1;
+    seen[static_cast<int>(h.sector)][(h.flags & worker_flag::kUndocumented) != 0 ? 1 : 0]
+        [(h.flags & worker_flag::kMinor) != 0 ? 1 : 0][static_cast<int>(sim.world().areas.kind[h.area])] = 1;
+  }
+  // Workers of every community, and of every sector undocumented or not,
+  // minor or not, and street workers in every kind of area.
+  CHECK(std::count(communities_seen.begin(), communities_seen.end(), 1) == static_cast<long>(communities));
+  for (int s = 0; s < 3; ++s)
+    for (int k = 0; k < 2; ++k) {
+      CHECK(seen[s][k][0][0] + seen[s][k][0][1] + seen[s][k][1][0] + seen[s][k][1][1] > 0);  // documentation
+      CHECK(seen[s][0][k][0] + seen[s][0][k][1] + seen[s][1][k][0] + seen[s][1][k][1] > 0);  // age
+    }
+  for (int kind = 0; kind < 3; ++kind) CHECK(seen[static_cast<int>(Sector::Street)][0][0][kind] == 1);
+  // The day's encounters are the same total in "all", over the cells and
+  // over the communities.
+  const Recorder& r = sim.recorder();
+  double cells = 0, by_community = 0;
+  for (std::size_t c = 1; c <= kCellStrata; ++c) cells += r.today(Metric::encounters, c);
+  for (std::size_t c = 0; c < communities; ++c) by_community += r.today(Metric::encounters, 1 + kCellStrata + c);
+  REQUIRE(r.today(Metric::encounters) > 1000.0);
+  CHECK(cells == r.today(Metric::encounters));
+  CHECK(by_community == r.today(Metric::encounters));
+}
