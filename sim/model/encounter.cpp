@@ -36,7 +36,9 @@ inline double pick(bool c, double a, double b) noexcept {
 }
 }  // namespace
 
-void Simulation::on_encounter(std::uint32_t w, double t) {
+// (Compiled as part of simulation.cpp, see there; always inlined into
+// handle().)
+[[gnu::always_inline]] inline void Simulation::on_encounter(std::uint32_t w, double t) {
   WorkerHot& h = world_.workers.hot[w];
   if (h.status != Status::Active) return;
 

@@ -256,3 +256,10 @@ void Simulation::start_chains(std::uint32_t w, double t) {
 }
 
 }  // namespace harmsim::model
+
+// The encounter, most of the model's events, compiled here so that it is
+// inlined into handle() and the event loop: no call, and no saving and
+// restoring of registers around it (1.6 ns an event at 2,000 workers,
+// docs/performance.md). sim/CMakeLists.txt leaves encounter.cpp out of the
+// library's own sources.
+#include "model/encounter.cpp"  // NOLINT(bugprone-suspicious-include)

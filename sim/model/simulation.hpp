@@ -288,7 +288,7 @@ class Simulation {
   std::uint32_t take_slot();  // a vacant worker slot, or a new one
 
   // Processes, one file each.
-  void on_encounter(std::uint32_t w, double t);                // encounter.cpp
+  void on_encounter(std::uint32_t w, double t);                // encounter.cpp (compiled in simulation.cpp)
   void on_exploiter_violence(std::uint32_t w, double t);       // exploiter_violence.cpp
   void displacement_step(double t);                            // displacement.cpp
   void economic_stress_step(double t);                         // economic_stress.cpp
