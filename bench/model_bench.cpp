@@ -9,7 +9,8 @@
 // per head.
 //
 // The timed part is Simulation::run() (warm-up and horizon); building the
-// world is reported apart (build_s). Rows ending in /recycled build each
+// replicate (its world, queue and zeroed series) is reported apart
+// (build_s). Rows ending in /recycled build each
 // replicate on the storage the one before left (model::ReplicateStorage), as
 // a thread of `harmsim run` or `harmsim sweep` does, after one untimed
 // replicate that fills it: their build_s and run time are a replicate's fixed
