@@ -63,6 +63,7 @@ Simulation::Simulation(const Params& params, const Interventions& interventions,
   area_mask_.reserve(world_.areas.size());
   tally_.reserve((kCellStrata * recorder_.communities() + recorder_.strata()) * kTallyFields);
   tally_counts_.reserve(kTallyCopies * kCellStrata * recorder_.communities() * kTallyLanes);
+  pair_stride_ = 3 * recorder_.communities();
   area_pair_.resize(world_.areas.size());
   for (std::size_t a = 0; a < world_.areas.size(); ++a)
     area_pair_[a] =

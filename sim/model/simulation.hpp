@@ -262,12 +262,13 @@ class Simulation {
   // cell's area kind is its last term (cell_stratum), so the area's part,
   // kind × communities + community, comes from area_pair_ and the rest from
   // her cell in a central area.
+  // (Her cell in a central area less 1 is (sector × 4 + undocumented × 2 +
+  // minor) × 3, and minor and undocumented are flag bits 0 and 1.)
   [[nodiscard]] std::size_t pair_of(const WorkerHot& h) const {
-    return (cell_stratum(static_cast<unsigned>(h.sector), (h.flags & worker_flag::kUndocumented) != 0,
-                         (h.flags & worker_flag::kMinor) != 0, 0) -
-            1) *
-               recorder_.communities() +
-           area_pair_[h.area];
+    static_assert(worker_flag::kMinor == 1 && worker_flag::kUndocumented == 2 &&
+                      cell_stratum(2, true, true, 0) - 1 == (2 * 4 + 3) * 3,
+                  "pair_of reads the cell from the sector and the flags' two low bits");
+    return (static_cast<std::size_t>(h.sector) * 4 + (h.flags & 3u)) * pair_stride_ + area_pair_[h.area];
   }
   void count(Metric m, std::uint32_t w, double v = 1.0) { recorder_.add(m, cell_of(w), community_of(w), v); }
   void count_global(Metric m, double v = 1.0) { recorder_.add_global(m, v); }
@@ -378,6 +379,7 @@ class Simulation {
   static constexpr std::size_t kTallyLanes = 9;
   static constexpr std::size_t kTallyCopies = 2;
   std::vector<std::uint32_t> area_pair_;  // by area: kind × communities + community (pair_of)
+  std::size_t pair_stride_ = 0;           // 3 × communities: pairs from one cell's central area to the next's
   std::vector<double> tally_;
   std::vector<std::uint32_t> tally_counts_;
   std::vector<float> series_storage_;          // recycled buffers of ReplicateResult (run)
