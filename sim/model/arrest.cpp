@@ -113,7 +113,7 @@ void Simulation::arrest_exploiter(std::uint32_t e, const Operation& op, double t
   ex.custody_until[e] = static_cast<float>(t + custody);
   queue_.push(t + custody, static_cast<std::uint16_t>(EventKind::CustodyEnd), e);
   const std::uint32_t v = ex.venue[e];
-  if (v != kNone) world_.venues.closed_until[v] = std::max(world_.venues.closed_until[v], t + custody);
+  if (v != kNone) world_.venues.closed_until(v) = std::max(world_.venues.closed_until(v), t + custody);
   // Her workers are free of her. Where the operation looks for victims
   // (investigations [seed 003], trafficking operations [seed 004]) the
   // victims among them are identified and referred without arrest.

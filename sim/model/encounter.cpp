@@ -20,7 +20,6 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <limits>
 
 #include "model/simulation.hpp"
 
@@ -58,15 +57,9 @@ inline double pick(bool c, double a, double b) noexcept {
               w, h.generation);
 
   // A closed venue has no clients for its workers until it re-opens (a worker
-  // of no venue reads a time that is never later than now).
-  static constexpr double kNeverClosed = -std::numeric_limits<double>::infinity();
-  // (Her venue's index masked to 0 when she has none, not chosen by a branch:
-  // about half the workers are in venues, in random order, and a branch here
-  // mispredicted on nearly every other encounter.)
-  const bool in_venue = h.venue != kNone;
-  const std::uint32_t venue_or_0 = h.venue & (0u - static_cast<std::uint32_t>(in_venue));
-  const double* const closed_until[2] = {&kNeverClosed, world_.venues.closed_until.data() + venue_or_0};
-  if (t < *closed_until[in_venue ? 1 : 0]) return;
+  // of no venue reads a time that is never later than now: no test of
+  // whether she has a venue, which went either way with the worker drawn).
+  if (t < world_.venues.closed_until(h.venue)) return;
 
   // A buyer of her place, and from the same draw the uniform that settles
   // condom use.

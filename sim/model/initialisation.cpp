@@ -5,6 +5,7 @@
 // entrant inherits the past of a worker of her sector (inherit_history).
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/memory.hpp"
 #include "model/police_history.hpp"
@@ -47,8 +48,7 @@ void World::clear() {
   auto empty = [](auto&... arrays) { (arrays.clear(), ...); };
   empty(areas.kind, areas.community, areas.heat, areas.heat_time, areas.patrol, areas.buyer_risk,
         areas.buyer_risk_time, areas.of_kind[0], areas.of_kind[1], areas.of_kind[2]);
-  empty(venues.area, venues.operator_id, venues.capacity, venues.workers, venues.closed_until,
-        venues.pending_hires);
+  empty(venues.area, venues.operator_id, venues.capacity, venues.workers, venues.closed_slots, venues.pending_hires);
   empty(workers.hot, workers.arrests, workers.trust, workers.status_until,
         workers.last_violence[0], workers.last_violence[1], workers.last_violence[2], workers.last_arrest,
         workers.last_displaced, workers.last_policed);
@@ -126,13 +126,14 @@ void Simulation::build_world() {
   const auto n_workers = static_cast<std::uint32_t>(p_.workers);
   const double share_venue = n_venues > 0 ? p_.share_venue : 0.0;
   const auto venue_workers = static_cast<std::uint32_t>(std::llround(share_venue * n_workers));
+  venues.closed_slots.assign(1, -std::numeric_limits<double>::infinity());  // no venue's (Venues::closed_until)
   for (std::uint32_t v = 0; v < n_venues; ++v) {
     venues.area.push_back(home_area());
     venues.operator_id.push_back(v);
     // Venue workers split evenly; the remainder goes to the first venues.
     venues.capacity.push_back(venue_workers / n_venues + (v < venue_workers % n_venues ? 1u : 0u));
     venues.workers.push_back(0);
-    venues.closed_until.push_back(0.0);
+    venues.closed_slots.push_back(0.0);
     venues.pending_hires.push_back(0);
     ex.venue[v] = v;
   }

@@ -86,7 +86,7 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
       targets.assign(op.venues.begin(), op.venues.end());
     } else {
       for (std::uint32_t v = 0; v < venues.size(); ++v)
-        if (t >= venues.closed_until[v] && venues.workers[v] > 0) targets.push_back(v);
+        if (t >= venues.closed_until(v) && venues.workers[v] > 0) targets.push_back(v);
       const std::size_t n = std::min<std::size_t>(op.venue_count, targets.size());
       std::partial_sort(targets.begin(), targets.begin() + static_cast<std::ptrdiff_t>(n), targets.end(),
                         [&](std::uint32_t a, std::uint32_t b) {
@@ -96,7 +96,7 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
       targets.resize(n);
     }
     for (std::uint32_t v : targets) {
-      if (t < venues.closed_until[v]) continue;
+      if (t < venues.closed_until(v)) continue;
       // Buyers present are sent home; the workers present are arrested
       // (Club 907 [seed 000]).
       if (workers_criminalized) {
@@ -104,7 +104,7 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
           if (ws.hot[w].venue == v && ws.hot[w].status == Status::Active && rng_.bernoulli(op.arrest_share_present))
             arrest_worker(w, op, t);
       }
-      venues.closed_until[v] = t + rng_.exponential(1.0 / p_.reopen_days);
+      venues.closed_until(v) = t + rng_.exponential(1.0 / p_.reopen_days);
       add_area_heat(venues.area[v], op.heat_per_day, t);
       if (op.pursue_operators) arrest_exploiter(venues.operator_id[v], op, t);
     }

@@ -108,8 +108,8 @@ std::uint32_t Simulation::take_slot() {
 void Simulation::on_venue_hire(std::uint32_t v, double t) {
   Venues& venues = world_.venues;
   const std::uint32_t e = venues.operator_id[v];
-  if (t < venues.closed_until[v]) {  // hires once it re-opens
-    queue_.push(venues.closed_until[v], static_cast<std::uint16_t>(EventKind::VenueHire), v);
+  if (t < venues.closed_until(v)) {  // hires once it re-opens
+    queue_.push(venues.closed_until(v), static_cast<std::uint16_t>(EventKind::VenueHire), v);
     return;
   }
   --venues.pending_hires[v];

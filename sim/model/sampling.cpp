@@ -135,7 +135,8 @@ void Simulation::sample_day(std::size_t report_day, double t) {
   for (std::uint8_t a : world_.exploiters.active) exploiters_active += a;
   recorder_.set(Metric::exploiters_active, 0, exploiters_active);
   double venues_open = 0;
-  for (double until : world_.venues.closed_until) venues_open += t >= until ? 1.0 : 0.0;
+  const Venues& venues = world_.venues;
+  for (std::uint32_t v = 0; v < venues.size(); ++v) venues_open += t >= venues.closed_until(v) ? 1.0 : 0.0;
   recorder_.set(Metric::venues_open, 0, venues_open);
   recorder_.set(Metric::buyer_demand, 0,
                 contacts_today_ > 0 ? 1.0 - static_cast<double>(deterred_today_) / static_cast<double>(contacts_today_)

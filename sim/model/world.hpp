@@ -79,10 +79,16 @@ struct Venues {
   std::vector<std::uint32_t> operator_id;  // exploiter who runs it
   std::vector<std::uint32_t> capacity;
   std::vector<std::uint32_t> workers;      // workers attached (any status but vacant)
-  std::vector<double> closed_until;        // closed while t < closed_until
+  // When each venue re-opens (closed while t < closed_until(v)), by slot:
+  // slot 0 is no venue's and holds -inf, never closed, and venue v is slot
+  // v + 1, so that closed_until(kNone) reads slot 0 (kNone + 1 wraps to 0).
+  // An encounter so looks up her venue's with no test of whether she has one.
+  std::vector<double> closed_slots;
   std::vector<std::uint32_t> pending_hires;  // recruitment events queued
 
   [[nodiscard]] std::size_t size() const { return area.size(); }
+  [[nodiscard]] double& closed_until(std::uint32_t v) { return closed_slots[std::size_t{v + 1u}]; }
+  [[nodiscard]] double closed_until(std::uint32_t v) const { return closed_slots[std::size_t{v + 1u}]; }
 };
 
 // What every encounter reads and writes of a worker, packed in one 64-byte

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "model_test_world.hpp"
@@ -552,7 +553,7 @@ TEST_CASE("a raided venue re-opens after about reopen_days and re-hires lost wor
       for (std::uint32_t v = 0; v < venues.size(); ++v)
         if (first_hire[v] < 0 && venues.workers[v] > 0) {
           first_hire[v] = t - raid_time - dt / 2;
-          REQUIRE(venues.closed_until[v] <= t);  // no one is hired while it is closed
+          REQUIRE(venues.closed_until(v) <= t);  // no one is hired while it is closed
         }
     }
     double sum = 0;
@@ -731,4 +732,40 @@ TEST_CASE("a worker's recording pair is her cell and her community in every sect
   REQUIRE(r.today(Metric::encounters) > 1000.0);
   CHECK(cells == r.today(Metric::encounters));
   CHECK(by_community == r.today(Metric::encounters));
+}
+
+TEST_CASE("the workers of a closed venue meet no buyers until it re-opens while workers of no venue do",
+          "[model][encounter]") {
+  Params p;  // the calibrated defaults: street, venue and online workers
+  p.workers = 2000;
+  p.days = 30;
+  p.warmup_days = 0;
+  const Interventions iv;
+  Simulation sim(p, iv, 4242);
+  Venues& venues = sim.world().venues;
+  REQUIRE(venues.size() > 0);
+  for (std::uint32_t v = 0; v < venues.size(); ++v) venues.closed_until(v) = 10.0;
+  CHECK(venues.closed_until(kNone) == -std::numeric_limits<double>::infinity());
+  auto encounters = [&](Sector s) {
+    double sum = 0;
+    for (const bool undocumented : {false, true})
+      for (const bool minor : {false, true})
+        for (unsigned kind = 0; kind < 3; ++kind)
+          sum += sim.recorder().today(Metric::encounters,
+                                      cell_stratum(static_cast<unsigned>(s), undocumented, minor, kind));
+    return sum;
+  };
+  double closed[3] = {}, open[3] = {};  // by sector: days 1-9, and 11-19
+  for (int day = 1; day < 20; ++day) {
+    sim.advance_to(day + 0.99);
+    if (day == 10) continue;
+    for (const Sector s : {Sector::Street, Sector::Venue, Sector::Online})
+      (day < 10 ? closed : open)[static_cast<int>(s)] += encounters(s);
+  }
+  INFO("street " << closed[0] << " / " << open[0] << ", venue " << closed[1] << " / " << open[1] << ", online "
+                 << closed[2] << " / " << open[2]);
+  CHECK(closed[static_cast<int>(Sector::Venue)] == 0.0);
+  CHECK(open[static_cast<int>(Sector::Venue)] > 1000.0);
+  CHECK(closed[static_cast<int>(Sector::Street)] > 1000.0);
+  CHECK(closed[static_cast<int>(Sector::Online)] > 1000.0);
 }
