@@ -27,7 +27,7 @@ class Recorder {
     row[1 + kCellStrata + community] += v;
   }
   // Counts an encounter, and whether it was condomless, in her (cell,
-  // community) pair (pair_index): one integer add in place of six additions
+  // community) pair (Simulation::pair_of): one integer add in place of six additions
   // to three strata of two metrics, in the model's hottest path. The counts
   // reach those strata when the day is read (fold_encounters). Both metrics
   // add only 0 or 1, so their sums are exact whichever way they are formed.
@@ -66,7 +66,8 @@ class Recorder {
 
  private:
   // Moves the encounter counts into today's strata and zeroes them (const:
-  // every reader of the day sees them folded first). A pair's two counts
+  // every reader of the day sees them folded first; so a read writes, and
+  // the recorder is not for other threads to read while its replicate runs). A pair's two counts
   // are 32-bit halves, folded at least once a day (close_day), far below
   // 2^32 encounters a day in one pair.
   void fold_encounters() const noexcept {

@@ -3,6 +3,7 @@
 #include "model/simulation.hpp"
 
 #include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <limits>
 
@@ -92,7 +93,9 @@ ReplicateResult Simulation::run(DayHook hook, void* hook_context) {
   result.seed = seed_;
   result.days = static_cast<std::size_t>(p_.days);
   result.strata = recorder_.strata();
-  result.series = std::move(series_storage_);  // zeroed by the constructor
+  // Zeroed by the constructor: a simulation runs once.
+  assert(series_storage_.size() == kMetricCount * result.days * result.strata);
+  result.series = std::move(series_storage_);
   out_ = &result;
   std::uint64_t events = 0;
   const auto total_days = p_.warmup_days + p_.days;

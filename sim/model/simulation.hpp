@@ -266,7 +266,8 @@ class Simulation {
   // minor) × 3, and minor and undocumented are flag bits 0 and 1.)
   [[nodiscard]] std::size_t pair_of(const WorkerHot& h) const {
     static_assert(worker_flag::kMinor == 1 && worker_flag::kUndocumented == 2 &&
-                      cell_stratum(2, true, true, 0) - 1 == (2 * 4 + 3) * 3,
+                      cell_stratum(0, false, true, 0) - 1 == 1 * 3 && cell_stratum(0, true, false, 0) - 1 == 2 * 3 &&
+                      cell_stratum(1, false, false, 0) - 1 == 4 * 3,
                   "pair_of reads the cell from the sector and the flags' two low bits");
     return (static_cast<std::size_t>(h.sector) * 4 + (h.flags & 3u)) * pair_stride_ + area_pair_[h.area];
   }
@@ -289,7 +290,7 @@ class Simulation {
   std::uint32_t take_slot();  // a vacant worker slot, or a new one
 
   // Processes, one file each.
-  void on_encounter(std::uint32_t w, double t);                // encounter.cpp (compiled in simulation.cpp)
+  inline void on_encounter(std::uint32_t w, double t);         // encounter.cpp (compiled in simulation.cpp)
   void on_exploiter_violence(std::uint32_t w, double t);       // exploiter_violence.cpp
   void displacement_step(double t);                            // displacement.cpp
   void economic_stress_step(double t);                         // economic_stress.cpp
