@@ -108,6 +108,13 @@ inline constexpr std::size_t kCellStrata = 36;
   return 1 + ((sector * 2 + (undocumented ? 1u : 0u)) * 2 + (minor ? 1u : 0u)) * 3 + area_kind;
 }
 
+// The strata of a (cell, community) pair, numbered (cell - 1) ×
+// communities + community as the recorder's encounter counts and the daily
+// sample's tallies are: "all", the cell and the community.
+[[nodiscard]] constexpr std::array<std::size_t, 3> strata_of_pair(std::size_t pair, std::size_t communities) noexcept {
+  return {0, 1 + pair / communities, 1 + kCellStrata + pair % communities};
+}
+
 [[nodiscard]] inline std::size_t strata_count(std::size_t communities) noexcept {
   return 1 + kCellStrata + communities;
 }

@@ -27,8 +27,9 @@ class Recorder {
     row[1 + kCellStrata + community] += v;
   }
   // Counts an encounter, and whether it was condomless, in her (cell,
-  // community) pair (Simulation::pair_of): one integer add in place of six additions
-  // to three strata of two metrics, in the model's hottest path. The counts
+  // community) pair (Simulation::pair_of, strata_of_pair): one integer add
+  // in place of six additions to three strata of two metrics, in the
+  // model's hottest path. The counts
   // reach those strata when the day is read (fold_encounters). Both metrics
   // add only 0 or 1, so their sums are exact whichever way they are formed.
   void count_encounter(std::size_t pair, bool condomless) noexcept {
@@ -67,9 +68,9 @@ class Recorder {
  private:
   // Moves the encounter counts into today's strata and zeroes them (const:
   // every reader of the day sees them folded first; so a read writes, and
-  // the recorder is not for other threads to read while its replicate runs). A pair's two counts
-  // are 32-bit halves, folded at least once a day (close_day), far below
-  // 2^32 encounters a day in one pair.
+  // the recorder is not for other threads to read while its replicate
+  // runs). A pair's two counts are 32-bit halves, folded at least once a
+  // day (close_day), far below 2^32 encounters a day in one pair.
   void fold_encounters() const noexcept {
     double* const encounters = &today_[index(Metric::encounters) * strata_];
     double* const condomless = &today_[index(Metric::condomless_acts) * strata_];
@@ -77,8 +78,7 @@ class Recorder {
       const std::uint64_t counts = encounter_counts_[pair];
       if (counts == 0) continue;
       encounter_counts_[pair] = 0;
-      const std::size_t strata[3] = {0, 1 + pair / communities_, 1 + kCellStrata + pair % communities_};
-      for (const std::size_t s : strata) {
+      for (const std::size_t s : strata_of_pair(pair, communities_)) {
         encounters[s] += static_cast<double>(counts & 0xffffffffu);
         condomless[s] += static_cast<double>(counts >> 32);
       }

@@ -106,16 +106,13 @@ void Simulation::sample_day(std::size_t report_day, double t) {
   // By stratum: [field][stratum], after the pairs.
   const std::size_t by_stratum = pairs.size();
   pairs.resize(by_stratum + kFields * strata, 0.0);
-  for (std::size_t cell = 0; cell < kCellStrata; ++cell)
-    for (std::size_t c = 0; c < communities; ++c) {
-      const double* row = &pairs[(cell * communities + c) * kFields];
-      for (std::size_t f = 0; f < kFields; ++f) {
-        double* out = &pairs[by_stratum + f * strata];
-        out[0] += row[f];
-        out[1 + cell] += row[f];
-        out[1 + kCellStrata + c] += row[f];
-      }
+  for (std::size_t pair = 0; pair < n_pairs; ++pair) {
+    const double* row = &pairs[pair * kFields];
+    for (std::size_t f = 0; f < kFields; ++f) {
+      double* out = &pairs[by_stratum + f * strata];
+      for (const std::size_t s : strata_of_pair(pair, communities)) out[s] += row[f];
     }
+  }
   const double* tally = &pairs[by_stratum];
   auto ratio = [](double num, double den) { return den > 0 ? num / den : 0.0; };
   for (std::size_t s = 0; s < strata; ++s) {

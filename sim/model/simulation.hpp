@@ -258,7 +258,8 @@ class Simulation {
   [[nodiscard]] std::size_t community_of(std::uint32_t w) const {
     return world_.areas.community[world_.workers.hot[w].area];
   }
-  // Her (cell, community) pair, (cell - 1) × communities + community: the
+  // Her (cell, community) pair, (cell - 1) × communities + community
+  // (strata_of_pair gives its strata back): the
   // cell's area kind is its last term (cell_stratum), so the area's part,
   // kind × communities + community, comes from area_pair_ and the rest from
   // her cell in a central area.
