@@ -113,28 +113,26 @@ class EventQueue {
 
   void push(Time time, std::uint16_t kind, std::uint32_t subject, std::uint16_t aux = 0) {
     ++pushed_;
-    Event e;
-    e.time = time;
-    e.subject = subject;
-    e.kind = kind;
-    e.aux = aux;
+    const EventBits e = event_bits(time, kind, subject, aux);
     // The common cases inline: a fine bucket of the active coarse one, or a
     // coarse bucket of the ring whose tail block has room.
     const std::int64_t f = fine_bucket(time);
     const std::int64_t c = coarse_of(f);
     if (f > cur_ && c == active_) {
-      fine_[static_cast<std::size_t>(f) & fine_mask_].push_back(e);
+      std::vector<Event>& bucket = fine_[static_cast<std::size_t>(f) & fine_mask_];
+      bucket.emplace_back();
+      store(bucket.back(), e);
       ++in_fine_;
     } else if (f > cur_ && c < ring_end_) {
       Chain& chain = coarse_[static_cast<std::size_t>(c) & coarse_mask_];
       if (chain.cursor % kBlockEvents != 0) [[likely]] {
-        pool_[chain.cursor++] = e;
+        store(pool_[chain.cursor++], e);
         ++in_coarse_;
       } else {
-        place(e, f);
+        place(as_event(e), f);
       }
     } else {
-      place(e, f);
+      place(as_event(e), f);
     }
     if (++size_ > grow_at_) rebuild();
   }
