@@ -74,8 +74,9 @@ class Simulation {
   // Runs warm-up and horizon and returns the replicate's series.
   ReplicateResult run(DayHook hook = nullptr, void* hook_context = nullptr);
 
-  // Event dispatch (called by core::run_until).
-  void handle(const core::Event& e);
+  // Event dispatch (called by core::run_until; compiled in simulation.cpp
+  // and always inlined into the event loop there).
+  [[gnu::always_inline]] inline void handle(const core::Event& e);
   // Starts loading the state an upcoming event will touch (core::run_until
   // calls it for nearly every event, some 10 to 20 events ahead): at a
   // million workers a worker's record is a miss to main memory, which this
