@@ -42,7 +42,14 @@ inline double pick(bool c, double a, double b) noexcept {
   if (h.status != Status::Active) return;
 
   const bool online = h.sector == Sector::Online;
-  const double heat = pick(online, online_heat(t), area_heat(h.area, t) + patrol_heat_[h.area]);
+  // Heat, and below buyers' risk: until an operation or a buyer's arrest
+  // raises a level, every level is 0 and only the patrols' standing heat is
+  // left (levels_raised_: the same values without reading and testing four
+  // levels; a branch that goes one way for the whole run, or from the first
+  // operation on).
+  const bool raised = levels_raised_;
+  const double heat = raised ? pick(online, online_heat(t), area_heat(h.area, t) + patrol_heat_[h.area])
+                             : pick(online, 0.0, patrol_heat_[h.area]);
   const double decay = income_decay(t);
   const double income = static_cast<double>(h.income) * decay;
   const double net = income * keep_share(h);
@@ -75,7 +82,7 @@ inline double pick(bool c, double a, double b) noexcept {
     return;
   // Enforcement risk deters some buyers: the contact is lost demand.
   ++contacts_today_;
-  const double risk = pick(online, online_buyer_risk(t), area_buyer_risk(h.area, t));
+  const double risk = raised ? pick(online, online_buyer_risk(t), area_buyer_risk(h.area, t)) : 0.0;
   if (risk > 0.0 && rng_.uniform() < buyers.deterrence(b, violent) * std::min(1.0, risk)) {
     ++deterred_today_;
     return;

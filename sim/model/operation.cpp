@@ -60,10 +60,7 @@ void Simulation::on_operation_day(std::uint32_t index, double t) {
       else
         for (std::uint32_t a : op.areas) add_area_heat(a, op.heat_per_day, t);
     }
-    if (op.sectors[2]) {
-      world_.online_heat = online_heat(t) + op.heat_per_day;
-      world_.online_heat_time = t;
-    }
+    if (op.sectors[2]) add_online_heat(op.heat_per_day, t);
   }
   // Bots texting buyers and decoys raise the perceived risk of the buyers of
   // the places the operation works.

@@ -114,6 +114,7 @@ class Simulation {
   }
   void add_area_heat(std::uint32_t area, double amount, double t);
   [[nodiscard]] double online_heat(double t) const { return decayed(world_.online_heat, world_.online_heat_time, t); }
+  void add_online_heat(double amount, double t);
   // Routine patrols' standing heat in an area (policing.patrol_heat scaled by
   // the area's policing): always there, operations add to it.
   [[nodiscard]] double patrol_heat(std::uint32_t area) const { return patrol_heat_[area]; }
@@ -361,6 +362,9 @@ class Simulation {
   double diversion_left_ = 0;         // diversion places left today
   Operation routine_op_;              // routine policing, as the operation its arrests belong to
   std::vector<double> patrol_heat_;   // standing heat of routine patrols, by area
+  // Whether any area's or the online heat or buyers' risk has been raised
+  // (add_area_heat and the others); until then every such level is 0.
+  bool levels_raised_ = false;
   double demand_index_ = 1;           // buyers' demand relative to no enforcement, smoothed over 30 days
   double independent_target_ = 0;     // independent (non-venue) workers the market holds without enforcement
   double violence_base_[3][3] = {};   // buyer-violence rate factor by sector and area kind (build_world)

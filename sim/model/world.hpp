@@ -61,6 +61,9 @@ inline constexpr std::uint8_t kRefusesCondoms = 1u << 1;
 inline constexpr std::uint8_t kSeeksMinors = 1u << 2;
 }  // namespace buyer_flag
 
+// Heat and buyers' risk (here and World's online levels) are raised only
+// through Simulation::add_area_heat and its siblings: an encounter reads them
+// only once one of those has raised a level (Simulation::levels_raised_).
 struct Areas {
   std::vector<AreaKind> kind;
   std::vector<std::uint8_t> community;

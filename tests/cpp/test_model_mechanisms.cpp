@@ -40,10 +40,14 @@ TEST_CASE("negotiation is full without heat, halved at heat_halves_negotiation a
 
 TEST_CASE("heat held high by an operation without arrests raises buyer violence and condomless sex per encounter",
           "[model][encounter]") {
-  // Street workers in central areas only; displacement off and the price
-  // unchanged by heat, so the only way heat reaches an encounter is the
-  // shorter negotiation.
+  // Street workers in central areas only, or online workers only (their heat
+  // is the online level, which an encounter reads only once it has been
+  // raised); displacement off and the price unchanged by heat, so the only
+  // way heat reaches an encounter is the shorter negotiation.
+  const bool online = GENERATE(false, true);
+  INFO((online ? "online workers, online heat" : "street workers, area heat"));
   Params p = quiet_world();
+  if (online) p.share_street = 0.0;
   p.heat_price_drop = 0.0;
   p.displacement_threshold = 1000;
   p.heat_halves_negotiation = 1.0;
@@ -53,8 +57,8 @@ TEST_CASE("heat held high by an operation without arrests raises buyer violence 
 
   Operation heat_only = daily_operation(OperationKind::Arrests, 0);
   heat_only.arrests_per_day = 0;
-  heat_only.sectors = {true, false, false};
-  heat_only.heat_per_day = 3.0;  // every area; about 27 after ten days
+  heat_only.sectors = {!online, false, online};
+  heat_only.heat_per_day = 3.0;  // every area, or online; about 27 after ten days
   Interventions policed;
   policed.operations.push_back(heat_only);
   const Interventions unpoliced;
@@ -68,7 +72,8 @@ TEST_CASE("heat held high by an operation without arrests raises buyer violence 
     sim.advance_to(10.0);
     const Window before = totals(sim);
     sim.advance_to(70.0);
-    return Outcome{totals(sim) - before, sim.area_heat(0, 70.0), sim.recorder().total(Metric::arrests_worker)};
+    return Outcome{totals(sim) - before, online ? sim.online_heat(70.0) : sim.area_heat(0, 70.0),
+                   sim.recorder().total(Metric::arrests_worker)};
   };
   const Outcome hot = measure(policed, 101);
   const Outcome cold = measure(unpoliced, 102);

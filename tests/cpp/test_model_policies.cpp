@@ -648,8 +648,7 @@ TEST_CASE("buyer demand on each reported day counts that day's contacts only, no
   Simulation sim(p, iv, 1201);
   // Buyers' perceived risk at its highest at the start of the warm-up; with a
   // one-day half-life it is gone long before the first reported day.
-  sim.world().buyer_risk = 1.0;
-  sim.world().buyer_risk_time = 0.0;
+  sim.add_online_buyer_risk(1.0, 0.0);
   const ReplicateResult r = sim.run();
   INFO("buyer demand on reported days 0, 1, 2: " << r.at(Metric::buyer_demand, 0, 0) << ", "
                                                    << r.at(Metric::buyer_demand, 1, 0) << ", "
