@@ -19,6 +19,7 @@
 // result without a branch.
 #include <algorithm>
 #include <bit>
+#include <cassert>
 #include <cmath>
 
 #include "model/simulation.hpp"
@@ -48,6 +49,8 @@ inline double pick(bool c, double a, double b) noexcept {
   // levels; a branch that goes one way for the whole run, or from the first
   // operation on).
   const bool raised = levels_raised_;
+  assert(raised || (world_.online_heat == 0.0 && world_.buyer_risk == 0.0 && world_.areas.heat[h.area] == 0.0 &&
+                    world_.areas.buyer_risk[h.area] == 0.0));  // raised through add_area_heat and its siblings only
   const double heat = raised ? pick(online, online_heat(t), area_heat(h.area, t) + patrol_heat_[h.area])
                              : pick(online, 0.0, patrol_heat_[h.area]);
   const double decay = income_decay(t);

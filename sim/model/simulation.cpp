@@ -127,9 +127,9 @@ ReplicateResult Simulation::run(DayHook hook, void* hook_context) {
 
 // Inlined into the event loop (core::run_until, in advance_to): the loop
 // keeps its registers from one event to the next, where a call to handle()
-// saved and restored them and set up its frame every time, some 25
-// instructions of an encounter's 380 (callgrind): 2.5 ns an event at 2,000
-// workers (docs/performance.md).
+// saved and restored them and set up its frame every time, about 33 of an
+// event's 620 instructions (callgrind): 2.5 ns an event at 2,000 workers
+// (docs/performance.md).
 [[gnu::always_inline]] inline void Simulation::handle(const core::Event& e) {
   const double t = e.time;
   now_ = t;

@@ -75,7 +75,8 @@ class Simulation {
   ReplicateResult run(DayHook hook = nullptr, void* hook_context = nullptr);
 
   // Event dispatch (called by core::run_until; compiled in simulation.cpp
-  // and always inlined into the event loop there).
+  // and always inlined into the event loop there, so it can be called from
+  // that file only: elsewhere its body is not available).
   [[gnu::always_inline]] inline void handle(const core::Event& e);
   // Starts loading the state an upcoming event will touch (core::run_until
   // calls it for nearly every event, some 10 to 20 events ahead): at a
@@ -104,8 +105,8 @@ class Simulation {
 
   // --- Model functions the processes share ---------------------------------
   // Police heat and buyers' perceived risk: levels set at some time that
-  // halve every half_life_days (inline: every encounter reads them, and
-  // without operations they are zero).
+  // halve every half_life_days (inline: an encounter reads them once
+  // levels_raised_ is set; without operations they are zero).
   [[nodiscard]] double decayed(double level, double since, double t) const {
     return level == 0.0 ? 0.0 : level * std::exp(-heat_decay_rate_ * (t - since));
   }

@@ -641,10 +641,22 @@ TEST_CASE("street stings keep a larger share of street workers displaced than ro
 TEST_CASE("buyer demand on each reported day counts that day's contacts only, not the warm-up's",
           "[model][metrics]") {
   Params p = quiet_world();
+  p.share_street = 0.0;  // online workers, whom the online buyers' risk reaches
   p.warmup_days = 30;
   p.days = 3;
   p.half_life_days = 1.0;
   const Interventions iv;
+  // Without a warm-up the same risk deters buyers on the first reported day
+  // (risk 1 to 1/2 over the day, a buyer deterred with probability his
+  // deterrence, mean 0.5, times the risk: demand about 0.64).
+  Params no_warmup = p;
+  no_warmup.warmup_days = 0;
+  Simulation fresh(no_warmup, iv, 1201);
+  fresh.add_online_buyer_risk(1.0, 0.0);
+  const ReplicateResult r0 = fresh.run();
+  INFO("buyer demand on day 0 without a warm-up: " << r0.at(Metric::buyer_demand, 0, 0));
+  CHECK(r0.at(Metric::buyer_demand, 0, 0) < 0.8f);
+
   Simulation sim(p, iv, 1201);
   // Buyers' perceived risk at its highest at the start of the warm-up; with a
   // one-day half-life it is gone long before the first reported day.
