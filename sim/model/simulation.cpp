@@ -205,30 +205,26 @@ void Simulation::start_income_day(double t) {
   day_decay_ = std::exp(-(t - income_epoch_) / 30.0);
 }
 
-void Simulation::add_area_heat(std::uint32_t area, double amount, double t) {
-  Areas& a = world_.areas;
-  a.heat[area] = area_heat(area, t) + amount;
-  a.heat_time[area] = t;
+void Simulation::raise_level(double& level, double& since, double amount, double t) {
+  level = decayed(level, since, t) + amount;
+  since = t;
   levels_raised_ = true;
+}
+
+void Simulation::add_area_heat(std::uint32_t area, double amount, double t) {
+  raise_level(world_.areas.heat[area], world_.areas.heat_time[area], amount, t);
 }
 
 void Simulation::add_online_heat(double amount, double t) {
-  world_.online_heat = online_heat(t) + amount;
-  world_.online_heat_time = t;
-  levels_raised_ = true;
+  raise_level(world_.online_heat, world_.online_heat_time, amount, t);
 }
 
 void Simulation::add_area_buyer_risk(std::uint32_t area, double amount, double t) {
-  Areas& a = world_.areas;
-  a.buyer_risk[area] = area_buyer_risk(area, t) + amount;
-  a.buyer_risk_time[area] = t;
-  levels_raised_ = true;
+  raise_level(world_.areas.buyer_risk[area], world_.areas.buyer_risk_time[area], amount, t);
 }
 
 void Simulation::add_online_buyer_risk(double amount, double t) {
-  world_.buyer_risk = online_buyer_risk(t) + amount;
-  world_.buyer_risk_time = t;
-  levels_raised_ = true;
+  raise_level(world_.buyer_risk, world_.buyer_risk_time, amount, t);
 }
 
 double Simulation::worker_heat(std::uint32_t w, double t) const {

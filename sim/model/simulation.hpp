@@ -279,6 +279,10 @@ class Simulation {
   void count_global(Metric m, double v = 1.0) { recorder_.add_global(m, v); }
 
  private:
+  // Sets a decaying level (heat or buyers' risk) to its value at t plus
+  // `amount`, from t on; every add_* above goes through it, so that
+  // levels_raised_ is set whenever a level is.
+  void raise_level(double& level, double& since, double amount, double t);
   // Initialisation (initialisation.cpp).
   void build_world();
   void build_buyers();
@@ -364,7 +368,8 @@ class Simulation {
   Operation routine_op_;              // routine policing, as the operation its arrests belong to
   std::vector<double> patrol_heat_;   // standing heat of routine patrols, by area
   // Whether any area's or the online heat or buyers' risk has been raised
-  // (add_area_heat and the others); until then every such level is 0.
+  // (raise_level, through add_area_heat and the others); until then every
+  // such level is 0.
   bool levels_raised_ = false;
   double demand_index_ = 1;           // buyers' demand relative to no enforcement, smoothed over 30 days
   double independent_target_ = 0;     // independent (non-venue) workers the market holds without enforcement
